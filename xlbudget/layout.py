@@ -1,0 +1,463 @@
+"""Lay a table set out for one department spec: which rows exist, where every cell sits, and what it is.
+
+The layout is the single place that turns (table, row, column) keys into sheet positions and back.
+The template writer asks it where to write, the reader where to look, the rules and the disclosure
+builder how to name a cell (``表6!C12``). Nothing else computes coordinates.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .errors import DescriptionError
+from .expr import Expr, Ref, parse
+from .spec import Spec
+from .tableset import Block, Column, RowDef, TableDesc, TableSet, load_tableset
+
+TITLE_ROWS = 3  # 表N / title / 编制部门 + 单位
+
+
+def col_letter(c: int) -> str:
+    s = ""
+    c += 1
+    while c:
+        c, r = divmod(c - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def a1(r: int, c: int, absolute: bool = False) -> str:
+    if absolute:
+        return f"${col_letter(c)}${r + 1}"
+    return f"{col_letter(c)}{r + 1}"
+
+
+def quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass
+class LRow:
+    """A laid-out row of one table."""
+
+    key: str
+    block: str
+    label: str = ""
+    code: str | None = None
+    level: int = 0                     # 0 total/fixed, 1 类, 2 款, 3 项 or project
+    total: bool = False
+    bottom: bool = False
+    children: tuple[str, ...] = ()     # rows summed for non-row-formula numeric columns
+    formulas: dict[str, Expr] = field(default_factory=dict)
+    inputs: frozenset[str] = frozenset()
+    indent: int = 0
+    project: str | None = None
+    project_name: str = ""
+    type: str = "amount"               # form rows: value type
+    path: tuple[str, ...] | None = None   # form rows: where the value lives in the canonical document
+    fixed: str | None = None           # form rows: fixed (locked) text
+    section: str | None = None
+    record: int | None = None          # records rows: index in the list
+    spare: bool = False                # generic rows whose code is an input
+    r: int = -1                        # sheet row (0-based)
+
+
+@dataclass
+class LTable:
+    desc: TableDesc
+    id: str
+    sheet: str
+    title: str
+    rows: dict[str, LRow]
+    colpos: dict[tuple[str, str], tuple[int, int]]   # (block, col) -> (first sheet col, ncols)
+    header_top: int
+    header_rows: list[tuple[int, str]]               # (sheet row, block) header rows of each block
+    body_top: int
+    last_row: int
+    width: int
+    note_row: int | None = None
+    note_text: str | None = None
+    section_rows: list[tuple[int, str]] = field(default_factory=list)
+    block_headers: dict[str, tuple[int, int]] = field(default_factory=dict)  # block -> (first header row, depth)
+    numbering_row: int | None = None
+    project: str | None = None
+
+    def block(self, key: str) -> Block:
+        return self.desc.block(key)
+
+    def column(self, row: LRow, col: str) -> Column:
+        return self.desc.block(row.block).column(col)
+
+    def rows_of(self, block: str) -> list[LRow]:
+        return [r for r in self.rows.values() if r.block == block]
+
+    def pos(self, row: str, col: str) -> tuple[int, int]:
+        lr = self.rows[row]
+        c0, _ = self.colpos[(lr.block, col)]
+        return lr.r, c0
+
+    def ref(self, row: str, col: str) -> str:
+        r, c = self.pos(row, col)
+        return f"{self.sheet}!{a1(r, c)}"
+
+
+class Layout:
+    """All tables of a table set laid out for one spec."""
+
+    def __init__(self, spec: Spec, tableset: TableSet | None = None, namer=None):
+        self.spec = spec
+        self.tableset = tableset or load_tableset(spec.tableset)
+        self.namer = namer or default_namer(spec)
+        self.tables: dict[str, LTable] = {}
+        for desc in self.tableset.tables:
+            if desc.per == "project":
+                for n, p in enumerate(spec.projects, start=1):
+                    self._add(_TableBuilder(self, desc, project=p.key, n=n).build())
+            else:
+                self._add(_TableBuilder(self, desc).build())
+
+    def _add(self, t: LTable) -> None:
+        if t.id in self.tables:
+            raise DescriptionError(f"duplicate table {t.id}")
+        self.tables[t.id] = t
+
+    # --- lookups -------------------------------------------------------------------------------------
+    def table(self, tid: str) -> LTable:
+        return self.tables[tid]
+
+    def has(self, t: str, r: str) -> bool:
+        return t in self.tables and r in self.tables[t].rows
+
+    def position(self, t: str, r: str, c: str) -> str:
+        """``表6!C12`` style position of a cell."""
+        return self.tables[t].ref(r, c)
+
+    def cells(self) -> Iterator[tuple[LTable, LRow, Column]]:
+        for t in self.tables.values():
+            for row in t.rows.values():
+                for col in t.desc.block(row.block).columns:
+                    yield t, row, col
+
+    def cell_role(self, t: LTable, row: LRow, col: Column) -> str:
+        """One of: input, formula, sum, fixed, label, empty."""
+        if row.record is not None:
+            if row.total:
+                return "sum" if col.key in row.children_cols else "label"  # type: ignore[attr-defined]
+            return "input"
+        if col.kind == "field":
+            if row.path:
+                return "input"
+            if row.formulas:
+                return "formula"
+            return "fixed"
+        if not col.numeric:
+            if row.spare and col.kind in ("code", "project"):
+                return "input"
+            return "label"
+        if col.formula is not None:
+            return "formula"
+        if col.key in row.formulas:
+            return "formula"
+        if row.children:
+            return "sum"
+        if col.key in row.inputs:
+            return "input"
+        return "empty"
+
+    def expr_of(self, t: LTable, row: LRow, col: Column) -> Expr | None:
+        if col.formula is not None and row.record is None:
+            return col.formula
+        return row.formulas.get(col.key)
+
+
+@functools.lru_cache(maxsize=16)
+def catalogue_for(kind: str, year: int):
+    """The active catalogue of a year: an imported official list if any, else the shipped (partial) one,
+    falling back to the latest shipped year."""
+    from .catalogue import CatalogueError, load_active_catalogue, load_catalogue
+
+    try:
+        return load_active_catalogue(kind, year)
+    except (CatalogueError, FileNotFoundError, OSError):
+        return load_catalogue(kind)
+
+
+def default_namer(spec: Spec):
+    def namer(kind: str, code: str) -> str:
+        if code in spec.names:
+            return spec.names[code]
+        return catalogue_for(kind, spec.year).name(code) or ""
+
+    return namer
+
+
+class _TableBuilder:
+    def __init__(self, layout: Layout, desc: TableDesc, project: str | None = None, n: int = 0):
+        self.L = layout
+        self.spec = layout.spec
+        self.desc = desc
+        self.project = project
+        self.n = n
+        self.id = f"{desc.id}_{project}" if project else desc.id
+        self.subs = {"department": self.spec.department, "year": str(self.spec.year), "title": desc.title,
+                     "project": project or "", "n": str(n),
+                     "project_name": self.spec.project(project).name if project else ""}
+
+    def fmt(self, s: str) -> str:
+        return s.format(**self.subs)
+
+    # --- rows ----------------------------------------------------------------------------------------
+    def rows_for(self, b: Block) -> list[LRow]:
+        plan = b.plan
+        if plan == "fixed":
+            return [self._fixed_row(b, rd) for rd in b.rows]
+        if plan == "form":
+            return [self._form_row(b, rd) for rd in b.rows]
+        if plan == "tree":
+            return self._tree(b)
+        if plan == "classes":
+            return self._classes(b)
+        if plan == "projects":
+            return self._projects(b)
+        if plan == "records":
+            return self._records(b)
+        raise DescriptionError(plan)
+
+    def _fixed_row(self, b: Block, rd: RowDef) -> LRow:
+        inputs = frozenset(c.key for c in b.amount_columns if rd.input and c.formula is None and c.key not in rd.formula)
+        return LRow(key=rd.key, block=b.key, label=rd.label, total=rd.total, bottom=rd.bottom, children=rd.sum,
+                    formulas=dict(rd.formula), inputs=inputs, indent=rd.indent)
+
+    def _form_row(self, b: Block, rd: RowDef) -> LRow:
+        formulas = {k: parse(self.fmt(v.text)) for k, v in rd.formula.items()}
+        path = tuple(self.fmt(rd.path).split(".")) if rd.path else None
+        return LRow(key=rd.key, block=b.key, label=rd.label, formulas=formulas, type=rd.type, path=path,
+                    fixed=self.fmt(rd.fixed) if rd.fixed else None, section=rd.section, indent=rd.indent)
+
+    def _total_row(self, b: Block, children: tuple[str, ...]) -> LRow:
+        t = b.total
+        assert t is not None
+        return LRow(key=t.key, block=b.key, label=t.label, total=True, bottom=t.bottom, children=children,
+                    formulas={k: v for k, v in t.formula.items()})
+
+    def _leaf_inputs(self, b: Block) -> frozenset[str]:
+        return frozenset(c.key for c in b.amount_columns if c.input and c.formula is None)
+
+    def _tree(self, b: Block) -> list[LRow]:
+        kind = "economic" if b.codes == "economic" else "function"
+        if self.spec.generic:
+            n = self.spec.spare_rows if b.codes in ("functions", "economic") else max(5, self.spec.spare_rows // 6)
+            leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
+                      for i in range(1, n + 1)]
+            return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
+        codes = self.spec.codes(b.codes or "functions")
+        lens = (3, 5) if kind == "economic" else (3, 5, 7)
+        nodes: dict[str, set[str]] = {}
+        for code in codes:
+            for i, ln in enumerate(lens):
+                pre = code[:ln]
+                nodes.setdefault(pre, set())
+                if i:
+                    nodes[code[: lens[i - 1]]].add(pre)
+        rows: list[LRow] = []
+        for code in sorted(nodes):
+            level = lens.index(len(code)) + 1
+            kids = tuple(sorted(nodes[code]))
+            rows.append(LRow(key=code, block=b.key, code=code, level=level, label=self.L.namer(kind, code),
+                             children=kids, inputs=frozenset() if kids else self._leaf_inputs(b)))
+        classes = tuple(c for c in sorted(nodes) if len(c) == 3)
+        return [self._total_row(b, classes)] + rows
+
+    def _classes(self, b: Block) -> list[LRow]:
+        cat = catalogue_for("function", self.spec.year)
+        rows = []
+        for c in cat.classes():
+            formulas = {k: parse(v.format(code=c.code)) for k, v in b.cells.items()}
+            rows.append(LRow(key=c.code, block=b.key, code=c.code, level=1, label=self.spec.names.get(c.code, c.name),
+                             formulas=formulas))
+        rows.append(self._total_row(b, ()))
+        return rows
+
+    def _projects(self, b: Block) -> list[LRow]:
+        inputs = self._leaf_inputs(b)
+        if self.spec.generic:
+            leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=inputs, spare=True)
+                      for i in range(1, self.spec.spare_rows + 1)]
+            return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
+        by_prefix: dict[str, list[str]] = {}
+        for p in self.spec.projects:
+            for ln in (3, 5):
+                by_prefix.setdefault(p.function[:ln], [])
+            by_prefix[p.function[:5]].append(p.key)
+        rows: list[LRow] = []
+        classes = sorted(k for k in by_prefix if len(k) == 3)
+        for cls in classes:
+            kuans = sorted(k for k in by_prefix if len(k) == 5 and k.startswith(cls))
+            rows.append(LRow(key=cls, block=b.key, code=cls, level=1, label=self.L.namer("function", cls), children=tuple(kuans)))
+            for k in kuans:
+                rows.append(LRow(key=k, block=b.key, code=k, level=2, label=self.L.namer("function", k), children=tuple(by_prefix[k])))
+                for pk in by_prefix[k]:
+                    p = self.spec.project(pk)
+                    rows.append(LRow(key=p.key, block=b.key, code=p.function, level=3, label=self.L.namer("function", p.function),
+                                     project=p.key, project_name=p.name, inputs=inputs))
+        unit = LRow(key="unit", block=b.key, label=self.spec.department, level=0, children=tuple(classes))
+        return [self._total_row(b, ("unit",)), unit] + rows
+
+    def _records(self, b: Block) -> list[LRow]:
+        base = self.fmt(b.path or b.key).split(".")
+        rows = [LRow(key=f"{b.key}_{i}", block=b.key, record=i, path=tuple(base), type="record")
+                for i in range(b.spare)]
+        if b.total:
+            tot = LRow(key=b.total.key, block=b.key, label=b.total.label, total=True, record=-1,
+                       children=tuple(r.key for r in rows))
+            tot.children_cols = frozenset(b.total.sum)  # type: ignore[attr-defined]
+            rows.append(tot)
+        for r in rows:
+            if not hasattr(r, "children_cols"):
+                r.children_cols = frozenset()  # type: ignore[attr-defined]
+        return rows
+
+    # --- geometry ------------------------------------------------------------------------------------
+    def build(self) -> LTable:
+        d = self.desc
+        blocks = d.blocks
+        colpos: dict[tuple[str, str], tuple[int, int]] = {}
+        rows_by_block = {b.key: self.rows_for(b) for b in blocks}
+        header_depth = {b.key: _header_depth(b) for b in blocks}
+        top = TITLE_ROWS if (d.unit_line or d.subtitle) else 2
+        header_rows: list[tuple[int, str]] = []
+        block_headers: dict[str, tuple[int, int]] = {}
+        section_rows: list[tuple[int, str]] = []
+        rows: dict[str, LRow] = {}
+        numbering_row = None
+        if d.arrange == "side":
+            c = 0
+            for b in blocks:
+                for col in b.columns:
+                    colpos[(b.key, col.key)] = (c, col.ncols)
+                    c += col.ncols
+            width = c
+            depth = max(header_depth.values())
+            for b in blocks:
+                block_headers[b.key] = (top, depth)
+            header_rows = [(top + i, "*") for i in range(depth)]
+            body = top + depth
+            if d.numbering:
+                numbering_row = body
+                body += 1
+            height = max(len(v) for v in rows_by_block.values())
+            for b in blocks:
+                normal = [r for r in rows_by_block[b.key] if not r.bottom]
+                bottoms = [r for r in rows_by_block[b.key] if r.bottom]
+                if bottoms:
+                    height = max(height, len(normal) + len(bottoms))
+            for b in blocks:
+                normal = [r for r in rows_by_block[b.key] if not r.bottom]
+                bottoms = [r for r in rows_by_block[b.key] if r.bottom]
+                for i, r in enumerate(normal):
+                    r.r = body + i
+                for i, r in enumerate(bottoms):
+                    r.r = body + height - len(bottoms) + i
+            last = body + height - 1
+        else:  # stack: blocks one below the other, each with its own columns
+            width = max(sum(col.ncols for col in b.columns) for b in blocks)
+            r0 = top
+            for b in blocks:
+                c = 0
+                for col in b.columns:
+                    colpos[(b.key, col.key)] = (c, col.ncols)
+                    c += col.ncols
+                if any(col.header for col in b.columns):
+                    block_headers[b.key] = (r0, header_depth[b.key])
+                    for i in range(header_depth[b.key]):
+                        header_rows.append((r0 + i, b.key))
+                    r0 += header_depth[b.key]
+                for r in rows_by_block[b.key]:
+                    if r.section:
+                        section_rows.append((r0, r.section))
+                        r0 += 1
+                    r.r = r0
+                    r0 += 1
+            last = r0 - 1
+            body = top
+        for b in blocks:
+            for r in rows_by_block[b.key]:
+                if r.key in rows:
+                    raise DescriptionError(f"{self.id}: duplicate row key {r.key}")
+                rows[r.key] = r
+        note_row = note_text = None
+        if d.empty_note:
+            note_row = last + 1
+            note_text = self.fmt(d.empty_note)
+        sheet = self.fmt(d.sheet)
+        return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=colpos,
+                      header_top=top, header_rows=header_rows, body_top=body, last_row=note_row or last, width=width,
+                      note_row=note_row, note_text=note_text, section_rows=section_rows, block_headers=block_headers,
+                      numbering_row=numbering_row, project=self.project)
+
+
+def _header_depth(b: Block) -> int:
+    depth = 0
+    for c in b.columns:
+        depth = max(depth, len(c.header) + (1 if c.split else 0))
+    return depth
+
+
+def header_grid(t: LTable, block: str | None = None) -> list[list[str | None]]:
+    """Header labels per level and physical column (None where a block has no column)."""
+    blocks = [t.desc.block(block)] if block else list(t.desc.blocks)
+    depth = max(_header_depth(b) for b in blocks)
+    grid: list[list[str | None]] = [[None] * t.width for _ in range(depth)]
+    for b in blocks:
+        for col in b.columns:
+            c0, n = t.colpos[(b.key, col.key)]
+            h = list(col.header) or [""]
+            body_depth = depth - (1 if col.split else 0)
+            h = h + [h[-1]] * (body_depth - len(h))
+            for i in range(n):
+                labels = h + ([col.split[i]] if col.split else [])
+                for lvl in range(depth):
+                    grid[lvl][c0 + i] = labels[lvl]
+    return grid
+
+
+def merge_regions(grid: list[list[str | None]]) -> list[tuple[int, int, int, int, str]]:
+    """Maximal rectangles of equal labels: (level0, col0, level1, col1, label)."""
+    depth = len(grid)
+    width = len(grid[0]) if grid else 0
+    seen = [[False] * width for _ in range(depth)]
+    out = []
+    for l in range(depth):
+        for c in range(width):
+            if seen[l][c] or grid[l][c] is None:
+                continue
+            lab = grid[l][c]
+            c2 = c
+            while (c2 + 1 < width and not seen[l][c2 + 1] and grid[l][c2 + 1] == lab
+                   and all(grid[k][c2 + 1] == grid[k][c] for k in range(l))):
+                c2 += 1
+            l2 = l
+            while l2 + 1 < depth and all(grid[l2 + 1][x] == lab for x in range(c, c2 + 1)) and \
+                    (c == 0 or grid[l2 + 1][c - 1] != lab or seen[l2 + 1][c - 1]) and \
+                    (c2 + 1 >= width or grid[l2 + 1][c2 + 1] != lab):
+                l2 += 1
+            for ll in range(l, l2 + 1):
+                for cc in range(c, c2 + 1):
+                    seen[ll][cc] = True
+            out.append((l, c, l2, c2, lab))
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_layout(spec_json: str, tableset: str) -> Layout:
+    from .spec import Spec as _S
+    import json
+
+    return Layout(_S.from_dict(json.loads(spec_json)))
+
+
+def layout_for(spec: Spec) -> Layout:
+    """Layouts are immutable in practice and costly to build: share one per spec."""
+    return _cached_layout(spec.to_json(), spec.tableset)

@@ -1,0 +1,325 @@
+"""The canonical data model: one document per submission, and the figures computed from it.
+
+The document holds what an accountant enters, once (inputs only):
+
+    {"format": "xlbudget/1", "spec": {...department spec...},
+     "tables": {"T2": {"2014101": {"gp": Decimal("54.812")}}, "T7": {"p1": {"e302": ...}}, ...},
+     "performance": {...}, "facts": {...}}
+
+Every total is computed here from the inputs by the formulas of the table descriptions, exactly as the
+workbook computes it. ``published(t, r, c)`` is the figure as printed (rounded half-up to the display
+decimals, each figure on its own).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import DataError
+from .layout import Layout, LRow, LTable, layout_for
+from .spec import Spec
+from .tableset import Column
+
+FORMAT = "xlbudget/1"
+ZERO = Decimal(0)
+
+
+def q(value: Decimal | None, decimals: int = 2) -> Decimal | None:
+    if value is None:
+        return None
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def to_decimal(v: Any) -> Decimal | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, float):
+        v = repr(round(v, 10))
+    try:
+        return Decimal(str(v))
+    except InvalidOperation:
+        raise DataError(f"not a number: {v!r}") from None
+
+
+def get_path(doc: dict, path: tuple[str, ...] | list) -> Any:
+    cur: Any = doc
+    for p in path:
+        if isinstance(cur, dict):
+            cur = cur.get(p)
+        elif isinstance(cur, list) and isinstance(p, int):
+            cur = cur[p] if p < len(cur) else None
+        else:
+            return None
+        if cur is None:
+            return None
+    return cur
+
+
+def set_path(doc: dict, path: tuple | list, value: Any) -> None:
+    cur: Any = doc
+    for i, p in enumerate(path[:-1]):
+        nxt = path[i + 1]
+        if isinstance(cur, list):
+            while len(cur) <= p:
+                cur.append({} if not isinstance(nxt, int) else [])
+            cur = cur[p]
+        else:
+            if p not in cur or cur[p] is None:
+                cur[p] = [] if isinstance(nxt, int) else {}
+            cur = cur[p]
+    last = path[-1]
+    if isinstance(cur, list):
+        while len(cur) <= last:
+            cur.append(None)
+        cur[last] = value
+    else:
+        cur[last] = value
+
+
+class Budget:
+    """A document bound to its layout, with every figure computable."""
+
+    def __init__(self, layout: Layout, doc: dict[str, Any]):
+        self.layout = layout
+        self.doc = doc
+        self._memo: dict[tuple[str, str, str], Decimal | None] = {}
+        # Formula cells overwritten by constants in a submitted workbook: the constant is what the
+        # department sees and publishes, so the rules see it too (the reader reports the overwrite).
+        self.overrides: dict[tuple[str, str, str], Decimal | None] = {}
+
+    @property
+    def spec(self) -> Spec:
+        return self.layout.spec
+
+    @property
+    def decimals(self) -> int:
+        return self.layout.tableset.display_decimals
+
+    # --- addresses -----------------------------------------------------------------------------------
+    @staticmethod
+    def input_path(t: LTable, row: LRow, col: Column) -> tuple:
+        if row.record is not None:
+            return tuple(row.path or ()) + (row.record, col.key)
+        if col.kind == "field":
+            return tuple(row.path or ())
+        return ("tables", t.id, row.key, col.key)
+
+    def raw(self, t: LTable, row: LRow, col: Column) -> Any:
+        return get_path(self.doc, self.input_path(t, row, col))
+
+    # --- values --------------------------------------------------------------------------------------
+    def value(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        k = (tid, rkey, ckey)
+        if k in self._memo:
+            return self._memo[k]
+        v = self.overrides[k] if k in self.overrides else self._compute(tid, rkey, ckey)
+        self._memo[k] = v
+        return v
+
+    def recomputed(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        """The value the layout's formula gives, ignoring any overwrite of this cell."""
+        return self._compute(tid, rkey, ckey)
+
+    def published(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        return q(self.value(tid, rkey, ckey), self.decimals)
+
+    def _aggregate(self, t: LTable, prefix: str, ckey: str) -> Decimal | None:
+        """Value of a code in a table whose leaf rows carry their codes as data (generic templates)."""
+        total = None
+        for row in t.rows.values():
+            if not row.spare:
+                continue
+            code = self.code_of(t, row)
+            if code and code.startswith(prefix):
+                v = self.value(t.id, row.key, ckey)
+                if v is not None:
+                    total = (total or ZERO) + v
+        return total
+
+    def code_of(self, t: LTable, row: LRow) -> str | None:
+        if not row.spare:
+            return row.code
+        v = get_path(self.doc, ("tables", t.id, row.key, "code"))
+        return str(v) if v not in (None, "") else None
+
+    def _compute(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        t = self.layout.tables.get(tid)
+        if t is None:
+            return None
+        row = t.rows.get(rkey)
+        if row is None:
+            if any(r.spare for r in t.rows.values()) and rkey.isdigit():
+                return self._aggregate(t, rkey, ckey)
+            return None
+        try:
+            col = t.column(row, ckey)
+        except KeyError:
+            return None
+        role = self.layout.cell_role(t, row, col)
+        if role == "input":
+            raw = self.raw(t, row, col)
+            if col.kind == "field" and row.type not in ("amount", "int", "signed_int"):
+                return None
+            return to_decimal(raw) if not isinstance(raw, (list, dict)) else None
+        if role == "formula":
+            expr = self.layout.expr_of(t, row, col)
+            total, seen = ZERO, False
+            for term in expr.terms:
+                ref = term.ref.resolve(tid, rkey)
+                v = self.value(ref.table, ref.row, ref.col)
+                if v is None and not self.layout.has(ref.table, ref.row) and not self._has_spares(ref.table):
+                    continue
+                seen = True
+                total += term.sign * (v or ZERO)
+            return total if seen else None
+        if role == "sum":
+            total = ZERO
+            for ch in row.children:
+                total += self.value(tid, ch, ckey) or ZERO
+            return total
+        return None
+
+    def _has_spares(self, tid: str | None) -> bool:
+        t = self.layout.tables.get(tid or "")
+        return bool(t and any(r.spare for r in t.rows.values()))
+
+    def text(self, t: LTable, row: LRow, col: Column) -> Any:
+        """Text content of a non-numeric cell (labels, codes, names, form text)."""
+        role = self.layout.cell_role(t, row, col)
+        if role == "input":
+            return self.raw(t, row, col)
+        if role == "fixed":
+            return row.fixed
+        return None
+
+    # --- iteration -----------------------------------------------------------------------------------
+    def figures(self) -> Iterator[tuple[LTable, LRow, Column, Decimal | None]]:
+        for t, row, col in self.layout.cells():
+            if col.numeric or (col.kind == "field" and row.type in ("amount", "int", "signed_int")):
+                yield t, row, col, self.value(t.id, row.key, col.key)
+
+    def table_is_empty(self, tid: str) -> bool:
+        t = self.layout.tables[tid]
+        for row in t.rows.values():
+            for col in t.desc.block(row.block).columns:
+                if col.numeric:
+                    v = self.value(tid, row.key, col.key)
+                    if v not in (None, ZERO):
+                        return False
+        return True
+
+
+# --- documents -----------------------------------------------------------------------------------------
+def _decimals_in(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _decimals_in(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decimals_in(v) for v in obj]
+    return obj
+
+
+def normalise_document(layout: Layout, doc: dict[str, Any]) -> dict[str, Any]:
+    """Coerce the input values of a document to their types (amounts to Decimal, counts to int)."""
+    out = copy.deepcopy(doc)
+    b = Budget(layout, out)
+    for t, row, col in layout.cells():
+        if layout.cell_role(t, row, col) != "input":
+            continue
+        path = b.input_path(t, row, col)
+        v = get_path(out, path)
+        if v is None:
+            continue
+        typ = _cell_type(row, col)
+        if typ == "amount":
+            set_path(out, path, to_decimal(v))
+        elif typ in ("int", "signed_int"):
+            set_path(out, path, int(Decimal(str(v))))
+    return out
+
+
+def _cell_type(row: LRow, col: Column) -> str:
+    if col.kind == "field":
+        return row.type
+    if col.kind == "amount":
+        return "amount"
+    if col.kind == "int":
+        return "int"
+    return "text"
+
+
+cell_type = _cell_type
+
+
+def to_jsonable(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return format(obj, "f")
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+def canonical(obj: Any) -> Any:
+    """Comparable form of a document: numbers normalised, empty values dropped."""
+    if isinstance(obj, dict):
+        out = {k: canonical(v) for k, v in obj.items()}
+        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+    if isinstance(obj, list):
+        items = [canonical(v) for v in obj]
+        while items and items[-1] in (None, "", [], {}):
+            items.pop()
+        return items
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, (int, Decimal)):
+        d = Decimal(obj).normalize()
+        return "0" if d == 0 else format(d, "f")
+    if isinstance(obj, float):
+        return canonical(Decimal(repr(obj)))
+    return obj
+
+
+def load_document(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def example_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for cand in (here / "data" / "example", here.parent / "examples" / "kezhou-2025"):
+        if (cand / "spec.toml").is_file():
+            return cand
+    raise FileNotFoundError("built-in example not found")
+
+
+def load_example() -> tuple[Spec, dict[str, Any]]:
+    """The seed department (克州数字化发展局 2025): spec and canonical document."""
+    from .spec import load_spec
+
+    d = example_dir()
+    spec = load_spec(d / "spec.toml")
+    figures = load_document(d / "figures.json")
+    doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"],
+                           "performance": load_document(d / "performance.json"),
+                           "facts": load_document(d / "facts.json")}
+    # derived in the workbook, not entered: project names come from the spec, 财政拨款 from 表7
+    for p in doc["performance"].get("projects", {}).values():
+        for k in ("name", "fiscal", "budget_total"):
+            p.pop(k, None)
+    # last year's figures live in the 上年预算数 table (the department was founded in 2024: all 0)
+    last = doc["facts"].get("operating_costs", {}).pop("last_year", None)
+    doc["tables"]["LY"] = {"operating_costs": {"value": last}} if last is not None else {}
+    layout = layout_for(spec)
+    return spec, normalise_document(layout, doc)
+
+
+def budget_from_document(doc: dict[str, Any], spec: Spec | None = None) -> Budget:
+    spec = spec or Spec.from_dict(doc["spec"])
+    layout = layout_for(spec)
+    return Budget(layout, normalise_document(layout, doc))

@@ -1,0 +1,240 @@
+"""Load the declarative table descriptions (``templates/<set>/*.toml``).
+
+One description per official table: title, header tree, columns, row plan, which cells are inputs and
+which are formulas. The template writer, the reader, the rules and the disclosure builder all interpret
+these objects; nothing else in the code base knows where a figure sits.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import DescriptionError
+from .expr import Expr, parse
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+COLUMN_KINDS = {"code", "name", "label", "project", "amount", "int", "text", "field"}
+ROW_TYPES = {"amount", "int", "signed_int", "text", "longtext", "lines", "mapping"}
+PLANS = {"fixed", "tree", "classes", "projects", "form", "records"}
+NUMERIC_KINDS = {"amount", "int"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    kind: str
+    header: tuple[str, ...] = ()
+    split: tuple[str, ...] = ()
+    width: float = 13.0
+    input: bool = False
+    formula: Expr | None = None
+    span: int = 1
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    @property
+    def ncols(self) -> int:
+        return len(self.split) if self.split else self.span
+
+
+@dataclass(frozen=True)
+class RowDef:
+    """A row declared in a description (fixed, form and total rows)."""
+
+    key: str
+    label: str
+    indent: int = 0
+    input: bool = False
+    sum: tuple[str, ...] = ()
+    formula: dict[str, Expr] = field(default_factory=dict)
+    total: bool = False
+    bottom: bool = False
+    type: str = "amount"
+    path: str | None = None
+    fixed: str | None = None
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    key: str
+    plan: str
+    columns: tuple[Column, ...]
+    rows: tuple[RowDef, ...] = ()
+    codes: str | None = None
+    code_style: str = "split"
+    total: RowDef | None = None
+    cells: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+    spare: int = 0
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def amount_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.numeric]
+
+
+@dataclass(frozen=True)
+class TableDesc:
+    id: str
+    number: str
+    sheet: str
+    title: str
+    blocks: tuple[Block, ...]
+    subtitle: str | None = None
+    arrange: str = "side"
+    numbering: bool = True
+    unit_line: bool = True
+    landscape: bool = False
+    empty_note: str | None = None
+    per: str | None = None
+
+    def block(self, key: str) -> Block:
+        for b in self.blocks:
+            if b.key == key:
+                return b
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class TableSet:
+    id: str
+    version: str
+    name: str
+    unit: str
+    display_decimals: int
+    entry_decimals: int
+    tables: tuple[TableDesc, ...]
+    rules_file: Path | None
+    folder: Path
+
+    def table(self, tid: str) -> TableDesc:
+        for t in self.tables:
+            if t.id == tid:
+                return t
+        raise KeyError(tid)
+
+    @property
+    def table_ids(self) -> list[str]:
+        return [t.id for t in self.tables]
+
+
+def _row(d: dict[str, Any], where: str) -> RowDef:
+    try:
+        formula = {k: parse(v) for k, v in d.get("formula", {}).items()}
+        rd = RowDef(
+            key=d["key"], label=d.get("label", ""), indent=int(d.get("indent", 0)), input=bool(d.get("input", False)),
+            sum=tuple(d.get("sum", ())), formula=formula, total=bool(d.get("total", False)),
+            bottom=bool(d.get("bottom", False)), type=d.get("type", "amount"), path=d.get("path"),
+            fixed=d.get("fixed"), section=d.get("section"),
+        )
+    except KeyError as e:
+        raise DescriptionError(f"{where}: row without {e}") from None
+    if rd.type not in ROW_TYPES:
+        raise DescriptionError(f"{where}: row {rd.key}: unknown type {rd.type!r}")
+    return rd
+
+
+def _column(d: dict[str, Any], where: str) -> Column:
+    kind = d.get("kind")
+    if kind not in COLUMN_KINDS:
+        raise DescriptionError(f"{where}: column {d.get('key')!r}: unknown kind {kind!r}")
+    return Column(
+        key=d["key"], kind=kind, header=tuple(d.get("header", ())), split=tuple(d.get("split", ())),
+        width=float(d.get("width", 13.0)), input=bool(d.get("input", False)),
+        formula=parse(d["formula"]) if "formula" in d else None, span=int(d.get("span", 1)),
+    )
+
+
+def _block(d: dict[str, Any], where: str) -> Block:
+    plan = d.get("plan")
+    if plan not in PLANS:
+        raise DescriptionError(f"{where}: unknown plan {plan!r}")
+    w = f"{where}/{d.get('key')}"
+    cols = tuple(_column(c, w) for c in d.get("columns", ()))
+    keys = [c.key for c in cols]
+    if len(set(keys)) != len(keys):
+        raise DescriptionError(f"{w}: duplicate column keys")
+    rows = tuple(_row(r, w) for r in d.get("rows", ()))
+    rkeys = [r.key for r in rows]
+    if len(set(rkeys)) != len(rkeys):
+        raise DescriptionError(f"{w}: duplicate row keys")
+    for r in rows:
+        for s in r.sum:
+            if s not in rkeys:
+                raise DescriptionError(f"{w}: row {r.key} sums unknown row {s}")
+    return Block(
+        key=d["key"], plan=plan, columns=cols, rows=rows, codes=d.get("codes"),
+        code_style=d.get("code_style", "split"),
+        total=_row(d["total"], w) if "total" in d else None, cells=dict(d.get("cells", {})),
+        path=d.get("path"), spare=int(d.get("spare", 0)),
+    )
+
+
+def _table(path: Path) -> TableDesc:
+    d = tomllib.loads(path.read_text(encoding="utf-8"))
+    where = path.name
+    try:
+        t = TableDesc(
+            id=d["id"], number=d.get("number", ""), sheet=d["sheet"], title=d["title"],
+            blocks=tuple(_block(b, where) for b in d["blocks"]), subtitle=d.get("subtitle"),
+            arrange=d.get("arrange", "side"), numbering=bool(d.get("numbering", True)),
+            unit_line=bool(d.get("unit_line", True)), landscape=bool(d.get("landscape", False)),
+            empty_note=d.get("empty_note"), per=d.get("per"),
+        )
+    except KeyError as e:
+        raise DescriptionError(f"{where}: missing {e}") from None
+    sheet_probe = t.sheet.replace("{n}", "99")
+    if len(sheet_probe) > 31 or any(ch in sheet_probe for ch in "[]:*?/\\"):
+        raise DescriptionError(f"{where}: sheet name {t.sheet!r} is not a valid Excel sheet name")
+    return t
+
+
+def tableset_dir(name: str = "xj11") -> Path:
+    p = Path(name)
+    if p.is_dir():
+        return p
+    return Path(str(resources.files("xlbudget.templates").joinpath(name)))
+
+
+@functools.lru_cache(maxsize=8)
+def load_tableset(name: str = "xj11") -> TableSet:
+    """Load a table set by id (shipped under templates/) or by folder path."""
+    folder = tableset_dir(name)
+    meta_path = folder / "tableset.toml"
+    if not meta_path.is_file():
+        raise DescriptionError(f"table set {name!r} not found")
+    meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    tables = tuple(_table(folder / f"{tid}.toml") for tid in meta["tables"])
+    ids = [t.id for t in tables]
+    if len(set(ids)) != len(ids):
+        raise DescriptionError(f"{name}: duplicate table ids")
+    rules = folder / meta["rules"] if meta.get("rules") else None
+    return TableSet(
+        id=meta["id"], version=str(meta["version"]), name=meta.get("name", meta["id"]), unit=meta.get("unit", "万元"),
+        display_decimals=int(meta.get("display_decimals", 2)), entry_decimals=int(meta.get("entry_decimals", 6)),
+        tables=tables, rules_file=rules, folder=folder,
+    )
+
+
+def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:
+    """The raw ``[[rule]]`` entries of a table set's rule book (empty when it has none)."""
+    if ts.rules_file is None or not ts.rules_file.is_file():
+        return []
+    return list(tomllib.loads(ts.rules_file.read_text(encoding="utf-8")).get("rule", []))
