@@ -1,0 +1,46 @@
+"""Shared pytest fixtures.  Keep each group in its own section."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+# ============================================================================================
+# LibreOffice / poppler-utils (tests marked @pytest.mark.libreoffice)
+#
+# These tools are installed by .ci/run, so a missing tool FAILS the test instead of skipping
+# it.  Set XLBUDGET_SKIP_LIBREOFFICE=1 to skip such tests explicitly on a machine without them.
+# ============================================================================================
+
+SKIP_LIBREOFFICE_ENV = "XLBUDGET_SKIP_LIBREOFFICE"
+
+
+def _missing_tool(what: str) -> None:
+    message = (
+        f"缺少 {what}。请运行 bash .ci/run（会安装 libreoffice-calc fonts-wqy-microhei poppler-utils），"
+        f"或设置环境变量 {SKIP_LIBREOFFICE_ENV}=1 显式跳过 LibreOffice 测试。"
+    )
+    if os.environ.get(SKIP_LIBREOFFICE_ENV) == "1":
+        pytest.skip(message)
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    """Path of the soffice executable (fails the test when LibreOffice is missing)."""
+    from xlbudget.libreoffice import find_soffice
+
+    found = find_soffice()
+    if found is None:
+        _missing_tool("LibreOffice（soffice）")
+    return found
+
+
+@pytest.fixture(scope="session")
+def poppler() -> None:
+    """Require pdfinfo, pdftoppm and pdftotext (fails the test when poppler-utils is missing)."""
+    missing = [p for p in ("pdfinfo", "pdftoppm", "pdftotext") if shutil.which(p) is None]
+    if missing:
+        _missing_tool("poppler-utils（" + "、".join(missing) + "）")
