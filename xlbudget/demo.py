@@ -1,0 +1,45 @@
+"""`xlbudget demo`: the main job on the built-in example."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+
+def run_demo(outdir: Path) -> Iterator[str]:
+    from .layout import layout_for
+    from .model import budget_from_document, load_example
+    from .writer.template import write_workbook
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    spec, doc = load_example()
+    layout = layout_for(spec)
+    p = write_workbook(layout, outdir / "template.xlsx")
+    yield f"已写出 {p}：{spec.department} {spec.year} 年空白填报模板"
+    budget = budget_from_document(doc, spec)
+    filled = write_workbook(layout, outdir / "filled.xlsx", budget)
+    yield f"已写出 {filled}：按公开文件填好的工作簿"
+    try:
+        from .check import check_paths
+    except ImportError:
+        check_paths = None
+    if check_paths is not None:
+        from .utility import atomic_write
+
+        report = check_paths([filled])
+        atomic_write(outdir / "check.json", json.dumps(report.to_json(), ensure_ascii=False, indent=1) + "\n")
+        counts = report.counts() if hasattr(report, "counts") else {}
+        yield f"已写出 {outdir / 'check.json'}：校验结果 {counts}"
+    try:
+        from .build import build
+    except ImportError:
+        build = None
+    if build is not None:
+        from .libreoffice import find_soffice
+
+        pdf = outdir / "disclosure.pdf" if find_soffice() else None
+        build([filled], outdir / "disclosure.xlsx", force=True, pdf=pdf)
+        yield f"已写出 {outdir / 'disclosure.xlsx'}：公开文件"
+        if pdf is not None and pdf.exists():
+            yield f"已写出 {pdf}：公开文件 PDF"

@@ -1,0 +1,1020 @@
+"""Fast, safe low-level reader for submitted ``.xlsx`` workbooks.
+
+Design (see the reading benchmarks): python-calamine (Rust) reads the cell
+values and a regex scan of the sheet XML reads formula text, cached-value
+types, merges, protection and the dimension.  openpyxl is not used here; it is
+an order of magnitude slower.
+
+Safety:
+
+* ``safety.inspect_container`` checks the zip before anything is parsed.
+* Every XML part is transcoded to UTF-8 if needed and refused when it holds a
+  DTD or entity declarations; workbook-level parts are parsed with
+  ``defusedxml``.
+* Each sheet's extent (dimension, cell references, merges) is checked against
+  ``Limits`` *before* calamine sees the sheet, because calamine allocates the
+  used area densely.
+* calamine never sees the submitted zip: it reads a fresh, uncompressed zip
+  built from members we have already inflated under the size caps.
+
+Values of formula cells are the cached results stored in the file (xlsxwriter
+stores 0, openpyxl stores nothing); callers must treat them as evidence, never
+as truth.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import io
+import os
+import platform
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DET
+from xml.etree.ElementTree import ParseError
+
+from .errors import WorkbookError
+from .safety import ContainerInfo, Limits, inspect_bytes, inspect_container
+
+__all__ = [
+    "RawWorkbook",
+    "RawSheet",
+    "SheetInfo",
+    "DefinedName",
+    "shift_formula",
+    "parse_ref",
+    "to_ref",
+    "EXCEL_MAX_ROWS",
+    "EXCEL_MAX_COLS",
+]
+
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLS = 16_384
+
+Cell = tuple[int, int]
+
+
+# --------------------------------------------------------------------------
+# A1 references.
+# --------------------------------------------------------------------------
+
+_REF_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
+def _col_number(letters: str) -> int:
+    """1-based column number of column letters ("A" -> 1)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def _col_letters(n: int) -> str:
+    """Column letters of a 1-based column number (1 -> "A")."""
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def parse_ref(ref: str) -> Cell:
+    """0-based (row, col) of an A1 reference such as ``"C5"`` or ``"$C$5"``.
+
+    Raises:
+        ValueError: if ``ref`` is not a single-cell A1 reference.
+    """
+    m = _REF_RE.fullmatch(ref.strip())
+    if not m:
+        raise ValueError(f"not an A1 cell reference: {ref!r}")
+    return int(m.group(2)) - 1, _col_number(m.group(1)) - 1
+
+
+def to_ref(row: int, col: int) -> str:
+    """A1 reference of a 0-based (row, col): ``to_ref(4, 2) == "C5"``."""
+    return f"{_col_letters(col + 1)}{row + 1}"
+
+
+@lru_cache(maxsize=65536)
+def _ref_b(ref: bytes) -> Cell:
+    """0-based (row, col) of an ASCII A1 reference (no $)."""
+    i = 0
+    n = len(ref)
+    col = 0
+    while i < n and 65 <= ref[i] <= 90:
+        col = col * 26 + ref[i] - 64
+        i += 1
+    if i == 0 or i == n:
+        raise ValueError(ref)
+    return int(ref[i:]) - 1, col - 1
+
+
+# --------------------------------------------------------------------------
+# Shared-formula translation.
+# --------------------------------------------------------------------------
+
+_FORMULA_TOKEN = re.compile(
+    r"""
+    "(?:[^"]|"")*"                                        # string literal
+  | '(?:[^']|'')*'                                        # quoted sheet name
+  | \[(?:[^\[\]]|\[[^\[\]]*\])*\]                         # [table] / [external] part
+  | (?P<cols>(?<![\w.$\\])(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})(?![\w.(!\\]))
+  | (?P<rows>(?<![\w.$\\:])(\$?)([0-9]{1,7}):(\$?)([0-9]{1,7})(?![\w.(!\\:]))
+  | (?P<cell>(?<![\w.$\\])(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})(?![\w.(!\\]))
+  | [\w.\\]+                                              # names, functions, numbers
+    """,
+    re.X,
+)
+
+
+def _shift_col(absolute: str, letters: str, dcol: int) -> str | None:
+    n = _col_number(letters)
+    if n > EXCEL_MAX_COLS:
+        raise _NotARef
+    if not absolute:
+        n += dcol
+        if n < 1 or n > EXCEL_MAX_COLS:
+            return None
+    return absolute + _col_letters(n)
+
+
+def _shift_row(absolute: str, digits: str, drow: int) -> str | None:
+    n = int(digits)
+    if n < 1 or n > EXCEL_MAX_ROWS:
+        raise _NotARef
+    if not absolute:
+        n += drow
+        if n < 1 or n > EXCEL_MAX_ROWS:
+            return None
+    return absolute + str(n)
+
+
+class _NotARef(Exception):
+    pass
+
+
+@lru_cache(maxsize=1024)
+def _formula_parts(text: str) -> tuple:
+    """Split a formula into literal text and reference tokens, once per text."""
+    parts: list = []
+    last = 0
+    for m in _FORMULA_TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind is None:
+            continue
+        if m.start() > last:
+            parts.append(text[last:m.start()])
+        g = m.groups()
+        if kind == "cols":
+            parts.append(("cols", m.group(0), g[1], g[2], g[3], g[4]))
+        elif kind == "rows":
+            parts.append(("rows", m.group(0), g[6], g[7], g[8], g[9]))
+        else:
+            parts.append(("cell", m.group(0), g[11], g[12], g[13], g[14]))
+        last = m.end()
+    if last < len(text):
+        parts.append(text[last:])
+    return tuple(parts)
+
+
+def shift_formula(text: str, drow: int, dcol: int) -> str:
+    """Move the relative references of ``text`` by (drow, dcol).
+
+    This is how Excel derives the formula of a cell that shares the formula
+    of a master cell (``<f t="shared" si="..."/>``).  Absolute parts (``$``)
+    stay; string literals, quoted sheet names, structured references and
+    function names are left alone.  A reference moved off the grid becomes
+    ``#REF!``, as in Excel.
+    """
+    if not drow and not dcol:
+        return text
+    out: list[str] = []
+    for part in _formula_parts(text):
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        kind, original, a1, x1, a2, x2 = part
+        try:
+            if kind == "cols":
+                p1, p2 = _shift_col(a1, x1, dcol), _shift_col(a2, x2, dcol)
+                new = None if p1 is None or p2 is None else f"{p1}:{p2}"
+            elif kind == "rows":
+                p1, p2 = _shift_row(a1, x1, drow), _shift_row(a2, x2, drow)
+                new = None if p1 is None or p2 is None else f"{p1}:{p2}"
+            else:
+                c = _shift_col(a1, x1, dcol)
+                r = _shift_row(a2, x2, drow)
+                new = None if c is None or r is None else c + r
+        except _NotARef:
+            new = original
+        out.append("#REF!" if new is None else new)
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------
+# Data classes.
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """One ``<sheet>`` of xl/workbook.xml.
+
+    ``kind`` is "worksheet", "chartsheet", "dialogsheet" or "macrosheet";
+    ``state`` is "visible", "hidden" or "veryHidden"; ``part`` is the zip
+    member holding the sheet XML.
+    """
+
+    name: str
+    index: int
+    sheet_id: str
+    rel_id: str
+    part: str
+    state: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class DefinedName:
+    """A ``<definedName>``: ``formula`` is the text as stored (no leading =).
+
+    ``local_sheet_id`` is the 0-based sheet index for a sheet-scoped name and
+    None for a workbook-scoped one.
+    """
+
+    name: str
+    formula: str
+    local_sheet_id: int | None = None
+    hidden: bool = False
+
+
+@dataclass
+class RawSheet:
+    """What the raw reader knows about one sheet.  Positions are 0-based.
+
+    Attributes:
+        values: Non-empty cached cell values, (row, col) -> float, str, bool,
+            datetime/date/time/timedelta.  Formula cells hold their cached
+            result here (evidence only).  Error results are in ``errors``.
+        formulas: (row, col) -> formula text with a leading ``=``, as Excel
+            shows it.  Shared formulas are expanded; a shared child whose
+            master is missing maps to ``""`` (it is still a formula cell).
+        cached_types: For each formula cell, the type of its cached result:
+            "number", "str", "bool", "error" or "empty" (no cached value).
+        errors: Cells whose cached value is an error, (row, col) -> "#DIV/0!".
+        array_formulas: Master cell of an array formula -> its range.
+        protected: True when ``<sheetProtection sheet="1">`` is present.
+        protection: All attributes of ``<sheetProtection>`` as strings.
+        dimension: The ``<dimension ref>`` (a writer's hint, may be wrong).
+        merged: Merged ranges such as "A1:Q1".
+        state / kind: From xl/workbook.xml (see ``SheetInfo``).
+    """
+
+    name: str
+    part: str = ""
+    state: str = "visible"
+    kind: str = "worksheet"
+    values: dict[Cell, object] = field(default_factory=dict)
+    formulas: dict[Cell, str] = field(default_factory=dict)
+    cached_types: dict[Cell, str] = field(default_factory=dict)
+    errors: dict[Cell, str] = field(default_factory=dict)
+    array_formulas: dict[Cell, str] = field(default_factory=dict)
+    protected: bool = False
+    protection: dict[str, str] = field(default_factory=dict)
+    dimension: str | None = None
+    merged: list[str] = field(default_factory=list)
+
+    def value(self, ref: str) -> object:
+        """Cached value at an A1 reference, or None."""
+        return self.values.get(parse_ref(ref))
+
+    def formula(self, ref: str) -> str | None:
+        """Formula text (with =) at an A1 reference, or None."""
+        return self.formulas.get(parse_ref(ref))
+
+    @property
+    def max_row(self) -> int:
+        """0-based index of the last row holding a value or formula; -1 if none."""
+        keys = list(self.values) + list(self.formulas)
+        return max((r for r, _ in keys), default=-1)
+
+    @property
+    def max_col(self) -> int:
+        """0-based index of the last column holding a value or formula; -1 if none."""
+        keys = list(self.values) + list(self.formulas)
+        return max((c for _, c in keys), default=-1)
+
+
+# --------------------------------------------------------------------------
+# XML helpers.
+# --------------------------------------------------------------------------
+
+_XML_DECL = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'][^>]*\?>""")
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_BAD_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)")
+_UTF8_NAMES = {"utf-8", "utf8"}
+
+
+def _xml_error(path: str | None, part: str, zh: str, en: str) -> WorkbookError:
+    return WorkbookError("bad-xml", path=path, part=part, detail=zh, detail_en=en)
+
+
+def _normalize_xml(data: bytes, part: str, path: str | None) -> bytes:
+    """UTF-8 bytes without BOM, with DTDs and undefined entities refused."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _xml_error(path, part, "UTF-16 编码无效", "invalid UTF-16") from None
+        data = _redeclare(text)
+    else:
+        m = _XML_DECL.match(data)
+        enc = m.group(1).decode("ascii").lower() if m else "utf-8"
+        if enc.replace("_", "-") not in _UTF8_NAMES:
+            try:
+                codecs.lookup(enc)
+                text = data.decode(enc)
+            except (LookupError, UnicodeDecodeError):
+                raise _xml_error(path, part, f"无法按声明的编码 {enc} 解码",
+                                 f"cannot decode with the declared encoding {enc}") from None
+            data = _redeclare(text)
+        else:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _xml_error(path, part, f"第 {exc.start} 字节不是有效的 UTF-8",
+                                 f"byte {exc.start} is not valid UTF-8") from None
+    if b"<!" in data and _DTD.search(data):
+        raise WorkbookError("xml-entities", path=path, part=part)
+    if b"&" in data and b"<![CDATA[" not in data:
+        m = _BAD_ENTITY.search(data)
+        if m:
+            raise _xml_error(path, part, f"第 {m.start()} 字节处有未定义的实体引用",
+                             f"undefined entity reference at byte {m.start()}")
+    return data
+
+
+def _redeclare(text: str) -> bytes:
+    text = text.lstrip("\ufeff")
+    text = re.sub(r"""^<\?xml[^>]*\?>""", '<?xml version="1.0" encoding="UTF-8"?>', text, count=1)
+    return text.encode("utf-8")
+
+
+def _parse_xml(data: bytes, part: str, path: str | None):
+    data = _normalize_xml(data, part, path)
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise WorkbookError("xml-entities", path=path, part=part) from None
+    except ParseError as exc:
+        raise _xml_error(path, part, f"格式错误：{exc}", f"not well-formed: {exc}") from None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _attr(elem, local: str) -> str | None:
+    """Attribute by local name, whatever its namespace."""
+    v = elem.get(local)
+    if v is not None:
+        return v
+    for key, value in elem.attrib.items():
+        if key.endswith("}" + local):
+            return value
+    return None
+
+
+def _children(elem, local: str):
+    return [c for c in elem if _local(c.tag) == local]
+
+
+def _truthy(v: str | None) -> bool:
+    return v is not None and v.strip().lower() in ("1", "true")
+
+
+def _resolve_target(base_dir: str, target: str) -> str:
+    target = target.replace("\\", "/")
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(base_dir, target))
+
+
+def _rels(root) -> dict[str, tuple[str, str, str]]:
+    """Relationship Id -> (Type, Target, TargetMode)."""
+    out = {}
+    for rel in root:
+        if _local(rel.tag) != "Relationship":
+            continue
+        rid = rel.get("Id")
+        if rid:
+            out[rid] = (rel.get("Type", ""), rel.get("Target", ""), rel.get("TargetMode", ""))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Sheet XML scan.
+# --------------------------------------------------------------------------
+
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
+_ATTRS = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_T_ATTR = re.compile(rb'\st="([^"]*)"')
+
+# Fast path: every <c> starts with r="..." in double quotes (Excel, WPS,
+# LibreOffice, openpyxl and xlsxwriter all write that).
+_NONFAST_C = re.compile(rb"""<c(?:\s(?!r="[A-Z])|>|/)""")
+_F_FAST = re.compile(
+    rb'<c\sr="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>\s*'
+    rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)\s*"
+    rb"(?:<v>([^<]*)</v>|<v/>)?"
+)
+_E_FAST = re.compile(rb'<c\sr="([A-Z]{1,3}[0-9]{1,7})"[^>]*?\st="e"[^>]*>\s*'
+                     rb"(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?<v>([^<]*)</v>")
+_ROW_R = re.compile(rb'<row\sr="([0-9]{1,9})"')
+
+
+@lru_cache(maxsize=16)
+def _patterns(prefix: bytes):
+    """Prefix-aware patterns for the general path and sheet-level elements."""
+    p = re.escape(prefix + b":") if prefix else b""
+    return {
+        "rowc": re.compile(rb"<" + p + rb"(row|c)\b([^>]*)>"),
+        "after_c": re.compile(
+            rb"\s*(?:(<" + p + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + p + rb"f>))\s*)?"
+            rb"(?:<" + p + rb"v>([^<]*)</" + p + rb"v>)?"
+        ),
+        "dimension": re.compile(rb"<" + p + rb"dimension\b([^>]*)>"),
+        "merge": re.compile(rb"<" + p + rb"mergeCell\b([^>]*)>"),
+        "protection": re.compile(rb"<" + p + rb"sheetProtection\b([^>]*)>"),
+        "end": b"</" + (prefix + b":" if prefix else b"") + b"worksheet>",
+    }
+
+
+def _attrs(raw: bytes) -> dict[str, str]:
+    out = {}
+    for m in _ATTRS.finditer(raw):
+        v = m.group(2) if m.group(2) is not None else m.group(3)
+        out[m.group(1).decode("utf-8", "replace")] = html.unescape(v.decode("utf-8", "replace"))
+    return out
+
+
+_CACHED_TYPE = {b"str": "str", b"s": "str", b"inlineStr": "str", b"e": "error", b"b": "bool",
+                b"n": "number", b"d": "str"}
+
+
+def _formula_text(raw: bytes | None) -> str:
+    if not raw:
+        return ""
+    text = raw.decode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+class _Scan:
+    __slots__ = ("formulas", "cached_types", "errors", "array_formulas", "masters", "children",
+                 "max_row", "max_col")
+
+    def __init__(self) -> None:
+        self.formulas: dict[Cell, str] = {}
+        self.cached_types: dict[Cell, str] = {}
+        self.errors: dict[Cell, str] = {}
+        self.array_formulas: dict[Cell, str] = {}
+        self.masters: dict[str, tuple[int, int, str]] = {}
+        self.children: list[tuple[int, int, str]] = []
+        self.max_row = -1
+        self.max_col = -1
+
+    def formula(self, key: Cell, c_attrs: bytes, f_attrs: bytes, f_text: bytes | None,
+                cached: bytes | None) -> None:
+        text = _formula_text(f_text)
+        if f_attrs and b"t=" in f_attrs:
+            fa = _attrs(f_attrs)
+            ftype = fa.get("t", "normal")
+            if ftype == "shared":
+                si = fa.get("si", "")
+                if "ref" in fa and text:
+                    self.masters[si] = (key[0], key[1], text)
+                elif not text:
+                    self.children.append((key[0], key[1], si))
+            elif ftype == "array":
+                self.array_formulas[key] = fa.get("ref", to_ref(*key))
+        self.formulas[key] = "=" + text if text else ""
+        t = _T_ATTR.search(c_attrs) if c_attrs else None
+        tval = t.group(1) if t else b"n"
+        if cached is None or (cached == b"" and tval not in (b"str", b"inlineStr")):
+            self.cached_types[key] = "empty"
+        else:
+            self.cached_types[key] = _CACHED_TYPE.get(tval, "number")
+        if tval == b"e" and cached:
+            self.errors[key] = cached.decode("utf-8", "replace")
+
+    def expand_shared(self) -> None:
+        for row, col, si in self.children:
+            master = self.masters.get(si)
+            if master is None:
+                continue
+            mrow, mcol, text = master
+            self.formulas[(row, col)] = "=" + shift_formula(text, row - mrow, col - mcol)
+
+
+def _absurd(path: str | None, sheet: str, zh: str, en: str, limits: Limits) -> WorkbookError:
+    return WorkbookError(
+        "absurd-dimensions", path=path, sheet=sheet, detail=zh, detail_en=en,
+        limit=f"{limits.max_rows}x{limits.max_cols}",
+    )
+
+
+def _check_ref_range(ref: str, what_zh: str, what_en: str, sheet: str, path: str | None,
+                     limits: Limits) -> None:
+    for piece in ref.replace("$", "").split(":"):
+        m = re.fullmatch(r"([A-Za-z]{1,4})([0-9]{1,8})|([A-Za-z]{1,4})|([0-9]{1,8})", piece.strip())
+        if not m:
+            continue
+        letters = m.group(1) or m.group(3)
+        digits = m.group(2) or m.group(4)
+        if letters and _col_number(letters) > limits.max_cols:
+            raise _absurd(path, sheet, f"{what_zh} {ref} 超过第 {limits.max_cols} 列",
+                          f"{what_en} {ref} beyond column {limits.max_cols}", limits)
+        if digits and int(digits) > limits.max_rows:
+            raise _absurd(path, sheet, f"{what_zh} {ref} 超过第 {limits.max_rows} 行",
+                          f"{what_en} {ref} beyond row {limits.max_rows}", limits)
+
+
+def _check_cell(row: int, col: int, sheet: str, path: str | None, limits: Limits) -> None:
+    if row + 1 > limits.max_rows or col + 1 > limits.max_cols:
+        ref = to_ref(row, col)
+        raise _absurd(path, sheet, f"单元格 {ref} 超过 {limits.max_rows} 行或 {limits.max_cols} 列",
+                      f"cell {ref} beyond {limits.max_rows} rows or {limits.max_cols} columns", limits)
+
+
+def _scan_fast(xml: bytes, scan: _Scan, sheet: str, path: str | None, limits: Limits) -> None:
+    # Extent first.  Row numbers: the largest <row r> tells how many digits a
+    # cell reference needs to be a candidate for the maximum; columns: only
+    # references with two or more letters can exceed column Z.
+    rows = _ROW_R.findall(xml)
+    max_row = max(map(int, rows)) if rows else 0
+    digits = max(1, len(str(max_row)))
+    cand = re.compile(rb'<c\sr="([A-Z]{2,}[0-9]+|[A-Z]+[0-9]{%d,})"' % digits)
+    max_col = 26 if b'<c r="' in xml else 0
+    for ref in cand.findall(xml):
+        try:
+            r, c = _ref_b(ref)
+        except ValueError:
+            raise _xml_error(path, sheet, f"单元格引用 {ref!r} 无效", f"invalid cell reference {ref!r}")
+        _check_cell(r, c, sheet, path, limits)
+        if r + 1 > max_row:
+            max_row = r + 1
+        if c + 1 > max_col:
+            max_col = c + 1
+    _check_cell(max_row - 1, 0, sheet, path, limits)
+    scan.max_row, scan.max_col = max_row - 1, max_col - 1
+
+    # Formulas.  The common case (a plain <f> with ASCII-safe text and a
+    # numeric or absent cached value) is handled inline: it is most cells.
+    formulas = scan.formulas
+    cached_types = scan.cached_types
+    for m in _F_FAST.finditer(xml):
+        ref, c_attrs, f_attrs, f_text, cached = m.groups()
+        if c_attrs.endswith(b"/"):
+            continue
+        if f_attrs or b"t=" in c_attrs or (f_text and (b"&" in f_text or b"\r" in f_text)):
+            scan.formula(_ref_b(ref), c_attrs, f_attrs, f_text, cached)
+            continue
+        key = _ref_b(ref)
+        formulas[key] = "=" + f_text.decode("utf-8") if f_text else ""
+        cached_types[key] = "number" if cached else "empty"
+    if b't="e"' in xml:
+        for m in _E_FAST.finditer(xml):
+            scan.errors[_ref_b(m.group(1))] = m.group(2).decode("utf-8", "replace")
+
+
+def _scan_general(xml: bytes, pats: dict, scan: _Scan, sheet: str, path: str | None,
+                  limits: Limits) -> None:
+    """Tag-by-tag scan: any attribute order or quoting, implicit positions."""
+    after_c = pats["after_c"]
+    row = -1
+    col = -1
+    max_row = max_col = -1
+    for m in pats["rowc"].finditer(xml):
+        raw = m.group(2)
+        a = _attrs(raw) if raw.strip(b" \t\r\n/") else {}
+        if m.group(1) == b"row":
+            r = a.get("r")
+            try:
+                row = int(r) - 1 if r else row + 1
+            except ValueError:
+                raise _xml_error(path, sheet, f"行号 {r!r} 无效", f"invalid row number {r!r}") from None
+            col = -1
+            if row + 1 > limits.max_rows:
+                _check_cell(row, 0, sheet, path, limits)
+            continue
+        ref = a.get("r")
+        if ref:
+            try:
+                row_c, col = parse_ref(ref)
+            except ValueError:
+                raise _xml_error(path, sheet, f"单元格引用 {ref!r} 无效",
+                                 f"invalid cell reference {ref!r}") from None
+        else:
+            row_c, col = max(row, 0), col + 1
+        _check_cell(row_c, col, sheet, path, limits)
+        if row_c > max_row:
+            max_row = row_c
+        if col > max_col:
+            max_col = col
+        if raw.endswith(b"/"):
+            continue
+        am = after_c.match(xml, m.end())
+        key = (row_c, col)
+        t = a.get("t", "n").encode()
+        if am.group(1):
+            scan.formula(key, b' t="%s"' % t, am.group(2), am.group(3), am.group(4))
+        elif t == b"e" and am.group(4):
+            scan.errors[key] = am.group(4).decode("utf-8", "replace")
+    scan.max_row, scan.max_col = max_row, max_col
+
+
+def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Limits,
+                out: RawSheet) -> _Scan:
+    root = _ROOT.search(xml, 0, 65536)
+    if root is None:
+        raise _xml_error(path, part, "找不到 <worksheet> 根元素", "no <worksheet> root element")
+    prefix = root.group(1) or b""
+    pats = _patterns(prefix)
+    scan = _Scan()
+    if root.group(2).endswith(b"/"):
+        return scan  # <worksheet .../>: an empty sheet
+    if not xml.rstrip().endswith(pats["end"]):
+        raise _xml_error(path, part, "XML 不完整或格式错误（缺少结束标记）",
+                         "incomplete or malformed XML (missing end tag)")
+
+    m = pats["dimension"].search(xml)
+    if m:
+        ref = _attrs(m.group(1)).get("ref")
+        if ref:
+            out.dimension = ref
+            _check_ref_range(ref, "范围", "dimension", sheet, path, limits)
+    for m in pats["merge"].finditer(xml):
+        ref = _attrs(m.group(1)).get("ref")
+        if ref:
+            _check_ref_range(ref, "合并区域", "merged range", sheet, path, limits)
+            out.merged.append(ref)
+    m = pats["protection"].search(xml)
+    if m:
+        out.protection = _attrs(m.group(1))
+        out.protected = _truthy(out.protection.get("sheet"))
+
+    if not prefix and _NONFAST_C.search(xml) is None:
+        _scan_fast(xml, scan, sheet, path, limits)
+    else:
+        _scan_general(xml, pats, scan, sheet, path, limits)
+    area = (scan.max_row + 1) * (scan.max_col + 1)
+    if area > limits.max_cells_area:
+        raise _absurd(path, sheet, f"使用区域约 {scan.max_row + 1} 行 × {scan.max_col + 1} 列",
+                      f"used area of about {scan.max_row + 1} rows x {scan.max_col + 1} columns", limits)
+    scan.expand_shared()
+    return scan
+
+
+# --------------------------------------------------------------------------
+# calamine values.
+# --------------------------------------------------------------------------
+
+_EMPTY = ""
+_CPYTHON = platform.python_implementation() == "CPython"
+
+
+def _values_from_rows(rows: list, r0: int, c0: int) -> dict[Cell, object]:
+    values: dict[Cell, object] = {}
+    if _CPYTHON:
+        # CPython returns the one empty-string object for every "" calamine
+        # produces; an identity test is twice as fast as ``v != ""``.
+        empty = _EMPTY
+        for i, row in enumerate(rows, r0):
+            for j, v in enumerate(row, c0):
+                if v is not empty:
+                    values[(i, j)] = v
+    else:  # pragma: no cover
+        for i, row in enumerate(rows, r0):
+            for j, v in enumerate(row, c0):
+                if not (v.__class__ is str and v == ""):
+                    values[(i, j)] = v
+    return values
+
+
+# --------------------------------------------------------------------------
+# Workbook.
+# --------------------------------------------------------------------------
+
+_SHEET_KINDS = {
+    "worksheet": "worksheet",
+    "chartsheet": "chartsheet",
+    "dialogsheet": "dialogsheet",
+    "xlMacrosheet": "macrosheet",
+    "xlIntlMacrosheet": "macrosheet",
+}
+
+
+class RawWorkbook:
+    """A checked workbook whose sheets are read on demand.
+
+    Use ``RawWorkbook.open(path)``; then ``wb.sheet(name)`` returns a
+    ``RawSheet`` (cached).  All data is in memory; no file handle is kept.
+
+    Attributes:
+        path: The file that was opened.
+        container: The ``ContainerInfo`` from the safety checks.
+        sheets: ``SheetInfo`` for every sheet, in workbook order.
+        defined_names: Every ``<definedName>``, in file order.
+        workbook_protected: True when ``<workbookProtection>`` is present.
+        lock_structure: True when it locks the structure.
+        workbook_protection: Its attributes (empty when absent).
+        custom_properties: docProps/custom.xml, name -> value text.
+        date1904: The workbook uses the 1904 date system.
+        has_macros: VBA or macro sheets are present (never run, never kept).
+    """
+
+    def __init__(self, container: ContainerInfo) -> None:
+        self.container = container
+        self.path = container.path
+        self.limits = container.limits
+        self.sheets: list[SheetInfo] = []
+        self.defined_names: list[DefinedName] = []
+        self.workbook_protected = False
+        self.lock_structure = False
+        self.workbook_protection: dict[str, str] = {}
+        self.custom_properties: dict[str, str] = {}
+        self.date1904 = False
+        self._by_name: dict[str, SheetInfo] = {}
+        self._parts: dict[str, bytes] = {}      # normalized XML for calamine
+        self._sheet_xml: dict[str, bytes | WorkbookError] | None = None
+        self._calamine = None
+        self._cache: dict[str, RawSheet] = {}
+        self._load()
+
+    # -- Public API. ------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, limits: Limits | None = None) -> "RawWorkbook":
+        """Check the container and read the workbook-level parts.
+
+        Raises:
+            WorkbookError: for any unsafe, corrupt or unsupported file.
+        """
+        return cls(inspect_container(path, limits))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str | None = None,
+                   limits: Limits | None = None) -> "RawWorkbook":
+        """Like ``open`` for a file already in memory (an upload, say)."""
+        return cls(inspect_bytes(data, limits, path=name))
+
+    @property
+    def has_macros(self) -> bool:
+        return self.container.has_macros
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.sheets]
+
+    def sheet_info(self, name: str) -> SheetInfo:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"no sheet named {name!r}") from None
+
+    def sheet(self, name: str) -> RawSheet:
+        """Read one sheet (cached).
+
+        Raises:
+            KeyError: no sheet has that name.
+            WorkbookError: bad-xml, xml-entities, absurd-dimensions, zip-bomb,
+                corrupt-zip for problems inside that sheet.
+        """
+        cached = self._cache.get(name)
+        if cached is None:
+            cached = self._read_sheet(self.sheet_info(name))
+            self._cache[name] = cached
+        return cached
+
+    def iter_sheets(self) -> Iterator[RawSheet]:
+        for info in self.sheets:
+            yield self.sheet(info.name)
+
+    def defined_name(self, name: str, local_sheet_id: int | None = None) -> DefinedName | None:
+        """Look a defined name up (case-insensitive, as Excel does)."""
+        key = name.casefold()
+        for dn in self.defined_names:
+            if dn.name.casefold() == key and dn.local_sheet_id == local_sheet_id:
+                return dn
+        return None
+
+    def close(self) -> None:
+        """Release calamine's copy of the data (the object stays usable)."""
+        if self._calamine is not None:
+            try:
+                self._calamine.close()
+            except Exception:  # pragma: no cover - already closed
+                pass
+            self._calamine = None
+
+    def __enter__(self) -> "RawWorkbook":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RawWorkbook({self.path!r}, sheets={self.sheet_names!r})"
+
+    # -- Private API. -----------------------------------------------------
+
+    def _read_xml_part(self, name: str, required: bool = True) -> bytes | None:
+        actual = self.container.resolve(name)
+        if actual is None:
+            if required:
+                raise WorkbookError("missing-part", path=self.path, part=name)
+            return None
+        return _normalize_xml(self.container.read(actual), name, self.path)
+
+    def _load(self) -> None:
+        path = self.path
+        wb_part = "xl/workbook.xml"
+        rels_part = "xl/_rels/workbook.xml.rels"
+        wb_xml = self._read_xml_part(wb_part)
+        rels_xml = self._read_xml_part(rels_part)
+        ct_xml = self._read_xml_part("[Content_Types].xml")
+        self._parts["[Content_Types].xml"] = ct_xml
+        self._parts[wb_part] = wb_xml
+        self._parts[rels_part] = rels_xml
+        root = _parse_xml(wb_xml, wb_part, path)
+        rels = _rels(_parse_xml(rels_xml, rels_part, path))
+        if _local(root.tag) != "workbook":
+            raise _xml_error(path, wb_part, "根元素不是 <workbook>", "the root element is not <workbook>")
+
+        for child in root:
+            tag = _local(child.tag)
+            if tag == "workbookPr":
+                self.date1904 = _truthy(child.get("date1904"))
+            elif tag == "workbookProtection":
+                self.workbook_protected = True
+                self.workbook_protection = {_local(k): v for k, v in child.attrib.items()}
+                self.lock_structure = _truthy(child.get("lockStructure"))
+            elif tag == "sheets":
+                self._load_sheets(child, rels)
+            elif tag == "definedNames":
+                for dn in _children(child, "definedName"):
+                    lsid = dn.get("localSheetId")
+                    try:
+                        local = int(lsid) if lsid is not None else None
+                    except ValueError:
+                        local = None
+                    self.defined_names.append(DefinedName(
+                        name=dn.get("name", ""), formula=dn.text or "",
+                        local_sheet_id=local, hidden=_truthy(dn.get("hidden"))))
+        if not self.sheets:
+            raise WorkbookError("missing-part", path=path, part="xl/workbook.xml 中的工作表",
+                                part_en="the sheets listed in xl/workbook.xml")
+
+        # Parts calamine needs besides the sheets, found through the rels.
+        for rtype, target, mode in rels.values():
+            suffix = rtype.rsplit("/", 1)[-1]
+            if suffix in ("sharedStrings", "styles") and mode != "External":
+                part = _resolve_target("xl", target)
+                data = self._read_xml_part(part, required=False)
+                if data is not None:
+                    self._parts[part] = data
+        self._load_custom_properties()
+
+    def _load_sheets(self, sheets_elem, rels: dict) -> None:
+        path = self.path
+        seen: set[str] = set()
+        for index, elem in enumerate(_children(sheets_elem, "sheet")):
+            name = elem.get("name") or ""
+            rid = _attr(elem, "id") or ""
+            if not name:
+                raise _xml_error(path, "xl/workbook.xml", "工作表缺少名称", "a sheet has no name")
+            if name.casefold() in seen:
+                raise _xml_error(path, "xl/workbook.xml", f"工作表名称重复：{name}",
+                                 f"duplicate sheet name: {name}")
+            seen.add(name.casefold())
+            rel = rels.get(rid)
+            if rel is None:
+                raise WorkbookError("missing-part", path=path,
+                                    part=f"工作表“{name}”的关系 {rid}",
+                                    part_en=f"relationship {rid} of sheet '{name}'")
+            rtype, target, _mode = rel
+            part = _resolve_target("xl", target)
+            if self.container.resolve(part) is None:
+                raise WorkbookError("missing-part", path=path, part=part)
+            kind = _SHEET_KINDS.get(rtype.rsplit("/", 1)[-1], "worksheet")
+            state = elem.get("state") or "visible"
+            info = SheetInfo(name=name, index=index, sheet_id=elem.get("sheetId", ""),
+                             rel_id=rid, part=part, state=state, kind=kind)
+            self.sheets.append(info)
+            self._by_name[name] = info
+
+    def _load_custom_properties(self) -> None:
+        part = "docProps/custom.xml"
+        root_rels = self._read_xml_part("_rels/.rels", required=False)
+        if root_rels is not None:
+            self._parts["_rels/.rels"] = root_rels
+            for rtype, target, mode in _rels(_parse_xml(root_rels, "_rels/.rels", self.path)).values():
+                if rtype.endswith("/custom-properties") and mode != "External":
+                    part = _resolve_target("", target)
+        data = self._read_xml_part(part, required=False)
+        if data is None:
+            return
+        root = _parse_xml(data, part, self.path)
+        for prop in root:
+            if _local(prop.tag) != "property":
+                continue
+            name = prop.get("name")
+            if name is None:
+                continue
+            value = "".join("".join(child.itertext()) for child in prop)
+            self.custom_properties[name] = value
+
+    def _inflate_sheets(self) -> dict[str, bytes | WorkbookError]:
+        """Inflate and normalize every worksheet part once (errors kept per sheet)."""
+        if self._sheet_xml is None:
+            out: dict[str, bytes | WorkbookError] = {}
+            for info in self.sheets:
+                if info.kind != "worksheet" or info.part in out:
+                    continue
+                try:
+                    raw = self.container.read(info.part)
+                    out[info.part] = _normalize_xml(raw, info.part, self.path)
+                except WorkbookError as exc:
+                    out[info.part] = exc
+            self._sheet_xml = out
+        return self._sheet_xml
+
+    def _calamine_book(self):
+        if self._calamine is None:
+            from python_calamine import CalamineWorkbook
+
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+                for name, data in self._parts.items():
+                    z.writestr(name, data)
+                for name, data in self._inflate_sheets().items():
+                    # A broken sheet gets an empty stand-in: calamine only
+                    # parses the sheets we ask for, and we never ask for it.
+                    if isinstance(data, WorkbookError):
+                        data = _EMPTY_SHEET
+                    z.writestr(name, data)
+            try:
+                self._calamine = CalamineWorkbook.from_filelike(io.BytesIO(buf.getvalue()))
+            except Exception as exc:
+                raise _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿：{_short(exc)}",
+                                 f"cannot read the workbook: {_short(exc)}") from None
+        return self._calamine
+
+    def _read_sheet(self, info: SheetInfo) -> RawSheet:
+        out = RawSheet(name=info.name, part=info.part, state=info.state, kind=info.kind)
+        if info.kind != "worksheet":
+            return out
+        xml = self._inflate_sheets()[info.part]
+        if isinstance(xml, WorkbookError):
+            raise xml
+        scan = _scan_sheet(xml, info.name, info.part, self.path, self.limits, out)
+        out.formulas = scan.formulas
+        out.cached_types = scan.cached_types
+        out.errors = scan.errors
+        out.array_formulas = scan.array_formulas
+        if scan.max_row < 0:
+            return out  # no cells at all
+        try:
+            sh = self._calamine_book().get_sheet_by_name(info.name)
+            start = sh.start
+            rows = sh.to_python() if start is not None else []
+        except WorkbookError:
+            raise
+        except Exception as exc:
+            raise _xml_error(self.path, info.part, _short(exc), _short(exc)) from None
+        if start is not None:
+            out.values = _values_from_rows(rows, start[0], start[1])
+        return out
+
+
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b"<sheetData/></worksheet>")
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]

@@ -1,0 +1,108 @@
+"""Tolerant parsing of what accountants type into cells."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+EMPTY_MARKS = {"", "-", "—", "－", "--", "——", "/", "无", "nan"}
+_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s)
+
+
+def parse_amount(value: object) -> tuple[Decimal | None, str]:
+    """Parse a cell value into a Decimal.
+
+    Returns (value, how) where how is "number" (a real number cell), "text" (a number typed as text and
+    recovered), "empty" (blank or a dash) or "bad" (text that is not a number; value None).
+    """
+    if value is None:
+        return None, "empty"
+    if isinstance(value, bool):
+        return None, "bad"
+    if isinstance(value, int):
+        return Decimal(value), "number"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, "bad"
+        return Decimal(repr(value)), "number"
+    if isinstance(value, Decimal):
+        return value, "number"
+    s = _nfkc(str(value)).strip()
+    s = "".join(ch for ch in s if not ch.isspace())
+    if s.lower() in EMPTY_MARKS:
+        return None, "empty"
+    s = s.replace(",", "").replace("，", "").replace("万元", "").replace("元", "")
+    neg = False
+    if s.startswith("(") and s.endswith(")"):
+        s, neg = s[1:-1], True
+    if _NUM.match(s):
+        try:
+            d = Decimal(s)
+        except InvalidOperation:
+            return None, "bad"
+        return (-d if neg else d), "text"
+    return None, "bad"
+
+
+def clean_float(d: Decimal, places: int = 10) -> Decimal:
+    """Drop binary floating-point noise (0.30000000000000004 -> 0.3) without touching real digits."""
+    if d == d.to_integral_value():
+        return d.quantize(Decimal(1)) if d.as_tuple().exponent < 0 else d
+    r = d.quantize(Decimal(1).scaleb(-places))
+    return r.normalize() if r != 0 else Decimal(0)
+
+
+def decimals_of(d: Decimal) -> int:
+    exp = d.normalize().as_tuple().exponent
+    return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def parse_int(value: object) -> tuple[int | None, str]:
+    d, how = parse_amount(value)
+    if d is None:
+        return None, how
+    if d != d.to_integral_value():
+        return None, "bad"
+    return int(d), how
+
+
+def parse_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    s = str(value).strip()
+    return s or None
+
+
+def parse_lines(value: object) -> list[str] | None:
+    s = parse_text(value)
+    if s is None:
+        return None
+    return [ln.strip() for ln in s.replace("\r\n", "\n").split("\n") if ln.strip()]
+
+
+def parse_mapping(value: object) -> dict[str, str] | None:
+    lines = parse_lines(value)
+    if lines is None:
+        return None
+    out: dict[str, str] = {}
+    for ln in lines:
+        k, sep, v = ln.replace(":", "：").partition("：")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+def normalize_formula(f: str) -> str:
+    """Compare formulas across Excel, WPS and LibreOffice spellings."""
+    f = f.strip()
+    if f.startswith("="):
+        f = f[1:]
+    f = f.replace("$", "").replace("'", "").replace(" ", "")
+    return f.upper()

@@ -1,0 +1,300 @@
+"""Read filled workbooks back into the canonical model, with integrity evidence.
+
+``read_workbook(path)`` never writes the file and never raises for a bad file: whatever cannot be read
+becomes a finding. Values come from the fast raw reader (cached values are evidence only); every total is
+recomputed from the input cells by the table descriptions, and compared with what the file stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .catalogue import normalize_code
+from .errors import XlbudgetError
+from .findings import Finding, Severity
+from .io.errors import WorkbookError
+from .io.rawxlsx import RawWorkbook
+from .layout import Layout, LRow, LTable, a1, layout_for
+from .model import FORMAT, Budget, cell_type, set_path
+from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
+                    parse_text)
+from .spec import Spec
+from .tableset import load_tableset
+from .writer import excel
+from .writer.template import CHECK_SHEET, CODE_SHEET, META_SHEET
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+STALE = Decimal("0.000001")
+
+
+@dataclass
+class ReadResult:
+    path: Path
+    budget: Budget | None
+    findings: list[Finding] = field(default_factory=list)
+    sha256: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.budget is not None
+
+
+def _unreadable(path: Path, err: Exception, sha: str = "") -> ReadResult:
+    zh = str(err)
+    en = getattr(err, "message_en", zh)
+    code = getattr(err, "code", "unreadable")
+    f = Finding("file-unreadable", f"READ.{code}", E, params={"reason": zh, "reason_en": en})
+    return ReadResult(path=path, budget=None, findings=[f], sha256=sha)
+
+
+def read_workbook(path: str | Path) -> ReadResult:
+    """Read one submission. Never raises for a bad file; see ``ReadResult.findings``."""
+    p = Path(path)
+    try:
+        wb = RawWorkbook.open(p)
+    except WorkbookError as e:
+        return _unreadable(p, e)
+    except Exception as e:  # last line of defence: one bad file never stops a batch
+        err = WorkbookError("corrupt", f"文件无法读取：{type(e).__name__}", f"cannot read the file: {type(e).__name__}", p)
+        return _unreadable(p, err)
+    try:
+        return _Reader(p, wb).read()
+    except WorkbookError as e:
+        return _unreadable(p, e, wb_sha(wb))
+    except XlbudgetError as e:
+        err = WorkbookError("bad-template", f"模板内容无法解析：{e}", f"template content cannot be parsed: {e}", p)
+        return _unreadable(p, err, wb_sha(wb))
+
+
+def wb_sha(wb: Any) -> str:
+    return getattr(wb, "sha256", "") or ""
+
+
+class _Reader:
+    def __init__(self, path: Path, wb: RawWorkbook):
+        self.path = path
+        self.wb = wb
+        self.findings: list[Finding] = []
+
+    def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
+        nums = {k: kw.pop(k) for k in ("expected", "actual", "difference") if k in kw}
+        self.findings.append(Finding(kind, rule, sev, cells=tuple(cells), table=table, params=kw, **nums))
+
+    # --- identity ------------------------------------------------------------------------------------
+    def _meta(self) -> tuple[dict[str, str], Spec | None]:
+        meta: dict[str, str] = {}
+        for k, v in (self.wb.custom_properties or {}).items():
+            if k.startswith("xlbudget."):
+                meta[k[len("xlbudget."):]] = str(v)
+        spec_json = ""
+        if META_SHEET in self.wb.sheet_names:
+            sh = self.wb.sheet(META_SHEET)
+            rows: dict[int, dict[int, Any]] = {}
+            for (r, c), v in sh.values.items():
+                rows.setdefault(r, {})[c] = v
+            for r in sorted(rows):
+                k, v = rows[r].get(0), rows[r].get(1)
+                if k == "spec":
+                    spec_json += str(v or "")
+                elif isinstance(k, str) and k not in meta:
+                    meta[k] = "" if v is None else str(v)
+        spec = None
+        if spec_json:
+            try:
+                spec = Spec.from_dict(json.loads(spec_json))
+            except (ValueError, TypeError, KeyError) as e:
+                raise WorkbookError("bad-template", f"模板标识中的部门规格无法解析：{e}",
+                                    f"the spec embedded in the template cannot be parsed: {e}", self.path) from None
+        return meta, spec
+
+    def read(self) -> ReadResult:
+        meta, spec = self._meta()
+        sha = wb_sha(self.wb)
+        if getattr(self.wb, "has_macros", False):
+            self.add("macros-present", "READ.macros", W)
+        if spec is None or not meta.get("tableset"):
+            self.add("template-unknown", "READ.template-unknown", E,
+                     detail="文件不是由 xlbudget 模板生成，或模板标识被删除")
+            return ReadResult(self.path, None, self.findings, sha, meta)
+        try:
+            ts = load_tableset(meta["tableset"])
+        except XlbudgetError:
+            self.add("template-unknown", "READ.template-unknown", E, detail=f"未知表套 {meta['tableset']}")
+            return ReadResult(self.path, None, self.findings, sha, meta)
+        if meta.get("version") and meta["version"] != ts.version:
+            self.add("template-version", "READ.template-version", W, found=meta["version"], current=ts.version)
+        if meta.get("spec_hash") and meta["spec_hash"] != spec.hash:
+            self.add("template-spec-changed", "READ.spec-hash", W, found=meta["spec_hash"], computed=spec.hash)
+        layout = layout_for(spec)
+        budget = Budget(layout, {"format": FORMAT, "spec": spec.to_dict(), "tables": {}})
+        self._structure(layout)
+        for t in layout.tables.values():
+            if t.sheet not in self.wb.sheet_names:
+                continue
+            self._read_table(layout, t, budget)
+        budget._memo.clear()
+        present = [t for t in layout.tables.values() if t.sheet in self.wb.sheet_names]
+        for t in present:  # first every overwrite, so that the comparisons below see the constants
+            self._integrity(layout, t, budget, overwrites=True)
+        budget._memo.clear()
+        for t in present:
+            self._integrity(layout, t, budget, overwrites=False)
+        budget._memo.clear()
+        meta = {**meta, "department": spec.department, "year": spec.year}
+        return ReadResult(self.path, budget, self.findings, sha, meta)
+
+    def _structure(self, layout: Layout) -> None:
+        names = set(self.wb.sheet_names)
+        expected = {t.sheet for t in layout.tables.values()}
+        for t in layout.tables.values():
+            if t.sheet not in names:
+                self.add("sheet-missing", "READ.sheet-missing", E, table=t.id, sheet=t.sheet)
+        for n in self.wb.sheet_names:
+            if n not in expected and n not in (META_SHEET, CODE_SHEET, CHECK_SHEET):
+                self.add("sheet-added", "READ.sheet-added", W, sheet=n)
+        if not getattr(self.wb, "workbook_protected", True):
+            self.add("workbook-unprotected", "READ.workbook-unprotected", W)
+
+    # --- values --------------------------------------------------------------------------------------
+    def _row_offset(self, t: LTable, sh) -> int:
+        """Detect inserted/deleted rows by finding the title and the first coded row; 0 when in place."""
+        title_pos = [r for (r, c), v in sh.values.items() if c == 0 and isinstance(v, str) and v.strip() == t.title]
+        if title_pos and 1 not in title_pos:
+            return title_pos[0] - 1
+        return 0
+
+    def _read_table(self, layout: Layout, t: LTable, budget: Budget) -> None:
+        sh = self.wb.sheet(t.sheet)
+        if not sh.protected:
+            self.add("sheet-unprotected", "READ.sheet-unprotected", W, table=t.id, sheet=t.sheet)
+        off = self._row_offset(t, sh)
+        shifted = self._check_anchors(t, sh, off)
+        if off or shifted:
+            self.add("layout-shifted", "READ.layout-shifted", E, cells=(f"{t.sheet}!A1",), table=t.id,
+                     detail=shifted or f"表头偏移 {off} 行")
+        self._sheet_values = sh.values
+        self._off = off
+        for row in t.rows.values():
+            for col in t.desc.block(row.block).columns:
+                if layout.cell_role(t, row, col) != "input":
+                    continue
+                c0, _ = t.colpos[(row.block, col.key)]
+                raw = sh.values.get((row.r + off, c0))
+                self._store(layout, t, row, col, raw, budget, (row.r + off, c0))
+
+    def _check_anchors(self, t: LTable, sh, off: int) -> str:
+        for row in t.rows.values():
+            if row.spare or row.record is not None or not row.code:
+                continue
+            blk = t.desc.block(row.block)
+            code_col = next((c for c in blk.columns if c.kind == "code"), None)
+            if code_col is None:
+                continue
+            c0, n = t.colpos[(blk.key, code_col.key)]
+            found = "".join(str(sh.values.get((row.r + off, c0 + i), "") or "") for i in range(n)).replace(" ", "")
+            if normalize_code(found) != row.code[: len(found)] and found != row.code:
+                return f"第 {row.r + off + 1} 行应为科目 {row.code}，实为 {found or '空'}"
+        return ""
+
+    def _store(self, layout: Layout, t: LTable, row: LRow, col, raw: Any, budget: Budget, rc) -> None:
+        pos = f"{t.sheet}!{a1(*rc)}"
+        path = budget.input_path(t, row, col)
+        if row.spare and col.kind in ("code", "project"):
+            if col.kind == "code":
+                v = normalize_code(raw)
+                if raw not in (None, "") and v is None:
+                    self.add("input-not-number", "READ.code-format", E, cells=(pos,), table=t.id, text=str(raw))
+            else:
+                v = parse_text(raw)
+            if v is not None:
+                set_path(budget.doc, ("tables", t.id, row.key, col.key), v)
+            return
+        typ = cell_type(row, col)
+        if typ == "amount":
+            d, how = parse_amount(raw)
+            if how == "bad":
+                self.add("input-not-number", "READ.not-number", E, cells=(pos,), table=t.id, text=str(raw))
+                return
+            if d is None:
+                return
+            if how == "number":
+                d = clean_float(d)
+            if how == "text":
+                self.add("input-text-number", "READ.text-number", I, cells=(pos,), table=t.id, text=str(raw), actual=d)
+            if decimals_of(d) > layout.tableset.entry_decimals:
+                self.add("excess-digits", "READ.excess-digits", W, cells=(pos,), table=t.id, actual=d,
+                         decimals=layout.tableset.entry_decimals)
+            if d < 0:
+                self.add("negative-amount", "READ.negative", E, cells=(pos,), table=t.id, actual=d)
+            set_path(budget.doc, path, d)
+        elif typ in ("int", "signed_int"):
+            v, how = parse_int(raw)
+            if how == "bad":
+                self.add("input-not-number", "READ.not-number", E, cells=(pos,), table=t.id, text=str(raw))
+            elif v is not None:
+                set_path(budget.doc, path, v)
+        elif typ == "lines":
+            v2 = parse_lines(raw)
+            if v2:
+                set_path(budget.doc, path, v2)
+        elif typ == "mapping":
+            v3 = parse_mapping(raw)
+            if v3:
+                set_path(budget.doc, path, v3)
+        else:
+            s = parse_text(raw)
+            if s is not None:
+                set_path(budget.doc, path, s)
+
+    # --- formulas ------------------------------------------------------------------------------------
+    def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
+        sh = self.wb.sheet(t.sheet)
+        off = self._row_offset(t, sh)
+        for row in t.rows.values():
+            for col in t.desc.block(row.block).columns:
+                role = layout.cell_role(t, row, col)
+                if role not in ("formula", "sum") or not col.numeric and col.kind != "field":
+                    continue
+                want = excel.formula(layout, t, row, col)
+                if want is None:
+                    continue
+                c0, _ = t.colpos[(row.block, col.key)]
+                rc = (row.r + off, c0)
+                pos = f"{t.sheet}!{a1(*rc)}"
+                found_f = sh.formulas.get(rc)
+                cached = sh.values.get(rc)
+                expected = budget.recomputed(t.id, row.key, col.key)
+                if found_f is None:
+                    if not overwrites:
+                        continue
+                    d, how = parse_amount(cached)
+                    if d is not None or how == "bad":
+                        shown = d if d is not None else cached
+                        self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                                 formula=want, actual=shown, expected=expected)
+                        budget.overrides[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
+                        budget._memo.clear()
+                    elif cached is None:
+                        self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                                 formula=want, actual="空", expected=expected)
+                        budget.overrides[(t.id, row.key, col.key)] = None
+                        budget._memo.clear()
+                    continue
+                if overwrites:
+                    continue
+                if normalize_formula(found_f) != normalize_formula(want):
+                    self.add("formula-changed", "READ.formula-changed", E, cells=(pos,), table=t.id, formula=want,
+                             found=found_f.lstrip("="))
+                d, how = parse_amount(cached)
+                if how == "number" and d is not None:
+                    d = clean_float(d)
+                    exp = expected if expected is not None else Decimal(0)
+                    if abs(d - exp) > STALE:
+                        self.add("cached-value-stale", "READ.cached-stale", W, cells=(pos,), table=t.id,
+                                 actual=d, expected=exp, difference=d - exp)

@@ -1,0 +1,596 @@
+"""Write a locked template (blank or filled) for a layout with XlsxWriter.
+
+Every sheet is protected; only input cells are unlocked and tinted. Every total is a formula written with
+its computed value, so viewers that do not recalculate never show 0. Amount inputs validate numbers at the
+entry precision; code cells of spare rows pick from hidden code lists through defined names and their names
+fill themselves. A 校验 sheet mirrors the cross-table reconciliations live. The template's identity (table
+set, version, spec and its hash) is embedded for the reader.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .. import __version__
+from ..expr import parse
+from ..layout import catalogue_for, Layout, LRow, LTable, a1, header_grid, merge_regions, quote_sheet
+from ..model import Budget, cell_type
+from ..tableset import Column
+from . import excel
+
+META_SHEET = "xlbudget"
+CODE_SHEET = "代码表"
+CHECK_SHEET = "校验"
+FUNCTION_LIST = "功能分类项"
+ECONOMIC_LIST = "经济分类款"
+FUNCTION_TABLE = "功能分类表"
+ECONOMIC_TABLE = "经济分类表"
+FONT = "宋体"
+AMOUNT_FMT = '#,##0.00;-#,##0.00;"";@'
+CREATED = datetime(2025, 1, 1)
+CHUNK = 30000
+
+
+def _f(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return float(v)
+    return v
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook, entry_decimals: int):
+        base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
+        border = {**base, "border": 1}
+        self.number = wb.add_format({**base, "align": "left"})
+        self.title = wb.add_format({**base, "bold": True, "font_size": 16, "align": "center"})
+        self.subtitle = wb.add_format({**base, "align": "center"})
+        self.left = wb.add_format({**base, "align": "left"})
+        self.right = wb.add_format({**base, "align": "right"})
+        self.header = wb.add_format({**border, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"})
+        self.numbering = wb.add_format({**border, "align": "center"})
+        self.section = wb.add_format({**border, "bold": True, "bg_color": "#F2F2F2"})
+        self.note = wb.add_format({**base, "text_wrap": True, "align": "left"})
+        self._cache: dict[tuple, Any] = {}
+        self.wb = wb
+        self.border = border
+
+    def get(self, kind: str, *, unlocked: bool = False, bold: bool = False, indent: int = 0, wrap: bool = False,
+            center: bool = False) -> Any:
+        key = (kind, unlocked, bold, indent, wrap, center)
+        if key not in self._cache:
+            props: dict[str, Any] = dict(self.border)
+            if kind == "amount":
+                props["num_format"] = AMOUNT_FMT
+            elif kind == "int":
+                props["num_format"] = "0"
+                props["align"] = "center"
+            else:
+                props["num_format"] = "@"
+                props["text_wrap"] = True
+            if unlocked:
+                props["locked"] = False
+                props["bg_color"] = "#FFF2CC"
+            if bold:
+                props["bold"] = True
+            if indent:
+                props["indent"] = indent
+            if wrap:
+                props["text_wrap"] = True
+            if center:
+                props["align"] = "center"
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+
+def _validation_amount(r: int, c: int, entry: int, signed: bool = False) -> dict[str, Any]:
+    ref = a1(r, c)
+    cond = f"AND(ISNUMBER({ref}),ROUND({ref},{entry})={ref})" if signed else \
+        f"AND(ISNUMBER({ref}),{ref}>=0,ROUND({ref},{entry})={ref})"
+    return {
+        "validate": "custom", "value": "=" + cond, "ignore_blank": True,
+        "input_title": "金额（万元）",
+        "input_message": f"请输入{'' if signed else '不小于 0 的'}数字，单位万元，最多 {entry} 位小数（可录入到元、分）。合计等公式单元格已锁定，会自动计算。",
+        "error_title": "金额格式不正确",
+        "error_message": f"请输入{'' if signed else '不小于 0 的'}数字，最多 {entry} 位小数。",
+    }
+
+
+def _validation_int(signed: bool) -> dict[str, Any]:
+    v = {"validate": "integer", "criteria": "between", "minimum": -100000 if signed else 0, "maximum": 10000000,
+         "input_title": "整数", "input_message": "请输入整数" + ("（减少填负数）" if signed else "（不小于 0）"),
+         "error_title": "格式不正确", "error_message": "请输入整数。"}
+    return v
+
+
+def embed_meta(layout: Layout) -> dict[str, str]:
+    ts = layout.tableset
+    return {
+        "format": "xlbudget-template", "tableset": ts.id, "version": ts.version, "xlbudget": __version__,
+        "spec_hash": layout.spec.hash, "department": layout.spec.department, "year": str(layout.spec.year),
+        "unit": ts.unit,
+    }
+
+
+def write_workbook(layout: Layout, out_path: str | os.PathLike[str], budget: Budget | None = None,
+                   *, checks: bool = True) -> Path:
+    """Write the template of ``layout`` to ``out_path`` atomically; filled with ``budget`` when given."""
+    data = _render(layout, budget, checks=checks)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".xlbudget-", suffix=".xlsx", dir=str(out.parent))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return out
+
+
+def _render(layout: Layout, budget: Budget | None, *, checks: bool) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                    "strings_to_urls": False})
+    ts = layout.tableset
+    wb.set_properties({"title": f"{layout.spec.department} {layout.spec.year} 年部门预算公开表", "author": "xlbudget",
+                       "created": CREATED, "comments": "xlbudget template"})
+    for k, v in embed_meta(layout).items():
+        wb.set_custom_property(f"xlbudget.{k}", v)
+    fm = _Formats(wb, ts.entry_decimals)
+    b = budget or Budget(layout, {"tables": {}})
+    sheets = {}
+    for t in layout.tables.values():
+        sheets[t.id] = wb.add_worksheet(t.sheet)
+    if checks:
+        check_ws = wb.add_worksheet(CHECK_SHEET)
+    code_ws = wb.add_worksheet(CODE_SHEET)
+    meta_ws = wb.add_worksheet(META_SHEET)
+    _write_codes(wb, code_ws, layout)
+    for t in layout.tables.values():
+        _write_table(wb, sheets[t.id], layout, t, b, fm)
+    if checks:
+        _write_checks(wb, check_ws, sheets, layout, b, fm)
+    _write_meta(meta_ws, layout)
+    wb.close()
+    return _protect_structure(buf.getvalue())
+
+
+# --- sheets ------------------------------------------------------------------------------------------------
+def _write_codes(wb, ws, layout: Layout) -> None:
+    spec = layout.spec
+    fn = catalogue_for("function", spec.year)
+    ec = catalogue_for("economic", spec.year)
+    fcodes = [c for c in fn.codes() if len(c.code) == 7]
+    ecodes = [c for c in ec.codes() if len(c.code) == 5]
+    extra_f = [(k, v) for k, v in spec.names.items() if len(k) == 7 and k not in fn]
+    extra_e = [(k, v) for k, v in spec.names.items() if len(k) == 5 and k not in ec]
+    frows = [(c.code, c.name) for c in fcodes] + extra_f
+    erows = [(c.code, c.name) for c in ecodes] + extra_e
+    ws.write_row(0, 0, ["功能分类项级编码", "名称", "", "经济分类款级编码", "名称"])
+    for i, (code, name) in enumerate(frows, start=1):
+        ws.write_string(i, 0, code)
+        ws.write_string(i, 1, name)
+    for i, (code, name) in enumerate(erows, start=1):
+        ws.write_string(i, 3, code)
+        ws.write_string(i, 4, name)
+    q = quote_sheet(CODE_SHEET)
+    nf, ne = max(len(frows), 1), max(len(erows), 1)
+    wb.define_name(FUNCTION_LIST, f"={q}!$A$2:$A${nf + 1}")
+    wb.define_name(FUNCTION_TABLE, f"={q}!$A$2:$B${nf + 1}")
+    wb.define_name(ECONOMIC_LIST, f"={q}!$D$2:$D${ne + 1}")
+    wb.define_name(ECONOMIC_TABLE, f"={q}!$D$2:$E${ne + 1}")
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+    ws.hide()
+
+
+def _write_meta(ws, layout: Layout) -> None:
+    rows = list(embed_meta(layout).items())
+    spec_json = layout.spec.to_json()
+    chunks = [spec_json[i:i + CHUNK] for i in range(0, len(spec_json), CHUNK)] or [""]
+    for i, (k, v) in enumerate(rows):
+        ws.write_string(i, 0, k)
+        ws.write_string(i, 1, v)
+    base = len(rows)
+    for j, ch in enumerate(chunks):
+        ws.write_string(base + j, 0, "spec")
+        ws.write_string(base + j, 1, ch)
+    ws.protect("", {})
+    ws.very_hidden()
+
+
+def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> None:
+    d = t.desc
+    widths = [10.0] * t.width
+    for blk in d.blocks:
+        for col in blk.columns:
+            c0, n = t.colpos[(blk.key, col.key)]
+            per = col.width / n if col.span > 1 else col.width
+            for i in range(n):
+                widths[c0 + i] = max(widths[c0 + i], per if n > 1 else col.width) if col.span > 1 else col.width
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    last_col = t.width - 1
+    # title area
+    if d.number:
+        ws.write_string(0, 0, d.number, fm.number)
+    ws.merge_range(1, 0, 1, last_col, t.title, fm.title)
+    ws.set_row(1, 28)
+    if d.unit_line:
+        half = max(0, t.width // 2 - 1)
+        left = f"编制部门：{layout.spec.department}"
+        if half > 0:
+            ws.merge_range(2, 0, 2, half, left, fm.left)
+        else:
+            ws.write_string(2, 0, left, fm.left)
+        unit = f"单位：{layout.tableset.unit}"
+        if last_col > half + 1:
+            ws.merge_range(2, half + 1, 2, last_col, unit, fm.right)
+        else:
+            ws.write_string(2, last_col, unit, fm.right)
+    elif d.subtitle:
+        sub = d.subtitle.format(year=layout.spec.year)
+        ws.merge_range(2, 0, 2, last_col, sub, fm.subtitle)
+    # headers
+    if d.arrange == "side":
+        grid = header_grid(t)
+        _write_header(ws, grid, t.header_top, fm)
+        if t.numbering_row is not None:
+            _write_numbering(ws, t, fm)
+    else:
+        for blk in d.blocks:
+            if blk.key in t.block_headers:
+                r0, _ = t.block_headers[blk.key]
+                grid = header_grid(t, blk.key)
+                _write_header(ws, grid, r0, fm)
+    for r, text in t.section_rows:
+        ws.merge_range(r, 0, r, last_col, text, fm.section)
+    # body
+    dv_amount: list[tuple[int, int, bool]] = []
+    for row in t.rows.values():
+        blk = d.block(row.block)
+        _write_row(ws, layout, t, row, blk, b, fm, dv_amount)
+        if row.type == "longtext" or row.type in ("lines", "mapping"):
+            ws.set_row(row.r, 60)
+    for r, c, signed in dv_amount:
+        ws.data_validation(r, c, r, c, _validation_amount(r, c, layout.tableset.entry_decimals, signed))
+    # empty-table note: a live formula, shown only while the table has no figures
+    if t.note_row is not None:
+        first_total = next(r for r in t.rows.values() if r.total)
+        tcol = next(c for c in d.block(first_total.block).columns if c.numeric)
+        ref = a1(*t.pos(first_total.key, tcol.key))
+        empty = b.table_is_empty(t.id)
+        text = t.note_text or ""
+        ws.merge_range(t.note_row, 0, t.note_row, last_col, "", fm.note)
+        ws.write_formula(t.note_row, 0, f'=IF(ROUND({ref},2)=0,"{text}","")', fm.note, text if empty else "")
+        ws.set_row(t.note_row, 36)
+    _finish_sheet(ws, t, layout)
+
+
+def _write_header(ws, grid, r0: int, fm: _Formats) -> None:
+    for (l0, c0, l1, c1, lab) in merge_regions(grid):
+        if l0 == l1 and c0 == c1:
+            ws.write_string(r0 + l0, c0, lab, fm.header)
+        else:
+            ws.merge_range(r0 + l0, c0, r0 + l1, c1, lab, fm.header)
+    for i in range(len(grid)):
+        ws.set_row(r0 + i, 30)
+
+
+def _write_numbering(ws, t: LTable, fm: _Formats) -> None:
+    n = 0
+    r = t.numbering_row
+    prev_header = None
+    for blk in t.desc.blocks:
+        for col in blk.columns:
+            c0, k = t.colpos[(blk.key, col.key)]
+            if col.numeric:
+                n += 1
+                ws.write_string(r, c0, str(n), fm.numbering)
+                prev_header = None
+                continue
+            for i in range(k):
+                if prev_header == col.header and i == 0 and not col.split:
+                    # same header as the column before (e.g. 项目 over code and name): one merged ※
+                    ws.merge_range(r, c0 - 1, r, c0, "※", fm.numbering)
+                else:
+                    ws.write_string(r, c0 + i, "※", fm.numbering)
+            prev_header = col.header
+
+
+def _code_parts(code: str, split: tuple[str, ...]) -> list[str]:
+    cuts = [(0, 3), (3, 5), (5, 7)][: len(split)]
+    return [code[a:b] for a, b in cuts]
+
+
+def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Formats, dv_amount) -> None:
+    label_cols = [c for c in blk.columns if not c.numeric and c.kind in ("code", "name", "label", "project")]
+    bold = row.total or row.level == 1 or row.level == 0 and not row.record and blk.plan in ("tree", "projects")
+    # total and unit rows: one merged label over the text columns
+    if (row.total or row.key == "unit") and blk.plan in ("tree", "projects", "classes", "records") and label_cols:
+        c0, _ = t.colpos[(blk.key, label_cols[0].key)]
+        cl, nl = t.colpos[(blk.key, label_cols[-1].key)]
+        fmt = fm.get("text", bold=True, center=row.total)
+        if cl + nl - 1 > c0:
+            ws.merge_range(row.r, c0, row.r, cl + nl - 1, row.label, fmt)
+        else:
+            ws.write_string(row.r, c0, row.label, fmt)
+        text_done = True
+    else:
+        text_done = False
+    for col in blk.columns:
+        c0, n = t.colpos[(blk.key, col.key)]
+        role = layout.cell_role(t, row, col)
+        if text_done and col in label_cols:
+            continue
+        if role == "label":
+            _write_label(ws, layout, t, row, col, c0, n, fm, bold, b)
+            continue
+        typ = cell_type(row, col)
+        if role == "input":
+            _write_input(ws, layout, t, row, col, c0, n, typ, b, fm, dv_amount)
+        elif role in ("formula", "sum"):
+            f = excel.formula(layout, t, row, col)
+            v = b.value(t.id, row.key, col.key)
+            kind = "int" if typ in ("int", "signed_int") or col.kind == "int" else "amount"
+            fmt = fm.get(kind, bold=bold or row.total)
+            if n > 1:
+                ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
+            if f is None:
+                ws.write_blank(row.r, c0, None, fmt)
+            else:
+                ws.write_formula(row.r, c0, "=" + f, fmt, _f(v if v is not None else 0))
+        elif role == "fixed":
+            fmt = fm.get("text", wrap=True)
+            if n > 1:
+                ws.merge_range(row.r, c0, row.r, c0 + n - 1, row.fixed or "", fmt)
+            else:
+                ws.write_string(row.r, c0, row.fixed or "", fmt)
+        else:  # empty
+            fmt = fm.get("amount", bold=bold)
+            for i in range(n):
+                ws.write_blank(row.r, c0 + i, None, fmt)
+
+
+def _write_label(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int, n: int, fm: _Formats, bold: bool,
+                 b: Budget) -> None:
+    fmt = fm.get("text", bold=bold, indent=row.indent if col.kind in ("label", "name") else 0,
+                 center=col.kind == "code")
+    if col.kind == "code":
+        code = row.code or ""
+        if row.spare:
+            return
+        if col.split:
+            for i, part in enumerate(_code_parts(code, col.split) if code else [""] * n):
+                ws.write_string(row.r, c0 + i, part, fmt)
+        else:
+            ws.write_string(row.r, c0, code, fmt)
+        return
+    if col.kind == "name" and row.spare:
+        code_col = next(c for c in t.desc.block(row.block).columns if c.kind == "code")
+        cc, _ = t.colpos[(row.block, code_col.key)]
+        table = ECONOMIC_TABLE if t.desc.block(row.block).codes == "economic" else FUNCTION_TABLE
+        ref = a1(row.r, cc)
+        code = b.code_of(t, row)
+        name = ""
+        if code:
+            name = layout.namer("economic" if table == ECONOMIC_TABLE else "function", code)
+        ws.write_formula(row.r, c0, f'=IF({ref}="","",IFERROR(VLOOKUP({ref},{table},2,FALSE),"（编码不在代码表中）"))', fmt, name)
+        return
+    text = row.project_name if col.kind == "project" else row.label
+    if col.kind == "label" and row.record is not None and not row.total:
+        text = ""
+    if n > 1:
+        ws.merge_range(row.r, c0, row.r, c0 + n - 1, text, fmt)
+    else:
+        ws.write_string(row.r, c0, text, fmt)
+
+
+def _text_value(v: Any, typ: str) -> str:
+    if v is None:
+        return ""
+    if typ == "lines" and isinstance(v, list):
+        return "\n".join(str(x) for x in v)
+    if typ == "mapping" and isinstance(v, dict):
+        return "\n".join(f"{k}：{x}" for k, x in v.items())
+    return str(v)
+
+
+def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int, n: int, typ: str, b: Budget,
+                 fm: _Formats, dv_amount) -> None:
+    raw = b.raw(t, row, col) if not (row.spare and col.kind in ("code", "project")) else \
+        b.doc.get("tables", {}).get(t.id, {}).get(row.key, {}).get(col.key)
+    if col.kind in ("code", "project"):  # spare rows: code picked from a list, project name typed
+        fmt = fm.get("text", unlocked=True, center=col.kind == "code")
+        if n > 1:
+            ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
+        ws.write_string(row.r, c0, "" if raw is None else str(raw), fmt)
+        if col.kind == "code":
+            src = ECONOMIC_LIST if t.desc.block(row.block).codes == "economic" else FUNCTION_LIST
+            ws.data_validation(row.r, c0, row.r, c0, {
+                "validate": "list", "source": "=" + src, "input_title": "科目编码",
+                "input_message": "请从下拉列表选择科目编码，名称自动填写。", "error_title": "编码无效",
+                "error_message": "请从下拉列表选择代码表中的编码。"})
+        return
+    if typ == "amount":
+        fmt = fm.get("amount", unlocked=True)
+        if n > 1:
+            ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
+        if raw is None:
+            ws.write_blank(row.r, c0, None, fmt)
+        else:
+            ws.write_number(row.r, c0, float(raw), fmt)
+        dv_amount.append((row.r, c0, False))
+    elif typ in ("int", "signed_int"):
+        fmt = fm.get("int", unlocked=True)
+        if n > 1:
+            ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
+        if raw is None:
+            ws.write_blank(row.r, c0, None, fmt)
+        else:
+            ws.write_number(row.r, c0, int(raw), fmt)
+        ws.data_validation(row.r, c0, row.r, c0, _validation_int(typ == "signed_int"))
+    else:
+        fmt = fm.get("text", unlocked=True, wrap=True)
+        text = _text_value(raw, typ)
+        if n > 1:
+            ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
+        ws.write_string(row.r, c0, text, fmt)
+
+
+def _finish_sheet(ws, t: LTable, layout: Layout) -> None:
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
+                    "format_rows": True})
+    ws.set_paper(9)
+    if t.desc.landscape or t.width > 8:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    if t.header_rows:
+        first = min(r for r, _ in t.header_rows)
+        last = max(r for r, _ in t.header_rows)
+        if t.numbering_row is not None:
+            last = t.numbering_row
+        ws.repeat_rows(first, last)
+    ws.set_footer("&C第 &P 页 共 &N 页")
+    ws.print_area(0, 0, t.last_row, t.width - 1)
+    ws.hide_gridlines(2)
+    ws.ignore_errors({"number_stored_as_text": f"A1:{a1(t.last_row, t.width - 1)}"})
+
+
+# --- in-workbook checks ------------------------------------------------------------------------------------
+def workbook_checks(layout: Layout) -> list[tuple[str, str, Any, Any]]:
+    """(rule id, title, left expr, right expr) of the rules the 校验 sheet mirrors."""
+    from ..tableset import load_rule_entries
+
+    out = []
+    for entry in load_rule_entries(layout.tableset):
+        if entry.get("kind") != "equal" or "left" not in entry or "right" not in entry:
+            continue
+        for subs in _expand(layout, entry.get("foreach")):
+            try:
+                left = parse(entry["left"].format(**subs))
+                right = parse(entry["right"].format(**subs))
+            except (KeyError, IndexError, ValueError):
+                continue
+            title = entry.get("zh", entry["id"]).format(**subs) if subs else entry.get("zh", entry["id"])
+            out.append((entry["id"], title, left, right))
+    return out
+
+
+def _expand(layout: Layout, foreach: str | None) -> list[dict[str, str]]:
+    if not foreach:
+        return [{}]
+    kind, _, arg = foreach.partition(":")
+    t = layout.tables.get(arg or "")
+    if kind in ("classes", "rows", "kuan", "xiang", "codes") and t is not None:
+        lens = {"classes": (3,), "kuan": (5,), "xiang": (7,), "codes": (3, 5, 7), "rows": None}[kind]
+        return [{"code": r.key} for r in t.rows.values() if r.code and (lens is None or len(r.code) in lens)
+                and not r.project]
+    if kind == "projects":
+        return [{"project": p.key, "code": p.key} for p in layout.spec.projects]
+    return []
+
+
+def _expr_excel(layout: Layout, expr) -> str | None:
+    parts = []
+    for term in expr.terms:
+        ref = term.ref
+        if ref.table is None:
+            return None
+        a = excel.cell_addr(layout, None, ref.table, ref.row, ref.col)  # type: ignore[arg-type]
+        if a is None:
+            continue
+        parts.append(("-" if term.sign < 0 else ("+" if parts else "")) + a)
+    return "".join(parts) if parts else "0"
+
+
+def _expr_value(b: Budget, expr) -> Decimal:
+    total = Decimal(0)
+    for term in expr.terms:
+        v = b.value(term.ref.table, term.ref.row, term.ref.col) if term.ref.table else None
+        total += term.sign * (v or 0)
+    return total
+
+
+def _write_checks(wb, ws, sheets, layout: Layout, b: Budget, fm: _Formats) -> None:
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 44)
+    ws.set_column(2, 4, 14)
+    ws.set_column(5, 5, 10)
+    ws.merge_range(0, 0, 0, 5, "表间校验（实时）", fm.title)
+    ws.merge_range(1, 0, 1, 5, "各项应相等（容差 0.005 万元）；红色为不一致，请检查对应表格。", fm.left)
+    ws.write_row(2, 0, ["规则", "校验内容", "左侧", "右侧", "差额", "结果"], fm.header)
+    good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+    bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    red_fill = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    r = 3
+    text = fm.get("text")
+    amt = fm.get("amount")
+    for rid, title, left, right in workbook_checks(layout):
+        lf, rf = _expr_excel(layout, left), _expr_excel(layout, right)
+        if lf is None or rf is None:
+            continue
+        lv, rv = _expr_value(b, left), _expr_value(b, right)
+        ws.write_string(r, 0, rid, text)
+        ws.write_string(r, 1, title, text)
+        ws.write_formula(r, 2, "=" + lf, amt, float(lv))
+        ws.write_formula(r, 3, "=" + rf, amt, float(rv))
+        ws.write_formula(r, 4, f"=ROUND({a1(r, 2)}-{a1(r, 3)},6)", amt, float(lv - rv))
+        ok = abs(lv - rv) <= Decimal("0.005")
+        ws.write_formula(r, 5, f'=IF(ABS({a1(r, 4)})<=0.005,"一致","不一致")', fm.get("text", center=True),
+                         "一致" if ok else "不一致")
+        # the unbalanced cell turns red where it stands
+        term = left.terms[0].ref if len(left.terms) == 1 else None
+        if term is not None and layout.has(term.table, term.row):
+            t = layout.tables[term.table]
+            rr, cc = t.pos(term.row, term.col)
+            other = rf
+            sheets[t.id].conditional_format(rr, cc, rr, cc, {
+                "type": "formula", "criteria": f"=ABS({a1(rr, cc)}-({_localise(other, t.sheet)}))>0.005",
+                "format": red_fill})
+        r += 1
+    if r > 3:
+        ws.conditional_format(3, 5, r - 1, 5, {"type": "cell", "criteria": "==", "value": '"一致"', "format": good})
+        ws.conditional_format(3, 5, r - 1, 5, {"type": "cell", "criteria": "==", "value": '"不一致"', "format": bad})
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(2, 2)
+    ws.set_footer("&C第 &P 页 共 &N 页")
+
+
+def _localise(formula: str, sheet: str) -> str:
+    return formula.replace(quote_sheet(sheet) + "!", "")
+
+
+# --- workbook structure protection (XlsxWriter does not write it) ------------------------------------------
+def _protect_structure(data: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                text = content.decode("utf-8")
+                text = re.sub(r"(<workbookPr[^>]*/>)", r'\1<workbookProtection lockStructure="1"/>', text, count=1)
+                content = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(zi, content)
+    return out.getvalue()
