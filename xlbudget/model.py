@@ -291,8 +291,11 @@ def load_document(path: str | Path) -> dict[str, Any]:
 
 
 def example_dir() -> Path:
+    from importlib import resources
+
     here = Path(__file__).resolve().parent
-    for cand in (here / "data" / "example", here.parent / "examples" / "kezhou-2025"):
+    shipped = Path(str(resources.files("xlbudget.examples").joinpath("kezhou-2025")))
+    for cand in (shipped, here.parent / "examples" / "kezhou-2025"):
         if (cand / "spec.toml").is_file():
             return cand
     raise FileNotFoundError("built-in example not found")
