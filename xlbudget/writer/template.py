@@ -259,11 +259,14 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
         ws.merge_range(r, 0, r, last_col, text, fm.section)
     # body
     dv_amount: list[tuple[int, int, bool]] = []
+    heights: dict[int, float] = {}
     for row in t.rows.values():
         blk = d.block(row.block)
-        _write_row(ws, layout, t, row, blk, b, fm, dv_amount)
-        if row.type == "longtext" or row.type in ("lines", "mapping"):
-            ws.set_row(row.r, 60)
+        _write_row(ws, layout, t, row, blk, b, fm, dv_amount, heights, widths)
+        if row.type in ("longtext", "lines", "mapping"):
+            heights[row.r] = max(heights.get(row.r, 0), 45.0)
+    for r, h in heights.items():
+        ws.set_row(r, h)
     for r, c, signed in dv_amount:
         ws.data_validation(r, c, r, c, _validation_amount(r, c, layout.tableset.entry_decimals, signed))
     # empty-table note: a live formula, shown only while the table has no figures
@@ -315,9 +318,20 @@ def _code_parts(code: str, split: tuple[str, ...]) -> list[str]:
     return [code[a:b] for a, b in cuts]
 
 
-def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Formats, dv_amount) -> None:
+def text_height(text: str, width: float, line: float = 13.5) -> float:
+    """Row height (points) that shows ``text`` wrapped in a cell ``width`` characters wide (CJK counts double)."""
+    cap = max(1.0, width * 0.95)
+    lines = 0
+    for para in str(text).split("\n"):
+        units = sum(2.0 if ord(ch) > 0x2E80 else 1.0 for ch in para)
+        lines += max(1, -int(-units // cap))
+    return max(15.0, lines * line + 3)
+
+
+def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Formats, dv_amount,
+               heights: dict[int, float], widths: list[float]) -> None:
     label_cols = [c for c in blk.columns if not c.numeric and c.kind in ("code", "name", "label", "project")]
-    bold = row.total or row.level == 1 or row.level == 0 and not row.record and blk.plan in ("tree", "projects")
+    bold = row.total or (row.level in (0, 1) and row.record is None and blk.plan in ("tree", "projects"))
     # total and unit rows: one merged label over the text columns
     if (row.total or row.key == "unit") and blk.plan in ("tree", "projects", "classes", "records") and label_cols:
         c0, _ = t.colpos[(blk.key, label_cols[0].key)]
@@ -340,7 +354,9 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             continue
         typ = cell_type(row, col)
         if role == "input":
-            _write_input(ws, layout, t, row, col, c0, n, typ, b, fm, dv_amount)
+            text = _write_input(ws, layout, t, row, col, c0, n, typ, b, fm, dv_amount)
+            if text:
+                heights[row.r] = max(heights.get(row.r, 0), text_height(text, sum(widths[c0:c0 + n])))
         elif role in ("formula", "sum"):
             f = excel.formula(layout, t, row, col)
             v = b.value(t.id, row.key, col.key)
@@ -392,6 +408,10 @@ def _write_label(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
     text = row.project_name if col.kind == "project" else row.label
     if col.kind == "label" and row.record is not None and not row.total:
         text = ""
+    if col.kind == "project" and text:
+        heights_hint = text_height(text, col.width * n)
+        if heights_hint > 15:
+            ws.set_row(row.r, heights_hint)
     if n > 1:
         ws.merge_range(row.r, c0, row.r, c0 + n - 1, text, fmt)
     else:
@@ -409,7 +429,8 @@ def _text_value(v: Any, typ: str) -> str:
 
 
 def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int, n: int, typ: str, b: Budget,
-                 fm: _Formats, dv_amount) -> None:
+                 fm: _Formats, dv_amount) -> str:
+    """Write one input cell; return its text (for the row height) when it is a text cell."""
     raw = b.raw(t, row, col) if not (row.spare and col.kind in ("code", "project")) else \
         b.doc.get("tables", {}).get(t.id, {}).get(row.key, {}).get(col.key)
     if col.kind in ("code", "project"):  # spare rows: code picked from a list, project name typed
@@ -423,7 +444,7 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
                 "validate": "list", "source": "=" + src, "input_title": "科目编码",
                 "input_message": "请从下拉列表选择科目编码，名称自动填写。", "error_title": "编码无效",
                 "error_message": "请从下拉列表选择代码表中的编码。"})
-        return
+        return ""
     if typ == "amount":
         fmt = fm.get("amount", unlocked=True)
         if n > 1:
@@ -448,6 +469,8 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
         if n > 1:
             ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
         ws.write_string(row.r, c0, text, fmt)
+        return text
+    return ""
 
 
 def _finish_sheet(ws, t: LTable, layout: Layout) -> None:
@@ -461,7 +484,7 @@ def _finish_sheet(ws, t: LTable, layout: Layout) -> None:
     ws.fit_to_pages(1, 0)
     ws.center_horizontally()
     ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
-    if t.header_rows:
+    if t.header_rows and t.desc.arrange == "side":  # stacked forms have several headers: none repeats
         first = min(r for r, _ in t.header_rows)
         last = max(r for r, _ in t.header_rows)
         if t.numbering_row is not None:
