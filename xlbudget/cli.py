@@ -48,7 +48,7 @@ def template(spec: str | None, out: str, like: str | None, department: str, year
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出文件（默认输出到屏幕）")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="提示信息语言")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
@@ -28,9 +27,10 @@ def run_demo(outdir: Path) -> Iterator[str]:
         from .utility import atomic_write
 
         report = check_paths([filled])
-        atomic_write(outdir / "check.json", json.dumps(report.to_json(), ensure_ascii=False, indent=1) + "\n")
-        counts = report.counts() if hasattr(report, "counts") else {}
-        yield f"已写出 {outdir / 'check.json'}：校验结果 {counts}"
+        atomic_write(outdir / "check.json", report.to_json() + "\n")
+        c = report.counts
+        yield (f"已写出 {outdir / 'check.json'}：校验结果 错误 {c.get('error', 0)} 项、警告 {c.get('warning', 0)} 项、"
+               f"提示 {c.get('info', 0)} 项")
     try:
         from .build import build
     except ImportError:

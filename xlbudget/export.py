@@ -54,7 +54,7 @@ def to_json(result: ReadResult, lang: str = "zh") -> dict[str, Any]:
     out["inputs"] = canonical({k: b.doc.get(k) for k in ("tables", "performance", "facts")})
     out["tables"] = [_table_json(b, tid) for tid, t in b.layout.tables.items() if t.desc.id.startswith("T") or tid == "LY"]
     out["projects"] = [{"key": p.key, "name": p.name, "function": p.function, "sangong": list(p.sangong),
-                        "total": format(b.published("T7", p.key, "total") or Decimal(0), "f")} for p in b.spec.projects]
+                        "total": format(b.published("T7", p.key, "total") or Decimal("0.00"), "f")} for p in b.spec.projects]
     out["performance"] = to_jsonable(b.doc.get("performance") or {})
     out["facts"] = to_jsonable(b.doc.get("facts") or {})
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["WorkbookError", "ERROR_CODES"]
+__all__ = ["WorkbookError", "ERROR_CODES", "human_size"]
 
 
 # code -> (Chinese template, English template).  Templates use str.format
@@ -34,8 +34,8 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "The file is empty (0 bytes)",
     ),
     "too-large": (
-        "文件过大（{size} 字节，上限 {limit} 字节）",
-        "The file is too large ({size} bytes, limit {limit} bytes)",
+        "文件过大（{size}，上限 {limit}）",
+        "The file is too large ({size}, limit {limit})",
     ),
     "not-a-zip": (
         "文件不是 Excel 工作簿（.xlsx），无法识别的文件格式",
@@ -86,8 +86,8 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "XML inside the workbook contains a DTD or entity declarations ({part}); refused for safety",
     ),
     "absurd-dimensions": (
-        "工作表“{sheet}”的范围异常（{detail}），超出读取上限，已拒绝读取",
-        "Sheet '{sheet}' has an abnormal extent ({detail}) beyond the reading limits; refused",
+        "工作表“{sheet}”的大小异常（{detail}），已拒绝读取",
+        "Sheet '{sheet}' has an abnormal size ({detail}); refused",
     ),
     "macro-enabled": (
         "工作簿包含宏（{part}），按当前设置拒绝读取；宏从不被执行",
@@ -99,6 +99,19 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
 class _SafeDict(dict):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def human_size(n: int) -> str:
+    """Byte count for messages: "812 B", "5.3 KB", "300.0 MB"."""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _one_line(text: str) -> str:
@@ -130,8 +143,11 @@ class WorkbookError(Exception):
     ) -> None:
         self.code = code
         self.path = None if path is None else str(path)
+        # Names and values quoted from a hostile file can be huge; clip them.
+        part = None if part is None else _clip(str(part), 200)
         self.part = part
-        self.details = dict(details)
+        details = {k: _clip(str(v), 300) for k, v in details.items()}
+        self.details = details
         # A field "x" fills both templates; "x_en" (when given) overrides it
         # in the English one, so Chinese details need not leak into English.
         fields = _SafeDict((k, v) for k, v in details.items() if not k.endswith("_en"))

@@ -40,7 +40,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
 from xml.etree.ElementTree import ParseError
 
-from .errors import WorkbookError
+from .errors import WorkbookError, human_size
 from .safety import ContainerInfo, Limits, inspect_bytes, inspect_container
 
 __all__ = [
@@ -76,6 +76,7 @@ def _col_number(letters: str) -> int:
     return n
 
 
+@lru_cache(maxsize=20000)
 def _col_letters(n: int) -> str:
     """Column letters of a 1-based column number (1 -> "A")."""
     out = ""
@@ -93,7 +94,7 @@ def parse_ref(ref: str) -> Cell:
     """
     m = _REF_RE.fullmatch(ref.strip())
     if not m:
-        raise ValueError(f"not an A1 cell reference: {ref!r}")
+        raise ValueError(f"not an A1 cell reference: {_q(ref)}")
     return int(m.group(2)) - 1, _col_number(m.group(1)) - 1
 
 
@@ -160,7 +161,7 @@ class _NotARef(Exception):
     pass
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _formula_parts(text: str) -> tuple:
     """Split a formula into literal text and reference tokens, once per text."""
     parts: list = []
@@ -184,6 +185,95 @@ def _formula_parts(text: str) -> tuple:
     return tuple(parts)
 
 
+class _Template:
+    """A formula as a format string whose fields are its relative column
+    letters and row numbers, so shifting it is a few list operations."""
+
+    __slots__ = ("fmt", "cols", "rows", "col_text", "col_range", "row_range", "n_refs")
+
+    def __init__(self, fmt: str, cols: list[int], rows: list[int]) -> None:
+        self.fmt = fmt
+        self.cols = tuple(cols)
+        self.rows = tuple(rows)
+        self.col_text = [_col_letters(c) for c in cols]
+        self.col_range = (min(cols), max(cols)) if cols else (1, 1)
+        self.row_range = (min(rows), max(rows)) if rows else (1, 1)
+        self.n_refs = len(cols) + len(rows)
+
+    def shift(self, drow: int, dcol: int) -> str | None:
+        """The shifted text, or None if a reference leaves the grid."""
+        lo, hi = self.col_range
+        if lo + dcol < 1 or hi + dcol > EXCEL_MAX_COLS:
+            return None
+        lo, hi = self.row_range
+        if lo + drow < 1 or hi + drow > EXCEL_MAX_ROWS:
+            return None
+        if dcol:
+            col_text = map(_col_letters, map(dcol.__add__, self.cols))
+        else:
+            col_text = self.col_text
+        return self.fmt.format(*col_text, *map(drow.__add__, self.rows))
+
+
+@lru_cache(maxsize=256)
+def _template(text: str) -> _Template:
+    pieces: list[tuple[str, object]] = []   # ("lit", text) / ("col", i) / ("row", i)
+    cols: list[int] = []
+    rows: list[int] = []
+
+    def col(absolute: str, letters: str) -> None:
+        n = _col_number(letters)
+        if absolute:
+            pieces.append(("lit", "$" + _col_letters(n)))
+        else:
+            pieces.append(("col", len(cols)))
+            cols.append(n)
+
+    def row(absolute: str, digits: str) -> None:
+        if absolute:
+            pieces.append(("lit", "$" + str(int(digits))))
+        else:
+            pieces.append(("row", len(rows)))
+            rows.append(int(digits))
+
+    for part in _formula_parts(text):
+        if isinstance(part, str):
+            pieces.append(("lit", part))
+            continue
+        kind, original, a1, x1, a2, x2 = part
+        if not _is_ref(kind, x1, x2):
+            pieces.append(("lit", original))
+        elif kind == "cols":
+            col(a1, x1)
+            pieces.append(("lit", ":"))
+            col(a2, x2)
+        elif kind == "rows":
+            row(a1, x1)
+            pieces.append(("lit", ":"))
+            row(a2, x2)
+        else:
+            col(a1, x1)
+            row(a2, x2)
+    n_cols = len(cols)
+    fmt = []
+    for kind, value in pieces:
+        if kind == "lit":
+            fmt.append(str(value).replace("{", "{{").replace("}", "}}"))
+        elif kind == "col":
+            fmt.append("{%d}" % value)
+        else:
+            fmt.append("{%d}" % (n_cols + value))
+    return _Template("".join(fmt), cols, rows)
+
+
+def _is_ref(kind: str, x1: str, x2: str) -> bool:
+    if kind == "cols":
+        return _col_number(x1) <= EXCEL_MAX_COLS and _col_number(x2) <= EXCEL_MAX_COLS
+    if kind == "rows":
+        return 1 <= int(x1) <= EXCEL_MAX_ROWS and 1 <= int(x2) <= EXCEL_MAX_ROWS
+    return _col_number(x1) <= EXCEL_MAX_COLS and 1 <= int(x2) <= EXCEL_MAX_ROWS
+
+
 def shift_formula(text: str, drow: int, dcol: int) -> str:
     """Move the relative references of ``text`` by (drow, dcol).
 
@@ -195,6 +285,14 @@ def shift_formula(text: str, drow: int, dcol: int) -> str:
     """
     if not drow and not dcol:
         return text
+    shifted = _template(text).shift(drow, dcol)
+    if shifted is not None:
+        return shifted
+    return _shift_slow(text, drow, dcol)
+
+
+def _shift_slow(text: str, drow: int, dcol: int) -> str:
+    """Token-by-token shift; turns each reference that leaves the grid into #REF!."""
     out: list[str] = []
     for part in _formula_parts(text):
         if isinstance(part, str):
@@ -337,7 +435,7 @@ def _normalize_xml(data: bytes, part: str, path: str | None) -> bytes:
             raise _xml_error(path, part, "UTF-16 编码无效", "invalid UTF-16") from None
         data = _redeclare(text)
     else:
-        m = _XML_DECL.match(data)
+        m = _XML_DECL.match(data, 0, 512)
         enc = m.group(1).decode("ascii").lower() if m else "utf-8"
         if enc.replace("_", "-") not in _UTF8_NAMES:
             try:
@@ -376,7 +474,7 @@ def _parse_xml(data: bytes, part: str, path: str | None):
     except DefusedXmlException:
         raise WorkbookError("xml-entities", path=path, part=part) from None
     except ParseError as exc:
-        raise _xml_error(path, part, f"格式错误：{exc}", f"not well-formed: {exc}") from None
+        raise _xml_error(path, part, f"格式错误（解析器提示：{exc}）", f"not well-formed: {exc}") from None
 
 
 def _local(tag: str) -> str:
@@ -429,17 +527,16 @@ _ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b([^>]*)>")
 _ATTRS = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _T_ATTR = re.compile(rb'\st="([^"]*)"')
 
-# Fast path: every <c> starts with r="..." in double quotes (Excel, WPS,
-# LibreOffice, openpyxl and xlsxwriter all write that).
-_NONFAST_C = re.compile(rb"""<c(?:\s(?!r="[A-Z])|>|/)""")
+# Fast path: every <c> starts with ' r="' and an upper-case reference in
+# double quotes (Excel, WPS, LibreOffice, openpyxl and xlsxwriter all write
+# that); _odd_cells() finds the sheets where this does not hold.
 _F_FAST = re.compile(
-    rb'<c\sr="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>\s*'
+    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>\s*'
     rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)\s*"
     rb"(?:<v>([^<]*)</v>|<v/>)?"
 )
-_E_FAST = re.compile(rb'<c\sr="([A-Z]{1,3}[0-9]{1,7})"[^>]*?\st="e"[^>]*>\s*'
+_E_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"[^>]*?\st="e"[^>]*>\s*'
                      rb"(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?<v>([^<]*)</v>")
-_ROW_R = re.compile(rb'<row\sr="([0-9]{1,9})"')
 
 
 @lru_cache(maxsize=16)
@@ -456,6 +553,8 @@ def _patterns(prefix: bytes):
         "merge": re.compile(rb"<" + p + rb"mergeCell\b([^>]*)>"),
         "protection": re.compile(rb"<" + p + rb"sheetProtection\b([^>]*)>"),
         "end": b"</" + (prefix + b":" if prefix else b"") + b"worksheet>",
+        "data": b"<" + (prefix + b":" if prefix else b"") + b"sheetData",
+        "data_end": b"</" + (prefix + b":" if prefix else b"") + b"sheetData>",
     }
 
 
@@ -466,6 +565,8 @@ def _attrs(raw: bytes) -> dict[str, str]:
         out[m.group(1).decode("utf-8", "replace")] = html.unescape(v.decode("utf-8", "replace"))
     return out
 
+
+_SHARED_CHILD = re.compile(rb'\s*t="shared"\s+si="([0-9]{1,9})"\s*')
 
 _CACHED_TYPE = {b"str": "str", b"s": "str", b"inlineStr": "str", b"e": "error", b"b": "bool",
                 b"n": "number", b"d": "str"}
@@ -499,7 +600,11 @@ class _Scan:
     def formula(self, key: Cell, c_attrs: bytes, f_attrs: bytes, f_text: bytes | None,
                 cached: bytes | None) -> None:
         text = _formula_text(f_text)
-        if f_attrs and b"t=" in f_attrs:
+        child = _SHARED_CHILD.fullmatch(f_attrs) if f_attrs and not text else None
+        if child:
+            # Excel's shared child, <f t="shared" si="3"/>: by far the most common.
+            self.children.append((key[0], key[1], child.group(1).decode("ascii")))
+        elif f_attrs and b"t=" in f_attrs:
             fa = _attrs(f_attrs)
             ftype = fa.get("t", "normal")
             if ftype == "shared":
@@ -520,19 +625,30 @@ class _Scan:
         if tval == b"e" and cached:
             self.errors[key] = cached.decode("utf-8", "replace")
 
-    def expand_shared(self) -> None:
+    def expand_shared(self, max_chars: int, max_refs: int) -> bool:
+        """Expand shared-formula children; False if that would produce more
+        than ``max_chars`` characters or shift more than ``max_refs``
+        references (a short XML could otherwise expand hugely)."""
+        chars = refs = 0
+        formulas = self.formulas
         for row, col, si in self.children:
             master = self.masters.get(si)
             if master is None:
                 continue
             mrow, mcol, text = master
-            self.formulas[(row, col)] = "=" + shift_formula(text, row - mrow, col - mcol)
+            chars += len(text)
+            refs += _template(text).n_refs
+            if chars > max_chars or refs > max_refs:
+                return False
+            formulas[(row, col)] = "=" + shift_formula(text, row - mrow, col - mcol)
+        return True
 
 
 def _absurd(path: str | None, sheet: str, zh: str, en: str, limits: Limits) -> WorkbookError:
     return WorkbookError(
-        "absurd-dimensions", path=path, sheet=sheet, detail=zh, detail_en=en,
-        limit=f"{limits.max_rows}x{limits.max_cols}",
+        "absurd-dimensions", path=path, sheet=sheet,
+        detail=f"{zh}，上限 {limits.max_rows} 行 × {limits.max_cols} 列",
+        detail_en=f"{en}; limit {limits.max_rows} rows x {limits.max_cols} columns",
     )
 
 
@@ -544,53 +660,99 @@ def _check_ref_range(ref: str, what_zh: str, what_en: str, sheet: str, path: str
             continue
         letters = m.group(1) or m.group(3)
         digits = m.group(2) or m.group(4)
-        if letters and _col_number(letters) > limits.max_cols:
-            raise _absurd(path, sheet, f"{what_zh} {ref} 超过第 {limits.max_cols} 列",
-                          f"{what_en} {ref} beyond column {limits.max_cols}", limits)
-        if digits and int(digits) > limits.max_rows:
-            raise _absurd(path, sheet, f"{what_zh} {ref} 超过第 {limits.max_rows} 行",
-                          f"{what_en} {ref} beyond row {limits.max_rows}", limits)
+        if (letters and _col_number(letters) > limits.max_cols) or (digits and int(digits) > limits.max_rows):
+            raise _absurd(path, sheet, f"{what_zh} {ref}", f"{what_en} {ref}", limits)
 
 
 def _check_cell(row: int, col: int, sheet: str, path: str | None, limits: Limits) -> None:
     if row + 1 > limits.max_rows or col + 1 > limits.max_cols:
         ref = to_ref(row, col)
-        raise _absurd(path, sheet, f"单元格 {ref} 超过 {limits.max_rows} 行或 {limits.max_cols} 列",
-                      f"cell {ref} beyond {limits.max_rows} rows or {limits.max_cols} columns", limits)
+        raise _absurd(path, sheet, f"单元格 {ref}", f"cell {ref}", limits)
 
 
-def _scan_fast(xml: bytes, scan: _Scan, sheet: str, path: str | None, limits: Limits) -> None:
-    # Extent first.  Row numbers: the largest <row r> tells how many digits a
-    # cell reference needs to be a candidate for the maximum; columns: only
-    # references with two or more letters can exceed column Z.
-    rows = _ROW_R.findall(xml)
-    max_row = max(map(int, rows)) if rows else 0
-    digits = max(1, len(str(max_row)))
-    cand = re.compile(rb'<c\sr="([A-Z]{2,}[0-9]+|[A-Z]+[0-9]{%d,})"' % digits)
-    max_col = 26 if b'<c r="' in xml else 0
-    for ref in cand.findall(xml):
-        try:
-            r, c = _ref_b(ref)
-        except ValueError:
-            raise _xml_error(path, sheet, f"单元格引用 {ref!r} 无效", f"invalid cell reference {ref!r}")
-        _check_cell(r, c, sheet, path, limits)
-        if r + 1 > max_row:
-            max_row = r + 1
-        if c + 1 > max_col:
-            max_col = c + 1
-    _check_cell(max_row - 1, 0, sheet, path, limits)
+def _le_number(n: int) -> bytes:
+    """Regex for the decimal numbers 1..n (no leading zeros)."""
+    digits = str(n).encode()
+    size = len(digits)
+    alts = []
+    if size > 1:
+        alts.append(b"[1-9][0-9]{0,%d}" % (size - 2))
+    for i in range(size):
+        low = 49 if i == 0 else 48  # "1" or "0"
+        d = digits[i]
+        if d > low:
+            alts.append(digits[:i] + b"[%c-%c]" % (low, d - 1) + (b"[0-9]{%d}" % (size - i - 1)))
+    alts.append(digits)
+    return b"(?:" + b"|".join(alts) + b")"
+
+
+def _le_letters(n: int) -> bytes:
+    """Regex for the column letters of columns 1..n."""
+    letters = _col_letters(n).encode()
+    size = len(letters)
+    alts = []
+    if size > 1:
+        alts.append(b"[A-Z]{1,%d}" % (size - 1))
+    for i in range(size):
+        ch = letters[i]
+        if ch > 65:
+            alts.append(letters[:i] + b"[A-%c]" % (ch - 1) + (b"[A-Z]{%d}" % (size - i - 1)))
+    alts.append(letters)
+    return b"(?:" + b"|".join(alts) + b")"
+
+
+@lru_cache(maxsize=64)
+def _odd_cells(rows: int, cols: int):
+    """Find the <c> tags that need a look: not in the fast form (r="..."
+    first, double quotes, upper case), or outside the hinted extent
+    rows x cols.  On a file with a truthful <dimension> it finds nothing."""
+    if rows < 1 or cols < 1:
+        inside = b"(?!)"
+    else:
+        inside = _le_letters(cols) + _le_number(rows) + b'"'
+    return re.compile(
+        # Reference lengths are capped so that hostile 1 MB "references" cannot
+        # reach int() or the column arithmetic; they take the general path.
+        rb'<c(?:([\t\r\n>/])| (?!r="' + inside + rb')(?:r="([A-Z]{1,6})([0-9]{1,10})")?)'
+    )
+
+
+def _scan_fast(xml: bytes, scan: _Scan, sheet: str, part: str, path: str | None, limits: Limits,
+               hint_rows: int, hint_cols: int) -> bool:
+    """Scan a sheet in the common layout; False when the general scan is needed.
+
+    ``hint_rows`` x ``hint_cols`` is the extent claimed by <dimension>
+    (already checked against the limits).  Cells outside it are found by
+    one regex pass and give the true extent, so a lying dimension costs time,
+    not safety.
+    """
+    max_row, max_col = hint_rows, hint_cols
+    found = _odd_cells(hint_rows, hint_cols).findall(xml)
+    if found:
+        row_digits = []
+        col_letters = set()
+        for odd, letters, digits in found:
+            if odd or not letters:
+                return False  # an unusual <c>: whitespace, no r, r not first
+            row_digits.append(digits)
+            col_letters.add(letters)
+        top_row = max(map(int, row_digits))
+        top_col = max(map(_col_number, (x.decode("ascii") for x in col_letters)))
+        if top_row > limits.max_rows or top_col > limits.max_cols:
+            raise _absurd(path, sheet, f"单元格引用达到 {_col_letters(top_col)}{top_row}",
+                          f"cell references reach {_col_letters(top_col)}{top_row}", limits)
+        max_row = max(max_row, top_row)
+        max_col = max(max_col, top_col)
     scan.max_row, scan.max_col = max_row - 1, max_col - 1
 
     # Formulas.  The common case (a plain <f> with ASCII-safe text and a
     # numeric or absent cached value) is handled inline: it is most cells.
     formulas = scan.formulas
     cached_types = scan.cached_types
-    for m in _F_FAST.finditer(xml):
-        ref, c_attrs, f_attrs, f_text, cached = m.groups()
-        if c_attrs.endswith(b"/"):
-            continue
-        if f_attrs or b"t=" in c_attrs or (f_text and (b"&" in f_text or b"\r" in f_text)):
-            scan.formula(_ref_b(ref), c_attrs, f_attrs, f_text, cached)
+    for ref, c_attrs, f_attrs, f_text, cached in _F_FAST.findall(xml):
+        if f_attrs or b"t=" in c_attrs or b"/" in c_attrs or b"&" in f_text or b"\r" in f_text:
+            if not c_attrs.endswith(b"/"):
+                scan.formula(_ref_b(ref), c_attrs, f_attrs, f_text, cached)
             continue
         key = _ref_b(ref)
         formulas[key] = "=" + f_text.decode("utf-8") if f_text else ""
@@ -598,9 +760,10 @@ def _scan_fast(xml: bytes, scan: _Scan, sheet: str, path: str | None, limits: Li
     if b't="e"' in xml:
         for m in _E_FAST.finditer(xml):
             scan.errors[_ref_b(m.group(1))] = m.group(2).decode("utf-8", "replace")
+    return True
 
 
-def _scan_general(xml: bytes, pats: dict, scan: _Scan, sheet: str, path: str | None,
+def _scan_general(xml: bytes, pats: dict, scan: _Scan, sheet: str, part: str, path: str | None,
                   limits: Limits) -> None:
     """Tag-by-tag scan: any attribute order or quoting, implicit positions."""
     after_c = pats["after_c"]
@@ -615,18 +778,16 @@ def _scan_general(xml: bytes, pats: dict, scan: _Scan, sheet: str, path: str | N
             try:
                 row = int(r) - 1 if r else row + 1
             except ValueError:
-                raise _xml_error(path, sheet, f"行号 {r!r} 无效", f"invalid row number {r!r}") from None
+                raise _xml_error(path, part, f"行号 {_q(r)} 无效", f"invalid row number {_q(r)}") from None
             col = -1
-            if row + 1 > limits.max_rows:
-                _check_cell(row, 0, sheet, path, limits)
             continue
         ref = a.get("r")
         if ref:
             try:
                 row_c, col = parse_ref(ref)
             except ValueError:
-                raise _xml_error(path, sheet, f"单元格引用 {ref!r} 无效",
-                                 f"invalid cell reference {ref!r}") from None
+                raise _xml_error(path, part, f"单元格引用 {_q(ref)} 无效",
+                                 f"invalid cell reference {_q(ref)}") from None
         else:
             row_c, col = max(row, 0), col + 1
         _check_cell(row_c, col, sheet, path, limits)
@@ -660,31 +821,53 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
         raise _xml_error(path, part, "XML 不完整或格式错误（缺少结束标记）",
                          "incomplete or malformed XML (missing end tag)")
 
-    m = pats["dimension"].search(xml)
+    # <dimension> comes before <sheetData>; <sheetProtection> and
+    # <mergeCells> after it.  Searching only there skips the bulk of the XML.
+    data_start = xml.find(pats["data"])
+    data_end = xml.rfind(pats["data_end"])
+    if data_start < 0:
+        data_start = len(xml)
+    if data_end < data_start:
+        data_end = data_start
+    hint_rows = hint_cols = 0
+    m = pats["dimension"].search(xml, 0, data_start)
     if m:
         ref = _attrs(m.group(1)).get("ref")
         if ref:
             out.dimension = ref
-            _check_ref_range(ref, "范围", "dimension", sheet, path, limits)
-    for m in pats["merge"].finditer(xml):
+            _check_ref_range(ref, "声明的范围", "declared dimension", sheet, path, limits)
+            last = _REF_RE.fullmatch(ref.split(":")[-1].strip())
+            if last:
+                hint_rows, hint_cols = int(last.group(2)), _col_number(last.group(1))
+    for m in pats["merge"].finditer(xml, data_end):
         ref = _attrs(m.group(1)).get("ref")
         if ref:
             _check_ref_range(ref, "合并区域", "merged range", sheet, path, limits)
             out.merged.append(ref)
-    m = pats["protection"].search(xml)
+    m = pats["protection"].search(xml, data_end)
     if m:
         out.protection = _attrs(m.group(1))
         out.protected = _truthy(out.protection.get("sheet"))
 
-    if not prefix and _NONFAST_C.search(xml) is None:
-        _scan_fast(xml, scan, sheet, path, limits)
-    else:
-        _scan_general(xml, pats, scan, sheet, path, limits)
+    if prefix or not _scan_fast(xml, scan, sheet, part, path, limits, hint_rows, hint_cols):
+        scan = _Scan()
+        _scan_general(xml, pats, scan, sheet, part, path, limits)
+        # calamine may size its buffers from <dimension>: count it in.
+        if scan.max_row >= 0:
+            scan.max_row = max(scan.max_row, hint_rows - 1)
+            scan.max_col = max(scan.max_col, hint_cols - 1)
     area = (scan.max_row + 1) * (scan.max_col + 1)
     if area > limits.max_cells_area:
-        raise _absurd(path, sheet, f"使用区域约 {scan.max_row + 1} 行 × {scan.max_col + 1} 列",
-                      f"used area of about {scan.max_row + 1} rows x {scan.max_col + 1} columns", limits)
-    scan.expand_shared()
+        raise WorkbookError(
+            "absurd-dimensions", path=path, sheet=sheet,
+            detail=f"使用区域约 {scan.max_row + 1} 行 × {scan.max_col + 1} 列，"
+                   f"超过 {limits.max_cells_area} 个单元格的上限",
+            detail_en=f"used area of about {scan.max_row + 1} rows x {scan.max_col + 1} columns, "
+                      f"over the limit of {limits.max_cells_area} cells")
+    # Shared formulas may expand to 10 characters per byte of sheet XML (real
+    # files: well under 1) plus 1 MB, and shift a million references.
+    if not scan.expand_shared(10 * len(xml) + 1_000_000, 1_000_000):
+        raise _xml_error(path, part, "共享公式展开后过大", "shared formulas expand to too much text")
     return scan
 
 
@@ -744,6 +927,7 @@ class RawWorkbook:
         custom_properties: docProps/custom.xml, name -> value text.
         date1904: The workbook uses the 1904 date system.
         has_macros: VBA or macro sheets are present (never run, never kept).
+        sha256: Hex SHA-256 of the file.
     """
 
     def __init__(self, container: ContainerInfo) -> None:
@@ -762,6 +946,8 @@ class RawWorkbook:
         self._sheet_xml: dict[str, bytes | WorkbookError] | None = None
         self._calamine = None
         self._cache: dict[str, RawSheet] = {}
+        self._longest_shared = 0
+        self._area_used = 0
         self._load()
 
     # -- Public API. ------------------------------------------------------
@@ -784,6 +970,11 @@ class RawWorkbook:
     @property
     def has_macros(self) -> bool:
         return self.container.has_macros
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the submitted file, to identify it in reports."""
+        return self.container.sha256
 
     @property
     def sheet_names(self) -> list[str]:
@@ -896,11 +1087,15 @@ class RawWorkbook:
                 data = self._read_xml_part(part, required=False)
                 if data is not None:
                     self._parts[part] = data
+                    if suffix == "sharedStrings":
+                        # Longest <si> in bytes: an upper bound for any one string.
+                        self._longest_shared = max(map(len, data.split(b"<si")))
         self._load_custom_properties()
 
     def _load_sheets(self, sheets_elem, rels: dict) -> None:
         path = self.path
         seen: set[str] = set()
+        parts: set[str] = set()
         for index, elem in enumerate(_children(sheets_elem, "sheet")):
             name = elem.get("name") or ""
             rid = _attr(elem, "id") or ""
@@ -919,6 +1114,10 @@ class RawWorkbook:
             part = _resolve_target("xl", target)
             if self.container.resolve(part) is None:
                 raise WorkbookError("missing-part", path=path, part=part)
+            if part in parts:
+                raise _xml_error(path, "xl/workbook.xml", f"多个工作表指向同一部分 {part}",
+                                 f"several sheets point to the same part {part}")
+            parts.add(part)
             kind = _SHEET_KINDS.get(rtype.rsplit("/", 1)[-1], "worksheet")
             state = elem.get("state") or "visible"
             info = SheetInfo(name=name, index=index, sheet_id=elem.get("sheetId", ""),
@@ -976,10 +1175,13 @@ class RawWorkbook:
                     if isinstance(data, WorkbookError):
                         data = _EMPTY_SHEET
                     z.writestr(name, data)
+            buf.seek(0)
             try:
-                self._calamine = CalamineWorkbook.from_filelike(io.BytesIO(buf.getvalue()))
-            except Exception as exc:
-                raise _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿：{_short(exc)}",
+                self._calamine = CalamineWorkbook.from_filelike(buf)
+            except _PASS_THROUGH:
+                raise
+            except BaseException as exc:  # includes pyo3's PanicException
+                raise _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿（解析器提示：{_short(exc)}）",
                                  f"cannot read the workbook: {_short(exc)}") from None
         return self._calamine
 
@@ -997,22 +1199,47 @@ class RawWorkbook:
         out.array_formulas = scan.array_formulas
         if scan.max_row < 0:
             return out  # no cells at all
+        self._area_used += (scan.max_row + 1) * (scan.max_col + 1)
+        if self._area_used > self.limits.max_workbook_cells_area:
+            raise WorkbookError(
+                "absurd-dimensions", path=self.path, sheet=info.name,
+                detail=f"各工作表的使用区域合计超过 {self.limits.max_workbook_cells_area} 个单元格的上限",
+                detail_en=f"the used areas of all sheets add up to more than "
+                          f"{self.limits.max_workbook_cells_area} cells")
+        if self._longest_shared:
+            n_shared = xml.count(b't="s"') + xml.count(b"t='s'")
+            if n_shared * self._longest_shared > self.limits.max_shared_text_bytes:
+                size = human_size(n_shared * self._longest_shared)
+                raise WorkbookError(
+                    "zip-bomb", path=self.path, part=info.part,
+                    detail=f"工作表“{info.name}”引用的共享字符串展开后可达 {size}",
+                    detail_en=f"sheet '{info.name}' may expand shared strings to {size}")
         try:
             sh = self._calamine_book().get_sheet_by_name(info.name)
             start = sh.start
             rows = sh.to_python() if start is not None else []
-        except WorkbookError:
+        except (WorkbookError, *_PASS_THROUGH):
             raise
-        except Exception as exc:
-            raise _xml_error(self.path, info.part, _short(exc), _short(exc)) from None
+        except BaseException as exc:  # includes pyo3's PanicException
+            raise _xml_error(self.path, info.part, f"格式错误（解析器提示：{_short(exc)}）",
+                             f"not well-formed: {_short(exc)}") from None
         if start is not None:
             out.values = _values_from_rows(rows, start[0], start[1])
         return out
 
 
+# Never turned into a WorkbookError: the process, not the file, is at fault.
+_PASS_THROUGH = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
+
 _EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?>'
                 b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
                 b"<sheetData/></worksheet>")
+
+
+def _q(value: object) -> str:
+    """A quoted, clipped value from the file for messages."""
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _short(exc: BaseException) -> str:

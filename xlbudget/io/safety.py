@@ -23,6 +23,7 @@ never run and never kept.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -31,7 +32,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-from .errors import WorkbookError
+from .errors import WorkbookError, human_size
 
 __all__ = [
     "Limits",
@@ -81,6 +82,13 @@ class Limits:
     #: Highest number of grid cells (rows x columns) of one sheet's used area;
     #: the value reader allocates that area densely.
     max_cells_area: int = 3_000_000
+    #: The same for all sheets of a workbook together, so many sheets that
+    #: are each just under the limit cannot add up to minutes of work.
+    max_workbook_cells_area: int = 6_000_000
+    #: Upper bound for the text one sheet can pull from sharedStrings (each
+    #: cell gets its own copy of the string): cells of type "s" x the longest
+    #: shared string.  Stops a long string repeated in many cells.
+    max_shared_text_bytes: int = 256 * _MB
     #: When False, a workbook containing macros is refused ("macro-enabled").
     allow_macros: bool = True
 
@@ -113,6 +121,15 @@ class ContainerInfo:
     macro_parts: list[str]
     limits: Limits
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
+    _sha256: str | None = field(default=None, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the file bytes (computed once)."""
+        digest = self._sha256
+        if digest is None:
+            digest = self._sha256 = hashlib.sha256(self.data).hexdigest()
+        return digest
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.resolve(name) is not None
@@ -167,7 +184,7 @@ def inspect_container(path: str | os.PathLike, limits: Limits | None = None) -> 
     if st.st_size == 0:
         raise _fail("empty-file", p)
     if st.st_size > limits.max_file_bytes:
-        raise _fail("too-large", p, size=st.st_size, limit=limits.max_file_bytes)
+        raise _fail("too-large", p, size=human_size(st.st_size), limit=human_size(limits.max_file_bytes))
     try:
         with open(p, "rb") as fh:
             data = fh.read(limits.max_file_bytes + 1)
@@ -183,7 +200,7 @@ def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = 
     if not data:
         raise _fail("empty-file", path)
     if len(data) > limits.max_file_bytes:
-        raise _fail("too-large", path, size=len(data), limit=limits.max_file_bytes)
+        raise _fail("too-large", path, size=human_size(len(data)), limit=human_size(limits.max_file_bytes))
     if data.startswith(OLE2_SIGNATURE):
         raise _classify_ole2(data, path)
     if not data.startswith(b"PK"):
@@ -197,10 +214,10 @@ def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = 
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except zipfile.BadZipFile as exc:
-        raise _fail("corrupt-zip", path, detail=f"压缩目录损坏：{exc}",
+        raise _fail("corrupt-zip", path, detail="压缩目录损坏",
                     detail_en=f"corrupt central directory: {exc}") from None
     except (ValueError, OverflowError, EOFError, struct.error, NotImplementedError, OSError) as exc:
-        raise _fail("corrupt-zip", path, detail=f"压缩目录损坏：{exc}",
+        raise _fail("corrupt-zip", path, detail="压缩目录损坏",
                     detail_en=f"corrupt central directory: {exc}") from None
 
     if len(infos) > limits.max_entries:
@@ -224,8 +241,8 @@ def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = 
         total += size
         if size > limits.max_member_bytes:
             raise _fail("zip-bomb", path, part=name,
-                        detail=f"{name} 声明解压后 {size} 字节，上限 {limits.max_member_bytes} 字节",
-                        detail_en=f"{name} declares {size} bytes, limit {limits.max_member_bytes}")
+                        detail=f"{name} 声明解压后 {human_size(size)}，上限 {human_size(limits.max_member_bytes)}",
+                        detail_en=f"{name} declares {human_size(size)}, limit {human_size(limits.max_member_bytes)}")
         if size > limits.ratio_min_bytes and size > limits.max_ratio * max(info.compress_size, 1):
             ratio = size / max(info.compress_size, 1)
             raise _fail("zip-bomb", path, part=name,
@@ -233,8 +250,9 @@ def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = 
                         detail_en=f"{name} compression ratio {ratio:.0f}:1, limit {limits.max_ratio:.0f}:1")
     if total > limits.max_total_uncompressed:
         raise _fail("zip-bomb", path,
-                    detail=f"解压后共 {total} 字节，上限 {limits.max_total_uncompressed} 字节",
-                    detail_en=f"{total} bytes uncompressed in all, limit {limits.max_total_uncompressed}")
+                    detail=f"解压后共 {human_size(total)}，上限 {human_size(limits.max_total_uncompressed)}",
+                    detail_en=f"{human_size(total)} uncompressed in all, "
+                              f"limit {human_size(limits.max_total_uncompressed)}")
 
     _check_kind(lower, path)
     for part in REQUIRED_PARTS:
@@ -302,8 +320,8 @@ def read_member(zf: ContainerInfo | zipfile.ZipFile, name: str, max_bytes: int |
     declared = info.file_size
     if declared > max_bytes:
         raise _fail("zip-bomb", path, part=name,
-                    detail=f"{name} 声明解压后 {declared} 字节，上限 {max_bytes} 字节",
-                    detail_en=f"{name} declares {declared} bytes, limit {max_bytes}")
+                    detail=f"{name} 声明解压后 {human_size(declared)}，上限 {human_size(max_bytes)}",
+                    detail_en=f"{name} declares {human_size(declared)}, limit {human_size(max_bytes)}")
 
     fp = z.fp
     if fp is None:
@@ -329,7 +347,7 @@ def read_member(zf: ContainerInfo | zipfile.ZipFile, name: str, max_bytes: int |
     except WorkbookError:
         raise
     except (OSError, ValueError, struct.error) as exc:
-        raise _corrupt(path, name, str(exc), str(exc)) from None
+        raise _corrupt(path, name, "读取失败", f"read failed ({exc})") from None
     if len(out) != declared:
         raise _corrupt(path, name, f"实际大小 {len(out)} 与声明的 {declared} 字节不符",
                        f"actual size {len(out)} differs from the declared {declared} bytes")
@@ -351,8 +369,8 @@ def _corrupt(path: str | None, name: str, zh: str, en: str) -> WorkbookError:
 
 def _bomb_lying(path: str | None, name: str, declared: int) -> WorkbookError:
     return _fail("zip-bomb", path, part=name,
-                 detail=f"{name} 解压后超过其声明的 {declared} 字节",
-                 detail_en=f"{name} inflates beyond its declared {declared} bytes")
+                 detail=f"{name} 解压后超过其声明的 {human_size(declared)}",
+                 detail_en=f"{name} inflates beyond its declared {human_size(declared)}")
 
 
 def _inflate(fp, compressed: int, declared: int, path: str | None, name: str) -> bytearray:
@@ -372,7 +390,7 @@ def _inflate(fp, compressed: int, declared: int, path: str | None, name: str) ->
             if decomp.eof:
                 break
     except zlib.error as exc:
-        raise _corrupt(path, name, f"解压失败（{exc}）", f"inflate failed ({exc})") from None
+        raise _corrupt(path, name, "解压失败", f"inflate failed ({exc})") from None
     if not decomp.eof:
         raise _corrupt(path, name, "压缩数据不完整", "incomplete deflate stream")
     return out
