@@ -281,29 +281,45 @@ class _TableBuilder:
         return rows
 
     def _projects(self, b: Block) -> list[LRow]:
+        """表7: 总计, then per unit a 单位 row, its 类 and 款 subtotals and its project rows.
+
+        A department is one unit (keys ``unit``, ``201``, ``20141``); a consolidated disclosure has one
+        block per unit (keys ``u1``, ``u1:201``, ``u1:20141``)."""
         inputs = self._leaf_inputs(b)
         if self.spec.generic:
             leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=inputs, spare=True)
                       for i in range(1, self.spec.spare_rows + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
-        by_prefix: dict[str, list[str]] = {}
+        units: list[str] = []
         for p in self.spec.projects:
-            for ln in (3, 5):
-                by_prefix.setdefault(p.function[:ln], [])
-            by_prefix[p.function[:5]].append(p.key)
+            u = p.unit or self.spec.department
+            if u not in units:
+                units.append(u)
+        if not units:
+            units = [self.spec.department]
+        single = len(units) == 1
         rows: list[LRow] = []
-        classes = sorted(k for k in by_prefix if len(k) == 3)
-        for cls in classes:
-            kuans = sorted(k for k in by_prefix if len(k) == 5 and k.startswith(cls))
-            rows.append(LRow(key=cls, block=b.key, code=cls, level=1, label=self.L.namer("function", cls), children=tuple(kuans)))
-            for k in kuans:
-                rows.append(LRow(key=k, block=b.key, code=k, level=2, label=self.L.namer("function", k), children=tuple(by_prefix[k])))
-                for pk in by_prefix[k]:
-                    p = self.spec.project(pk)
-                    rows.append(LRow(key=p.key, block=b.key, code=p.function, level=3, label=self.L.namer("function", p.function),
-                                     project=p.key, project_name=p.name, inputs=inputs))
-        unit = LRow(key="unit", block=b.key, label=self.spec.department, level=0, children=tuple(classes))
-        return [self._total_row(b, ("unit",)), unit] + rows
+        unit_keys: list[str] = []
+        for i, u in enumerate(units, start=1):
+            projects = [p for p in self.spec.projects if (p.unit or self.spec.department) == u]
+            ukey = "unit" if single else f"u{i}"
+            pre = "" if single else f"{ukey}:"
+            classes = sorted({p.function[:3] for p in projects})
+            unit_keys.append(ukey)
+            rows.append(LRow(key=ukey, block=b.key, label=u, level=0, children=tuple(pre + c for c in classes)))
+            for cls in classes:
+                kuans = sorted({p.function[:5] for p in projects if p.function.startswith(cls)})
+                rows.append(LRow(key=pre + cls, block=b.key, code=cls, level=1, label=self.L.namer("function", cls),
+                                 children=tuple(pre + k for k in kuans)))
+                for k in kuans:
+                    kids = [p for p in projects if p.function[:5] == k]
+                    rows.append(LRow(key=pre + k, block=b.key, code=k, level=2, label=self.L.namer("function", k),
+                                     children=tuple(p.key for p in kids)))
+                    for p in kids:
+                        rows.append(LRow(key=p.key, block=b.key, code=p.function, level=3,
+                                         label=self.L.namer("function", p.function), project=p.key,
+                                         project_name=p.name, inputs=inputs))
+        return [self._total_row(b, tuple(unit_keys))] + rows
 
     def _records(self, b: Block) -> list[LRow]:
         base = self.fmt(b.path or b.key).split(".")

@@ -140,8 +140,12 @@ class _Reader:
             self._read_table(layout, t, budget)
         budget._memo.clear()
         present = [t for t in layout.tables.values() if t.sheet in self.wb.sheet_names]
-        for t in present:  # first every overwrite, so that the comparisons below see the constants
+        # First every overwrite, each compared with the total recomputed from the inputs alone; then the
+        # constants take effect, so that the rules and the comparisons below see what the file shows.
+        self._pending: dict[tuple[str, str, str], Decimal | None] = {}
+        for t in present:
             self._integrity(layout, t, budget, overwrites=True)
+        budget.overrides.update(self._pending)
         budget._memo.clear()
         for t in present:
             self._integrity(layout, t, budget, overwrites=False)
@@ -278,13 +282,11 @@ class _Reader:
                         shown = d if d is not None else cached
                         self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
                                  formula=want, actual=shown, expected=expected)
-                        budget.overrides[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
-                        budget._memo.clear()
+                        self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
                     elif cached is None:
                         self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
                                  formula=want, actual="空", expected=expected)
-                        budget.overrides[(t.id, row.key, col.key)] = None
-                        budget._memo.clear()
+                        self._pending[(t.id, row.key, col.key)] = None
                     continue
                 if overwrites:
                     continue
