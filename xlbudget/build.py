@@ -1,0 +1,234 @@
+"""Build the consolidated, print-ready disclosure: read → check → consolidate → check → write.
+
+``build(paths, out, ...)`` reads each submitted workbook, checks it, sums the units into one department
+budget (:func:`xlbudget.consolidate.consolidate`), checks the result and writes the disclosure workbook
+(:func:`xlbudget.writer.disclosure.write_disclosure`), optionally its PDF (LibreOffice headless) and the
+Fiscal Data Package (:func:`xlbudget.datapackage.write_datapackage`).
+
+An error finding in any input or in the consolidated result blocks the build (:class:`BuildError`, nothing
+is written) unless ``force=True``; a forced build is stamped "未经校验" on its cover and page headers.
+``build_from_budgets`` does the same from budgets already in memory (the demo and the tests use it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .consolidate import consolidate
+from .errors import XlbudgetError
+from .findings import Finding, Severity
+from .model import Budget
+from .narrative import ZERO_LAST_YEAR
+
+__all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
+
+Checker = Callable[[Budget], list[Finding]]
+CONSOLIDATED = "汇总结果"
+
+
+class BuildError(XlbudgetError):
+    """The build was refused (errors found, or unreadable inputs); the message is in Chinese."""
+
+    def __init__(self, message: str, reports: Sequence["InputReport"] = ()):
+        super().__init__(message)
+        self.reports = list(reports)
+
+
+@dataclass
+class InputReport:
+    """Findings about one input (a file or a budget), or about the consolidated result."""
+
+    label: str
+    findings: list[Finding] = field(default_factory=list)
+    checked: bool = True
+    note: str = ""
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.WARNING]
+
+
+@dataclass
+class BuildResult:
+    out: Path | None
+    budget: Budget
+    inputs: list[InputReport]
+    consolidated: InputReport
+    forced: bool = False
+    pdf: Path | None = None
+    pdf_error: str | None = None
+    datapackage: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reports(self) -> list[InputReport]:
+        return self.inputs + [self.consolidated]
+
+    @property
+    def errors(self) -> list[tuple[str, Finding]]:
+        return [(r.label, f) for r in self.reports for f in r.errors]
+
+    @property
+    def verified(self) -> bool:
+        """True when every input and the result were checked and no error was found."""
+        return all(r.checked for r in self.reports) and not self.errors
+
+
+def _default_checker() -> Checker | None:
+    try:
+        from .check import check_budget
+    except ImportError:  # pragma: no cover - the rule book ships with xlbudget
+        return None
+    return check_budget
+
+
+def _run_check(checker: Checker | None, budget: Budget, label: str) -> InputReport:
+    if checker is None:
+        return InputReport(label, [], checked=False)
+    return InputReport(label, list(checker(budget)))
+
+
+def _error_summary(reports: Sequence[InputReport], limit: int = 20) -> str:
+    lines = []
+    n = 0
+    for r in reports:
+        for f in r.errors:
+            n += 1
+            if len(lines) < limit:
+                lines.append(f"  [{r.label}] {f.rule} {f.message()}")
+    more = f"\n  ……另有 {n - limit} 个错误" if n > limit else ""
+    return "\n".join(lines) + more
+
+
+def write_pdf(xlsx: str | os.PathLike, pdf: str | os.PathLike, *, timeout: float = 300) -> Path:
+    """Export a workbook to PDF with LibreOffice headless (formulas recalculated); atomic.
+
+    Raises :class:`xlbudget.libreoffice.LibreOfficeNotFound` (with installation advice in Chinese) when
+    LibreOffice is not installed, or another :class:`~xlbudget.libreoffice.LibreOfficeError`.
+    """
+    from .libreoffice import convert
+
+    target = Path(pdf)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".xlbudget-pdf-", dir=str(target.parent)))
+    try:
+        produced = convert(xlsx, work, "pdf", recalc=True, timeout=timeout)
+        os.replace(produced, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None, *, name: str | None = None,
+                       force: bool = False, pdf: str | os.PathLike | None = None,
+                       datapackage: str | os.PathLike | None = None, zero_last_year: str = "100",
+                       labels: Sequence[str] | None = None, checker: Checker | None | str = "default",
+                       input_reports: Sequence[InputReport] | None = None) -> BuildResult:
+    """Consolidate ``budgets``, check, and write the disclosure (and optionally its PDF and data package).
+
+    ``out`` may be None to consolidate and check only. ``checker`` defaults to
+    :func:`xlbudget.check.check_budget`; pass None to skip checking (the output is then stamped unverified).
+    """
+    if zero_last_year not in ZERO_LAST_YEAR:
+        raise BuildError(f"上年预算数为 0 时的增幅写法应为 {' 或 '.join(ZERO_LAST_YEAR)}，而不是 {zero_last_year!r}")
+    budgets = list(budgets)
+    if not budgets:
+        raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
+    chk: Checker | None = _default_checker() if checker == "default" else checker  # type: ignore[assignment]
+    labels = list(labels) if labels is not None else [b.spec.department for b in budgets]
+    reports: list[InputReport] = []
+    prior = list(input_reports or [])
+    for i, (b, label) in enumerate(zip(budgets, labels)):
+        rep = _run_check(chk, b, label)
+        if i < len(prior):
+            rep.findings = list(prior[i].findings) + rep.findings
+        reports.append(rep)
+    result_budget = consolidate(budgets, name=name)
+    if len(budgets) > 1 or name:
+        merged = _run_check(chk, result_budget, CONSOLIDATED)
+    else:  # one unit under its own name: the result is that unit's data, already checked above
+        merged = InputReport(CONSOLIDATED, [], checked=reports[0].checked, note="与输入相同，不重复校验")
+    result = BuildResult(out=None, budget=result_budget, inputs=reports, consolidated=merged, forced=force)
+    if chk is None:
+        result.notes.append("未找到校验模块，数据未经校验；公开文件将标注“未经校验”。")
+    if result.errors and not force:
+        raise BuildError(
+            f"校验发现 {len(result.errors)} 个错误，未生成公开文件。请修改后重试，"
+            f"或使用 --force 强制生成（封面将标注“未经校验”）：\n{_error_summary(result.reports)}",
+            result.reports)
+    if out is None:
+        return result
+    from .writer.disclosure import write_disclosure
+
+    result.out = write_disclosure(result_budget, out, unverified=not result.verified,
+                                  narrative_options={"zero_last_year": zero_last_year})
+    if result.errors:
+        result.notes.append(f"存在 {len(result.errors)} 个校验错误，已按 --force 强制生成，封面标注“未经校验”。")
+    if datapackage is not None:
+        from .datapackage import write_datapackage
+
+        result.datapackage = write_datapackage(result_budget, datapackage)
+    if pdf is not None:
+        from .libreoffice import LibreOfficeError
+
+        try:
+            result.pdf = write_pdf(result.out, pdf)
+        except LibreOfficeError as e:
+            result.pdf_error = f"未能生成 PDF：{e}"
+    return result
+
+
+def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: str | None = None,
+          force: bool = False, pdf: str | os.PathLike | None = None, datapackage: str | os.PathLike | None = None,
+          zero_last_year: str = "100", checker: Checker | None | str = "default") -> BuildResult:
+    """Read the submitted workbooks ``paths`` and build the consolidated disclosure ``out``.
+
+    Raises :class:`BuildError` when a file cannot be read, or when errors are found and ``force`` is False;
+    :class:`xlbudget.errors.DataError` when the inputs cannot be consolidated (different years or table sets).
+    """
+    from .reader import read_workbook
+
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
+    budgets: list[Budget] = []
+    prior: list[InputReport] = []
+    unreadable: list[InputReport] = []
+    for p in paths:
+        res = read_workbook(p)
+        rep = InputReport(p.name, list(res.findings))
+        if res.budget is None:
+            unreadable.append(rep)
+            continue
+        budgets.append(res.budget)
+        prior.append(rep)
+    if unreadable:
+        detail = "\n".join(f"  [{r.label}] " + "；".join(f.message() for f in r.findings[:3]) for r in unreadable)
+        raise BuildError(f"{len(unreadable)} 个文件无法读取，未生成公开文件：\n{detail}", unreadable + prior)
+    return build_from_budgets(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
+                              zero_last_year=zero_last_year, labels=[p.name for p in paths], checker=checker,
+                              input_reports=prior)
+
+
+def summary_lines(result: BuildResult) -> list[str]:
+    """Short Chinese summary of a build for the command line."""
+    lines: list[str] = []
+    for r in result.reports:
+        if r.note:
+            lines.append(f"{r.label}：{r.note}")
+            continue
+        if not r.checked:
+            lines.append(f"{r.label}：未校验")
+            continue
+        e, w = len(r.errors), len(r.warnings)
+        lines.append(f"{r.label}：错误 {e} 个，警告 {w} 个")
+    return lines

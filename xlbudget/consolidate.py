@@ -1,0 +1,394 @@
+"""Consolidate the budgets of several units into one department budget (部门汇总).
+
+``consolidate(budgets, name)`` returns a new :class:`~xlbudget.model.Budget`:
+
+* the spec is the union of the units' codes (功能分类, 经济分类, 基金, 国资, 结转), with every project kept
+  and tagged with its unit (``Project.unit``). Project keys stay as they are while they are unique across
+  the units; when two units use the same key, every project of the second and later units that collides
+  is renamed ``u<n>_<key>`` (``n`` = the unit's position, from 1);
+* the document sums every input cell of the tables by row and column key (function and economic codes,
+  fixed rows such as the 三公 items, 上年预算数), always on the precise (unrounded) inputs, so each
+  consolidated figure is rounded once, from the exact sum;
+* facts: counts and amounts are summed (staff, 机关运行经费, 政府采购, 国有资产); texts come from the first
+  unit, or are joined when the units wrote different ones (reasons, other matters); project facts are kept
+  per project;
+* performance: the project tables are kept per project; the department table takes the first unit's goal
+  and indicators, with the funds summed over the units.
+
+Units of different budget years or different table sets (or table-set versions) are refused with a
+:class:`~xlbudget.errors.DataError` whose message is in Chinese.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from decimal import Decimal
+from typing import Any, Iterable
+
+from .errors import DataError
+from .layout import LTable, layout_for
+from .model import FORMAT, ZERO, Budget, get_path, normalise_document, to_decimal
+from .spec import CODE_LISTS, SANGONG_ITEMS, Project, Spec
+
+__all__ = ["consolidate", "unit_names"]
+
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
+
+# Numeric facts that are summed (paths below facts).
+_SUM_FACTS = {
+    "overview": ("subordinate_units", "establishment", "staff_actual", "in_service", "in_service_change",
+                 "retired", "retired_change", "lixiu", "lixiu_change"),
+    "operating_costs": ("amount", "last_year"),
+    "procurement": ("goods", "works", "services", "sme_reserved", "sme_micro"),
+    "assets": ("housing_area", "housing_value", "vehicles_general_count", "vehicles_general_value",
+               "vehicles_law_count", "vehicles_law_value", "vehicles_other_count", "vehicles_other_value",
+               "furniture_value", "other_assets_value", "equipment_50_count", "equipment_100_count",
+               "planned_vehicle_purchase", "planned_equipment_50_count", "planned_equipment_100_count"),
+}
+
+
+def unit_names(budgets: Iterable[Budget]) -> list[str]:
+    return [b.spec.department for b in budgets]
+
+
+# --------------------------------------------------------------------------------------------
+# Compatibility
+# --------------------------------------------------------------------------------------------
+
+
+def _check_compatible(budgets: list[Budget]) -> None:
+    if not budgets:
+        raise DataError("没有可合并的单位预算（至少需要一个输入文件）")
+    first = budgets[0]
+    years = sorted({b.spec.year for b in budgets})
+    if len(years) > 1:
+        detail = "；".join(f"{b.spec.department}：{b.spec.year} 年" for b in budgets)
+        raise DataError(f"输入文件的预算年度不一致（{detail}），不能合并为一个部门预算")
+    sets = {(b.layout.tableset.id, b.layout.tableset.version) for b in budgets}
+    if len(sets) > 1:
+        detail = "；".join(f"{b.spec.department}：{b.layout.tableset.id} 版本 {b.layout.tableset.version}"
+                          for b in budgets)
+        raise DataError(f"输入文件使用的表套不一致（{detail}），不能合并；请用同一套模板重新填报")
+    units = {(b.spec.unit or "万元") for b in budgets}
+    if len(units) > 1:
+        raise DataError(f"输入文件的金额单位不一致（{'、'.join(sorted(units))}），不能合并")
+    del first
+
+
+# --------------------------------------------------------------------------------------------
+# What each unit holds (works for specs with codes and for generic templates with spare rows)
+# --------------------------------------------------------------------------------------------
+
+
+def _spare_codes(budget: Budget, which: str) -> set[str]:
+    out: set[str] = set()
+    for t in budget.layout.tables.values():
+        for b in t.desc.blocks:
+            if b.plan != "tree" or (b.codes or "functions") != which:
+                continue
+            for row in t.rows.values():
+                if row.spare and row.block == b.key:
+                    code = budget.code_of(t, row)
+                    if code:
+                        out.add(code.strip())
+    return out
+
+
+def _unit_codes(budget: Budget, which: str) -> set[str]:
+    if budget.spec.generic:
+        return _spare_codes(budget, which)
+    return set(budget.spec.codes(which))
+
+
+def _unit_projects(budget: Budget) -> list[tuple[str, Project]]:
+    """(key of the row in the unit's T7, project) pairs."""
+    spec = budget.spec
+    if not spec.generic:
+        return [(p.key, p) for p in spec.projects]
+    out = []
+    t7 = _projects_table(budget)
+    if t7 is None:
+        return out
+    for row in t7.rows.values():
+        if not row.spare:
+            continue
+        name = get_path(budget.doc, ("tables", t7.id, row.key, "project"))
+        code = budget.code_of(t7, row)
+        total = budget.value(t7.id, row.key, "total")
+        if not name and not code and not total:
+            continue
+        if not code:
+            raise DataError(f"{spec.department}：{t7.sheet} 第 {row.r + 1} 行的项目缺少功能分类科目编码，无法合并")
+        out.append((row.key, Project(key=row.key, name=str(name or "").strip(), function=str(code).strip())))
+    return out
+
+
+def _projects_table(budget: Budget) -> LTable | None:
+    for t in budget.layout.tables.values():
+        if any(b.plan == "projects" for b in t.desc.blocks):
+            return t
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Spec
+# --------------------------------------------------------------------------------------------
+
+
+def _project_keys(per_unit: list[list[tuple[str, Project]]]) -> list[list[str]]:
+    """New keys: unchanged while unique, else ``u<n>_<key>``."""
+    seen: set[str] = set()
+    out: list[list[str]] = []
+    for n, projects in enumerate(per_unit, start=1):
+        keys = []
+        for _row_key, p in projects:
+            key = p.key
+            if key in seen or not _KEY.match(key):
+                base = re.sub(r"[^A-Za-z0-9_]", "_", key) or "p"
+                key = f"u{n}_{base}"[:31]
+                i = 2
+                while key in seen:
+                    key = f"u{n}_{base}"[: 31 - len(str(i)) - 1] + f"_{i}"
+                    i += 1
+            seen.add(key)
+            keys.append(key)
+        out.append(keys)
+    return out
+
+
+def _merged_spec(budgets: list[Budget], name: str | None, keys: list[list[str]],
+                 per_unit: list[list[tuple[str, Project]]]) -> Spec:
+    first = budgets[0].spec
+    department = (name or "").strip() or first.department
+    codes = {which: tuple(sorted(set().union(*(_unit_codes(b, which) for b in budgets)))) for which in CODE_LISTS}
+    names: dict[str, str] = {}
+    for b in budgets:
+        for k, v in b.spec.names.items():
+            names.setdefault(k, v)
+    sources: list[str] = []
+    for b in budgets:
+        for s in b.spec.fund_sources:
+            if s not in sources:
+                sources.append(s)
+    projects = []
+    for b, unit_keys, unit_projects in zip(budgets, keys, per_unit):
+        for key, (_row, p) in zip(unit_keys, unit_projects):
+            projects.append(Project(key=key, name=p.name, function=p.function, sangong=tuple(p.sangong),
+                                    unit=p.unit or b.spec.department))
+    short = first.short_name if department == first.department else ""
+    return Spec(department=department, year=first.year, tableset=first.tableset, unit=first.unit,
+                short_name=short, projects=tuple(projects), names=names, fund_sources=tuple(sources),
+                **codes)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def _input_cells(layout, ) -> Iterable[tuple[LTable, Any, Any]]:
+    for t, row, col in layout.cells():
+        if row.record is not None or col.kind == "field":
+            continue
+        if not col.numeric:
+            continue
+        if layout.cell_role(t, row, col) == "input":
+            yield t, row, col
+
+
+def _sum_tables(budgets: list[Budget], spec: Spec, keys: list[list[str]],
+                per_unit: list[list[tuple[str, Project]]]) -> dict[str, dict[str, dict[str, Decimal]]]:
+    layout = layout_for(spec)
+    # project rows: consolidated key -> (unit index, the unit's row key)
+    origin: dict[str, tuple[int, str]] = {}
+    for i, (unit_keys, unit_projects) in enumerate(zip(keys, per_unit)):
+        for key, (row_key, _p) in zip(unit_keys, unit_projects):
+            origin[key] = (i, row_key)
+    tables: dict[str, dict[str, dict[str, Decimal]]] = {}
+    for t, row, col in _input_cells(layout):
+        if row.project is not None:
+            i, row_key = origin[row.project]
+            sources = [(budgets[i], t.id, row_key)]
+        else:
+            sources = [(b, t.id, row.key) for b in budgets]
+        total: Decimal | None = None
+        for b, tid, rkey in sources:
+            v = _unit_value(b, tid, rkey, col.key)
+            if v is not None:
+                total = (total or ZERO) + v
+        if total is not None:
+            tables.setdefault(t.id, {}).setdefault(row.key, {})[col.key] = total
+    return tables
+
+
+def _unit_value(b: Budget, tid: str, rkey: str, ckey: str) -> Decimal | None:
+    t = b.layout.tables.get(tid)
+    if t is None:
+        return None
+    row = t.rows.get(rkey)
+    if row is None:
+        if rkey.isdigit() and any(r.spare for r in t.rows.values()):
+            return b.value(tid, rkey, ckey)
+        return None
+    # a leaf of the consolidated layout is a leaf in every unit (codes have fixed lengths), so the unit's
+    # own figure is the input, or the unit's computed value where the unit sums finer rows.
+    return b.value(tid, rkey, ckey)
+
+
+# --------------------------------------------------------------------------------------------
+# Facts and performance
+# --------------------------------------------------------------------------------------------
+
+
+def _num(v: Any) -> Decimal | None:
+    try:
+        return to_decimal(v)
+    except DataError:
+        return None
+
+
+def _sum_values(values: list[Any]) -> Any:
+    nums = [_num(v) for v in values if v not in (None, "")]
+    nums = [n for n in nums if n is not None]
+    if not nums:
+        return None
+    total = sum(nums, ZERO)
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values if v not in (None, "")):
+        return int(total)
+    return total
+
+
+def _join_texts(values: list[Any], sep: str = "；") -> str | None:
+    out: list[str] = []
+    for v in values:
+        if v in (None, ""):
+            continue
+        s = str(v).strip()
+        if s and s not in out:
+            out.append(s)
+    if not out:
+        return None
+    if len(out) == 1:
+        return out[0]
+    return sep.join(s.rstrip("。；;") for s in out) + ("。" if out[-1].endswith("。") else "")
+
+
+def _merged_facts(budgets: list[Budget], spec: Spec, keys: list[list[str]],
+                  per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
+    facts_list = [b.doc.get("facts") or {} for b in budgets]
+    out: dict[str, Any] = copy.deepcopy(facts_list[0])
+    multi = len(budgets) > 1
+    for group, fields in _SUM_FACTS.items():
+        sect = dict(out.get(group) or {})
+        for f in fields:
+            v = _sum_values([(fa.get(group) or {}).get(f) for fa in facts_list])
+            if v is not None:
+                sect[f] = v
+        if sect:
+            out[group] = sect
+    if multi:
+        ov = dict(out.get("overview") or {})
+        sections: list[str] = []
+        for fa in facts_list:
+            for s in (fa.get("overview") or {}).get("sections") or ():
+                if s not in sections:
+                    sections.append(s)
+        if sections:
+            ov["sections"] = sections
+        names = [b.spec.department for b in budgets]
+        texts = [str((fa.get("overview") or {}).get("org_text") or "").strip() for fa in facts_list]
+        lead = f"{spec.department}部门预算由 {len(budgets)} 个预算单位汇总编制，分别是：{'、'.join(names)}。"
+        ov["org_text"] = "\n".join([lead] + [t for t in texts if t])
+        out["overview"] = ov
+        narr = dict(out.get("narrative") or {})
+        n_list = [fa.get("narrative") or {} for fa in facts_list]
+        for f in ("change_reason", "other_matters"):
+            v = _join_texts([n.get(f) for n in n_list])
+            if v is not None:
+                narr[f] = v
+        reasons = {}
+        for item in SANGONG_ITEMS:
+            v = _join_texts([(n.get("sangong_reasons") or {}).get(item) for n in n_list])
+            if v is not None:
+                reasons[item] = v
+        if reasons:
+            narr["sangong_reasons"] = reasons
+        uses: dict[str, str] = {}
+        for n in n_list:
+            for k, v in (n.get("class_uses") or {}).items():
+                uses.setdefault(str(k), v)
+        if uses:
+            narr["class_uses"] = uses
+        out["narrative"] = narr
+        glossary: list[str] = []
+        for fa in facts_list:
+            for g in fa.get("glossary") or ():
+                if g not in glossary:
+                    glossary.append(g)
+        if glossary:
+            out["glossary"] = glossary
+    projects: dict[str, Any] = {}
+    for b, fa, unit_keys, unit_projects in zip(budgets, facts_list, keys, per_unit):
+        for key, (row_key, _p) in zip(unit_keys, unit_projects):
+            pf = copy.deepcopy((fa.get("projects") or {}).get(row_key) or {})
+            if not pf.get("unit"):
+                pf["unit"] = b.spec.department
+            projects[key] = pf
+    out["projects"] = projects
+    return out
+
+
+def _merged_performance(budgets: list[Budget], spec: Spec, keys: list[list[str]],
+                        per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
+    perf_list = [b.doc.get("performance") or {} for b in budgets]
+    dept = copy.deepcopy(perf_list[0].get("department") or {})
+    if dept or len(budgets) > 1:
+        dept["unit_name"] = spec.department
+        funds = dict(dept.get("funds") or {})
+        for f in ("fiscal_upper", "fiscal_own", "other"):
+            v = _sum_values([((p.get("department") or {}).get("funds") or {}).get(f) for p in perf_list])
+            if v is not None:
+                funds[f] = v
+        dept["funds"] = funds
+    projects: dict[str, Any] = {}
+    for perf, unit_keys, unit_projects in zip(perf_list, keys, per_unit):
+        for key, (row_key, p) in zip(unit_keys, unit_projects):
+            pp = copy.deepcopy((perf.get("projects") or {}).get(row_key) or {})
+            if pp:
+                pp.setdefault("name", p.name)
+                projects[key] = pp
+    out: dict[str, Any] = {}
+    if dept:
+        out["department"] = dept
+    out["projects"] = projects
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def consolidate(budgets: list[Budget], name: str | None = None) -> Budget:
+    """Sum the budgets of several units (or re-issue a single one) as one department budget.
+
+    ``name`` is the department's name; without it the first unit's name is used.
+    """
+    budgets = list(budgets)
+    _check_compatible(budgets)
+    per_unit = [_unit_projects(b) for b in budgets]
+    keys = _project_keys(per_unit)
+    spec = _merged_spec(budgets, name, keys, per_unit)
+    layout = layout_for(spec)
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "spec": spec.to_dict(),
+        "tables": _sum_tables(budgets, spec, keys, per_unit),
+        "performance": _merged_performance(budgets, spec, keys, per_unit),
+        "facts": _merged_facts(budgets, spec, keys, per_unit),
+    }
+    if len(budgets) > 1:
+        doc["units"] = [{"department": b.spec.department, "projects": [k for k in unit_keys]}
+                        for b, unit_keys in zip(budgets, keys)]
+    return Budget(layout, normalise_document(layout, doc))

@@ -1,0 +1,212 @@
+"""Open data: the consolidated figures as a Fiscal Data Package (CSV + datapackage.json).
+
+``write_datapackage(budget, out_dir)`` writes
+
+* ``expenditure.csv`` and ``revenue.csv``: one line per published figure of 表1–表11 (long format):
+  table, table title, row key, classification code and type (functional / economic), row label, project and
+  its unit (表7), measure (the column key) and its header, the amount (published, 2 decimals) and the unit
+  (万元). A row's ``level`` tells totals (0) from 类 (1), 款 (2) and 项 or project rows (3), so that sums can
+  be taken over one level without counting a figure twice; ``is_total`` marks total and subtotal rows;
+* ``datapackage.json``: the Fiscal Data Package descriptor (profile ``fiscal-data-package``) with the
+  resources' schemas and the model: the ``amount`` measure with ``currency: CNY``, ``factor: 10000``
+  (the amounts are in 万元), ``direction`` (expenditure / revenue) and ``phase: approved``; the
+  classification dimensions with ``classificationType`` (functional, economic, administrative) and the
+  classification ``version`` (the budget year of 《政府收支分类科目》).
+
+Every file is written atomically (temporary file in the same folder, then rename).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .model import Budget, q
+
+__all__ = ["write_datapackage", "datapackage_rows", "FIELDS"]
+
+FIELDS = ["table", "table_title", "row", "level", "is_total", "classification_type", "code", "label", "project",
+          "unit_name", "measure", "measure_label", "amount", "unit", "year", "department"]
+
+# Tables (or blocks) of revenue; everything else is expenditure.
+_REVENUE = {("T1", "income"), ("T2", "main"), ("T4", "income")}
+_TABLES = ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11")
+
+
+def _write_atomic(path: Path, data: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+
+
+def datapackage_rows(budget: Budget) -> dict[str, list[dict[str, Any]]]:
+    """The lines of ``expenditure.csv`` and ``revenue.csv`` (published figures, zero and blank cells left out)."""
+    spec = budget.spec
+    out: dict[str, list[dict[str, Any]]] = {"expenditure": [], "revenue": []}
+    for tid in _TABLES:
+        t = budget.layout.tables.get(tid)
+        if t is None:
+            continue
+        for row in t.rows.values():
+            block = t.desc.block(row.block)
+            kind = "economic" if block.codes == "economic" else ("functional" if row.code else "")
+            project = spec.project(row.project) if row.project else None
+            for col in block.columns:
+                if not col.numeric:
+                    continue
+                v = budget.published(tid, row.key, col.key)
+                if v is None or v == 0:
+                    continue
+                label = row.label
+                out["revenue" if (tid, block.key) in _REVENUE else "expenditure"].append({
+                    "table": t.desc.number or tid,
+                    "table_title": t.title,
+                    "row": row.key,
+                    "level": row.level if row.code or row.project else 0,
+                    "is_total": "true" if (row.total or row.children) else "false",
+                    "classification_type": kind,
+                    "code": row.code or "",
+                    "label": label,
+                    "project": project.name if project else "",
+                    "unit_name": (project.unit or spec.department) if project else spec.department,
+                    "measure": col.key,
+                    "measure_label": "/".join(h for h in col.header if h) or col.key,
+                    "amount": format(q(v, 2), "f"),
+                    "unit": spec.unit or "万元",
+                    "year": spec.year,
+                    "department": spec.department,
+                })
+    return out
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def _schema() -> dict[str, Any]:
+    types = {"level": "integer", "amount": "number", "year": "integer", "is_total": "boolean"}
+    titles = {
+        "table": "公开表", "table_title": "表名", "row": "行键", "level": "层级（0 合计，1 类，2 款，3 项/项目）",
+        "is_total": "是否合计行", "classification_type": "分类类型", "code": "科目编码", "label": "科目名称或项目",
+        "project": "项目名称", "unit_name": "预算单位", "measure": "列键", "measure_label": "列名",
+        "amount": "金额", "unit": "金额单位", "year": "预算年度", "department": "部门",
+    }
+    fields = []
+    for name in FIELDS:
+        f: dict[str, Any] = {"name": name, "type": types.get(name, "string"), "title": titles[name]}
+        if name == "amount":
+            f["decimalChar"] = "."
+        if name == "is_total":
+            f["trueValues"] = ["true"]
+            f["falseValues"] = ["false"]
+        fields.append(f)
+    return {"fields": fields, "missingValues": [""]}
+
+
+def _descriptor(budget: Budget, counts: dict[str, int]) -> dict[str, Any]:
+    spec = budget.spec
+    version = str(spec.year)
+    resources = []
+    for name, direction in (("expenditure", "expenditure"), ("revenue", "revenue")):
+        resources.append({
+            "name": f"{name}",
+            "title": f"{spec.department} {spec.year} 年部门预算（{'支出' if direction == 'expenditure' else '收入'}）",
+            "path": f"{name}.csv",
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "schema": _schema(),
+        })
+
+    def measure(direction: str, resource: str) -> dict[str, Any]:
+        return {"source": "amount", "resource": resource, "title": "金额（万元）", "currency": "CNY",
+                "factor": 10000, "direction": direction, "phase": "approved"}
+
+    dimensions = {
+        "functional-classification": {
+            "dimensionType": "classification", "classificationType": "functional",
+            "title": "支出功能分类", "version": version,
+            "attributes": {"code": {"source": "code"}, "label": {"source": "label", "labelfor": "code"},
+                           "level": {"source": "level"}},
+            "primaryKey": ["code"],
+        },
+        "economic-classification": {
+            "dimensionType": "classification", "classificationType": "economic",
+            "title": "部门预算支出经济分类", "version": version,
+            "attributes": {"code": {"source": "code"}, "label": {"source": "label", "labelfor": "code"}},
+            "primaryKey": ["code"],
+        },
+        "administrative-classification": {
+            "dimensionType": "classification", "classificationType": "administrative",
+            "title": "预算单位", "attributes": {"unit": {"source": "unit_name"}}, "primaryKey": ["unit"],
+        },
+        "table": {
+            "dimensionType": "other", "title": "公开表及列",
+            "attributes": {"table": {"source": "table"}, "measure": {"source": "measure"},
+                           "row": {"source": "row"}},
+            "primaryKey": ["table", "row", "measure"],
+        },
+        "fiscal-year": {
+            "dimensionType": "datetime", "title": "预算年度",
+            "attributes": {"year": {"source": "year"}}, "primaryKey": ["year"],
+        },
+    }
+    return {
+        "profile": "fiscal-data-package",
+        "name": f"budget-{spec.year}-{spec.hash}",
+        "title": f"{spec.department} {spec.year} 年部门预算公开数据",
+        "description": ("部门预算公开表（表1–表11）的公开数（万元，两位小数）长表。金额 × factor 为元。"
+                        "同一数字在不同公开表中重复出现；按表（table）和层级（level）筛选后再求和。"),
+        "countryCode": "CN",
+        "fiscalPeriod": {"start": f"{spec.year}-01-01", "end": f"{spec.year}-12-31"},
+        "keywords": ["部门预算", "预算公开", spec.department],
+        "version": "1.0",
+        "created_by": f"xlbudget {__version__}",
+        "tableset": {"id": budget.layout.tableset.id, "version": budget.layout.tableset.version},
+        "resources": resources,
+        "model": {
+            "measures": {
+                "expenditure": measure("expenditure", "expenditure"),
+                "revenue": measure("revenue", "revenue"),
+            },
+            "dimensions": dimensions,
+        },
+    }
+
+
+def write_datapackage(budget: Budget, out_dir: str | os.PathLike) -> Path:
+    """Write the Fiscal Data Package of ``budget`` into ``out_dir``; return the descriptor's path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = datapackage_rows(budget)
+    for name, lines in rows.items():
+        _write_atomic(out / f"{name}.csv", _csv(lines))
+    desc = _descriptor(budget, {k: len(v) for k, v in rows.items()})
+    path = out / "datapackage.json"
+    _write_atomic(path, json.dumps(desc, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    return path
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, Decimal):
+        return format(o, "f")
+    raise TypeError(type(o).__name__)
