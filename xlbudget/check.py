@@ -1,0 +1,165 @@
+"""Check budgets and batches of submitted workbooks against the rule book.
+
+Public API:
+    check_budget(budget, *, tolerance="interval", catalogue_dir=None, lang="zh") -> list[Finding]
+    check_file(path, *, tolerance="interval", catalogue_dir=None) -> FileReport
+    check_paths(paths, *, jobs=1, tolerance="interval", catalogue_dir=None, progress=None) -> Report
+    collect_paths(paths) -> list[Path]
+
+Each file is checked on its own: a file that cannot be read, or that breaks the checker, becomes a finding
+of that file and the batch goes on. With ``jobs > 1`` the files are spread over a process pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .findings import Finding, Severity
+from .model import Budget
+from .report import FileReport, Report
+from .rules import Context, Rule, Tolerance, run_rules
+
+__all__ = ["SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths"]
+
+SUFFIXES = (".xlsx", ".xlsm")
+Progress = Callable[[int, int, Path], None]
+Reader = Callable[[Path], object]
+
+
+def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", catalogue_dir: str | Path | None = None,
+                 lang: str = "zh", rules: Sequence[Rule] | None = None) -> list[Finding]:
+    """Every finding of the rule book on one budget, in rule-book order.
+
+    ``tolerance`` is "interval" (default: a relation between n published figures holds within n × 0.005),
+    "fixed:0.01" or "exact". ``catalogue_dir`` is a folder written by ``xlbudget catalogue import``; without
+    it the imported catalogue in the default place, else the shipped partial list, is used. ``lang`` is
+    accepted for symmetry with the reports: findings render in either language (``Finding.message(lang)``).
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be zh or en, not {lang!r}")
+    ctx = Context(budget, tolerance, catalogue_dir)
+    return run_rules(budget, ctx, rules)
+
+
+def _default_reader() -> Reader:
+    from .reader import read_workbook
+
+    return read_workbook
+
+
+def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
+    detail = f"{type(exc).__name__}: {exc}"
+    if kind == "file-unreadable":
+        return Finding(kind, rule, Severity.ERROR,
+                       params={"reason": "文件无法读取：" + detail, "reason_en": "cannot read the file: " + detail})
+    return Finding(kind, rule, Severity.ERROR, params={"detail": detail})
+
+
+def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
+               catalogue_dir: str | Path | None = None, reader: Reader | None = None) -> FileReport:
+    """Read one workbook and check it; never raises for a bad file."""
+    p = Path(path)
+    start = time.perf_counter()
+    read = reader or _default_reader()
+    try:
+        result = read(p)
+    except Exception as exc:  # one bad file never stops a batch
+        return FileReport(path=str(p), findings=[_failure("file-unreadable", "READ.unreadable", exc)],
+                          readable=False, seconds=time.perf_counter() - start)
+    budget = getattr(result, "budget", None)
+    findings = list(getattr(result, "findings", []) or [])
+    tables: dict[str, str] = {}
+    if budget is not None:
+        tables = {tid: f"{t.sheet} {t.title}" for tid, t in budget.layout.tables.items()}
+        try:
+            findings.extend(check_budget(budget, tolerance=tolerance, catalogue_dir=catalogue_dir))
+        except Exception as exc:
+            findings.append(_failure("check-failed", "CHECK.failed", exc))
+    return FileReport(path=str(p), findings=findings, sha256=str(getattr(result, "sha256", "") or "") or _sha256(p),
+                      meta=dict(getattr(result, "meta", {}) or {}), readable=budget is not None, tables=tables,
+                      seconds=time.perf_counter() - start)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
+    """Files named directly, plus every *.xlsx / *.xlsm under the folders named (recursively, sorted).
+
+    Excel's lock files (``~$name.xlsx``) and anything under an ``exclude`` folder are skipped. A file
+    named twice is checked once.
+    """
+    skip = [Path(e).resolve() for e in exclude]
+    out: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(f: Path) -> None:
+        r = f.resolve()
+        if r in seen or any(r == s or s in r.parents for s in skip):
+            return
+        seen.add(r)
+        out.append(f)
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith("~$"):
+                    add(f)
+        else:
+            add(p)
+    return out
+
+
+def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
+                catalogue_dir: str | Path | None = None, progress: Progress | None = None,
+                reader: Reader | None = None, exclude: Iterable[str | Path] = ()) -> Report:
+    """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
+
+    ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
+    :func:`xlbudget.reader.read_workbook` (it must be a module-level function when ``jobs > 1``).
+    Raises ValueError for a bad tolerance.
+    """
+    tol = Tolerance.parse(tolerance)
+    files = collect_paths(paths, exclude)
+    start = time.perf_counter()
+    results: list[FileReport | None] = [None] * len(files)
+    cat = str(catalogue_dir) if catalogue_dir else None
+    done = 0
+    if jobs <= 1 or len(files) <= 1:
+        for i, f in enumerate(files):
+            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader)
+            done += 1
+            if progress:
+                progress(done, len(files), f)
+    else:
+        workers = min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader): i
+                       for i, f in enumerate(files)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # a worker that died (out of memory, crash): this file only
+                    results[i] = FileReport(path=str(files[i]),
+                                            findings=[_failure("check-failed", "CHECK.failed", exc)],
+                                            readable=False)
+                done += 1
+                if progress:
+                    progress(done, len(files), files[i])
+    reports = [r for r in results if r is not None]
+    return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start)

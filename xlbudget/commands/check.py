@@ -1,0 +1,85 @@
+"""``xlbudget check``: reconcile submitted workbooks. Thin: options → library call → render → exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from xlbudget.check import check_paths, collect_paths
+from xlbudget.rules import Tolerance
+
+
+def _interactive() -> bool:
+    """A progress bar only for a person watching a terminal (never in pipes, files or CI logs)."""
+    return sys.stderr.isatty()
+
+
+def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return str(Tolerance.parse(value))
+    except ValueError as e:
+        raise click.BadParameter(str(e), ctx, param) from None
+
+
+@click.command(name="check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="并行检查的进程数。")
+@click.option("--tolerance", default="interval", show_default=True, callback=_tolerance,
+              help="容差：interval（区间法，n 个数相比容差 n×0.005）、fixed:0.01 或 exact。")
+@click.option("--catalogue", "catalogue_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="完整科目目录的存放位置（xlbudget catalogue import 导入）；默认用已导入的目录或内置部分目录。")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text", show_default=True,
+              help="报告格式。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="报告写入此文件（xlsx 格式必须指定）。")
+@click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="在此文件夹写出标注问题单元格的副本（原文件不变）。")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="报告语言。")
+@click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
+              help="终端报告列出的最低级别。")
+def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
+          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str) -> None:
+    """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码。
+
+    退出码：0 没有错误；1 至少一个文件有错误或无法读取；2 用法错误。
+    """
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx 需要用 -o 指定报告文件" if lang == "zh" else
+                               "--format xlsx needs -o REPORT.xlsx")
+    files = collect_paths(paths, exclude=[annotate_dir] if annotate_dir else [])
+    if not files:
+        raise click.UsageError("没有找到 .xlsx 或 .xlsm 文件" if lang == "zh" else "no .xlsx or .xlsm file found")
+    bar = None
+    if _interactive():
+        bar = click.progressbar(length=len(files), label="检查中" if lang == "zh" else "Checking", file=sys.stderr)
+        bar.__enter__()
+    try:
+        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
+                             progress=(lambda done, total, path: bar.update(1)) if bar else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if fmt == "json":
+        text = report.to_json(lang) + "\n"
+    elif fmt == "xlsx":
+        assert output is not None
+        report.write_xlsx(output, lang)
+        text = None
+    else:
+        text = report.render_text(lang, min_severity, color=output is None and sys.stdout.isatty())
+    if text is not None:
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    if annotate_dir is not None:
+        written = report.annotate(annotate_dir, lang, jobs=jobs)
+        click.echo((f"已写出 {len(written)} 个标注副本：{annotate_dir}" if lang == "zh" else
+                    f"wrote {len(written)} annotated copies to {annotate_dir}"), err=True)
+    if output is not None:
+        click.echo((f"报告已写入 {output}" if lang == "zh" else f"report written to {output}"), err=True)
+    click.get_current_context().exit(0 if report.valid else 1)

@@ -1,0 +1,479 @@
+"""Check reports: Report → FileReport → findings (frictionless-style), and their renderings.
+
+* ``Report.flatten(fields)``: rows of chosen fields, one per finding (for tests and spreadsheets);
+* ``Report.to_dict()`` / ``to_json()``: the JSON report (schema: ``xlbudget/schemas/check-report.schema.json``);
+* ``Report.render_text(lang)``: the terminal report, grouped by file and table, in Chinese or English;
+* ``Report.write_xlsx(path)``: one row per submission, one sheet of all findings (xlsxwriter, atomic);
+* ``Report.annotate(folder)``: a fresh copy of each submission with the offending cells highlighted and
+  commented (openpyxl); the submitted file is never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+from .findings import Finding, Severity
+
+__all__ = ["FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema", "schema_path"]
+
+SCHEMA_ID = "xlbudget-check-report"
+SEVERITIES = ("error", "warning", "info")
+STATUS = {  # status -> (zh, en)
+    "ok": ("通过", "passed"),
+    "warnings": ("通过（有警告）", "passed with warnings"),
+    "errors": ("有错误", "has errors"),
+    "unreadable": ("无法读取", "unreadable"),
+}
+FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
+_TABLE_ORDER = re.compile(r"^T(\d+)$")
+
+
+def schema_path() -> Path:
+    return Path(__file__).resolve().parent / "schemas" / "check-report.schema.json"
+
+
+def schema() -> dict[str, Any]:
+    return json.loads(schema_path().read_text(encoding="utf-8"))
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, Severity):
+        return v.value
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+def _num(v: Any) -> str | None:
+    """Amounts as decimal strings; anything else a reader put there (e.g. a text cell) as text."""
+    if v is None:
+        return None
+    return format(v, "f") if isinstance(v, Decimal) else str(v)
+
+
+def _split(position: str) -> tuple[str, str]:
+    sheet, _, cell = position.rpartition("!")
+    return sheet, cell
+
+
+def _table_key(tid: str | None) -> tuple[int, int, str]:
+    """T1..T11 first, then the other tables (PD, PP_*, FA, LY) by name, findings without a table last."""
+    if tid is None:
+        return (3, 0, "")
+    m = _TABLE_ORDER.match(tid)
+    if m:
+        return (0, int(m.group(1)), "")
+    return (1 if tid in ("PD",) or tid.startswith("PP") else 2, 0, tid)
+
+
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class FileReport:
+    """The findings of one submission."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    sha256: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    readable: bool = True
+    tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表"
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in SEVERITIES}
+        for f in self.findings:
+            out[f.severity.value] += 1
+        return out
+
+    @property
+    def valid(self) -> bool:
+        return self.readable and self.counts["error"] == 0
+
+    @property
+    def status(self) -> str:
+        if not self.readable:
+            return "unreadable"
+        c = self.counts
+        return "errors" if c["error"] else ("warnings" if c["warning"] else "ok")
+
+    def sorted_findings(self) -> list[Finding]:
+        """By table (表1…表11, 绩效, 其他), then severity, keeping rule-book order otherwise."""
+        order = {id(f): i for i, f in enumerate(self.findings)}
+        return sorted(self.findings, key=lambda f: (_table_key(f.table), f.severity.rank, order[id(f)]))
+
+    def table_title(self, tid: str | None, lang: str = "zh") -> str:
+        if tid is None:
+            return "文件整体" if lang == "zh" else "Whole file"
+        return self.tables.get(tid, tid)
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "name": self.name,
+            "sha256": self.sha256,
+            "meta": _jsonable(self.meta),
+            "readable": self.readable,
+            "valid": self.valid,
+            "status": self.status,
+            "counts": self.counts,
+            "seconds": round(self.seconds, 3),
+            "findings": [finding_dict(f, lang, self) for f in self.sorted_findings()],
+        }
+
+
+def finding_dict(f: Finding, lang: str = "zh", fr: FileReport | None = None) -> dict[str, Any]:
+    sheet = _split(f.position)[0] if f.position else None
+    return {
+        "rule": f.rule,
+        "kind": f.kind,
+        "severity": f.severity.value,
+        "title": f.title(lang),
+        "message": f.message(lang),
+        "table": f.table,
+        "table_title": fr.table_title(f.table, lang) if fr and f.table else None,
+        "sheet": sheet,
+        "position": f.position or None,
+        "cells": list(f.cells),
+        "expected": _num(f.expected),
+        "actual": _num(f.actual),
+        "difference": _num(f.difference),
+        "tolerance": _num(f.tolerance),
+        "tolerance_mode": f.tolerance_mode,
+        "params": _jsonable(dict(f.params)),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class Report:
+    """The findings of a batch of submissions."""
+
+    files: list[FileReport] = field(default_factory=list)
+    tolerance: str = "interval"
+    catalogue: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def valid(self) -> bool:
+        """True when no submission has an error (and every one could be read)."""
+        return all(f.valid for f in self.files)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in SEVERITIES}
+        for fr in self.files:
+            for k, v in fr.counts.items():
+                out[k] += v
+        return out
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        status = [fr.status for fr in self.files]
+        return {
+            "files": len(self.files),
+            "valid": sum(1 for fr in self.files if fr.valid),
+            "with_errors": status.count("errors"),
+            "with_warnings": status.count("warnings"),
+            "unreadable": status.count("unreadable"),
+            "seconds": round(self.seconds, 3),
+        }
+
+    # --- projections ---------------------------------------------------------------------------------
+    def flatten(self, fields: Sequence[str], lang: str = "zh") -> list[list[Any]]:
+        """One row per finding with the values of ``fields``.
+
+        Fields: file, path, rule, kind, severity, title, message, table, sheet, position, cells, expected,
+        actual, difference, tolerance, tolerance_mode (numbers as Decimal), or any message param name.
+        """
+        rows = []
+        for fr in self.files:
+            for f in fr.findings:
+                d = finding_dict(f, lang, fr)
+                values = {**d, "file": fr.name, "path": fr.path, "cells": tuple(f.cells), "expected": f.expected,
+                          "actual": f.actual, "difference": f.difference, "tolerance": f.tolerance}
+                rows.append([values[k] if k in values else f.params.get(k) for k in fields])
+        return rows
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "format": SCHEMA_ID,
+            "version": 1,
+            "lang": lang,
+            "valid": self.valid,
+            "tolerance": self.tolerance,
+            "catalogue": self.catalogue,
+            "counts": self.counts,
+            "summary": self.summary,
+            "files": [fr.to_dict(lang) for fr in self.files],
+        }
+
+    def to_json(self, lang: str = "zh", indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)
+
+    # --- terminal ------------------------------------------------------------------------------------
+    def render_text(self, lang: str = "zh", min_severity: str = "info", color: bool = False) -> str:
+        """The terminal report: per file, per table, the findings (most severe first)."""
+        import click
+
+        zh = lang != "en"
+        limit = Severity(min_severity).rank
+        styles = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+        def sev(s: Severity) -> str:
+            text = "[" + s.label("zh" if zh else "en") + "]"
+            return click.style(text, fg=styles[s.value], bold=s is Severity.ERROR) if color else text
+
+        def counts_text(c: dict[str, int]) -> str:
+            if zh:
+                return f"错误 {c['error']} · 警告 {c['warning']} · 提示 {c['info']}"
+            return f"errors {c['error']} · warnings {c['warning']} · info {c['info']}"
+
+        lines = []
+        tol = self.tolerance
+        if tol == "interval":
+            tol_text = "区间法（n 个数相比，容差 n × 0.005）" if zh else "interval (n figures compared: n × 0.005)"
+        else:
+            tol_text = ("固定 " if zh else "fixed ") + tol.partition(":")[2]
+        lines.append(("xlbudget 校验报告 · 容差：" if zh else "xlbudget check report · tolerance: ") + tol_text)
+        for fr in self.files:
+            lines.append("")
+            who = ""
+            if fr.meta.get("department"):
+                who = f"（{fr.meta['department']} {fr.meta.get('year', '')} 年）" if zh else \
+                    f" ({fr.meta['department']} {fr.meta.get('year', '')})"
+            status = STATUS[fr.status][0 if zh else 1]
+            lines.append(("文件：" if zh else "File: ") + fr.path + who)
+            lines.append(("  状态：" if zh else "  Status: ") + status + " · " + counts_text(fr.counts))
+            shown = [f for f in fr.sorted_findings() if f.severity.rank <= limit]
+            current: object = object()
+            for f in shown:
+                if f.table != current:
+                    current = f.table
+                    lines.append("  " + fr.table_title(f.table, lang))
+                lines.append(f"    {sev(f.severity)} {f.rule} {f.message(lang)}")
+            hidden = len(fr.findings) - len(shown)
+            if hidden:
+                lines.append(f"  （另有 {hidden} 条较低级别的提示未列出）" if zh else
+                             f"  ({hidden} lower-severity findings not shown)")
+        s = self.summary
+        c = self.counts
+        lines.append("")
+        if zh:
+            lines.append(f"合计：{s['files']} 个文件，{s['valid']} 个通过，{s['with_errors']} 个有错误，"
+                         f"{s['unreadable']} 个无法读取；" + counts_text(c))
+        else:
+            lines.append(f"Total: {s['files']} files, {s['valid']} passed, {s['with_errors']} with errors, "
+                         f"{s['unreadable']} unreadable; " + counts_text(c))
+        return "\n".join(lines) + "\n"
+
+    # --- xlsx ----------------------------------------------------------------------------------------
+    def write_xlsx(self, path: str | Path, lang: str = "zh") -> Path:
+        """Write the spreadsheet report atomically (a temporary file in the same folder, then renamed)."""
+        import xlsxwriter
+
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        zh = lang != "en"
+        fd, tmp = tempfile.mkstemp(prefix=".xlbudget-", suffix=".xlsx", dir=out.parent)
+        os.close(fd)
+        try:
+            wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                           "strings_to_urls": False})
+            wb.set_properties({"title": "xlbudget 校验报告" if zh else "xlbudget check report"})
+            head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True,
+                                  "valign": "vcenter"})
+            text = wb.add_format({"border": 1, "valign": "top", "text_wrap": True})
+            num = wb.add_format({"border": 1, "valign": "top", "num_format": "0.00####"})
+            sev_fmt = {s: wb.add_format({"border": 1, "valign": "top", "bg_color": "#" + FILLS[s]}) for s in FILLS}
+            ok_fmt = wb.add_format({"border": 1, "valign": "top", "bg_color": "#C6EFCE"})
+
+            ws = wb.add_worksheet("提交情况" if zh else "Submissions")
+            cols = (["序号", "文件", "路径", "部门", "年度", "表套", "状态", "错误", "警告", "提示", "用时（秒）", "SHA-256"]
+                    if zh else ["No.", "File", "Path", "Department", "Year", "Table set", "Status", "Errors",
+                                "Warnings", "Info", "Seconds", "SHA-256"])
+            widths = [6, 28, 40, 30, 8, 8, 14, 8, 8, 8, 10, 66]
+            for c, (h, w) in enumerate(zip(cols, widths)):
+                ws.write_string(0, c, h, head)
+                ws.set_column(c, c, w)
+            for i, fr in enumerate(self.files, start=1):
+                c = fr.counts
+                status_fmt = {"errors": sev_fmt["error"], "unreadable": sev_fmt["error"],
+                              "warnings": sev_fmt["warning"]}.get(fr.status, ok_fmt)
+                ws.write_number(i, 0, i, text)
+                ws.write_string(i, 1, fr.name, text)
+                ws.write_string(i, 2, fr.path, text)
+                ws.write_string(i, 3, str(fr.meta.get("department", "")), text)
+                ws.write_string(i, 4, str(fr.meta.get("year", "")), text)
+                ws.write_string(i, 5, str(fr.meta.get("tableset", "")), text)
+                ws.write_string(i, 6, STATUS[fr.status][0 if zh else 1], status_fmt)
+                for k, sv in enumerate(SEVERITIES):
+                    ws.write_number(i, 7 + k, c[sv], text)
+                ws.write_number(i, 10, round(fr.seconds, 3), text)
+                ws.write_string(i, 11, fr.sha256, text)
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(len(self.files), 1), len(cols) - 1)
+
+            ws2 = wb.add_worksheet("问题清单" if zh else "Findings")
+            cols2 = (["文件", "表", "位置", "涉及单元格", "规则", "严重程度", "类别", "说明", "实为", "应为", "差额",
+                      "容差", "容差方式"] if zh else
+                     ["File", "Table", "Position", "Cells", "Rule", "Severity", "Kind", "Message", "Actual",
+                      "Expected", "Difference", "Tolerance", "Tolerance mode"])
+            widths2 = [24, 28, 16, 30, 16, 10, 22, 80, 12, 12, 12, 10, 12]
+            for c, (h, w) in enumerate(zip(cols2, widths2)):
+                ws2.write_string(0, c, h, head)
+                ws2.set_column(c, c, w)
+            r = 1
+            for fr in self.files:
+                for f in fr.sorted_findings():
+                    ws2.write_string(r, 0, fr.name, text)
+                    ws2.write_string(r, 1, fr.table_title(f.table, lang) if f.table else "", text)
+                    ws2.write_string(r, 2, f.position, text)
+                    ws2.write_string(r, 3, "、".join(f.cells) if zh else ", ".join(f.cells), text)
+                    ws2.write_string(r, 4, f.rule, text)
+                    ws2.write_string(r, 5, f.severity.label(lang), sev_fmt[f.severity.value])
+                    ws2.write_string(r, 6, f.title(lang), text)
+                    ws2.write_string(r, 7, f.message(lang), text)
+                    for k, v in enumerate((f.actual, f.expected, f.difference, f.tolerance)):
+                        if isinstance(v, Decimal):
+                            ws2.write_number(r, 8 + k, float(v), num)  # a spreadsheet number is a double
+                        elif v is None:
+                            ws2.write_blank(r, 8 + k, None, num)
+                        else:
+                            ws2.write_string(r, 8 + k, str(v), text)
+                    ws2.write_string(r, 12, f.tolerance_mode or "", text)
+                    r += 1
+            ws2.freeze_panes(1, 0)
+            ws2.autofilter(0, 0, max(r - 1, 1), len(cols2) - 1)
+            wb.close()
+            os.replace(tmp, out)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return out
+
+    # --- annotated copies ----------------------------------------------------------------------------
+    def annotate(self, folder: str | Path, lang: str = "zh", jobs: int = 1) -> list[Path]:
+        """Write ``<name>.checked.xlsx`` in ``folder`` for every readable submission.
+
+        Offending cells are filled by severity and carry a comment with the messages; a first sheet lists
+        every finding. The submitted files are only read. ``jobs > 1`` spreads the copies over processes
+        (openpyxl needs seconds for a workbook with many merged cells). Returns the files written.
+        """
+        outdir = Path(folder)
+        outdir.mkdir(parents=True, exist_ok=True)
+        tasks: list[tuple[Path, Path, FileReport]] = []
+        used: set[str] = set()
+        for fr in self.files:
+            if not fr.readable:
+                continue
+            src = Path(fr.path)
+            name = f"{src.stem}.checked.xlsx"
+            n = 2
+            while name in used or (outdir / name).resolve() == src.resolve():
+                name = f"{src.stem}.checked-{n}.xlsx"
+                n += 1
+            used.add(name)
+            tasks.append((src, outdir / name, fr))
+        if jobs <= 1 or len(tasks) <= 1:
+            done = [annotate_file(src, dest, fr, lang) for src, dest, fr in tasks]
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+                done = list(pool.map(annotate_file, *zip(*tasks), [lang] * len(tasks)))
+        return [dest for (_, dest, _), ok in zip(tasks, done) if ok]
+
+
+def annotate_file(src: Path, dest: Path, fr: FileReport, lang: str = "zh") -> bool:
+    """Write an annotated copy of ``src`` to ``dest`` (atomically); False when openpyxl cannot open it."""
+    import openpyxl
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    zh = lang != "en"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            wb = openpyxl.load_workbook(src)
+        except Exception:
+            return False
+    notes: dict[tuple[str, str], list[Finding]] = {}
+    for f in fr.findings:
+        for pos in f.cells:
+            sheet, cell = _split(pos)
+            if sheet in wb.sheetnames and cell:
+                notes.setdefault((sheet, cell), []).append(f)
+    for (sheet, addr), found in notes.items():
+        ws = wb[sheet]
+        try:
+            cell = ws[addr]
+        except (ValueError, KeyError):
+            continue
+        if isinstance(cell, MergedCell):
+            for rng in ws.merged_cells.ranges:
+                if addr in rng:
+                    cell = ws.cell(rng.min_row, rng.min_col)
+                    break
+            else:
+                continue
+        worst = min(found, key=lambda f: f.severity.rank).severity.value
+        cell.fill = PatternFill("solid", start_color=FILLS[worst], end_color=FILLS[worst])
+        body = "\n".join(f"[{f.severity.label(lang)}] {f.rule} {f.message(lang)}" for f in found)
+        if cell.comment is not None:
+            body = cell.comment.text + "\n" + body
+        comment = Comment(body, "xlbudget")
+        comment.width, comment.height = 420, min(60 + 60 * len(found), 600)
+        cell.comment = comment
+    title = "校验结果" if zh else "Check results"
+    while title in wb.sheetnames:
+        title += "_"
+    ws = wb.create_sheet(title, 0)
+    head = ["严重程度", "规则", "位置", "说明"] if zh else ["Severity", "Rule", "Position", "Message"]
+    ws.append(head)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for f in fr.sorted_findings():
+        ws.append([f.severity.label(lang), f.rule, f.position, f.message(lang)])
+        row = ws.max_row
+        ws.cell(row, 1).fill = PatternFill("solid", start_color=FILLS[f.severity.value],
+                                           end_color=FILLS[f.severity.value])
+        if f.position:
+            sheet, cell = _split(f.position)
+            ws.cell(row, 3).hyperlink = f"#'{sheet}'!{cell}"
+    for col, width in zip("ABCD", (10, 16, 16, 100)):
+        ws.column_dimensions[col].width = width
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False
+    fd, tmp = tempfile.mkstemp(prefix=".xlbudget-", suffix=".xlsx", dir=dest.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True
+

@@ -1,0 +1,182 @@
+"""Classification-code checks: format, hierarchy and order, name, existence in the year's catalogue.
+
+The codes come from the laid-out rows (the department spec, or codes entered in the spare rows of a
+generic template). With only the shipped partial catalogue an unknown code or a different name is reported
+with ``severity_partial`` and says that the list is partial; with a complete catalogue (imported with
+``xlbudget catalogue import``) it is reported with ``severity``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+from ..catalogue import kind_of, normalize_code
+from ..errors import DescriptionError
+from ..findings import Finding, Severity
+from ..layout import LRow, LTable
+from ..model import Budget
+from .base import Context, Rule, register
+
+LISTS = {"function": ("支出功能分类", "functional classification"),
+         "economic": ("部门预算支出经济分类", "economic classification")}
+LEVELS = {3: ("类", "class"), 5: ("款", "section"), 7: ("项", "item")}
+FIRST_DIGIT = {"function": "2", "economic": "3"}
+
+
+@dataclass
+class CodedRow:
+    table: LTable
+    row: LRow
+    code: str
+    kind: str            # "function" or "economic"
+    digits: int          # the code length this row should have
+    position: str
+    name: str | None     # the printed name (None where the sheet computes it: spare rows)
+    project: bool
+    unit: str = ""                  # 表7 of a consolidated disclosure: codes restart under each unit row
+
+
+def coded_rows(ctx: Context) -> list[CodedRow]:
+    """Every row that carries a classification code, in table and sheet order (computed once per check)."""
+    if "coded_rows" not in ctx.memo:
+        ctx.memo["coded_rows"] = list(_coded_rows(ctx))
+    return ctx.memo["coded_rows"]
+
+
+def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
+    budget = ctx.budget
+    for t in ctx.layout.tables.values():
+        unit = ""
+        for row in sorted(t.rows.values(), key=lambda r: r.r):
+            blk = t.desc.block(row.block)
+            if blk.plan not in ("tree", "projects", "classes"):
+                continue
+            if blk.plan == "projects" and row.level == 0 and not row.total:
+                unit = row.key
+            code_col = next((c for c in blk.columns if c.kind == "code"), None)
+            if code_col is None:
+                continue
+            code = budget.code_of(t, row)
+            if not code:
+                continue
+            kind = "economic" if blk.codes == "economic" else "function"
+            if row.spare or row.project:
+                digits = 5 if kind == "economic" else 7
+            else:
+                digits = {1: 3, 2: 5, 3: 7}.get(row.level, len(code))
+            project = bool(row.project or (row.spare and blk.plan == "projects"))
+            yield CodedRow(t, row, code, kind, digits, t.ref(row.key, code_col.key),
+                           None if row.spare else row.label, project, unit)
+
+
+@register
+class Codes(Rule):
+    kind = "codes"
+    required = ("check",)
+
+    def __init__(self, entry, where: str = "rules.toml"):
+        super().__init__(entry, where)
+        if self.entry["check"] not in ("format", "hierarchy", "name", "exists"):
+            raise DescriptionError(f"{where}: rule {self.id}: check must be format, hierarchy, name or exists")
+
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        yield from getattr(self, "_" + self.entry["check"])(ctx, subs)
+
+    # --- format --------------------------------------------------------------------------------------
+    def _format(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        for cr in coded_rows(ctx):
+            ok = normalize_code(cr.code) == cr.code and kind_of(cr.code) == cr.kind and len(cr.code) == cr.digits
+            if ok:
+                continue
+            lz, le = LISTS[cr.kind]
+            level = LEVELS.get(cr.digits, ("", ""))
+            yield self.make("code-format", self.severity, subs, cells=[cr.position], table=cr.table.id,
+                            code=cr.code, list_zh=lz, list_en=le, level_zh=level[0], level_en=level[1],
+                            digits=cr.digits, first=FIRST_DIGIT[cr.kind])
+
+    # --- hierarchy and order -------------------------------------------------------------------------
+    def _hierarchy(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        groups: dict[tuple[str, str], list[CodedRow]] = {}
+        for cr in coded_rows(ctx):
+            groups.setdefault((cr.table.id, cr.row.block, cr.unit), []).append(cr)
+        for rows in groups.values():
+            last_at: dict[int, str] = {}
+            prev: CodedRow | None = None
+            for cr in rows:
+                code = cr.code
+                detail = None
+                if len(code) > 3 and not cr.row.spare:
+                    parent = code[:-2]
+                    if last_at.get(len(parent)) != parent:
+                        detail = ("parent", parent)
+                if detail is None and prev is not None:
+                    if code < prev.code:
+                        detail = ("order", prev.code)
+                    elif code == prev.code and not (cr.project and prev.project):
+                        detail = ("duplicate", prev.code)
+                if detail is not None:
+                    what, other = detail
+                    texts = {
+                        "parent": (f" 不在其上级科目 {other} 之下", f"is not under its parent {other}"),
+                        "order": (f" 排在 {other} 之后，顺序不对", f"comes after {other}, out of order"),
+                        "duplicate": (" 重复出现", "appears twice"),
+                    }[what]
+                    yield self.make("code-hierarchy", self.severity, subs,
+                                    cells=[cr.position] + ([prev.position] if prev and what != "parent" else []),
+                                    table=cr.table.id, code=code, detail_zh=texts[0], detail_en=texts[1])
+                last_at[len(code)] = code
+                for ln in [k for k in last_at if k > len(code)]:
+                    del last_at[ln]
+                prev = cr
+
+    # --- name and existence --------------------------------------------------------------------------
+    @staticmethod
+    def _known(ctx: Context) -> dict[tuple[str, str], list[CodedRow]]:
+        """The well-formed codes, grouped by (kind, code), each with the rows where it appears."""
+        grouped: dict[tuple[str, str], list[CodedRow]] = {}
+        for cr in coded_rows(ctx):
+            if normalize_code(cr.code) == cr.code and kind_of(cr.code) == cr.kind:
+                grouped.setdefault((cr.kind, cr.code), []).append(cr)
+        return grouped
+
+    def _name(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        year = ctx.layout.spec.year
+        mismatches: dict[tuple[str, str, str], list[CodedRow]] = {}
+        for (kind, code), rows in self._known(ctx).items():
+            cat, _ = ctx.catalogue(kind)
+            if cat is None or code not in cat:
+                continue
+            for cr in rows:
+                if cr.name is not None and not cat.names_match(code, cr.name):
+                    mismatches.setdefault((kind, code, cr.name), []).append(cr)
+        for (kind, code, name), rows in mismatches.items():
+            cat, _ = ctx.catalogue(kind)
+            partial = not cat.complete
+            lz, le = LISTS[kind]
+            yield self.make("code-name-mismatch", self.severity_partial if partial else self.severity, subs,
+                            cells=[cr.position for cr in rows], table=rows[0].table.id, code=code, name=name,
+                            expected_name=cat.name(code), year=year, list_zh=lz, list_en=le,
+                            note_zh="（内置目录不完整，名称可能已调整）" if partial else "",
+                            note_en=" (the shipped list is partial and may be outdated)" if partial else "")
+
+    def _exists(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        year = ctx.layout.spec.year
+        grouped = self._known(ctx)
+        reported: set[str] = set()
+        for (kind, code), rows in grouped.items():
+            cat, reason = ctx.catalogue(kind)
+            lz, le = LISTS[kind]
+            if cat is None:
+                if kind not in reported:
+                    reported.add(kind)
+                    yield self.make("catalogue-missing", Severity.WARNING, subs, year=year, list_zh=lz, list_en=le,
+                                    reason=reason or "")
+                continue
+            if code in cat:
+                continue
+            partial = not cat.complete
+            yield self.make("unknown-code-partial" if partial else "unknown-code",
+                            self.severity_partial if partial else self.severity, subs,
+                            cells=[cr.position for cr in rows], table=rows[0].table.id, code=code,
+                            name=next((cr.name for cr in rows if cr.name), "—"), year=year, list_zh=lz, list_en=le)

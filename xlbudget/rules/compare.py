@@ -1,0 +1,50 @@
+"""Rule kinds that compare two expressions: equal, equal_if, at_least, at_most."""
+
+from __future__ import annotations
+
+from typing import Iterator, Mapping
+
+from ..findings import Finding
+from ..model import Budget
+from .base import Context, Rule, register
+
+
+class Compare(Rule):
+    op = "eq"
+    required = ("left", "right")
+    expressions = ("left", "right")
+
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        left = ctx.evaluate(self.expr("left", subs))
+        right = ctx.evaluate(self.expr("right", subs))
+        yield from self.compare(ctx, subs, self.op, left, right)
+
+
+@register
+class Equal(Compare):
+    """left = right within the tolerance."""
+
+    kind = "equal"
+
+
+@register
+class EqualIf(Compare):
+    """left = right, for rules with a precondition (``when``)."""
+
+    kind = "equal_if"
+
+
+@register
+class AtLeast(Compare):
+    """left >= right within the tolerance."""
+
+    kind = "at_least"
+    op = "ge"
+
+
+@register
+class AtMost(Compare):
+    """left <= right within the tolerance."""
+
+    kind = "at_most"
+    op = "le"

@@ -1,0 +1,164 @@
+"""Rule kinds derived from the table descriptions: in-table sums and formulas, empty-table notes,
+and the per-function sums of 表7 projects."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterator, Mapping
+
+from ..findings import Finding
+from ..layout import LTable
+from ..model import Budget
+from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
+                   table_names)
+
+
+def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
+    tid = subs.get("table") or fill(str(rule.entry.get("table", "")), subs)
+    t = ctx.layout.tables.get(tid)
+    if t is None:
+        raise RuleConfigError(f"没有表 {tid}")
+    return t
+
+
+def _single(ctx: Context, t: LTable, rkey: str, ckey: str) -> Side:
+    side = Side()
+    side.add(1, ctx.pub(t.id, rkey, ckey), t.ref(rkey, ckey), ctx.label(t.id, rkey), t.id)
+    return side
+
+
+@register
+class Sums(Rule):
+    """Every total row equals the sum of its child rows, column by column (合计 columns included)."""
+
+    kind = "sums"
+
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        t = _table(ctx, self, subs)
+        for row in t.rows.values():
+            if not row.children:
+                continue
+            for col in t.desc.block(row.block).columns:
+                if not col.numeric:
+                    continue
+                role = ctx.layout.cell_role(t, row, col)
+                # a 合计 column is a formula in every row, but its parent rows still add up their children
+                column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
+                if role != "sum" and not (column_total and row.record is None):
+                    continue
+                kids = [ctx.pub(t.id, ch, col.key) for ch in row.children]
+                if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):
+                    continue
+                right = Side()
+                for ch, v in zip(row.children, kids):
+                    right.add(1, v, t.ref(ch, col.key), ctx.label(t.id, ch), t.id)
+                yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
+                                        fail_kind="sum-mismatch", table=t.id, n=len(row.children),
+                                        label_zh=cell_name(t, row, col.key, "zh"),
+                                        label_en=cell_name(t, row, col.key, "en"))
+
+
+@register
+class Formulas(Rule):
+    """Every formula cell of a table equals the signed sum of its operands (as published)."""
+
+    kind = "formulas"
+
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        t = _table(ctx, self, subs)
+        layout = ctx.layout
+        for row in t.rows.values():
+            for col in t.desc.block(row.block).columns:
+                if not col.numeric or layout.cell_role(t, row, col) != "formula":
+                    continue
+                expr = layout.expr_of(t, row, col)
+                if expr is None:
+                    continue
+                refs = [(term.sign, term.ref.resolve(t.id, row.key)) for term in expr.terms]
+                values = [ctx.pub(ref.table, ref.row, ref.col) for _, ref in refs]  # type: ignore[arg-type]
+                signed = [None if v is None else sign * v for (sign, _), v in zip(refs, values)]
+                if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], signed):
+                    continue
+                right = Side()
+                for (sign, ref), v in zip(refs, values):
+                    assert ref.table is not None and ref.row is not None
+                    right.add(sign, v, ctx.position(ref.table, ref.row, ref.col), ctx.label(ref.table, ref.row),
+                              ref.table)
+                yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
+                                        fail_kind="formula-mismatch", table=t.id,
+                                        label_zh=cell_name(t, row, col.key, "zh"),
+                                        label_en=cell_name(t, row, col.key, "en"))
+
+
+@register
+class EmptyNote(Rule):
+    """A table with an empty-table note shows it if and only if the table has no figures.
+
+    The template prints the note while the table's total rounds to 0 (a live formula), so a table whose
+    figures round away, or whose total was overwritten, contradicts its note.
+    """
+
+    kind = "empty_note"
+
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        t = _table(ctx, self, subs)
+        if t.note_row is None:
+            return
+        total_row = next((r for r in t.rows.values() if r.total), None)
+        if total_row is None:
+            return
+        tcol = next(c for c in t.desc.block(total_row.block).columns if c.numeric)
+        total = ctx.pub(t.id, total_row.key, tcol.key)
+        shown = (total or 0) == 0
+        figures = Side()
+        for row in t.rows.values():
+            for col in t.desc.block(row.block).columns:
+                if col.numeric and ctx.layout.cell_role(t, row, col) == "input":
+                    v = budget.value(t.id, row.key, col.key)
+                    if v not in (None, Decimal(0)):
+                        figures.add(1, v, t.ref(row.key, col.key), ctx.label(t.id, row.key), t.id)
+        common = table_names(ctx, t)
+        if figures.figures and shown:
+            yield self.make("empty-table-figures", self.severity, subs, cells=[note_position(t)] + figures.cells,
+                            table=t.id, actual=total, rhs=figures.text, **common)
+        elif not figures.figures and not shown:
+            yield self.make("empty-table-unnoted", self.severity, subs,
+                            cells=[t.ref(total_row.key, tcol.key), note_position(t)], table=t.id, actual=total,
+                            **common)
+
+
+@register
+class ProjectsByFunction(Rule):
+    """Per functional 项: the projects of that 项 (表7 rows) add up to ``right`` (e.g. 表5 项目支出)."""
+
+    kind = "projects_by_function"
+    required = ("projects", "column", "right")
+    expressions = ("right",)
+
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+        tid = fill(str(self.entry["projects"]), subs)
+        t = ctx.layout.tables.get(tid)
+        if t is None:
+            raise RuleConfigError(f"没有表 {tid}")
+        column = str(self.entry["column"])
+        by_code: dict[str, list[str]] = {}
+        for row in t.rows.values():
+            if row.project or (row.spare and t.desc.block(row.block).plan == "projects"):
+                code = budget.code_of(t, row)
+                if code:
+                    by_code.setdefault(code, []).append(row.key)
+        # the 项 lines of the tables on the right (a 项 with project spending but no project counts too)
+        probe = self.expr("right", {**subs, "code": "0000000"})
+        for term in probe.terms:
+            other = ctx.layout.tables.get(term.ref.table or "")
+            if other is None:
+                raise RuleConfigError(f"没有表 {term.ref.table}")
+            for row in other.rows.values():
+                if row.code and len(row.code) == 7 and not row.project:
+                    by_code.setdefault(row.code, [])
+        for code in sorted(by_code):
+            left = Side()
+            for rkey in by_code[code]:
+                left.add(1, ctx.pub(t.id, rkey, column), t.ref(rkey, column), ctx.label(t.id, rkey), t.id)
+            right = ctx.evaluate(self.expr("right", {**subs, "code": code}))
+            yield from self.compare(ctx, {**subs, "code": code}, "eq", left, right, table=t.id)
