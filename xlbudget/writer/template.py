@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.worksheet
 
 from .. import __version__
 from ..expr import parse
@@ -40,6 +41,21 @@ FONT = "宋体"
 AMOUNT_FMT = '#,##0.00;-#,##0.00;"";@'
 CREATED = datetime(2025, 1, 1)
 CHUNK = 30000
+
+
+class _Sheet(xlsxwriter.worksheet.Worksheet):
+    """Our formulas use only SUM/ROUND/IF/ABS-level functions (portable to Excel 2007+, WPS and LibreOffice),
+    never Excel's future functions, so XlsxWriter's per-formula expansion of ~100 future-function names
+    (a regex each, most of the writing time of a large template) is skipped."""
+
+    def _prepare_formula(self, formula, expand_future_functions=False):  # noqa: D401 - XlsxWriter hook
+        if formula.startswith("{"):
+            formula = formula[1:]
+        if formula.startswith("="):
+            formula = formula[1:]
+        if formula.endswith("}"):
+            formula = formula[:-1]
+        return formula
 
 
 def _f(v: Any) -> Any:
@@ -153,11 +169,11 @@ def _render(layout: Layout, budget: Budget | None, *, checks: bool) -> bytes:
     b = budget or Budget(layout, {"tables": {}})
     sheets = {}
     for t in layout.tables.values():
-        sheets[t.id] = wb.add_worksheet(t.sheet)
+        sheets[t.id] = wb.add_worksheet(t.sheet, worksheet_class=_Sheet)
     if checks:
-        check_ws = wb.add_worksheet(CHECK_SHEET)
-    code_ws = wb.add_worksheet(CODE_SHEET)
-    meta_ws = wb.add_worksheet(META_SHEET)
+        check_ws = wb.add_worksheet(CHECK_SHEET, worksheet_class=_Sheet)
+    code_ws = wb.add_worksheet(CODE_SHEET, worksheet_class=_Sheet)
+    meta_ws = wb.add_worksheet(META_SHEET, worksheet_class=_Sheet)
     _write_codes(wb, code_ws, layout)
     for t in layout.tables.values():
         _write_table(wb, sheets[t.id], layout, t, b, fm)
@@ -267,8 +283,8 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
             heights[row.r] = max(heights.get(row.r, 0), 45.0)
     for r, h in heights.items():
         ws.set_row(r, h)
-    for r, c, signed in dv_amount:
-        ws.data_validation(r, c, r, c, _validation_amount(r, c, layout.tableset.entry_decimals, signed))
+    for (r0, c, r1, signed) in _runs(dv_amount):
+        ws.data_validation(r0, c, r1, c, _validation_amount(r0, c, layout.tableset.entry_decimals, signed))
     # empty-table note: a live formula, shown only while the table has no figures
     if t.note_row is not None:
         first_total = next(r for r in t.rows.values() if r.total)
@@ -280,6 +296,17 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
         ws.write_formula(t.note_row, 0, f'=IF(ROUND({ref},2)=0,"{text}","")', fm.note, text if empty else "")
         ws.set_row(t.note_row, 36)
     _finish_sheet(ws, t, layout)
+
+
+def _runs(cells: list[tuple[int, int, bool]]) -> list[tuple[int, int, int, bool]]:
+    """Group single input cells into vertical runs (one validation per run keeps files small and fast)."""
+    out: list[tuple[int, int, int, bool]] = []
+    for r, c, signed in sorted(cells, key=lambda x: (x[1], x[2], x[0])):
+        if out and out[-1][1] == c and out[-1][3] == signed and out[-1][2] == r - 1:
+            out[-1] = (out[-1][0], c, r, signed)
+        else:
+            out.append((r, c, r, signed))
+    return out
 
 
 def _write_header(ws, grid, r0: int, fm: _Formats) -> None:
