@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import functools
 import math
 import os
 import re
@@ -106,11 +107,19 @@ def normalize_code(value: object) -> str | None:
             return None
         text = str(int(value))
     elif isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip().lstrip("'").strip()
-        text = _TRAILING_ZERO_FRACTION.sub("", text)
-        text = _CODE_SEPARATORS.sub("", text)
+        return _normalize_code_text(value)
     else:
         return None
+    if not _ASCII_DIGITS.fullmatch(text) or len(text) not in _CODE_LENGTHS or text[0] == "0":
+        return None
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_code_text(value: str) -> str | None:
+    text = unicodedata.normalize("NFKC", value).strip().lstrip("'").strip()
+    text = _TRAILING_ZERO_FRACTION.sub("", text)
+    text = _CODE_SEPARATORS.sub("", text)
     if not _ASCII_DIGITS.fullmatch(text) or len(text) not in _CODE_LENGTHS or text[0] == "0":
         return None
     return text

@@ -89,6 +89,7 @@ class Budget:
         self.layout = layout
         self.doc = doc
         self._memo: dict[tuple[str, str, str], Decimal | None] = {}
+        self._published: dict[tuple[str, str, str], Decimal | None] = {}
         # Formula cells overwritten by constants in a submitted workbook: the constant is what the
         # department sees and publishes, so the rules see it too (the reader reports the overwrite).
         self.overrides: dict[tuple[str, str, str], Decimal | None] = {}
@@ -127,7 +128,16 @@ class Budget:
         return self._compute(tid, rkey, ckey)
 
     def published(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
-        return q(self.value(tid, rkey, ckey), self.decimals)
+        k = (tid, rkey, ckey)
+        pub = self._published
+        if k not in pub:
+            pub[k] = q(self.value(tid, rkey, ckey), self.decimals)
+        return pub[k]
+
+    def invalidate(self) -> None:
+        """Forget computed figures (after inputs or overrides changed)."""
+        self._memo.clear()
+        self._published.clear()
 
     def _aggregate(self, t: LTable, prefix: str, ckey: str) -> Decimal | None:
         """Value of a code in a table whose leaf rows carry their codes as data (generic templates)."""

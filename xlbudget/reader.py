@@ -7,7 +7,6 @@ recomputed from the input cells by the table descriptions, and compared with wha
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,6 +75,40 @@ def wb_sha(wb: Any) -> str:
     return getattr(wb, "sha256", "") or ""
 
 
+@dataclass
+class _TablePlan:
+    """What the reader visits in one table, computed once per layout (layouts are shared per spec)."""
+
+    inputs: list[tuple[LRow, Any, int]]                 # (row, column, sheet column)
+    formulas: list[tuple[LRow, Any, int, str, str]]     # (row, column, sheet column, formula, normalised)
+    anchors: list[tuple[LRow, int, int]]                # coded rows: (row, first code column, width)
+
+
+def _plan(layout: Layout, t: LTable) -> _TablePlan:
+    cache = layout.__dict__.setdefault("_read_plans", {})
+    if t.id in cache:
+        return cache[t.id]
+    inputs, formulas, anchors = [], [], []
+    for row in t.rows.values():
+        blk = t.desc.block(row.block)
+        for col in blk.columns:
+            role = layout.cell_role(t, row, col)
+            c0, _ = t.colpos[(row.block, col.key)]
+            if role == "input":
+                inputs.append((row, col, c0))
+            elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
+                want = excel.formula(layout, t, row, col)
+                if want is not None:
+                    formulas.append((row, col, c0, want, normalize_formula(want)))
+        if not (row.spare or row.record is not None or not row.code):
+            code_col = next((c for c in blk.columns if c.kind == "code"), None)
+            if code_col is not None:
+                c0, n = t.colpos[(blk.key, code_col.key)]
+                anchors.append((row, c0, n))
+    cache[t.id] = _TablePlan(inputs, formulas, anchors)
+    return cache[t.id]
+
+
 class _Reader:
     def __init__(self, path: Path, wb: RawWorkbook):
         self.path = path
@@ -132,13 +165,14 @@ class _Reader:
         if meta.get("spec_hash") and meta["spec_hash"] != spec.hash:
             self.add("template-spec-changed", "READ.spec-hash", W, found=meta["spec_hash"], computed=spec.hash)
         layout = layout_for(spec)
+        self._layout = layout
         budget = Budget(layout, {"format": FORMAT, "spec": spec.to_dict(), "tables": {}})
         self._structure(layout)
         for t in layout.tables.values():
             if t.sheet not in self.wb.sheet_names:
                 continue
             self._read_table(layout, t, budget)
-        budget._memo.clear()
+        budget.invalidate()
         present = [t for t in layout.tables.values() if t.sheet in self.wb.sheet_names]
         # First every overwrite, each compared with the total recomputed from the inputs alone; then the
         # constants take effect, so that the rules and the comparisons below see what the file shows.
@@ -146,10 +180,10 @@ class _Reader:
         for t in present:
             self._integrity(layout, t, budget, overwrites=True)
         budget.overrides.update(self._pending)
-        budget._memo.clear()
+        budget.invalidate()
         for t in present:
             self._integrity(layout, t, budget, overwrites=False)
-        budget._memo.clear()
+        budget.invalidate()
         meta = {**meta, "department": spec.department, "year": spec.year}
         return ReadResult(self.path, budget, self.findings, sha, meta)
 
@@ -182,38 +216,30 @@ class _Reader:
         if off or shifted:
             self.add("layout-shifted", "READ.layout-shifted", E, cells=(f"{t.sheet}!A1",), table=t.id,
                      detail=shifted or f"表头偏移 {off} 行")
-        self._sheet_values = sh.values
-        self._off = off
-        for row in t.rows.values():
-            for col in t.desc.block(row.block).columns:
-                if layout.cell_role(t, row, col) != "input":
-                    continue
-                c0, _ = t.colpos[(row.block, col.key)]
-                raw = sh.values.get((row.r + off, c0))
-                self._store(layout, t, row, col, raw, budget, (row.r + off, c0))
+        values = sh.values
+        for row, col, c0 in _plan(layout, t).inputs:
+            raw = values.get((row.r + off, c0))
+            if raw is None:
+                continue
+            self._store(layout, t, row, col, raw, budget, (row.r + off, c0))
 
     def _check_anchors(self, t: LTable, sh, off: int) -> str:
-        for row in t.rows.values():
-            if row.spare or row.record is not None or not row.code:
-                continue
-            blk = t.desc.block(row.block)
-            code_col = next((c for c in blk.columns if c.kind == "code"), None)
-            if code_col is None:
-                continue
-            c0, n = t.colpos[(blk.key, code_col.key)]
+        for row, c0, n in _plan(self._layout, t).anchors:
             found = "".join(str(sh.values.get((row.r + off, c0 + i), "") or "") for i in range(n)).replace(" ", "")
             if normalize_code(found) != row.code[: len(found)] and found != row.code:
                 return f"第 {row.r + off + 1} 行应为科目 {row.code}，实为 {found or '空'}"
         return ""
 
     def _store(self, layout: Layout, t: LTable, row: LRow, col, raw: Any, budget: Budget, rc) -> None:
-        pos = f"{t.sheet}!{a1(*rc)}"
+        def pos() -> str:
+            return f"{t.sheet}!{a1(*rc)}"
+
         path = budget.input_path(t, row, col)
         if row.spare and col.kind in ("code", "project"):
             if col.kind == "code":
                 v = normalize_code(raw)
                 if raw not in (None, "") and v is None:
-                    self.add("input-not-number", "READ.code-format", E, cells=(pos,), table=t.id, text=str(raw))
+                    self.add("input-not-number", "READ.code-format", E, cells=(pos(),), table=t.id, text=str(raw))
             else:
                 v = parse_text(raw)
             if v is not None:
@@ -223,24 +249,24 @@ class _Reader:
         if typ == "amount":
             d, how = parse_amount(raw)
             if how == "bad":
-                self.add("input-not-number", "READ.not-number", E, cells=(pos,), table=t.id, text=str(raw))
+                self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
                 return
             if d is None:
                 return
             if how == "number":
                 d = clean_float(d)
             if how == "text":
-                self.add("input-text-number", "READ.text-number", I, cells=(pos,), table=t.id, text=str(raw), actual=d)
+                self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw), actual=d)
             if decimals_of(d) > layout.tableset.entry_decimals:
-                self.add("excess-digits", "READ.excess-digits", W, cells=(pos,), table=t.id, actual=d,
+                self.add("excess-digits", "READ.excess-digits", W, cells=(pos(),), table=t.id, actual=d,
                          decimals=layout.tableset.entry_decimals)
             if d < 0:
-                self.add("negative-amount", "READ.negative", E, cells=(pos,), table=t.id, actual=d)
+                self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
             set_path(budget.doc, path, d)
         elif typ in ("int", "signed_int"):
             v, how = parse_int(raw)
             if how == "bad":
-                self.add("input-not-number", "READ.not-number", E, cells=(pos,), table=t.id, text=str(raw))
+                self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
             elif v is not None:
                 set_path(budget.doc, path, v)
         elif typ == "lines":
@@ -260,23 +286,17 @@ class _Reader:
     def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
         sh = self.wb.sheet(t.sheet)
         off = self._row_offset(t, sh)
-        for row in t.rows.values():
-            for col in t.desc.block(row.block).columns:
-                role = layout.cell_role(t, row, col)
-                if role not in ("formula", "sum") or not col.numeric and col.kind != "field":
-                    continue
-                want = excel.formula(layout, t, row, col)
-                if want is None:
-                    continue
-                c0, _ = t.colpos[(row.block, col.key)]
+        formulas, values = sh.formulas, sh.values
+        for row, col, c0, want, want_norm in _plan(layout, t).formulas:
+            if True:
                 rc = (row.r + off, c0)
                 pos = f"{t.sheet}!{a1(*rc)}"
-                found_f = sh.formulas.get(rc)
-                cached = sh.values.get(rc)
-                expected = budget.recomputed(t.id, row.key, col.key)
+                found_f = formulas.get(rc)
+                cached = values.get(rc)
                 if found_f is None:
                     if not overwrites:
                         continue
+                    expected = budget.recomputed(t.id, row.key, col.key)
                     d, how = parse_amount(cached)
                     if d is not None or how == "bad":
                         shown = d if d is not None else cached
@@ -290,12 +310,13 @@ class _Reader:
                     continue
                 if overwrites:
                     continue
-                if normalize_formula(found_f) != normalize_formula(want):
+                if normalize_formula(found_f) != want_norm:
                     self.add("formula-changed", "READ.formula-changed", E, cells=(pos,), table=t.id, formula=want,
                              found=found_f.lstrip("="))
                 d, how = parse_amount(cached)
                 if how == "number" and d is not None:
                     d = clean_float(d)
+                    expected = budget.recomputed(t.id, row.key, col.key)
                     exp = expected if expected is not None else Decimal(0)
                     if abs(d - exp) > STALE:
                         self.add("cached-value-stale", "READ.cached-stale", W, cells=(pos,), table=t.id,
