@@ -466,7 +466,7 @@ def merge_regions(grid: list[list[str | None]]) -> list[tuple[int, int, int, int
     return out
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=8)  # small: a batch of distinct departments must not grow a worker's memory
 def _cached_layout(spec_json: str, tableset: str) -> Layout:
     from .spec import Spec as _S
     import json

@@ -112,6 +112,15 @@ class Budget:
         return ("tables", t.id, row.key, col.key)
 
     def raw(self, t: LTable, row: LRow, col: Column) -> Any:
+        if row.record is None and col.kind != "field":  # grid inputs: tables.<t>.<row>.<col>, the hot path
+            v = self.doc.get("tables")
+            for k in (t.id, row.key, col.key):
+                if not isinstance(v, dict):
+                    return None
+                v = v.get(k)
+                if v is None:
+                    return None
+            return v
         return get_path(self.doc, self.input_path(t, row, col))
 
     # --- values --------------------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""Consolidation: ``xlbudget build`` over many unit submissions.
+
+    python bench/build_bench.py [--n 200] [--keep DIR] [--runs 1] [--profile]
+
+Generates N filled submissions of small units (like the built-in example, codes and projects varying a
+little), then times ``xlbudget build FILE... -o OUT`` as a subprocess, process start included, and the
+library call ``build(paths, out, force=True)`` in this process. Target: under 60 s for 200 units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from batch_check import run_measured, xlbudget_cmd  # noqa: E402
+from common import machine, verdict, write_submissions  # noqa: E402
+
+TARGET_S = 60.0
+
+
+def has_build() -> bool:
+    try:
+        import xlbudget.build  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def build_cli(paths: list[Path], out: Path) -> list[str] | None:
+    """The ``xlbudget build`` command line, with the options its --help offers."""
+    h = subprocess.run(xlbudget_cmd() + ["build", "--help"], capture_output=True, text=True)
+    if h.returncode != 0:
+        return None
+    text = h.stdout
+    cmd = xlbudget_cmd() + ["build"]
+    if "--force" in text:
+        cmd.append("--force")
+    if "--output" in text or "-o," in text or "-o " in text:
+        cmd += ["-o", str(out)] + [str(p) for p in paths]
+    else:  # OUT as the last positional argument
+        cmd += [str(p) for p in paths] + [str(out)]
+    return cmd
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=200, help="number of unit submissions (default 200)")
+    ap.add_argument("--jobs", type=int, default=2, help="processes used to generate the submissions")
+    ap.add_argument("--keep", metavar="DIR", help="write the submissions here and keep them (reused next time)")
+    ap.add_argument("--runs", type=int, default=1, help="timed runs of each form (median reported)")
+    ap.add_argument("--profile", action="store_true", help="print the cProfile hot spots of one library build")
+    a = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="xlbudget-bench-"))
+    subdir = Path(a.keep) if a.keep else work / "units"
+    try:
+        print(f"machine: {machine()}")
+        t0 = time.perf_counter()
+        paths = write_submissions(subdir, a.n, 0.0, jobs=a.jobs, seed=7)
+        size = sum(p.stat().st_size for p in paths)
+        print(f"unit submissions: {len(paths)} small units, {size / 1e6:.1f} MB; generated/reused in "
+              f"{time.perf_counter() - t0:.1f} s")
+        if not has_build():
+            print("xlbudget build: NOT AVAILABLE yet (xlbudget.build missing); skipped")
+            return
+        out = work / "disclosure.xlsx"
+        cmd = build_cli(paths, out)
+        if cmd is None:
+            print("xlbudget build: the command line has no `build` command yet; CLI timing skipped")
+        else:
+            walls = []
+            for _ in range(a.runs):
+                out.unlink(missing_ok=True)
+                r = run_measured(cmd)
+                walls.append(r["wall"])
+            med = statistics.median(walls)
+            print(f"xlbudget build ({len(paths)} units), command line incl. process start: {med:.2f} s "
+                  f"(median of {a.runs}), exit code {r['rc']}, peak RSS {r['tree_kb'] / 1024:.0f} MB, "
+                  f"output {'%d KB' % (out.stat().st_size // 1024) if out.exists() else 'MISSING'}   "
+                  f"{verdict(med, TARGET_S)}")
+            if r["rc"] != 0:
+                print("  stderr: " + r["stderr"][-2000:])
+        from xlbudget.build import build
+
+        walls = []
+        for _ in range(a.runs):
+            out.unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            build(paths, out, force=True)
+            walls.append(time.perf_counter() - t0)
+        med = statistics.median(walls)
+        print(f"library build(paths, out, force=True): {med:.2f} s (median of {a.runs}), "
+              f"{med / len(paths) * 1000:.0f} ms per unit   {verdict(med, TARGET_S)}")
+        if a.profile:
+            import cProfile
+            import pstats
+
+            pr = cProfile.Profile()
+            pr.enable()
+            build(paths, out, force=True)
+            pr.disable()
+            st = pstats.Stats(pr)
+            st.sort_stats("cumulative").print_stats(25)
+            st.sort_stats("tottime").print_stats(20)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
