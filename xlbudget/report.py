@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .findings import Finding, Severity
+from .utility import atomic_output
 
 __all__ = ["FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema", "schema_path"]
 
@@ -293,9 +292,7 @@ class Report:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         zh = lang != "en"
-        fd, tmp = tempfile.mkstemp(prefix=".xlbudget-", suffix=".xlsx", dir=out.parent)
-        os.close(fd)
-        try:
+        with atomic_output(out) as tmp:
             wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False})
             wb.set_properties({"title": "xlbudget 校验报告" if zh else "xlbudget check report"})
@@ -364,11 +361,6 @@ class Report:
             ws2.freeze_panes(1, 0)
             ws2.autofilter(0, 0, max(r - 1, 1), len(cols2) - 1)
             wb.close()
-            os.replace(tmp, out)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
         return out
 
     # --- annotated copies ----------------------------------------------------------------------------
@@ -466,14 +458,7 @@ def annotate_file(src: Path, dest: Path, fr: FileReport, lang: str = "zh") -> bo
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
-    fd, tmp = tempfile.mkstemp(prefix=".xlbudget-", suffix=".xlsx", dir=dest.parent)
-    os.close(fd)
-    try:
+    with atomic_output(dest) as tmp:
         wb.save(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return True
 

@@ -9,7 +9,7 @@ from typing import Any, Iterator, Mapping
 from ..errors import DescriptionError
 from ..findings import Finding
 from ..layout import LRow, LTable
-from ..model import Budget
+from ..model import Budget, get_path
 from .base import Context, Rule, RuleConfigError, fill, register, table_names
 from .tolerance import Tolerance
 
@@ -25,12 +25,15 @@ def records(ctx: Context, t: LTable, block: str) -> list[LRow]:
 
 
 def _records(ctx: Context, t: LTable, block: str) -> list[LRow]:
+    rows = [r for r in t.rows.values() if r.block == block and r.record is not None and r.record >= 0]
+    if not rows:
+        return []
+    items = get_path(ctx.budget.doc, rows[0].path or ()) or []  # the block's list of records, read once
+    cols = [c.key for c in t.desc.block(block).columns]
     out = []
-    for row in t.rows.values():
-        if row.block != block or row.record is None or row.record < 0:
-            continue
-        cols = t.desc.block(block).columns
-        if any(ctx.budget.raw(t, row, c) not in (None, "") for c in cols):
+    for row in rows:
+        item = items[row.record] if isinstance(items, list) and row.record < len(items) else None
+        if isinstance(item, dict) and any(item.get(c) not in (None, "") for c in cols):
             out.append(row)
     return out
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -44,6 +43,7 @@ from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
 from ..model import ZERO, Budget, q, to_decimal
 from ..narrative import Section, narrative, part_title
 from ..tableset import Column
+from ..utility import atomic_output
 
 __all__ = ["write_disclosure", "TABLE_IDS"]
 
@@ -840,9 +840,7 @@ def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified:
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     secs = list(sections) if sections is not None else narrative(budget, **(narrative_options or {}))
-    fd, tmp = tempfile.mkstemp(prefix=".xlbudget-", suffix=".xlsx", dir=str(out.parent))
-    os.close(fd)
-    try:
+    with atomic_output(out) as tmp:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
                                        "strings_to_urls": False})
         wb.set_properties({"title": f"{budget.spec.department} {budget.spec.year} 年部门预算公开",
@@ -857,9 +855,4 @@ def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified:
         wb.set_calc_mode("auto")
         _Writer(wb, budget, secs, unverified).write()
         wb.close()
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return out

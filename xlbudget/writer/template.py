@@ -10,10 +10,8 @@ set, version, spec and its hash) is embedded for the reader.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
-import tempfile
 import zipfile
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +26,7 @@ from ..expr import parse
 from ..layout import catalogue_for, Layout, LRow, LTable, a1, header_grid, merge_regions, quote_sheet
 from ..model import Budget, cell_type
 from ..tableset import Column
+from ..utility import atomic_write
 from . import excel
 
 META_SHEET = "xlbudget"
@@ -141,19 +140,7 @@ def embed_meta(layout: Layout) -> dict[str, str]:
 def write_workbook(layout: Layout, out_path: str | os.PathLike[str], budget: Budget | None = None,
                    *, checks: bool = True) -> Path:
     """Write the template of ``layout`` to ``out_path`` atomically; filled with ``budget`` when given."""
-    data = _render(layout, budget, checks=checks)
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".xlbudget-", suffix=".xlsx", dir=str(out.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return out
+    return atomic_write(out_path, _render(layout, budget, checks=checks))
 
 
 def _render(layout: Layout, budget: Budget | None, *, checks: bool) -> bytes:
