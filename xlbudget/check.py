@@ -75,11 +75,13 @@ def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
     findings = list(getattr(result, "findings", []) or [])
     tables: dict[str, str] = {}
     if budget is not None:
-        tables = {tid: f"{t.sheet} {t.title}" for tid, t in budget.layout.tables.items()}
         try:
             findings.extend(check_budget(budget, tolerance=tolerance, catalogue_dir=catalogue_dir))
         except Exception as exc:
             findings.append(_failure("check-failed", "CHECK.failed", exc))
+        # titles of the tables that have findings only: a batch of thousands keeps no more than it reports
+        named = {f.table for f in findings if f.table}
+        tables = {tid: f"{t.sheet} {t.title}" for tid, t in budget.layout.tables.items() if tid in named}
     return FileReport(path=str(p), findings=findings, sha256=str(getattr(result, "sha256", "") or "") or _sha256(p),
                       meta=dict(getattr(result, "meta", {}) or {}), readable=budget is not None, tables=tables,
                       seconds=time.perf_counter() - start)

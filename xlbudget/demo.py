@@ -24,10 +24,8 @@ def run_demo(outdir: Path) -> Iterator[str]:
     except ImportError:
         check_paths = None
     if check_paths is not None:
-        from .utility import atomic_write
-
         report = check_paths([filled])
-        atomic_write(outdir / "check.json", report.to_json() + "\n")
+        report.write_json(outdir / "check.json")
         c = report.counts
         yield (f"已写出 {outdir / 'check.json'}：校验结果 错误 {c.get('error', 0)} 项、警告 {c.get('warning', 0)} 项、"
                f"提示 {c.get('info', 0)} 项")

@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .findings import Finding, Severity
 from .utility import atomic_output
@@ -212,8 +212,8 @@ class Report:
                 rows.append([values[k] if k in values else f.params.get(k) for k in fields])
         return rows
 
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        return {
+    def to_dict(self, lang: str = "zh", files: bool = True) -> dict[str, Any]:
+        d = {
             "format": SCHEMA_ID,
             "version": 1,
             "lang": lang,
@@ -222,11 +222,33 @@ class Report:
             "catalogue": self.catalogue,
             "counts": self.counts,
             "summary": self.summary,
-            "files": [fr.to_dict(lang) for fr in self.files],
         }
+        if files:
+            d["files"] = [fr.to_dict(lang) for fr in self.files]
+        return d
 
-    def to_json(self, lang: str = "zh", indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)
+    def iter_json(self, lang: str = "zh") -> Iterator[str]:
+        """The JSON report in pieces, one submission at a time, so that a batch of thousands of files is
+        written without building the whole document in memory. Joined, it parses to :meth:`to_dict`."""
+        text = json.dumps({**self.to_dict(lang, files=False), "files": []}, ensure_ascii=False, indent=2)
+        opening, closing = text.rsplit("[]", 1)
+        yield opening + "["
+        for i, fr in enumerate(self.files):
+            body = json.dumps(fr.to_dict(lang), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            yield ("," if i else "") + "\n    " + body
+        yield ("\n  ]" if self.files else "]") + closing
+
+    def to_json(self, lang: str = "zh") -> str:
+        return "".join(self.iter_json(lang))
+
+    def write_json(self, path: str | Path, lang: str = "zh") -> Path:
+        """Write the JSON report atomically, streaming it submission by submission."""
+        with atomic_output(path) as tmp:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for piece in self.iter_json(lang):
+                    fh.write(piece)
+                fh.write("\n")
+        return Path(path)
 
     # --- terminal ------------------------------------------------------------------------------------
     def render_text(self, lang: str = "zh", min_severity: str = "info", color: bool = False) -> str:

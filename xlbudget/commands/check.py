@@ -9,6 +9,7 @@ import click
 
 from xlbudget.check import check_paths, collect_paths
 from xlbudget.rules import Tolerance
+from xlbudget.utility import atomic_write
 
 
 def _interactive() -> bool:
@@ -62,7 +63,10 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    if fmt == "json":
+    if fmt == "json" and output is not None:
+        report.write_json(output, lang)
+        text = None
+    elif fmt == "json":
         text = report.to_json(lang) + "\n"
     elif fmt == "xlsx":
         assert output is not None
@@ -72,8 +76,7 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         text = report.render_text(lang, min_severity, color=output is None and sys.stdout.isatty())
     if text is not None:
         if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
+            atomic_write(output, text)
         else:
             click.echo(text, nl=False)
     if annotate_dir is not None:
