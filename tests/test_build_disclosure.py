@@ -23,8 +23,8 @@ from xlbudget.model import Budget, budget_from_document, load_example
 from xlbudget.narrative import change_text, narrative, share
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED_CANDIDATES = [ROOT.parent / "shared" / "seed" / "000_051c06d5053f29b3.txt",
-                   ROOT / "shared" / "seed" / "000_051c06d5053f29b3.txt"]
+# the published disclosure of the example department, as text extracted from its PDF
+SEED_CANDIDATES = [ROOT / "examples" / "kezhou-2025" / "disclosure-2025.txt"]
 DEPT = "克孜勒苏柯尔克孜自治州数字化发展局"
 
 
@@ -32,7 +32,7 @@ def _seed_text() -> str:
     for p in SEED_CANDIDATES:
         if p.is_file():
             return p.read_text(encoding="utf-8")
-    pytest.fail("seed disclosure text not found next to the repository (shared/seed)")
+    pytest.fail("the published disclosure text examples/kezhou-2025/disclosure-2025.txt is missing")
 
 
 # --------------------------------------------------------------------------------------------
