@@ -612,25 +612,28 @@ class _Writer:
         return 13.0
 
     # --- 绩效目标表 ------------------------------------------------------------------------------------
+    def _perf_sheet(self, name: str, title: str, widths: list[int]):
+        """A 绩效目标表 sheet with its title and year lines; returns (sheet, width, formats...)."""
+        ws = self.add_sheet(name)
+        f = self.f
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        W = len(widths)
+        ws.set_row(0, 32)
+        ws.merge_range(0, 0, 0, W - 1, title, f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
+        ws.merge_range(1, 0, 1, W - 1, f"（{self.year} 年）", f(align="center"))
+        return (ws, W, f(border=1, text_wrap=True), f(border=1, text_wrap=True, align="center"),
+                f(border=1, num_format=AMOUNT_FMT_ZERO, align="right"))
+
     def perf_department(self) -> str | None:
         perf = (self.b.doc.get("performance") or {}).get("department") or {}
         if not perf:
             return None
         t = self.b.layout.tables.get("PD")
         name = t.sheet if t is not None else "部门整体绩效"
-        ws = self.add_sheet(name)
-        f = self.f
         widths = [12, 12, 30, 12, 20, 9]
-        for c, w in enumerate(widths):
-            ws.set_column(c, c, w)
-        W = len(widths)
-        b = f(border=1, text_wrap=True)
-        bc = f(border=1, text_wrap=True, align="center")
-        money = f(border=1, num_format=AMOUNT_FMT_ZERO, align="right")
-        ws.set_row(0, 32)
-        ws.merge_range(0, 0, 0, W - 1, "部门整体绩效目标表", f(bold=True, font_size=16, align="center",
-                                                            font_name=TITLE_FONT))
-        ws.merge_range(1, 0, 1, W - 1, f"（{self.year} 年）", f(align="center"))
+        ws, W, b, bc, money = self._perf_sheet(name, "部门整体绩效目标表", widths)
+        f = self.f
         ws.merge_range(2, 0, 2, 1, "部门名称（盖章）", bc)
         ws.merge_range(2, 2, 2, W - 1, str(perf.get("unit_name") or self.dept), b)
         ws.merge_range(3, 0, 3, 1, "部门联系人", bc)
@@ -671,19 +674,9 @@ class _Writer:
         tid = f"PP_{pkey}"
         t = self.b.layout.tables.get(tid)
         name = t.sheet if t is not None else f"项目绩效{n}"
-        ws = self.add_sheet(name)
-        f = self.f
         widths = [10, 10, 26, 12, 14, 10, 8, 14, 10]
-        for c, w in enumerate(widths):
-            ws.set_column(c, c, w)
-        W = len(widths)
-        b = f(border=1, text_wrap=True)
-        bc = f(border=1, text_wrap=True, align="center")
-        money = f(border=1, num_format=AMOUNT_FMT_ZERO, align="right")
-        ws.set_row(0, 32)
-        ws.merge_range(0, 0, 0, W - 1, "项目支出绩效目标表", f(bold=True, font_size=16, align="center",
-                                                            font_name=TITLE_FONT))
-        ws.merge_range(1, 0, 1, W - 1, f"（{self.year} 年）", f(align="center"))
+        ws, W, b, bc, money = self._perf_sheet(name, "项目支出绩效目标表", widths)
+        f = self.f
         ws.merge_range(2, 0, 2, 1, "预算单位", bc)
         ws.merge_range(2, 2, 2, W - 1, p.unit or self.dept, b)
         ws.merge_range(3, 0, 3, 1, "项目名称", bc)

@@ -459,24 +459,19 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
                 "input_message": "请从下拉列表选择科目编码，名称自动填写。", "error_title": "编码无效",
                 "error_message": "请从下拉列表选择代码表中的编码。"})
         return ""
-    if typ == "amount":
-        fmt = fm.get("amount", unlocked=True)
+    if typ in ("amount", "int", "signed_int"):
+        amount = typ == "amount"
+        fmt = fm.get("amount" if amount else "int", unlocked=True)
         if n > 1:
             ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
         if raw is None:
             ws.write_blank(row.r, c0, None, fmt)
         else:
-            ws.write_number(row.r, c0, float(raw), fmt)
-        dv_amount.append((row.r, c0, False))
-    elif typ in ("int", "signed_int"):
-        fmt = fm.get("int", unlocked=True)
-        if n > 1:
-            ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
-        if raw is None:
-            ws.write_blank(row.r, c0, None, fmt)
+            ws.write_number(row.r, c0, float(raw) if amount else int(raw), fmt)
+        if amount:  # validated per run of cells, after the table is written
+            dv_amount.append((row.r, c0, False))
         else:
-            ws.write_number(row.r, c0, int(raw), fmt)
-        ws.data_validation(row.r, c0, row.r, c0, _validation_int(typ == "signed_int"))
+            ws.data_validation(row.r, c0, row.r, c0, _validation_int(typ == "signed_int"))
     else:
         fmt = fm.get("text", unlocked=True, wrap=True)
         text = _text_value(raw, typ)
