@@ -37,7 +37,9 @@ def run_demo(outdir: Path) -> Iterator[str]:
         from .libreoffice import find_soffice
 
         pdf = outdir / "disclosure.pdf" if find_soffice() else None
-        build([filled], outdir / "disclosure.xlsx", force=True, pdf=pdf)
-        yield f"已写出 {outdir / 'disclosure.xlsx'}：公开文件"
+        result = build([filled], outdir / "disclosure.xlsx", force=True, pdf=pdf)
+        stamp = "" if getattr(result, "verified", True) else \
+            "（示例的公开数据本身有不一致之处，见 check.json；按 --force 生成，封面标注“未经校验”）"
+        yield f"已写出 {outdir / 'disclosure.xlsx'}：公开文件{stamp}"
         if pdf is not None and pdf.exists():
             yield f"已写出 {pdf}：公开文件 PDF"
