@@ -155,10 +155,14 @@ class _Reader:
             self.add("template-unknown", "READ.template-unknown", E,
                      detail="文件不是由 xlbudget 模板生成，或模板标识被删除")
             return ReadResult(self.path, None, self.findings, sha, meta)
-        try:
-            ts = load_tableset(meta["tableset"])
+        try:  # the spec names the table set (an id shipped under templates/, or a folder of one's own)
+            ts = load_tableset(spec.tableset or meta["tableset"])
         except XlbudgetError:
             self.add("template-unknown", "READ.template-unknown", E, detail=f"未知表套 {meta['tableset']}")
+            return ReadResult(self.path, None, self.findings, sha, meta)
+        if ts.id != meta["tableset"]:  # the two records of the identity disagree: tampered or mixed up
+            self.add("template-unknown", "READ.template-unknown", E,
+                     detail=f"表套标识不一致（{meta['tableset']} 与 {ts.id}）")
             return ReadResult(self.path, None, self.findings, sha, meta)
         if meta.get("version") and meta["version"] != ts.version:
             self.add("template-version", "READ.template-version", W, found=meta["version"], current=ts.version)
