@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .errors import DescriptionError
-from .expr import Expr, Ref, parse
+from .expr import Expr, parse
 from .spec import Spec
 from .tableset import Block, Column, RowDef, TableDesc, TableSet, load_tableset
 
@@ -60,6 +60,7 @@ class LRow:
     fixed: str | None = None           # form rows: fixed (locked) text
     section: str | None = None
     record: int | None = None          # records rows: index in the list
+    sum_cols: frozenset[str] = frozenset()  # records total row: the columns it sums
     spare: bool = False                # generic rows whose code is an input
     r: int = -1                        # sheet row (0-based)
 
@@ -144,7 +145,7 @@ class Layout:
         """One of: input, formula, sum, fixed, label, empty."""
         if row.record is not None:
             if row.total:
-                return "sum" if col.key in row.children_cols else "label"  # type: ignore[attr-defined]
+                return "sum" if col.key in row.sum_cols else "label"
             return "input"
         if col.kind == "field":
             if row.path:
@@ -326,13 +327,8 @@ class _TableBuilder:
         rows = [LRow(key=f"{b.key}_{i}", block=b.key, record=i, path=tuple(base), type="record")
                 for i in range(b.spare)]
         if b.total:
-            tot = LRow(key=b.total.key, block=b.key, label=b.total.label, total=True, record=-1,
-                       children=tuple(r.key for r in rows))
-            tot.children_cols = frozenset(b.total.sum)  # type: ignore[attr-defined]
-            rows.append(tot)
-        for r in rows:
-            if not hasattr(r, "children_cols"):
-                r.children_cols = frozenset()  # type: ignore[attr-defined]
+            rows.append(LRow(key=b.total.key, block=b.key, label=b.total.label, total=True, record=-1,
+                             children=tuple(r.key for r in rows), sum_cols=frozenset(b.total.sum)))
         return rows
 
     # --- geometry ------------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ class _Reader:
         self.path = path
         self.wb = wb
         self.findings: list[Finding] = []
+        self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
         nums = {k: kw.pop(k) for k in ("expected", "actual", "difference") if k in kw}
@@ -215,7 +216,7 @@ class _Reader:
         sh = self.wb.sheet(t.sheet)
         if not sh.protected:
             self.add("sheet-unprotected", "READ.sheet-unprotected", W, table=t.id, sheet=t.sheet)
-        off = self._row_offset(t, sh)
+        off = self._offsets[t.id] = self._row_offset(t, sh)
         shifted = self._check_anchors(t, sh, off)
         if off or shifted:
             self.add("layout-shifted", "READ.layout-shifted", E, cells=(f"{t.sheet}!A1",), table=t.id,
@@ -289,39 +290,38 @@ class _Reader:
     # --- formulas ------------------------------------------------------------------------------------
     def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
         sh = self.wb.sheet(t.sheet)
-        off = self._row_offset(t, sh)
+        off = self._offsets[t.id]  # found while reading the table's values
         formulas, values = sh.formulas, sh.values
         for row, col, c0, want, want_norm in _plan(layout, t).formulas:
-            if True:
-                rc = (row.r + off, c0)
-                pos = f"{t.sheet}!{a1(*rc)}"
-                found_f = formulas.get(rc)
-                cached = values.get(rc)
-                if found_f is None:
-                    if not overwrites:
-                        continue
-                    expected = budget.recomputed(t.id, row.key, col.key)
-                    d, how = parse_amount(cached)
-                    if d is not None or how == "bad":
-                        shown = d if d is not None else cached
-                        self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
-                                 formula=want, actual=shown, expected=expected)
-                        self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
-                    elif cached is None:
-                        self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
-                                 formula=want, actual="空", expected=expected)
-                        self._pending[(t.id, row.key, col.key)] = None
+            rc = (row.r + off, c0)
+            pos = f"{t.sheet}!{a1(*rc)}"
+            found_f = formulas.get(rc)
+            cached = values.get(rc)
+            if found_f is None:
+                if not overwrites:
                     continue
-                if overwrites:
-                    continue
-                if normalize_formula(found_f) != want_norm:
-                    self.add("formula-changed", "READ.formula-changed", E, cells=(pos,), table=t.id, formula=want,
-                             found=found_f.lstrip("="))
+                expected = budget.recomputed(t.id, row.key, col.key)
                 d, how = parse_amount(cached)
-                if how == "number" and d is not None:
-                    d = clean_float(d)
-                    expected = budget.recomputed(t.id, row.key, col.key)
-                    exp = expected if expected is not None else Decimal(0)
-                    if abs(d - exp) > STALE:
-                        self.add("cached-value-stale", "READ.cached-stale", W, cells=(pos,), table=t.id,
-                                 actual=d, expected=exp, difference=d - exp)
+                if d is not None or how == "bad":
+                    shown = d if d is not None else cached
+                    self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                             formula=want, actual=shown, expected=expected)
+                    self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
+                elif cached is None:
+                    self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                             formula=want, actual="空", expected=expected)
+                    self._pending[(t.id, row.key, col.key)] = None
+                continue
+            if overwrites:
+                continue
+            if normalize_formula(found_f) != want_norm:
+                self.add("formula-changed", "READ.formula-changed", E, cells=(pos,), table=t.id, formula=want,
+                         found=found_f.lstrip("="))
+            d, how = parse_amount(cached)
+            if how == "number" and d is not None:
+                d = clean_float(d)
+                expected = budget.recomputed(t.id, row.key, col.key)
+                exp = expected if expected is not None else Decimal(0)
+                if abs(d - exp) > STALE:
+                    self.add("cached-value-stale", "READ.cached-stale", W, cells=(pos,), table=t.id,
+                             actual=d, expected=exp, difference=d - exp)
