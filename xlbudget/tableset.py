@@ -306,11 +306,15 @@ def load_tableset(name: str = "xj11") -> TableSet:
     if len(set(ids)) != len(ids):
         raise DescriptionError(f"{name}: duplicate table ids")
     rules = folder / meta["rules"] if meta.get("rules") else None
-    return TableSet(
+    ts = TableSet(
         id=meta["id"], version=str(meta["version"]), name=meta.get("name", meta["id"]), unit=default.unit,
         display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
         tables=tables, rules_file=rules, folder=folder,
     )
+    from .rules.base import load_rules  # the rule book is checked against the set as the set loads
+
+    load_rules(ts)
+    return ts
 
 
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:

@@ -293,8 +293,15 @@ def sheet_rows(budget: "Budget", rules=None) -> list[SheetRow]:
     table set (or ``rules``) rendered by the same objects that ``check`` runs."""
     from .base import Context, rules_for
 
+    from .base import load_rules
+
     ctx = Context(budget, rendering=True)
     out: list[SheetRow] = []
-    for rule in rules if rules is not None else rules_for(budget.layout):
+    if rules is None:
+        rules = rules_for(budget.layout)
+        if not load_rules(budget.layout.tableset):
+            out.append(SheetRow(rule="RULES.none", title=f"表样 {budget.layout.tableset.id} 没有规则簿，未做任何勾稽校验",
+                                severity=Severity.ERROR, note=LISTED))
+    for rule in rules:
         out.extend(rule.render(budget, ctx))
     return out
