@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
+from .. import classification, formulas
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from .. import classification, formulas
 from ..layout import Layout, LRow, LTable, a1
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
@@ -169,7 +169,7 @@ class Context:
         """The cell as an Excel operand (None where the layout has no such cell: a blank)."""
         ref = formulas.cell_addr(self.layout, None, tid, rkey, ckey)
         if ref is not None:
-            return Operand.cell(sign, ref, precision, rounded)
+            return Operand.cell(sign, ref, precision, rounded, (tid, *self.layout.tables[tid].pos(rkey, ckey)))
         agg = formulas.spare_aggregate(self.layout, None, tid, rkey, ckey) if rkey.isdigit() else None
         if agg is not None:
             return Operand(sign, agg[0], precision, agg[1], rounded)
@@ -349,6 +349,15 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
     return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
 
 
+def weigh(ctx: "Context", op: str, left: "Side", right: "Side", tol: Tolerance):
+    """(unit, left, right, bound, verdict) of ``left op right``: both sides in the unit of the left side
+    (the right's when the left has no reference), the bound from the precision of every figure."""
+    unit = left.precision or right.precision or ctx.layout.tableset.precision
+    lv, rv = left.total_in(unit), right.total_in(unit)
+    bound = tol.bound_for(left.precisions + right.precisions, unit)
+    return unit, lv, rv, bound, judge(op, lv - rv, bound)
+
+
 RELATIONS = {"ge": ("不少于", "at least"), "le": ("不超过", "at most")}
 
 
@@ -474,21 +483,18 @@ class Rule:
         return rows or [listed(self, {}, f"{LISTED}（本表样无适用项）")]
 
     def record(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side,
-               tol: Tolerance | None = None, status: str | None = None, title: str | None = None) -> None:
-        """Record the comparison ``left op right`` as a row of the 校验 sheet (rendering only). The cached
-        verdict is the one ``compare`` reaches; ``status`` overrides it (op "nonzero")."""
+               tol: Tolerance | None = None, title: str | None = None) -> None:
+        """Record the comparison ``left op right`` as a row of the 校验 sheet (rendering only), with the
+        verdict ``compare`` reaches as its cached result. Op "nonzero": the left side must not be 0."""
         tol = tol or self.tol(ctx)
-        unit = left.precision or right.precision or ctx.layout.tableset.precision
-        lv, rv = left.total_in(unit), right.total_in(unit)
-        bound = tol.bound_for(left.precisions + right.precisions, unit)
+        unit, lv, rv, bound, status = weigh(ctx, op if op != "nonzero" else "eq", left, right, tol)
+        if op == "nonzero":
+            status = "ok" if lv != 0 else "fail"
         when = ctx.when
-        if status is None:
-            status = judge(op, lv - rv, bound) if op != "nonzero" else ("ok" if lv != 0 else "fail")
         if when is not None and not when[1]:
             status = "na"
         lm, rm = merge(left.operands), merge(right.operands)
-        single = left.operands[0].ref if len(left.operands) == 1 and left.operands[0].count == left.operands[0].ref \
-            else None
+        single = left.operands[0].at if len(left.operands) == 1 else None
         ctx.rows.append(SheetRow(
             rule=self.rule_id(subs), title=title or fill(self.zh, subs), severity=self.severity, op=op, unit=unit.unit,
             left=side_formula(lm, unit), right=side_formula(rm, unit),
@@ -548,11 +554,9 @@ class Rule:
             return
         tol = self.tol(ctx)
         figures = left.figures + right.figures
-        unit = left.precision or right.precision or ctx.layout.tableset.precision   # compared in the left's unit
         precisions = left.precisions + right.precisions
-        lv, rv = left.total_in(unit), right.total_in(unit)
+        unit, lv, rv, _, status = weigh(ctx, op, left, right, tol)
         diff = lv - rv
-        status = judge(op, diff, tol.bound_for(precisions, unit))
         if status == "ok":
             return
         if fail_kind is None:
