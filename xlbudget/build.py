@@ -24,6 +24,7 @@ from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .model import Budget
 from .narrative import ZERO_LAST_YEAR
+from .outputs import TEMP_PREFIX, finish_output
 
 __all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
 
@@ -119,10 +120,10 @@ def write_pdf(xlsx: str | os.PathLike, pdf: str | os.PathLike, *, timeout: float
 
     target = Path(pdf)
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".xlbudget-pdf-", dir=str(target.parent)))
+    work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "pdf-", dir=str(target.parent)))
     try:
         produced = convert(xlsx, work, "pdf", recalc=True, timeout=timeout)
-        os.replace(produced, target)
+        finish_output(produced, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
