@@ -26,7 +26,7 @@ from .report import FileReport, Report
 from .rules import Context, Rule, Tolerance, run_rules
 from .workers import process_pool
 
-__all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths"]
+__all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "is_unfilled", "check_file", "check_paths", "collect_paths"]
 
 SUFFIXES = (".xlsx", ".xlsm")
 # Other spreadsheet formats found in a folder are reported (the reader says why it cannot read them, as when
@@ -49,7 +49,16 @@ def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", c
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
-    return run_rules(budget, ctx, rules)
+    found = run_rules(budget, ctx, rules)
+    if rules is None and is_unfilled(budget):
+        found.insert(0, Finding("submission-empty", "FILE.empty", Severity.ERROR))
+    return found
+
+
+def is_unfilled(budget: Budget) -> bool:
+    """True when no figure of the budget is other than blank or zero: an unfilled template, which would pass
+    every reconciliation and build an all-zero disclosure."""
+    return all(v is None or v == 0 for _, _, _, v in budget.figures())
 
 
 def _default_reader() -> Reader:

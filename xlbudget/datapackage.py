@@ -28,7 +28,7 @@ from typing import Any
 
 from . import __version__
 from .model import Budget, q
-from .outputs import atomic_write, csv_text
+from .outputs import atomic_write, csv_text, output_folder
 
 __all__ = ["write_datapackage", "datapackage_rows", "FIELDS"]
 
@@ -186,8 +186,7 @@ def _descriptor(budget: Budget, counts: dict[str, int]) -> dict[str, Any]:
 
 def write_datapackage(budget: Budget, out_dir: str | os.PathLike) -> Path:
     """Write the Fiscal Data Package of ``budget`` into ``out_dir``; return the descriptor's path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out_dir, "--datapackage")
     rows = datapackage_rows(budget)
     for name, lines in rows.items():
         atomic_write(out / f"{name}.csv", _csv(lines))

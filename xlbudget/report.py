@@ -312,7 +312,6 @@ class Report:
         import xlsxwriter
 
         out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
         zh = lang != "en"
         with atomic_output(out) as tmp:
             wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
