@@ -444,11 +444,13 @@ def rules_for(layout: Layout) -> list[Rule]:
 # Small shared helpers for the kinds
 # ---------------------------------------------------------------------------------------------------------
 def row_label(row: LRow) -> str:
+    """The row as the user sees it (its code and name, its project, its label); "" for a blank spare row,
+    whose internal key never reaches a message."""
     if row.project:
         return row.project_name or row.project
     if row.code:
         return f"{row.code} {row.label}".strip()
-    return row.label or row.key
+    return row.label or ""
 
 
 def column_label(t: LTable, row: LRow, ckey: str) -> str:
@@ -458,9 +460,12 @@ def column_label(t: LTable, row: LRow, ckey: str) -> str:
 
 def cell_name(t: LTable, row: LRow, ckey: str, lang: str) -> str:
     """``表6“301 工资福利支出”行“人员经费”列`` / ``表6 row “…” column “…”``."""
+    label = row_label(row)
     if lang == "en":
-        return f"{t.sheet} row “{row_label(row)}” column “{column_label(t, row, ckey)}”"
-    return f"{t.sheet}“{row_label(row)}”行“{column_label(t, row, ckey)}”列"
+        which = f"row “{label}”" if label else f"row {row.r + 1}"
+        return f"{t.sheet} {which} column “{column_label(t, row, ckey)}”"
+    which = f"“{label}”行" if label else f"第 {row.r + 1} 行"
+    return f"{t.sheet}{which}“{column_label(t, row, ckey)}”列"
 
 
 def table_names(ctx: "Context", t: LTable) -> dict[str, str]:
