@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing
 import os
 import signal
 import sys
@@ -47,5 +48,9 @@ def die_with_parent(parent: int, interval: float = 0.5) -> None:
 
 
 def process_pool(max_workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers end with this process, even when it is killed."""
-    return ProcessPoolExecutor(max_workers=max_workers, initializer=die_with_parent, initargs=(os.getpid(),))
+    """A process pool whose workers end with this process, even when it is killed.
+
+    Workers are started with "spawn": a worker forked while the pool's manager thread holds a lock can hang
+    before its initializer runs, and would then outlive a killed parent."""
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))

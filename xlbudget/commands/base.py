@@ -83,9 +83,11 @@ CLICK_ZH: dict[str, str] = {
     "required": "必需",
     "Aborted!": "已中止！",
     "unknown error": "未知错误",
-    "integer": "整数",
-    "float": "数",
 }
+# Names of click's parameter types (class attributes, not passed through gettext), as in "'x' is not a valid
+# integer range."
+TYPE_NAMES_ZH = {"integer": "整数", "integer range": "整数", "float": "数", "float range": "数", "text": "文本",
+                 "boolean": "是/否", "choice": "选项"}
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
                   "shell_completion", "_termui_impl")
 
@@ -148,6 +150,10 @@ def _relocalise(cmd: click.Command) -> None:
         if isinstance(p.type, click.Path):
             kind = "file" if not p.type.dir_okay else ("directory" if not p.type.file_okay else "path")
             p.type.name = _gettext(kind)
+        else:
+            english = getattr(type(p.type), "name", None)
+            if english in TYPE_NAMES_ZH:
+                p.type.name = TYPE_NAMES_ZH[english] if _lang == "zh" else english
         h = getattr(p, "help", None)
         if isinstance(h, str) and (h in CLICK_ZH or h in _REVERSE):
             p.help = _gettext(_REVERSE.get(h, h))
