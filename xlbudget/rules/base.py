@@ -154,9 +154,13 @@ class Context:
             raise RuleConfigError(f"表 {ref.table} 没有列 {ref.col}")
 
     def label(self, tid: str, rkey: str) -> str:
-        """How a row is named in a message when it has no cell: ``表6 30231``."""
+        """How a row is named in a message when it has no cell: ``表6 30231``, ``表7 某某项目``, ``表3 合计``."""
         t = self.layout.tables.get(tid)
-        return f"{t.sheet if t else tid} {rkey}"
+        row = t.rows.get(rkey) if t else None
+        if t is None or row is None or row.code == rkey:
+            return f"{t.sheet if t else tid} {rkey}"
+        code = self.budget.code_of(t, row) if row.spare else None   # a spare row: the code typed in it
+        return f"{t.sheet} {code or row_label(row) or a1(row.r, 0)}"  # never the internal row key
 
     def evaluate(self, expr: Expr) -> Side:
         side = Side()
