@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from xlbudget.commands.base import EXIT_CODES, Command, Group
 from xlbudget.catalogue import (
     KINDS,
     Catalogue,
@@ -19,6 +18,7 @@ from xlbudget.catalogue import (
     load_active_catalogue,
     load_catalogue,
 )
+from xlbudget.commands.base import EXIT_CODES, Command, Group
 
 
 def _counts_text(catalogue: Catalogue) -> str:
