@@ -9,17 +9,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands.base import EXIT_CODES, Group, fail, output_failure
+from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure
 from .errors import XlbudgetError
 from .outputs import Output, OutputError, guard_outputs
-
-LANG_OPTION = dict(type=click.Choice(["zh", "en"]), default="zh", show_default=True, envvar="XLBUDGET_LANG",
-                   help="提示信息语言（也可用环境变量 XLBUDGET_LANG）")
-
-
-def _fail(msg: str, code: int = 2) -> None:
-    fail(msg, code=code)
-
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="xlbudget")
@@ -60,7 +52,7 @@ def template(spec: str | None, out: str, like: str | None, department: str | Non
     except OutputError as e:
         output_failure(e)
     except (XlbudgetError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     click.echo(f"已生成模板：{path}")
 
 
@@ -68,7 +60,7 @@ def template(spec: str | None, out: str, like: str | None, department: str | Non
 @click.argument("file", type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出文件（默认输出到屏幕）")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option("--lang", **LANG_OPTION)
+@lang_option()
 def read(file: str, out: str | None, fmt: str, lang: str) -> None:
     """读取已填报的工作簿，输出统一数据模型（JSON）或长表（CSV）。文件不会被修改。"""
     from .export import to_csv, to_json

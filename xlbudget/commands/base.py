@@ -17,7 +17,7 @@ import click
 
 from ..outputs import OutputError
 
-__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "fail", "output_failure", "set_lang", "use_color"]
+__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "fail", "lang_option", "output_failure", "set_lang", "use_color"]
 
 LANG_ENV = "XLBUDGET_LANG"
 
@@ -184,6 +184,12 @@ class Group(_Localised, click.Group):
 
 
 Group.group_class = Group
+
+
+def lang_option(what: str = "提示信息语言") -> Any:
+    """The ``--lang zh|en`` option (default from ``XLBUDGET_LANG``, else zh)."""
+    return click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, envvar=LANG_ENV,
+                        help=f"{what}（也可用环境变量 {LANG_ENV}）")
 
 
 def fail(zh: str, en: str | None = None, code: int = 2, lang: str | None = None) -> NoReturn:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from xlbudget.check import check_paths, collect_paths
-from xlbudget.commands.base import EXIT_CODES, Command, output_failure, use_color
+from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, use_color
 from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
 from xlbudget.rules import Tolerance
 
@@ -39,8 +39,7 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
               help="报告写入此文件（xlsx 格式必须指定）。")
 @click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="在此文件夹写出标注问题单元格的副本（原文件不变）。")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, envvar="XLBUDGET_LANG",
-              help="报告语言（也可用环境变量 XLBUDGET_LANG）。")
+@lang_option("报告语言")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
               help="终端报告列出的最低级别。")
 def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
