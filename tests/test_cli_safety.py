@@ -89,7 +89,8 @@ def _snapshot(p: Path) -> tuple[bytes, int]:
 
 # --- 1. unwritable outputs -------------------------------------------------------------------------------
 @pytest.mark.parametrize("where", ["proc", "under-a-file"])
-@pytest.mark.parametrize("command", ["check", "check-json", "check-xlsx", "read", "annotate", "template", "build"])
+@pytest.mark.parametrize("command", ["check", "check-json", "check-xlsx", "read", "annotate", "template", "build",
+                                     "demo"])
 def test_unwritable_output_is_one_line_and_exit_2(runner, books, tmp_path, where, command):
     target = Path("/proc/xlbudget-test") if where == "proc" else books["clean"] / "sub"
     if where == "proc" and not Path("/proc").is_dir():  # pragma: no cover - Linux only
@@ -103,6 +104,7 @@ def test_unwritable_output_is_one_line_and_exit_2(runner, books, tmp_path, where
         "annotate": ["check", src, "--annotate", str(target / "marked")],
         "template": ["template", "-o", str(target / "t.xlsx")],
         "build": ["build", src, "-o", str(target / "d.xlsx")],
+        "demo": ["demo", str(target / "demo")],
     }[command]
     before = _snapshot(books["clean"])
     result = runner.invoke(cli, args)

@@ -93,8 +93,11 @@ def demo(outdir: str) -> None:
     """用内置示例（克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
     from .demo import run_demo
 
-    for line in run_demo(Path(outdir)):
-        click.echo(line)
+    try:
+        for line in run_demo(Path(outdir)):
+            click.echo(line)
+    except OutputError as e:
+        output_failure(e)
 
 
 def _optional_commands() -> None:

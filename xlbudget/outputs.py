@@ -181,6 +181,15 @@ def _check_place(o: Output) -> None:
     if parent.exists() and not parent.is_dir():
         raise OutputError(f"无法写入 {o.option} {p}：{parent} 是文件而不是文件夹",
                           f"cannot write {o.option} {p}: {parent} is a file, not a folder")
+    if parent == Path(os.path.abspath(p)).parent:  # the folder is there: try it now, before any work is done
+        try:
+            fd, probe = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=str(parent))
+        except OSError as exc:
+            raise _unwritable(p, exc) from None
+        os.close(fd)
+        os.unlink(probe)
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise _unwritable(p, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
 
 
 def _check_kind(o: Output) -> None:
