@@ -27,8 +27,9 @@ EXIT_CODES = (
     "  0  成功，没有错误 / success, no errors\n"
     "  1  数据有问题：发现错误、提交的文件无法读取或不合格、拒绝生成 /\n"
     "     the data has problems: errors found, a submission unreadable or invalid, build refused\n"
-    "  2  命令无法执行：用法错误、输出无法写入或会覆盖输入、read 的文件无法读取 /\n"
-    "     the command could not run: bad usage, an output unwritable or naming an input, read's file unreadable"
+    "  2  命令无法执行：用法错误、输出无法写入或会覆盖输入、read 或 template --like 的文件无法读取 /\n"
+    "     the command could not run: bad usage, an output unwritable or naming an input,\n"
+    "     the file of read or template --like unreadable"
 )
 
 CLICK_ZH: dict[str, str] = {
