@@ -306,12 +306,10 @@ def test_libreoffice_shows_the_department_name_as_text(soffice, tmp_path):
 
 
 def test_datapackage_text_cells_never_start_a_formula(tmp_path):
-    from xlbudget.build import build_from_budgets
+    from xlbudget.datapackage import write_datapackage
 
     spec, doc = _clean_doc(department="=HYPERLINK(\"http://evil.example\",\"x\")")
     budget = budget_from_document(doc, spec)
-    build_from_budgets([budget], None, datapackage=None)
-    from xlbudget.datapackage import write_datapackage
 
     write_datapackage(budget, tmp_path / "dp")
     with open(tmp_path / "dp" / "expenditure.csv", encoding="utf-8", newline="") as fh:
@@ -320,7 +318,8 @@ def test_datapackage_text_cells_never_start_a_formula(tmp_path):
     for r in rows:
         assert r["department"] == "'" + spec.department
         for k, v in r.items():
-            assert not v.startswith(("=", "+", "@", "\t", "\r")), (k, v)
+            if k != "amount":
+                assert not v.startswith(("=", "+", "-", "@", "\t", "\r")), (k, v)
         D(r["amount"])                                             # numbers are left as numbers
 
 

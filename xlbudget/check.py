@@ -26,7 +26,8 @@ from .report import FileReport, Report
 from .rules import Context, Rule, Tolerance, run_rules
 from .workers import process_pool
 
-__all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "is_unfilled", "check_file", "check_paths", "collect_paths"]
+__all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths",
+           "is_unfilled"]
 
 SUFFIXES = (".xlsx", ".xlsm")
 # Other spreadsheet formats found in a folder are reported (the reader says why it cannot read them, as when

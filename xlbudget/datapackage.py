@@ -13,7 +13,8 @@
   classification dimensions with ``classificationType`` (functional, economic, administrative) and the
   classification ``version`` (the budget year of 《政府收支分类科目》).
 
-Every file is written atomically (temporary file in the same folder, then rename).
+Every file is written atomically (temporary file in the same folder, then rename). Text fields that a
+spreadsheet would take for a formula (starting with ``= + - @``) get a leading apostrophe; numbers never do.
 """
 
 from __future__ import annotations

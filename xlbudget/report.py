@@ -4,8 +4,9 @@
 * ``Report.to_dict()`` / ``to_json()``: the JSON report (schema: ``xlbudget/schemas/check-report.schema.json``);
 * ``Report.render_text(lang)``: the terminal report, grouped by file and table, in Chinese or English;
 * ``Report.write_xlsx(path)``: one row per submission, one sheet of all findings (xlsxwriter, atomic);
-* ``Report.annotate(folder)``: a fresh copy of each submission with the offending cells highlighted and
-  commented (openpyxl); the submitted file is never written.
+* ``Report.annotate(folder)`` / ``annotate_all(folder)``: a fresh copy of each submission with the offending
+  cells highlighted and commented (openpyxl; an .xlsm becomes a macro-free .xlsx); the submitted file is never
+  written, and ``annotate_all`` says which submissions got no copy and why.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any, Iterator, Sequence
 from .findings import Finding, Severity
 from .outputs import atomic_output, output_folder, same_file
 
-__all__ = ["Annotated", "FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema", "schema_path"]
+__all__ = ["Annotated", "FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema",
+           "schema_path"]
 
 SCHEMA_ID = "xlbudget-check-report"
 SEVERITIES = ("error", "warning", "info")
