@@ -13,7 +13,8 @@
   classification dimensions with ``classificationType`` (functional, economic, administrative) and the
   classification ``version`` (the budget year of 《政府收支分类科目》).
 
-Every file is written atomically (temporary file in the same folder, then rename).
+Every file is written atomically (temporary file in the same folder, then rename). Text fields that a
+spreadsheet would take for a formula (starting with ``= + - @``) get a leading apostrophe; numbers never do.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 from . import __version__
 from .model import Budget, q
+from .outputs import atomic_write, csv_text, output_folder
 
 __all__ = ["write_datapackage", "datapackage_rows", "FIELDS"]
 
@@ -37,19 +39,6 @@ FIELDS = ["table", "table_title", "row", "level", "is_total", "classification_ty
 # Tables (or blocks) of revenue; everything else is expenditure.
 _REVENUE = {("T1", "income"), ("T2", "main"), ("T4", "income")}
 _TABLES = ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11")
-
-
-def _write_atomic(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
 
 
 def datapackage_rows(budget: Budget) -> dict[str, list[dict[str, Any]]]:
@@ -92,12 +81,15 @@ def datapackage_rows(budget: Budget) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+_TEXT_FIELDS = frozenset(f for f in FIELDS if f not in ("level", "is_total", "amount", "year"))
+
+
 def _csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
     w.writeheader()
-    for r in rows:
-        w.writerow(r)
+    for r in rows:  # names that look like formulas stay text when the CSV is opened in a spreadsheet
+        w.writerow({k: csv_text(v) if k in _TEXT_FIELDS else v for k, v in r.items()})
     return buf.getvalue()
 
 
@@ -195,14 +187,13 @@ def _descriptor(budget: Budget, counts: dict[str, int]) -> dict[str, Any]:
 
 def write_datapackage(budget: Budget, out_dir: str | os.PathLike) -> Path:
     """Write the Fiscal Data Package of ``budget`` into ``out_dir``; return the descriptor's path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out_dir, "--datapackage")
     rows = datapackage_rows(budget)
     for name, lines in rows.items():
-        _write_atomic(out / f"{name}.csv", _csv(lines))
+        atomic_write(out / f"{name}.csv", _csv(lines))
     desc = _descriptor(budget, {k: len(v) for k, v in rows.items()})
     path = out / "datapackage.json"
-    _write_atomic(path, json.dumps(desc, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    atomic_write(path, json.dumps(desc, ensure_ascii=False, indent=2, default=_json_default) + "\n")
     return path
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import layout as L
 from .layout import Layout, LRow, LTable
 from .tableset import Column, Precision
+from .writer.excel import text as literal
 
 
 def cell_addr(layout: Layout, here: LTable, tid: str, rkey: str, ckey: str) -> str | None:
@@ -45,7 +46,7 @@ def spare_aggregate(layout: Layout, here: LTable | None, tid: str, prefix: str, 
     codes, vals = _spare_range(t, here, None), _spare_range(t, here, ckey)
     if codes is None or vals is None:
         return None
-    match = f'(LEFT({codes},{len(prefix)})="{prefix}")'
+    match = f"(LEFT({codes},{len(prefix)})={literal(prefix)})"
     return f"SUMPRODUCT({match}*{vals})", f"(SUMPRODUCT({match}*ISNUMBER({vals}))>0)"
 
 

@@ -282,7 +282,7 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
         text = t.note_text or ""
         ws.merge_range(t.note_row, 0, t.note_row, last_col, "", fm.note)
         places = layout.precision(t.id, tcol.key).display_decimals
-        ws.write_formula(t.note_row, 0, f'=IF(ROUND({ref},{places})=0,"{text}","")', fm.note, text if empty else "")
+        ws.write_formula(t.note_row, 0, f'=IF(ROUND({ref},{places})=0,{excel.text(text)},"")', fm.note, text if empty else "")
         ws.set_row(t.note_row, 36)
     _finish_sheet(ws, t, layout)
 
