@@ -6,7 +6,18 @@ from __future__ import annotations
 from . import layout as L
 from .layout import Layout, LRow, LTable
 from .tableset import Column, Precision
-from .writer.excel import text as literal
+
+LITERAL_MAX = 255  # Excel's limit on one string literal in a formula
+
+
+def text(value: str) -> str:
+    """A string as an Excel formula literal: in quotes, every quote doubled, so that text from a spec or an
+    option (a department named ``X"&HYPERLINK(…)&"``) stays text and never becomes part of the formula;
+    longer than Excel's 255 characters, it is joined from pieces with ``&``. Every string placed in a
+    formula goes through here."""
+    s = str(value)
+    pieces = [s[i:i + LITERAL_MAX] for i in range(0, len(s), LITERAL_MAX)] or [""]
+    return "&".join('"' + p.replace('"', '""') + '"' for p in pieces)
 
 
 def cell_addr(layout: Layout, here: LTable, tid: str, rkey: str, ckey: str) -> str | None:
@@ -46,7 +57,7 @@ def spare_aggregate(layout: Layout, here: LTable | None, tid: str, prefix: str, 
     codes, vals = _spare_range(t, here, None), _spare_range(t, here, ckey)
     if codes is None or vals is None:
         return None
-    match = f"(LEFT({codes},{len(prefix)})={literal(prefix)})"
+    match = f"(LEFT({codes},{len(prefix)})={text(prefix)})"
     return f"SUMPRODUCT({match}*{vals})", f"(SUMPRODUCT({match}*ISNUMBER({vals}))>0)"
 
 

@@ -9,14 +9,5 @@ def amount_format(decimals: int, blank_zero: bool = True) -> str:
     return f'{body};-{body};"";@' if blank_zero else body
 
 
-LITERAL_MAX = 255  # Excel's limit on one string literal in a formula
-
-
-def text(value: str) -> str:
-    """A string as an Excel formula literal: in quotes, every quote doubled, so that text from a spec or an
-    option (a department named ``X"&HYPERLINK(…)&"``) stays text and never becomes part of the formula;
-    longer than Excel's 255 characters, it is joined from pieces with ``&``. Every string placed in a
-    formula goes through here."""
-    s = str(value)
-    pieces = [s[i:i + LITERAL_MAX] for i in range(0, len(s), LITERAL_MAX)] or [""]
-    return "&".join('"' + p.replace('"', '""') + '"' for p in pieces)
+# every string placed in a formula: one helper, in the module that writes formula text
+from ..formulas import LITERAL_MAX, text  # noqa: E402,F401
