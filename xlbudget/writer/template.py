@@ -80,12 +80,12 @@ class _Formats:
         self.border = border
 
     def get(self, kind: str, *, unlocked: bool = False, bold: bool = False, indent: int = 0, wrap: bool = False,
-            center: bool = False, decimals: int = 2) -> Any:
-        key = (kind, unlocked, bold, indent, wrap, center, decimals if kind == "amount" else None)
+            center: bool = False, decimals: int = 2, zeros: bool = False) -> Any:
+        key = (kind, unlocked, bold, indent, wrap, center, (decimals, zeros) if kind == "amount" else None)
         if key not in self._cache:
             props: dict[str, Any] = dict(self.border)
             if kind == "amount":
-                props["num_format"] = excel.amount_format(decimals)
+                props["num_format"] = excel.amount_format(decimals, blank_zero=not zeros)
             elif kind == "int":
                 props["num_format"] = "0"
                 props["align"] = "center"
@@ -378,7 +378,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             f = excel.formula(layout, t, row, col)
             v = b.value(t.id, row.key, col.key)
             kind = "int" if typ in ("int", "signed_int") or col.kind == "int" else "amount"
-            fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals)
+            fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             if n > 1:
                 ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
             if f is None:
@@ -392,7 +393,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             else:
                 ws.write_string(row.r, c0, row.fixed or "", fmt)
         else:  # empty
-            fmt = fm.get("amount", bold=bold, decimals=layout.precision(t.id, col.key).display_decimals)
+            fmt = fm.get("amount", bold=bold, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             for i in range(n):
                 ws.write_blank(row.r, c0 + i, None, fmt)
 
@@ -465,7 +467,8 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
     if typ in ("amount", "int", "signed_int"):
         amount = typ == "amount"
         precision = layout.precision(t.id, col.key)
-        fmt = fm.get("amount" if amount else "int", unlocked=True, decimals=precision.display_decimals)
+        fmt = fm.get("amount" if amount else "int", unlocked=True, decimals=precision.display_decimals,
+                     zeros=t.desc.zeros)
         if n > 1:
             ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
         if raw is None:
