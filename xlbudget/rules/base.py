@@ -453,7 +453,8 @@ class Rule:
         rel = RELATIONS.get(op, ("等于", "equal to"))
         kind, severity = ("rounding-residue", Severity.INFO) if status == "residue" else (fail_kind, self.severity)
         params.setdefault("lhs", left.text)
-        params.setdefault("rhs", right.text)
+        params.setdefault("rhs", right.text + (f"（{right.precision.unit}）" if right.precision is not None
+                                               and right.precision.unit != unit.unit else ""))
         params.setdefault("n", figures)
         yield self.make(kind, severity, subs, cells=left.cells + right.cells,
                         table=table or (left.tables + right.tables + [None])[0], expected=rv,
