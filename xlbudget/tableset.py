@@ -321,6 +321,12 @@ def load_tableset(name: str = "xj11") -> TableSet:
     return ts
 
 
+def installed_tablesets() -> list[str]:
+    """The ids of the table sets shipped under templates/ (one folder each with a tableset.toml)."""
+    root = resources.files("xlbudget.templates")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("tableset.toml").is_file())
+
+
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:
     """The raw ``[[rule]]`` entries of a table set's rule book (empty when it has none)."""
     if ts.rules_file is None or not ts.rules_file.is_file():

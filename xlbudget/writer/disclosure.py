@@ -535,7 +535,7 @@ class _Writer:
                 c0, _ = t.colpos[(block.key, col.key)]
                 cell = pt.cells.get((row.key, col.key))
                 decimals = figure_decimals(t.desc, col.key, self.b.layout.tableset)
-                fmt = f(num_format=amount_format(decimals), border=1, bold=bold)
+                fmt = f(num_format=amount_format(decimals, blank_zero=not t.desc.zeros), border=1, bold=bold)
                 expr = self.plans.expression(t.id, cell) if cell is not None and cell.terms else None
                 if cell is None or cell.exact is None or (cell.terms is not None and expr is None):
                     ws.write_blank(r, c0, None, fmt)
@@ -601,6 +601,8 @@ class _Writer:
         spans = [(t.colpos[(block.key, c.key)], c) for c in label_cols]
         text_fmt = f(border=1, text_wrap=True, bold=bold, indent=min(row.indent, 3) if row.indent else 0)
         code_fmt = f(border=1, align="left", bold=bold)
+        if not spans:  # a table of figures only (one row, no label column)
+            return height
         if row.code is None or row.code == "":
             # total, unit or fixed rows: the label spans every label column of the block (fixed blocks have one)
             c_start = spans[0][0][0]
