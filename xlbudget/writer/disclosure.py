@@ -399,8 +399,7 @@ class _Writer:
                 ws.set_row(r, 40)
                 ws.write_string(r, 0, s.title, f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
                 r += 1
-                continue
-            if s.title:
+            elif s.title:  # a part title may carry its own paragraphs (the Shanghai 编制说明 has no sections)
                 size = 12 if s.level == 1 else 11
                 fmt = f(bold=True, font_size=size, text_wrap=True, font_name=TITLE_FONT if s.level == 1 else FONT)
                 ws.set_row(r, _lines(s.title, NARRATIVE_WIDTH, size) * _line_height(size) + 8)
