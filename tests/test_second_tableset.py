@@ -393,3 +393,38 @@ def test_pdf_of_the_second_set(built8, tmp_path, soffice, poppler):
     assert any("单位：万元" in p and "“三公”经费" in p for p in pages)
     assert "1,804,320.00" in text and "0.8000" in text
     assert "收支总预算 417.37 万元" in re.sub(r"\s+", " ", text).replace(" 万元", " 万元")
+
+
+@pytest.mark.libreoffice
+def test_a_total_over_another_units_table_converts_in_the_formula(tmp_path, doc8, soffice):
+    """表1 in 万元 over 表2 and 表3 in 元: the disclosure's formulas divide by 10000 and keep the published figure
+    when LibreOffice recalculates them."""
+    from xlbudget.libreoffice import recalculated_copy
+
+    folder = make_yuan8(tmp_path / "mixed")
+    t1 = folder / "T1.toml"
+    t1.write_text(t1.read_text(encoding="utf-8").replace('numbering = false\n', 'numbering = false\nunit = "万元"\n'
+                                                          'entry_decimals = 6\n', 1), encoding="utf-8")
+    spec, doc = yuan8_document(folder)
+    doc = {**doc, "tables": {**doc["tables"], "T1": {}}}        # 表1's inputs (单位资金 detail) are blank
+    b = budget_from_document(doc, spec)
+    assert b.published("T1", "in_total", "amount") == Decimal("417.37")
+    assert b.published("T2", "total", "gp") == Decimal("4173740.00")
+    out = tmp_path / "mixed.xlsx"
+    build([fill(doc, tmp_path / "filled.xlsx", spec)], out)
+    wb = openpyxl.load_workbook(out)
+    t1_cells = [c for row in wb["表1"].iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=ROUND(")]
+    converted = [c.value for c in t1_cells if "/10000" in c.value]          # terms taken from 表2 / 表3 (元)
+    assert len(converted) >= 10 and "=ROUND('精确数'!" in converted[0]
+    own = [c.value for c in t1_cells if "/10000" not in c.value]             # sums of 表1's own rows (万元)
+    assert own and all("*" not in v and "/" not in v for v in own)
+    assert "单位：万元" in _texts(wb["表1"]) and "单位：元" in _texts(wb["表2"])
+    wb.close()
+    recalc = openpyxl.load_workbook(recalculated_copy(out, tmp_path / "recalc.xlsx"), data_only=True)
+    cached = openpyxl.load_workbook(out, data_only=True)
+    nums = [v for row in recalc["表1"].iter_rows(values_only=True) for v in row if isinstance(v, float)]
+    assert 417.37 in nums
+    for ra, rb in zip(cached["表1"].iter_rows(values_only=True), recalc["表1"].iter_rows(values_only=True)):
+        for va, vb in zip(ra, rb):
+            if isinstance(va, (int, float)) and not isinstance(va, bool):
+                assert vb == pytest.approx(va, abs=1e-9)
