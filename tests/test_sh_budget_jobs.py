@@ -132,3 +132,19 @@ def test_the_narrative_states_the_documents_figures_computed_from_the_tables():
                   "政府采购服务预算518.18万元", "预留给小型和微型企业的政府采购项目预算为178.85万元",
                   "涉及项目预算资金1099.22万元", "执法执勤用车63辆", "单价100万元（含）以上设备（不含车辆）2套"):
         assert words in text and words in published, words
+
+
+def test_build_of_two_units_adds_their_tables(filled, tmp_path):
+    import shutil
+
+    from xlbudget.build import build
+
+    other = tmp_path / "unit2.xlsx"
+    shutil.copy(filled, other)
+    result = build([filled, other], tmp_path / "dept.xlsx", name="汇总部门")
+    assert result.verified
+    wb = openpyxl.load_workbook(result.out, data_only=True)
+    values = [c.value for row in wb["表1"].iter_rows() for c in row]
+    assert 94966916 in values                       # 收入总计 2 × 47,483,458 元
+    values9 = [c.value for row in wb["表9"].iter_rows() for c in row]
+    assert any(abs((v or 0) - 228.44) < 1e-9 for v in values9 if isinstance(v, (int, float)))
