@@ -307,10 +307,10 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
 
 
 def as_printed(op: str, left: Side, right: Side) -> bool:
-    """A relation between a side in one unit and a side in a coarser one (元 against 万元) holds at the printed
-    precision when the finer side, converted and rounded the way the coarser unit prints it (÷ 10000, then 2
-    decimals: formats §2.3), satisfies it exactly: the coarser figure is then the other side as printed, not a
-    rounding residue."""
+    """For rules with ``as_printed = true``: a relation between a side in one unit and a side in a coarser one
+    (元 against 万元) holds at the printed precision when the finer side, converted and rounded the way the
+    coarser unit prints it (÷ 10000, then 2 decimals: formats §2.3), satisfies it exactly: the coarser figure
+    is then the other side as printed, not a rounding residue."""
     lunits = {p.unit for p in left.precisions}
     runits = {p.unit for p in right.precisions}
     if len(lunits) != 1 or len(runits) != 1 or lunits == runits:
