@@ -546,7 +546,13 @@ def _expand(layout: Layout, foreach: str | None) -> list[dict[str, str]]:
     return []
 
 
-def _expr_excel(layout: Layout, expr) -> str | None:
+def _unit_of(expr) -> tuple[str, str] | None:
+    """(table, column) whose unit a 校验 row compares in: the left side's first reference, as the rules do."""
+    ref = expr.terms[0].ref if expr.terms else None
+    return (ref.table, ref.col) if ref is not None and ref.table else None
+
+
+def _expr_excel(layout: Layout, expr, unit: tuple[str, str] | None = None) -> str | None:
     parts = []
     for term in expr.terms:
         ref = term.ref
@@ -555,14 +561,20 @@ def _expr_excel(layout: Layout, expr) -> str | None:
         a = excel.cell_addr(layout, None, ref.table, ref.row, ref.col)  # type: ignore[arg-type]
         if a is None:
             continue
+        if unit is not None:
+            a += excel.unit_factor(layout, ref.table, ref.col, *unit)
         parts.append(("-" if term.sign < 0 else ("+" if parts else "")) + a)
     return "".join(parts) if parts else "0"
 
 
-def _expr_value(b: Budget, expr) -> Decimal:
+def _expr_value(b: Budget, expr, unit: tuple[str, str] | None = None) -> Decimal:
     total = Decimal(0)
+    layout = b.layout
     for term in expr.terms:
-        v = b.value(term.ref.table, term.ref.row, term.ref.col) if term.ref.table else None
+        ref = term.ref
+        v = b.value(ref.table, ref.row, ref.col) if ref.table else None
+        if v is not None and unit is not None:
+            v = layout.precision(ref.table, ref.col).convert(v, layout.precision(*unit))
         total += term.sign * (v or 0)
     return total
 
@@ -573,7 +585,7 @@ def _write_checks(wb, ws, sheets, layout: Layout, b: Budget, fm: _Formats) -> No
     ws.set_column(2, 4, 14)
     ws.set_column(5, 5, 10)
     ws.merge_range(0, 0, 0, 5, "表间校验（实时）", fm.title)
-    ws.merge_range(1, 0, 1, 5, "各项应相等（容差 0.005 万元）；红色为不一致，请检查对应表格。", fm.left)
+    ws.merge_range(1, 0, 1, 5, "各项应相等（按左侧的单位比较，容差 0.005）；红色为不一致，请检查对应表格。", fm.left)
     ws.write_row(2, 0, ["规则", "校验内容", "左侧", "右侧", "差额", "结果"], fm.header)
     good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
     bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
@@ -582,10 +594,11 @@ def _write_checks(wb, ws, sheets, layout: Layout, b: Budget, fm: _Formats) -> No
     text = fm.get("text")
     amt = fm.get("amount")
     for rid, title, left, right in workbook_checks(layout):
-        lf, rf = _expr_excel(layout, left), _expr_excel(layout, right)
+        unit = _unit_of(left)   # figures of another unit convert into the left side's (元 ÷ 10000)
+        lf, rf = _expr_excel(layout, left, unit), _expr_excel(layout, right, unit)
         if lf is None or rf is None:
             continue
-        lv, rv = _expr_value(b, left), _expr_value(b, right)
+        lv, rv = _expr_value(b, left, unit), _expr_value(b, right, unit)
         ws.write_string(r, 0, rid, text)
         ws.write_string(r, 1, title, text)
         ws.write_formula(r, 2, "=" + lf, amt, float(lv))
