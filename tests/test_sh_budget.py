@@ -216,3 +216,17 @@ def test_the_check_sheet_compares_across_units_as_printed(filled):
     r, f = rows["X14.admin"]          # 5,072,538 元 printed in 万元 is 507.25: no 尾差
     assert (r[3].value, r[4].value, r[7].value) == (507.25, 507.25, "一致")
     assert f[4].value.startswith("=ROUND(") and f[4].value.endswith("/10000,2)")
+
+
+def test_whole_yuan_inputs_take_whole_numbers_and_the_sangong_table_wan(filled):
+    import zipfile
+
+    out, budget = filled
+    layout = budget.layout
+    sheets = {ws.title: i + 1 for i, ws in enumerate(openpyxl.load_workbook(out).worksheets)}
+    with zipfile.ZipFile(out) as z:
+        t2 = z.read(f"xl/worksheets/sheet{sheets['表2']}.xml").decode("utf-8")
+        t9 = z.read(f"xl/worksheets/sheet{sheets['表9']}.xml").decode("utf-8")
+    assert "请输入不小于 0 的整数，单位元。" in t2 and "ROUND(F9,0)=F9" in t2
+    assert "单位万元，最多 6 位小数（可录入到元、分）" in t9
+    assert layout.precision("T2", "fiscal").entry_decimals == 0

@@ -112,12 +112,14 @@ def _validation_amount(r: int, c: int, precision: Precision, signed: bool = Fals
         f"AND(ISNUMBER({ref}),{ref}>=0,ROUND({ref},{entry})={ref})"
     fen = Precision("元").convert(Decimal("0.01"), precision)   # one 分 in this unit
     fine = "（可录入到元、分）" if unit != "元" and Decimal(10) ** -entry <= fen else ""
+    what = "整数" if entry == 0 else "数字"            # whole 元 tables take whole numbers
+    places = "" if entry == 0 else f"，最多 {entry} 位小数"
     return {
         "validate": "custom", "value": "=" + cond, "ignore_blank": True,
         "input_title": f"金额（{unit}）",
-        "input_message": f"请输入{'' if signed else '不小于 0 的'}数字，单位{unit}，最多 {entry} 位小数{fine}。合计等公式单元格已锁定，会自动计算。",
+        "input_message": f"请输入{'' if signed else '不小于 0 的'}{what}，单位{unit}{places}{fine}。合计等公式单元格已锁定，会自动计算。",
         "error_title": "金额格式不正确",
-        "error_message": f"请输入{'' if signed else '不小于 0 的'}数字，最多 {entry} 位小数。",
+        "error_message": f"请输入{'' if signed else '不小于 0 的'}{what}{places}。",
     }
 
 
