@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Iterable, Iterator, Mapping
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from .. import formulas
+from .. import classification, formulas
 from ..layout import Layout, LRow, LTable, a1
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
@@ -36,8 +36,8 @@ else:  # pragma: no cover
 __all__ = ["KINDS", "Context", "Rule", "RuleConfigError", "Side", "load_rules", "register", "rules_for"]
 
 ZERO = Decimal(0)
-CODE_LENGTHS = {"classes": (3,), "kuan": (5,), "xiang": (7,), "codes": None, "rows": None}
-FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LENGTHS)
+CODE_LEVELS = {"classes": 1, "kuan": 2, "xiang": 3, "codes": None, "rows": None}   # 类, 款, 项, every level
+FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LEVELS)
 # Dummy values used to validate expressions with placeholders when the rule book is loaded.
 _PROBE = {"table": "T1", "code": "201", "project": "p1", "item": "gp"}
 
@@ -244,13 +244,13 @@ class Context:
             return [{"project": p.key, "code": p.key} for p in self.layout.spec.projects]
         if kind == "list":
             return [{"item": w.strip()} for w in arg.split(",") if w.strip()]
-        if kind in CODE_LENGTHS:
+        if kind in CODE_LEVELS:
             t = self.layout.tables.get(arg)
             if t is None:
                 raise RuleConfigError(f"foreach {form}：没有表 {arg}")
-            lens = CODE_LENGTHS[kind]
+            level = CODE_LEVELS[kind]
             return [{"code": r.key} for r in t.rows.values()
-                    if r.code and not r.project and (lens is None or len(r.code) in lens)]
+                    if r.code and not r.project and (level is None or r.level == level)]
         raise RuleConfigError(f"未知的 foreach 形式 {form}")
 
     def function_codes(self) -> set[str]:
@@ -262,7 +262,7 @@ class Context:
                 if blk.plan not in ("tree", "projects") or blk.codes == "economic":
                     continue
                 code = self.budget.code_of(t, row)
-                if code and len(code) == 7:
+                if code and len(code) == classification.leaf("function"):
                     codes.add(code)
         return codes
 

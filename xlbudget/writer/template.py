@@ -22,7 +22,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from .. import __version__
-from .. import formulas
+from .. import classification, formulas
 from ..layout import (CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, catalogue_for, header_grid,
                       merge_regions, quote_sheet)
 from ..model import Budget, cell_type
@@ -178,10 +178,11 @@ def _write_codes(wb, ws, layout: Layout) -> None:
     spec = layout.spec
     fn = catalogue_for("function", spec.year)
     ec = catalogue_for("economic", spec.year)
-    fcodes = [c for c in fn.codes() if len(c.code) == 7]
-    ecodes = [c for c in ec.codes() if len(c.code) == 5]
-    extra_f = [(k, v) for k, v in spec.names.items() if len(k) == 7 and k not in fn]
-    extra_e = [(k, v) for k, v in spec.names.items() if len(k) == 5 and k not in ec]
+    fl, el = classification.leaf("function"), classification.leaf("economic")
+    fcodes = [c for c in fn.codes() if len(c.code) == fl]
+    ecodes = [c for c in ec.codes() if len(c.code) == el]
+    extra_f = [(k, v) for k, v in spec.names.items() if len(k) == fl and k not in fn]
+    extra_e = [(k, v) for k, v in spec.names.items() if len(k) == el and k not in ec]
     frows = [(c.code, c.name) for c in fcodes] + extra_f
     erows = [(c.code, c.name) for c in ecodes] + extra_e
     ws.write_row(0, 0, ["功能分类项级编码", "名称", "", "经济分类款级编码", "名称"])
@@ -331,7 +332,7 @@ def _write_numbering(ws, t: LTable, fm: _Formats) -> None:
 
 
 def _code_parts(code: str, split: tuple[str, ...]) -> list[str]:
-    cuts = [(0, 3), (3, 5), (5, 7)][: len(split)]
+    cuts = classification.cuts("function")[: len(split)]
     return [code[a:b] for a, b in cuts]
 
 
