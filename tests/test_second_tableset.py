@@ -428,3 +428,26 @@ def test_a_total_over_another_units_table_converts_in_the_formula(tmp_path, doc8
         for va, vb in zip(ra, rb):
             if isinstance(va, (int, float)) and not isinstance(va, bool):
                 assert vb == pytest.approx(va, abs=1e-9)
+
+
+def test_a_figure_from_a_table_not_printed_is_written_as_its_value(tmp_path):
+    folder = make_yuan8(tmp_path / "only-t1")
+    text = (folder / "disclosure.toml").read_text(encoding="utf-8")
+    (folder / "disclosure.toml").write_text(
+        text.replace('tables = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T10"]\n\n[[sheet]]', 'tables = ["T1"]\n\n[[sheet]]'),
+        encoding="utf-8")
+    spec, doc = yuan8_document(folder)
+    b = budget_from_document(doc, spec)
+    out = build([fill(doc, tmp_path / "filled.xlsx", spec)], tmp_path / "only-t1.xlsx").out
+    wb = openpyxl.load_workbook(out)
+    assert [n for n in wb.sheetnames if n.startswith("表")] == ["表1"]
+    layout = b.layout
+    ws = wb["表1"]
+    t1 = layout.tables["T1"]
+    r, c = t1.pos("in_gp", "amount")
+    cell = ws.cell(row=r + 3, column=c + 1)                       # two heading rows above the first table
+    assert cell.value == float(b.published("T1", "in_gp", "amount")) == 4173740.0
+    r, c = t1.pos("in_current", "amount")
+    total = ws.cell(row=r + 3, column=c + 1).value
+    assert isinstance(total, str) and total.startswith("=ROUND(") and "精确数" in total
+    wb.close()

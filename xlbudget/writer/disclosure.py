@@ -44,13 +44,12 @@ import xlsxwriter
 
 from .. import __version__
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
-from ..model import ZERO, Budget, q, to_decimal
-from ..model import get_path
+from ..model import ZERO, Budget, get_path, q, to_decimal
 from ..narrative import Section, narrative
 from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
-from .excel import unit_factor
 from ..utility import atomic_output
+from .excel import unit_factor
 
 __all__ = ["write_disclosure", "amount_format"]
 
@@ -204,16 +203,22 @@ class _Plans:
                     pt.cells[(row.key, col.key)] = NumCell(exact, **fmt)
                 elif role == "formula":
                     expr = self.layout.expr_of(t, row, col)
-                    terms = []
+                    terms: list[tuple[int, tuple[str, str, str]]] | None = []
                     for term in expr.terms:
                         ref = term.ref.resolve(t.id, row.key)
                         if ref.table == t.id:
                             if ref.row not in keys:
                                 continue
-                        elif not self.layout.has(ref.table, ref.row) or ref.table not in self.tables:
+                        elif not self.layout.has(ref.table, ref.row):
                             continue
+                        elif ref.table not in self.tables:   # a figure of a table not printed: write the value
+                            terms = None
+                            break
                         terms.append((term.sign, (ref.table, ref.row, ref.col)))
-                    pt.cells[(row.key, col.key)] = NumCell(exact, terms, **fmt) if terms else NumCell(None, [], **fmt)
+                    if terms is None:
+                        pt.cells[(row.key, col.key)] = NumCell(exact, **fmt)
+                    else:
+                        pt.cells[(row.key, col.key)] = NumCell(exact, terms, **fmt) if terms else NumCell(None, [], **fmt)
                 elif role == "sum":
                     terms = [(1, (t.id, ch, col.key)) for ch in row.children if ch in keys]
                     pt.cells[(row.key, col.key)] = NumCell(exact, terms, sum=True, **fmt)
