@@ -20,6 +20,7 @@ When last year's figure is 0 the growth rate is undefined. ``zero_last_year`` pi
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -432,16 +433,26 @@ class _Project:
         object.__setattr__(self, "unit", p.unit)
 
 
+@functools.lru_cache(maxsize=256)
+def _template(source: str):
+    return _ENV.from_string(source)
+
+
+@functools.lru_cache(maxsize=64)
+def _expression(source: str):
+    return _ENV.compile_expression(source)
+
+
 def _render(source: str, variables: dict[str, Any], where: str) -> str:
     try:
-        return _ENV.from_string(source).render(variables)
+        return _template(source).render(variables)
     except UndefinedError as e:
         raise DescriptionError(f"{where}：{e.message}") from None
 
 
 def _test(expression: str, variables: dict[str, Any], where: str) -> bool:
     try:
-        return bool(_ENV.compile_expression(expression)(**variables))
+        return bool(_expression(expression)(**variables))
     except UndefinedError as e:
         raise DescriptionError(f"{where}：{e.message}") from None
 
