@@ -556,7 +556,7 @@ class _Writer:
             t = pt.t
             top = pt.base + t.header_top + pt.off - 1
             ws.write_string(top, 0, t.desc.number, f(bold=True))
-            ws.write_string(top, 2, t.title, f(bold=True))
+            ws.write_string(top, 2, f"{t.title}（单位：{t.desc.precision().unit}）", f(bold=True))
             for b in t.desc.blocks:
                 for col in b.columns:
                     if col.numeric:
