@@ -713,7 +713,36 @@ class _Writer:
                     height = max(height, _lines(text, sum(widths[c0:c0 + n])) * _line_height(10) + 6)
             if height > 18.5:
                 ws.set_row(row.r, min(height, 400))
+        for blk in d.blocks:
+            if blk.plan == "records" and blk.key not in hide:
+                self._merge_runs(ws, t, blk)
         self.page(ws, landscape=d.landscape, area=(0, 0, t.last_row, W - 1))
+
+    def _merge_runs(self, ws, t: LTable, blk) -> None:
+        """Merge the runs of equal values in the leading text columns of a records block (一级/二级指标),
+        each run within the run of the column before it, up to the first column whose values all differ."""
+        rows = [r for r in t.rows_of(blk.key) if not r.total and not self._record_empty(t, r, blk)]
+        if len(rows) < 2:
+            return
+        fmt = self.f(border=1, text_wrap=True, align="center")
+        bounds = [(0, len(rows))]
+        for col in blk.columns:
+            values = [str(self.b.raw(t, r, col) or "") for r in rows]
+            if col.kind != "text" or len(set(values)) == len(values):
+                break
+            c0, n = t.colpos[(blk.key, col.key)]
+            runs = []
+            for lo, hi in bounds:
+                i = lo
+                while i < hi:
+                    j = i
+                    while j + 1 < hi and values[j + 1] == values[i] and rows[j + 1].r == rows[j].r + 1:
+                        j += 1
+                    if j > i and values[i]:
+                        ws.merge_range(rows[i].r, c0, rows[j].r, c0 + n - 1, values[i], fmt)
+                    runs.append((i, j + 1))
+                    i = j + 1
+            bounds = runs
 
     def _record_empty(self, t: LTable, row: LRow, blk) -> bool:
         for col in blk.columns:
