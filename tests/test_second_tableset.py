@@ -451,3 +451,15 @@ def test_a_figure_from_a_table_not_printed_is_written_as_its_value(tmp_path):
     total = ws.cell(row=r + 3, column=c + 1).value
     assert isinstance(total, str) and total.startswith("=ROUND(") and "精确数" in total
     wb.close()
+
+
+def test_next_years_template_of_a_set_without_carry_over(filled8, tmp_path):
+    """yuan8 has no next_year.toml: next year's template keeps the rows and starts empty."""
+    from xlbudget.template import make_next_year
+
+    out = make_next_year(filled8, tmp_path / "next.xlsx")
+    res = read_workbook(out)
+    assert [f.message() for f in res.findings if f.severity.value == "error"] == []
+    assert res.budget.spec.year == 2026 and res.budget.layout.tableset.id == "yuan8"
+    assert (res.budget.value("T1", "in_total", "amount") or 0) == 0
+    assert list(res.budget.layout.tables["T6"].rows) == list(read_workbook(filled8).budget.layout.tables["T6"].rows)
