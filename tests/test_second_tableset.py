@@ -346,6 +346,7 @@ def test_a_narrative_reference_to_an_absent_table_row_or_column_is_an_error(tmp_
                      "text = \"{{ empty_note('T8') }}\"\n", "没有的表 T8"),
         "name": ('[[part]]\nnumber = 3\nsheet = "情况说明"\n[[part.section]]\nkey = "a"\n'
                  'text = "{{ no_such_figure|amount }}"\n', "未声明的名称 no_such_figure"),
+        "facts": ('[context]\nov = "facts.overview"\n', "facts.overview 不是表套中任何表单行的数据路径"),  # no FA table
     }
     for name, (body, message) in cases.items():
         folder = make_yuan8(tmp_path / name)

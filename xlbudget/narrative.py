@@ -33,7 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .model import ZERO, Budget, get_path, q, to_decimal
-from .setdata import cached, check_ref as _check_ref, doc_path as _path
+from .setdata import cached, check_document_path, check_ref as _check_ref, doc_path as _path
 from .tableset import UNITS, Precision
 
 if sys.version_info >= (3, 11):
@@ -269,6 +269,8 @@ def _load(path: Path, ts: "TableSet") -> NarrativeDef:
         figures[name] = expr
     context = {str(k): _path(v) for k, v in (d.get("context") or {}).items()}
     reason = _path(d["reason"]) if d.get("reason") else None
+    for name, path in list(context.items()) + ([("reason", reason)] if reason else []):
+        check_document_path(ts, path, f"{where}：{name}")
     w = d.get("change") or {}
     base = ChangeWords()
     words = ChangeWords(prefix=w.get("prefix", base.prefix), same=w.get("same", base.same),
