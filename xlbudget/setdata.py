@@ -188,6 +188,9 @@ def _load_plan(ts: "TableSet") -> DisclosurePlan:
             names.add(sd.name)
         for tid in sd.tables + ((sd.table,) if kind == "performance" else ()):
             check_ref(ts, tid, None, None, w)
+        for path in (sd.date, sd.when):
+            if path:
+                check_document_path(ts, path, w)
         for key in sd.hide:
             desc = ts.table(sd.table)
             if not table_has_row(desc, key) and key not in [b.key for b in desc.blocks]:
