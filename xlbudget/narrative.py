@@ -354,7 +354,15 @@ class _Context:
         if not layout.has(tid, rkey):
             return ZERO
         v = self.b.published(tid, rkey, ckey) or ZERO
-        return layout.precision(tid, ckey).convert(v, self.unit)
+        t = layout.tables[tid]
+        row = t.rows[rkey]
+        try:
+            col = t.column(row, ckey)
+        except KeyError:
+            raise DescriptionError(f"{self.nd.source}：表 {tid} 没有列 {ckey}") from None
+        if col.kind == "amount" or (col.kind == "field" and row.type == "amount"):   # money converts; counts do not
+            return layout.precision(tid, ckey).convert(v, self.unit)
+        return v
 
     def figure(self, name: str) -> Decimal:
         if name not in self._figures:
@@ -402,7 +410,7 @@ class _Context:
 
     def variables(self, number: int) -> dict[str, Any]:
         spec = self.b.spec
-        projects = [_Project(p) for p in spec.projects]
+        projects = list(spec.projects)
         v: dict[str, Any] = {
             "dept": spec.department, "year": spec.year, "number": cn_number(number) if number else "",
             "zero_last_year": self.zly, "unit": self.nd.unit, "decimals": self.nd.decimals, "projects": projects,
@@ -419,20 +427,6 @@ class _Context:
         for name in self.nd.figures:
             v[name] = self.figure(name)
         return v
-
-
-@dataclass(frozen=True)
-class _Project:
-    key: str
-    name: str
-    function: str
-    unit: str
-
-    def __init__(self, p: Any):
-        object.__setattr__(self, "key", p.key)
-        object.__setattr__(self, "name", p.name)
-        object.__setattr__(self, "function", p.function)
-        object.__setattr__(self, "unit", p.unit)
 
 
 @functools.lru_cache(maxsize=256)
