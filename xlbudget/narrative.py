@@ -1,7 +1,7 @@
 """The words of the disclosure (部门概况, 情况说明, 名词解释), rendered from the set's ``narrative.toml``.
 
 A table set describes its narrative as data (``templates/<set>/narrative.toml``, format in the header
-comment of ``templates/xj11/narrative.toml``): named figures (``income_total = "T1.in_total.amount"``,
+comment of ``templates/xj11/narrative.toml``): named figures (``name = "<table>.<row>.<column>"``,
 signed sums allowed) and an ordered list of sections whose titles and texts are Jinja2 templates. This
 module is the one generic evaluator: it checks every reference against the set when the set is loaded
 (:class:`~xlbudget.errors.DescriptionError`, never a silent 0), evaluates the figures from the budget and
