@@ -1,7 +1,7 @@
 """The words of the disclosure (部门概况, 情况说明, 名词解释), rendered from the set's ``narrative.toml``.
 
 A table set describes its narrative as data (``templates/<set>/narrative.toml``, format in the header
-comment of ``templates/xj11/narrative.toml``): named figures (``income_total = "T1.in_total.amount"``,
+comment of ``templates/xj11/narrative.toml``): named figures (``name = "<table>.<row>.<column>"``,
 signed sums allowed) and an ordered list of sections whose titles and texts are Jinja2 templates. This
 module is the one generic evaluator: it checks every reference against the set when the set is loaded
 (:class:`~xlbudget.errors.DescriptionError`, never a silent 0), evaluates the figures from the budget and
@@ -20,6 +20,7 @@ When last year's figure is 0 the growth rate is undefined. ``zero_last_year`` pi
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -32,7 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .model import ZERO, Budget, get_path, q, to_decimal
-from .setdata import cached, check_ref as _check_ref, doc_path as _path
+from .setdata import cached, check_document_path, check_ref as _check_ref, doc_path as _path
 from .tableset import UNITS, Precision
 
 if sys.version_info >= (3, 11):
@@ -268,6 +269,8 @@ def _load(path: Path, ts: "TableSet") -> NarrativeDef:
         figures[name] = expr
     context = {str(k): _path(v) for k, v in (d.get("context") or {}).items()}
     reason = _path(d["reason"]) if d.get("reason") else None
+    for name, path in list(context.items()) + ([("reason", reason)] if reason else []):
+        check_document_path(ts, path, f"{where}：{name}")
     w = d.get("change") or {}
     base = ChangeWords()
     words = ChangeWords(prefix=w.get("prefix", base.prefix), same=w.get("same", base.same),
@@ -351,7 +354,15 @@ class _Context:
         if not layout.has(tid, rkey):
             return ZERO
         v = self.b.published(tid, rkey, ckey) or ZERO
-        return layout.precision(tid, ckey).convert(v, self.unit)
+        t = layout.tables[tid]
+        row = t.rows[rkey]
+        try:
+            col = t.column(row, ckey)
+        except KeyError:
+            raise DescriptionError(f"{self.nd.source}：表 {tid} 没有列 {ckey}") from None
+        if col.kind == "amount" or (col.kind == "field" and row.type == "amount"):   # money converts; counts do not
+            return layout.precision(tid, ckey).convert(v, self.unit)
+        return v
 
     def figure(self, name: str) -> Decimal:
         if name not in self._figures:
@@ -399,7 +410,7 @@ class _Context:
 
     def variables(self, number: int) -> dict[str, Any]:
         spec = self.b.spec
-        projects = [_Project(p) for p in spec.projects]
+        projects = list(spec.projects)
         v: dict[str, Any] = {
             "dept": spec.department, "year": spec.year, "number": cn_number(number) if number else "",
             "zero_last_year": self.zly, "unit": self.nd.unit, "decimals": self.nd.decimals, "projects": projects,
@@ -418,30 +429,26 @@ class _Context:
         return v
 
 
-@dataclass(frozen=True)
-class _Project:
-    key: str
-    name: str
-    function: str
-    unit: str
+@functools.lru_cache(maxsize=256)
+def _template(source: str):
+    return _ENV.from_string(source)
 
-    def __init__(self, p: Any):
-        object.__setattr__(self, "key", p.key)
-        object.__setattr__(self, "name", p.name)
-        object.__setattr__(self, "function", p.function)
-        object.__setattr__(self, "unit", p.unit)
+
+@functools.lru_cache(maxsize=64)
+def _expression(source: str):
+    return _ENV.compile_expression(source)
 
 
 def _render(source: str, variables: dict[str, Any], where: str) -> str:
     try:
-        return _ENV.from_string(source).render(variables)
+        return _template(source).render(variables)
     except UndefinedError as e:
         raise DescriptionError(f"{where}：{e.message}") from None
 
 
 def _test(expression: str, variables: dict[str, Any], where: str) -> bool:
     try:
-        return bool(_ENV.compile_expression(expression)(**variables))
+        return bool(_expression(expression)(**variables))
     except UndefinedError as e:
         raise DescriptionError(f"{where}：{e.message}") from None
 
