@@ -316,8 +316,10 @@ def load_tableset(name: str = "xj11") -> TableSet:
         tables=tables, rules_file=rules, folder=folder, example=meta.get("example"),
     )
     from .setdata import validate_set  # the set's disclosure, narrative and roll-over data must fit its tables
+    from .rules.base import load_rules  # the rule book is checked against the set as the set loads
 
     validate_set(ts)
+    load_rules(ts)
     return ts
 
 
