@@ -18,23 +18,33 @@ def cell_addr(layout: Layout, here: LTable, tid: str, rkey: str, ckey: str) -> s
     return ref if t is here else f"{L.quote_sheet(t.sheet)}!{ref}"
 
 
+def _spare_range(t: LTable, here: LTable | None, key: str | None) -> str | None:
+    """The range of column ``key`` (the code column when None) over the spare rows of a table."""
+    spares = [r for r in t.rows.values() if r.spare]
+    if not spares:
+        return None
+    block = spares[0].block
+    if key is None:
+        key = next(c.key for c in t.desc.block(block).columns if c.kind == "code")
+    col, _ = t.colpos[(block, key)]
+    sheet = "" if t is here else L.quote_sheet(t.sheet) + "!"
+    return f"{sheet}{L.a1(spares[0].r, col, True)}:{L.a1(spares[-1].r, col, True)}"
+
+
+def spare_codes(layout: Layout, t: LTable) -> str | None:
+    """The range of the code cells of a table's spare rows (generic templates), seen from another sheet."""
+    return _spare_range(t, None, None)
+
+
 def spare_aggregate(layout: Layout, here: LTable | None, tid: str, prefix: str, ckey: str) -> tuple[str, str] | None:
     """A coded row of a table whose leaf rows carry their codes as inputs (generic templates): the sum of
     the spare rows whose code starts with ``prefix``, and the count of those that hold a number."""
     t = layout.tables.get(tid)
     if t is None:
         return None
-    spares = [r for r in t.rows.values() if r.spare]
-    if not spares:
+    codes, vals = _spare_range(t, here, None), _spare_range(t, here, ckey)
+    if codes is None or vals is None:
         return None
-    block = spares[0].block
-    code_key = next(c.key for c in t.desc.block(block).columns if c.kind == "code")
-    code_col, _ = t.colpos[(block, code_key)]
-    val_col, _ = t.colpos[(block, ckey)]
-    r0, r1 = spares[0].r, spares[-1].r
-    sheet = "" if t is here else L.quote_sheet(t.sheet) + "!"
-    codes = f"{sheet}{L.a1(r0, code_col, True)}:{L.a1(r1, code_col, True)}"
-    vals = f"{sheet}{L.a1(r0, val_col, True)}:{L.a1(r1, val_col, True)}"
     match = f'(LEFT({codes},{len(prefix)})="{prefix}")'
     return f"SUMPRODUCT({match}*{vals})", f"(SUMPRODUCT({match}*ISNUMBER({vals}))>0)"
 

@@ -15,11 +15,17 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import DataError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 from .layout import Layout, LRow, LTable, layout_for
 from .spec import Spec
 from .tableset import Column
@@ -338,15 +344,39 @@ def load_example() -> tuple[Spec, dict[str, Any]]:
     doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"],
                            "performance": load_document(d / "performance.json"),
                            "facts": load_document(d / "facts.json")}
-    # derived in the workbook, not entered: project names come from the spec, 财政拨款 from 表7
-    for p in doc["performance"].get("projects", {}).values():
-        for k in ("name", "fiscal", "budget_total"):
-            p.pop(k, None)
-    # last year's figures live in the 上年预算数 table (the department was founded in 2024: all 0)
-    last = doc["facts"].get("operating_costs", {}).pop("last_year", None)
-    doc["tables"]["LY"] = {"operating_costs": {"value": last}} if last is not None else {}
+    recipe = d / "document.toml"
+    if recipe.is_file():
+        _apply_recipe(doc, tomllib.loads(recipe.read_text(encoding="utf-8")))
     layout = layout_for(spec)
     return spec, normalise_document(layout, doc)
+
+
+def _paths(doc: Any, parts: list[str], prefix: tuple = ()) -> Iterator[tuple]:
+    """The existing paths of ``doc`` matching ``parts`` ("*" matches every key of a mapping)."""
+    if not parts:
+        yield prefix
+        return
+    head, rest = parts[0], parts[1:]
+    if not isinstance(doc, dict):
+        return
+    for k in (list(doc) if head == "*" else [head]):
+        if k in doc:
+            yield from _paths(doc[k], rest, prefix + (k,))
+
+
+def _apply_recipe(doc: dict[str, Any], recipe: dict[str, Any]) -> None:
+    """Turn the published files of an example into a document: drop what the workbook derives, move what
+    is printed in one place and entered in another (``document.toml`` of the example)."""
+    for pattern in recipe.get("derived", ()):
+        for path in list(_paths(doc, pattern.split("."))):
+            get_path(doc, path[:-1]).pop(path[-1], None)
+    for move in recipe.get("move", ()):
+        src = tuple(move["from"].split("."))
+        value = get_path(doc, src)
+        if value is None:
+            continue
+        get_path(doc, src[:-1]).pop(src[-1])
+        set_path(doc, tuple(move["to"].split(".")), value)
 
 
 def budget_from_document(doc: dict[str, Any], spec: Spec | None = None) -> Budget:

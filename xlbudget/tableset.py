@@ -311,8 +311,10 @@ def load_tableset(name: str = "xj11") -> TableSet:
         display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
         tables=tables, rules_file=rules, folder=folder,
     )
-    from .setdata import validate_set  # the set's disclosure, narrative and roll-over data must fit its tables
+    from .rules.base import load_rules  # the rule book is checked against the set as the set loads
+    from .setdata import validate_set  # so are its disclosure, narrative and roll-over data
 
+    load_rules(ts)
     validate_set(ts)
     return ts
 

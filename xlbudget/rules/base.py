@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import string
 import sys
 from dataclasses import dataclass, field
@@ -17,13 +18,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
+from .. import classification, formulas
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from .. import classification, formulas
 from ..layout import Layout, LRow, LTable, a1
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
+from .book import Condition, check_reference, coded_blocks, conditions_from
 from .sheet import (LISTED, Operand, SheetRow, aggregate, listed, merge, places_for, side_formula,
                     tolerance_formula)
 from .tolerance import Tolerance
@@ -33,13 +35,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["KINDS", "Context", "Rule", "RuleConfigError", "Side", "load_rules", "register", "rules_for"]
+__all__ = ["KINDS", "Condition", "Context", "Rule", "RuleConfigError", "Side", "load_rules", "register", "rules_for"]
 
 ZERO = Decimal(0)
 CODE_LEVELS = {"classes": 1, "kuan": 2, "xiang": 3, "codes": None, "rows": None}   # 类, 款, 项, every level
 FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LEVELS)
-# Dummy values used to validate expressions with placeholders when the rule book is loaded.
-_PROBE = {"table": "T1", "code": "201", "project": "p1", "item": "gp"}
+VALUE_CONDITIONS = ("nonzero", "zero")          # when = "nonzero:EXPR" | "zero:EXPR"; other names: [conditions]
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDERS = {"table", "code", "project", "item"}
 
 
 class RuleConfigError(XlbudgetError):
@@ -166,7 +169,7 @@ class Context:
         """The cell as an Excel operand (None where the layout has no such cell: a blank)."""
         ref = formulas.cell_addr(self.layout, None, tid, rkey, ckey)
         if ref is not None:
-            return Operand.cell(sign, ref, precision, rounded)
+            return Operand.cell(sign, ref, precision, rounded, (tid, *self.layout.tables[tid].pos(rkey, ckey)))
         agg = formulas.spare_aggregate(self.layout, None, tid, rkey, ckey) if rkey.isdigit() else None
         if agg is not None:
             return Operand(sign, agg[0], precision, agg[1], rounded)
@@ -252,39 +255,41 @@ class Context:
                     if r.code and not r.project and (level is None or r.level == level)]
         raise RuleConfigError(f"未知的 foreach 形式 {form}")
 
-    def function_codes(self) -> set[str]:
-        """Every functional 项 code the department uses (spec lists, projects, codes entered in spare rows)."""
-        codes: set[str] = set()
+    def coded_rows(self, kind: str) -> Iterator[tuple[LTable, LRow]]:
+        """The rows of the tree and project blocks whose codes are of ``kind`` (function or economic)."""
         for t in self.layout.tables.values():
             for row in t.rows.values():
                 blk = t.desc.block(row.block)
-                if blk.plan not in ("tree", "projects") or blk.codes == "economic":
-                    continue
-                code = self.budget.code_of(t, row)
-                if code and len(code) == classification.leaf("function"):
-                    codes.add(code)
-        return codes
+                if blk.plan in ("tree", "projects") and (blk.codes == "economic") == (kind == "economic"):
+                    yield t, row
 
-    def condition(self, when: str, subs: Mapping[str, str]) -> tuple[str, bool]:
+    def codes_used(self, kind: str) -> set[str]:
+        """Every finest-level code of ``kind`` the department uses (spec lists, projects, spare rows)."""
+        leaf = classification.leaf(kind)
+        codes = {self.budget.code_of(t, row) for t, row in self.coded_rows(kind)}
+        return {c for c in codes if c and len(c) == leaf}
+
+    def condition(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> tuple[str, bool]:
         """A precondition as an Excel condition, with its value on this budget (rendering)."""
         kind, _, arg = when.partition(":")
-        if kind in ("nonzero", "zero"):
+        if kind in VALUE_CONDITIONS:
             side = self.evaluate(parse(fill(arg, subs)))
             unit = side.precision or self.layout.tableset.precision
             places = unit.display_decimals + 6
             return (f"ROUND({side_formula(side, unit)},{places}){'<>' if kind == 'nonzero' else '='}0",
                     (side.total != 0) == (kind == "nonzero"))
-        value = self.holds(when, subs)
-        return ("TRUE" if value else "FALSE"), value
+        if named is None:
+            raise RuleConfigError(f"未知的前提条件 {when}")
+        return named.formula(self), named.holds(self)
 
-    def holds(self, when: str, subs: Mapping[str, str]) -> bool:
+    def holds(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> bool:
         kind, _, arg = when.partition(":")
-        if kind == "administrative":
-            return not any(c.endswith("50") or c == "2101102" for c in self.function_codes())
-        if kind in ("nonzero", "zero"):
+        if kind in VALUE_CONDITIONS:
             side = self.evaluate(parse(fill(arg, subs)))
             return (side.total != 0) == (kind == "nonzero")
-        raise RuleConfigError(f"未知的前提条件 {when}")
+        if named is None:
+            raise RuleConfigError(f"未知的前提条件 {when}")
+        return named.holds(self)
 
     # --- catalogues ----------------------------------------------------------------------------------
     def catalogue(self, kind: str):
@@ -344,6 +349,15 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
     return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
 
 
+def weigh(ctx: "Context", op: str, left: "Side", right: "Side", tol: Tolerance):
+    """(unit, left, right, bound, verdict) of ``left op right``: both sides in the unit of the left side
+    (the right's when the left has no reference), the bound from the precision of every figure."""
+    unit = left.precision or right.precision or ctx.layout.tableset.precision
+    lv, rv = left.total_in(unit), right.total_in(unit)
+    bound = tol.bound_for(left.precisions + right.precisions, unit)
+    return unit, lv, rv, bound, judge(op, lv - rv, bound)
+
+
 RELATIONS = {"ge": ("不少于", "at least"), "le": ("不超过", "at most")}
 
 
@@ -380,14 +394,45 @@ class Rule:
             for form in self.foreach.split("&"):
                 if form.strip().partition(":")[0] not in FOREACH_FORMS:
                     raise DescriptionError(f"{where}: rule {rid}: unknown foreach form {form.strip()!r}")
-        if self.when and self.when.partition(":")[0] not in ("administrative", "nonzero", "zero"):
+        if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
-        for key in self.expressions + (("when",) if self.when and ":" in self.when else ()):
-            text = str(entry[key]) if key != "when" else self.when.partition(":")[2]
+        self.condition: Condition | None = None      # a named precondition of the book (set on loading)
+        for key, text in self.expression_texts():
+            unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
+            if unknown:
+                raise DescriptionError(f"{where}: rule {rid}: {key}: unknown placeholder {{{sorted(unknown)[0]}}}")
             try:
-                parse(text.format(**_PROBE))
-            except (DescriptionError, KeyError, IndexError, ValueError) as e:
+                parse(text)
+            except DescriptionError as e:
                 raise DescriptionError(f"{where}: rule {rid}: {key}: {e}") from None
+
+    def expression_texts(self) -> Iterator[tuple[str, str]]:
+        """(field, expression text with placeholders) of every expression of the entry."""
+        for key in self.expressions:
+            yield key, str(self.entry[key])
+        if self.when and ":" in self.when:
+            yield "when", self.when.partition(":")[2]
+
+    def static_subs(self) -> list[dict[str, str]]:
+        """The foreach placeholders known without a department: the words of the ``list:`` forms."""
+        combos: list[dict[str, str]] = [{}]
+        for form in (self.foreach or "").split("&"):
+            kind, _, arg = form.strip().partition(":")
+            if kind == "list":
+                combos = [{**c, "item": w.strip()} for c in combos for w in arg.split(",") if w.strip()]
+        return combos
+
+    def validate(self, ts: TableSet) -> None:
+        """Raise DescriptionError for a reference to a table, row or column the set lacks (a coded row a
+        department does not use is not such a reference: it reads as blank)."""
+        for form in (self.foreach or "").split("&"):
+            kind, _, arg = form.strip().partition(":")
+            if kind in CODE_LEVELS:
+                coded_blocks(ts, arg, f"foreach {form.strip()}")
+        for key, text in self.expression_texts():
+            for subs in self.static_subs():
+                for term in parse(fill(text, subs)).terms:
+                    check_reference(ts, term.ref)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
@@ -403,8 +448,8 @@ class Rule:
         for subs in instances:
             try:
                 if ctx.rendering:
-                    ctx.when = ctx.condition(self.when, subs) if self.when else None
-                elif self.when and not ctx.holds(self.when, subs):
+                    ctx.when = ctx.condition(self.when, subs, self.condition) if self.when else None
+                elif self.when and not ctx.holds(self.when, subs, self.condition):
                     continue
                 yield from self.check_one(budget, ctx, subs)
             except RuleConfigError as e:
@@ -438,21 +483,18 @@ class Rule:
         return rows or [listed(self, {}, f"{LISTED}（本表样无适用项）")]
 
     def record(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side,
-               tol: Tolerance | None = None, status: str | None = None, title: str | None = None) -> None:
-        """Record the comparison ``left op right`` as a row of the 校验 sheet (rendering only). The cached
-        verdict is the one ``compare`` reaches; ``status`` overrides it (op "nonzero")."""
+               tol: Tolerance | None = None, title: str | None = None) -> None:
+        """Record the comparison ``left op right`` as a row of the 校验 sheet (rendering only), with the
+        verdict ``compare`` reaches as its cached result. Op "nonzero": the left side must not be 0."""
         tol = tol or self.tol(ctx)
-        unit = left.precision or right.precision or ctx.layout.tableset.precision
-        lv, rv = left.total_in(unit), right.total_in(unit)
-        bound = tol.bound_for(left.precisions + right.precisions, unit)
+        unit, lv, rv, bound, status = weigh(ctx, op if op != "nonzero" else "eq", left, right, tol)
+        if op == "nonzero":
+            status = "ok" if lv != 0 else "fail"
         when = ctx.when
-        if status is None:
-            status = judge(op, lv - rv, bound) if op != "nonzero" else ("ok" if lv != 0 else "fail")
         if when is not None and not when[1]:
             status = "na"
         lm, rm = merge(left.operands), merge(right.operands)
-        single = left.operands[0].ref if len(left.operands) == 1 and left.operands[0].count == left.operands[0].ref \
-            else None
+        single = left.operands[0].at if len(left.operands) == 1 else None
         ctx.rows.append(SheetRow(
             rule=self.rule_id(subs), title=title or fill(self.zh, subs), severity=self.severity, op=op, unit=unit.unit,
             left=side_formula(lm, unit), right=side_formula(rm, unit),
@@ -512,11 +554,9 @@ class Rule:
             return
         tol = self.tol(ctx)
         figures = left.figures + right.figures
-        unit = left.precision or right.precision or ctx.layout.tableset.precision   # compared in the left's unit
         precisions = left.precisions + right.precisions
-        lv, rv = left.total_in(unit), right.total_in(unit)
+        unit, lv, rv, _, status = weigh(ctx, op, left, right, tol)
         diff = lv - rv
-        status = judge(op, diff, tol.bound_for(precisions, unit))
         if status == "ok":
             return
         if fail_kind is None:
@@ -536,7 +576,9 @@ class Rule:
 # ---------------------------------------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------------------------------------
-def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules.toml") -> list[Rule]:
+def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules.toml",
+                       conditions: Mapping[str, Condition] | None = None) -> list[Rule]:
+    """Rules from ``[[rule]]`` entries; ``conditions`` are the named preconditions of their book."""
     from . import kinds  # noqa: F401  (registers the kinds)
 
     out: list[Rule] = []
@@ -548,6 +590,10 @@ def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules
         rule = KINDS[kind](entry, where)
         if rule.id in seen:
             raise DescriptionError(f"{where}: duplicate rule id {rule.id}")
+        if rule.when and ":" not in rule.when:
+            rule.condition = (conditions or {}).get(rule.when)
+            if rule.condition is None:
+                raise DescriptionError(f"{where}：规则 {rule.id} 的前提条件 {rule.when!r} 未在 [conditions] 中定义")
         seen.add(rule.id)
         out.append(rule)
     return out
@@ -555,19 +601,38 @@ def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules
 
 @functools.lru_cache(maxsize=8)
 def _cached_rules(path: str, mtime: float) -> tuple[Rule, ...]:
+    name = Path(path).name
     try:
-        entries = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("rule", [])
+        book = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
-        raise DescriptionError(f"{Path(path).name}: {e}") from None
-    return tuple(rules_from_entries(entries, Path(path).name))
+        raise DescriptionError(f"{name}: {e}") from None
+    return tuple(rules_from_entries(book.get("rule", []), name, conditions_from(book, name)))
+
+
+_VALIDATED: set[tuple[str, str, float]] = set()
 
 
 def load_rules(tableset: "TableSet | str" = "xj11") -> list[Rule]:
-    """The rules of a table set's rule book, in book order (enabled or not)."""
+    """The rules of a table set's rule book, in book order (enabled or not), checked against the set: a
+    reference to a table, row or column the set lacks is a DescriptionError. A set without a rule book
+    has no rules (``check`` then reports that nothing was checked); a rule book the set names but that
+    does not exist is an error."""
     ts = load_tableset(tableset) if isinstance(tableset, str) else tableset
-    if ts.rules_file is None or not ts.rules_file.is_file():
+    if ts.rules_file is None:
         return []
-    return list(_cached_rules(str(ts.rules_file), ts.rules_file.stat().st_mtime))
+    if not ts.rules_file.is_file():
+        raise DescriptionError(f"表样 {ts.id} 的规则簿 {ts.rules_file.name} 不存在")
+    mtime = ts.rules_file.stat().st_mtime
+    rules = list(_cached_rules(str(ts.rules_file), mtime))
+    key = (str(ts.folder), str(ts.rules_file), mtime)
+    if key not in _VALIDATED:
+        for rule in rules:
+            try:
+                rule.validate(ts)
+            except DescriptionError as e:
+                raise DescriptionError(f"{ts.rules_file.name}：规则 {rule.id}：{e}") from None
+        _VALIDATED.add(key)
+    return rules
 
 
 def rules_for(layout: Layout) -> list[Rule]:

@@ -8,10 +8,13 @@ from typing import Iterator, Mapping
 
 from ..findings import Finding
 from .. import classification, formulas
+from ..expr import Ref
+from ..tableset import TableSet
 from ..layout import LTable
 from ..model import Budget
 from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
                    table_names)
+from .book import check_reference
 from .sheet import Operand, SheetRow, nonzero_count
 
 
@@ -158,6 +161,10 @@ class ProjectsByFunction(Rule):
     required = ("projects", "column", "right")
     expressions = ("right",)
 
+    def validate(self, ts: TableSet) -> None:
+        super().validate(ts)
+        check_reference(ts, Ref(str(self.entry["projects"]), "{project}", str(self.entry["column"])))
+
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         tid = fill(str(self.entry["projects"]), subs)
         t = ctx.layout.tables.get(tid)
@@ -171,8 +178,7 @@ class ProjectsByFunction(Rule):
                 if code:
                     by_code.setdefault(code, []).append(row.key)
         # the 项 lines of the tables on the right (a 项 with project spending but no project counts too)
-        probe = self.expr("right", {**subs, "code": "0000000"})
-        for term in probe.terms:
+        for term in self.expr("right", subs).terms:  # {code} left as it is: only the tables matter
             other = ctx.layout.tables.get(term.ref.table or "")
             if other is None:
                 raise RuleConfigError(f"没有表 {term.ref.table}")

@@ -10,7 +10,10 @@ from ..errors import DescriptionError
 from ..findings import Finding
 from ..layout import LRow, LTable, a1, quote_sheet
 from ..model import Budget, get_path
+from ..expr import Ref
+from ..tableset import TableSet
 from .base import Context, Rule, RuleConfigError, Side, fill, register, table_names
+from .book import check_block, check_reference
 from .sheet import Operand, side_formula
 from .tolerance import EXACT
 
@@ -71,36 +74,41 @@ class PerformanceTables(Rule):
     """Every project with money in the projects table has a filled 项目支出绩效目标表."""
 
     kind = "performance_tables"
-    required = ("projects", "table", "records")
+    required = ("projects", "column", "table", "records")
     renders = True
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         ptable = fill(str(self.entry["projects"]), subs)
         if ptable not in ctx.layout.tables:
             raise RuleConfigError(f"没有表 {ptable}")
-        block = str(self.entry["records"])
+        block, column = str(self.entry["records"]), str(self.entry["column"])
         for p in ctx.layout.spec.projects:
-            amount = ctx.pub(ptable, p.key, "total")
+            amount = ctx.pub(ptable, p.key, column)
             tid = fill(str(self.entry["table"]), {**subs, "project": p.key})
             t = ctx.layout.tables.get(tid)
             if ctx.rendering:
-                self._render(ctx, {**subs, "project": p.key}, ptable, p.key, t, block)
+                self._render(ctx, {**subs, "project": p.key}, ptable, p.key, column, t, block)
                 continue
             if not amount:
                 continue
             if t is not None and records(ctx, t, block):
                 continue
             first = next((r for r in t.rows.values() if r.block == block), None) if t is not None else None
-            cells = [ctx.position(ptable, p.key, "total")]
+            cells = [ctx.position(ptable, p.key, column)]
             if first is not None:
                 cells.insert(0, ctx.position(tid, first.key, t.desc.block(block).columns[0].key))
             yield self.make("performance-missing", self.severity, {**subs, "project": p.key}, cells=cells, table=tid,
                             actual=amount, project_name=p.name, sheet=t.sheet if t is not None else tid)
 
-    def _render(self, ctx: Context, subs: Mapping[str, str], ptable: str, project: str, t: LTable | None,
-                block: str) -> None:
+    def validate(self, ts: TableSet) -> None:
+        super().validate(ts)
+        check_reference(ts, Ref(str(self.entry["projects"]), "{project}", str(self.entry["column"])))
+        check_block(ts, str(self.entry["table"]), str(self.entry["records"]), f"规则 {self.id}")
+
+    def _render(self, ctx: Context, subs: Mapping[str, str], ptable: str, project: str, column: str,
+                t: LTable | None, block: str) -> None:
         """While the project has money: its 绩效 table holds a record (the count of filled record cells)."""
-        amount = ctx.single(ptable, project, "total")
+        amount = ctx.single(ptable, project, column)
         unit = amount.precision or ctx.layout.tableset.precision
         rng, count = records_range(ctx, t, block) if t is not None else (None, 0)
         left = Side()
@@ -140,6 +148,12 @@ class Weights(Rule):
         yield self.make("weights-total", self.severity, subs, cells=[ctx.position(tid, rkey, ckey)], table=tid,
                         expected=target, actual=actual, difference=actual - target, tol=EXACT,
                         **table_names(ctx, t))
+
+    def validate(self, ts: TableSet) -> None:
+        super().validate(ts)
+        table = str(self.entry["table"])
+        check_reference(ts, Ref(table, str(self.entry["row"]), str(self.entry["column"])))
+        check_block(ts, table, str(self.entry["records"]), f"规则 {self.id}")
 
     def _render(self, ctx: Context, subs: Mapping[str, str], t: LTable, rkey: str, ckey: str, target: Decimal) -> None:
         """The weight total as entered against the target, while the table has any record."""
@@ -190,6 +204,11 @@ class IndicatorLevels(Rule):
         yield self.make("performance-levels", self.severity, subs, cells=[ctx.position(tid, rows[0].key, ckey)],
                         table=tid, project_name=project, missing_zh="、".join(zh for zh, _ in missing),
                         missing_en=", ".join(en for _, en in missing))
+
+    def validate(self, ts: TableSet) -> None:
+        super().validate(ts)
+        check_block(ts, str(self.entry["table"]), str(self.entry["records"]), f"规则 {self.id}",
+                    str(self.entry["column"]))
 
     def _render(self, ctx: Context, subs: Mapping[str, str], t: LTable, block: str, ckey: str,
                 filled: list[LRow]) -> None:

@@ -11,13 +11,15 @@ from ..expr import Ref, parse
 from ..findings import Finding
 from ..model import Budget
 from ..spec import Project
+from ..tableset import TableSet
 from .base import Context, Rule, RuleConfigError, Side, fill, register
+from .book import check_reference
 from .sheet import Operand, side_formula
 from .tolerance import EXACT
 
 
 class _Sangong(Rule):
-    required = ("table", "column", "projects", "items")
+    required = ("table", "column", "projects", "project_column", "items")
 
     def __init__(self, entry: Mapping[str, Any], where: str = "rules.toml"):
         super().__init__(entry, where)
@@ -32,8 +34,18 @@ class _Sangong(Rule):
         if tid not in ctx.layout.tables:
             raise RuleConfigError(f"没有表 {tid}")
         # rendering the 校验 sheet: every tagged project (whether it has money is then a live formula)
+        col = str(self.entry["project_column"])
         return [p for p in ctx.layout.spec.projects
-                if item in p.sangong and (ctx.rendering or (ctx.pub(tid, p.key, "total") or 0) > 0)]
+                if item in p.sangong and (ctx.rendering or (ctx.pub(tid, p.key, col) or 0) > 0)]
+
+    def validate(self, ts: TableSet) -> None:
+        super().validate(ts)
+        table, column, projects = (str(self.entry[k]) for k in ("table", "column", "projects"))
+        for item in self.items:
+            check_reference(ts, Ref(table, item, column))
+        for col in [str(self.entry["project_column"])] + [c for cs in dict(self.entry.get("amount_columns", {})).values()
+                                                          for c in cs]:
+            check_reference(ts, Ref(projects, "{project}", col))
 
     def item_side(self, ctx: Context, subs: Mapping[str, str], item: str) -> Side:
         tid, col = fill(str(self.entry["table"]), subs), str(self.entry["column"])
@@ -74,13 +86,14 @@ class SangongProjects(_Sangong):
                      "projects_en": self.names(projects, "", ", ")}
             capital = self.project_side(ctx, subs, projects, amount_columns.get(item, []))
             if ctx.rendering:
-                self._render(ctx, subs, zh, here, capital, self.project_side(ctx, subs, projects, ["total"]))
+                self._render(ctx, subs, zh, here, capital,
+                             self.project_side(ctx, subs, projects, [str(self.entry["project_column"])]))
                 continue
             if capital.total > 0:
                 yield from self.compare(ctx, subs, "ge", here, capital, fail_kind="sangong-project-amount",
                                         table=here.tables[0], **names)
             elif here.total == 0:
-                totals = self.project_side(ctx, subs, projects, ["total"])
+                totals = self.project_side(ctx, subs, projects, [str(self.entry["project_column"])])
                 yield self.make("sangong-project-missing", self.severity, subs, cells=here.cells + totals.cells,
                                 table=here.tables[0], actual=here.total, expected=None, rhs=totals.text, **names)
 
@@ -127,19 +140,25 @@ class SangongReasons(_Sangong):
             projects = self.funded_by(ctx, subs, item)
             if here.total == 0 and not projects:
                 continue
-            totals = self.project_side(ctx, subs, projects, ["total"])
+            totals = self.project_side(ctx, subs, projects, [str(self.entry["project_column"])])
             yield self.make("sangong-reason", self.severity, subs,
                             cells=[ctx.position(ref.table, ref.row, ref.col)] + here.cells + totals.cells,
                             table=ref.table, actual=here.total if here.figures else Decimal(0), reason=reason,
                             item_zh=zh, item_en=en, projects_zh=self.names(projects, "无"),
                             projects_en=self.names(projects, "none", ", "))
 
+    def validate(self, ts: TableSet) -> None:
+        super().validate(ts)
+        for item in self.items:
+            for term in parse(fill(str(self.entry["reason"]), {"item": item})).terms:
+                check_reference(ts, term.ref)
+
     def _render(self, ctx: Context, subs: Mapping[str, str], item: str, item_zh: str, ref: Ref,
                 negations: list[str], negated: bool) -> None:
         """While the reason says the item is not arranged: 表10 and the tagged projects hold nothing."""
         arranged = self.item_side(ctx, subs, item)
         for p in self.funded_by(ctx, subs, item):
-            ctx.single(fill(str(self.entry["projects"]), subs), p.key, "total", side=arranged)
+            ctx.single(fill(str(self.entry["projects"]), subs), p.key, str(self.entry["project_column"]), side=arranged)
         nothing = Side()
         nothing.add(1, Decimal(0), None, "0", ref.table or "", None, Operand.constant(Decimal(0)))
         cell = formulas.cell_addr(ctx.layout, None, ref.table or "", ref.row or "", ref.col)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..findings import Severity
+from ..formulas import conversion
 from ..tableset import Precision
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,10 +55,12 @@ class Operand:
     precision: Precision | None
     count: str | None
     rounded: bool = True
+    at: tuple[str, int, int] | None = None     # a single cell: (table id, sheet row, sheet column)
 
     @classmethod
-    def cell(cls, sign: int, ref: str, precision: Precision, rounded: bool = True) -> "Operand":
-        return cls(sign, ref, precision, ref, rounded)
+    def cell(cls, sign: int, ref: str, precision: Precision, rounded: bool = True,
+             at: tuple[str, int, int] | None = None) -> "Operand":
+        return cls(sign, ref, precision, ref, rounded, at)
 
     @classmethod
     def constant(cls, value: Decimal) -> "Operand":
@@ -82,7 +85,7 @@ class SheetRow:
     values: tuple[Decimal, Decimal, Decimal, Decimal] | None = None   # left, right, difference, bound
     status: str = "ok"                     # "ok", "residue", "fail", "na" (what ``check`` finds)
     note: str = ""
-    cell: str | None = None                # the single cell of the left side (turns red where it stands)
+    cell: tuple[str, int, int] | None = None   # the one cell of the left side (turns red where it stands)
 
     @property
     def formula(self) -> bool:
@@ -96,9 +99,7 @@ class SheetRow:
         elif self.op == "count":   # an aggregate: cells that fail, cells that differ at all
             verdict = f"IF({left}>0,{fail},IF({right}>0,{residue},{ok}))"
         else:
-            verdict = f"IF({diff}=0,{ok},IF({_excess(self.op, diff)}<={bound},{residue},{fail}))" \
-                if self.op == "eq" else \
-                f"IF({_holds(self.op, diff)},{ok},IF({_excess(self.op, diff)}<={bound},{residue},{fail}))"
+            verdict = f"IF({_holds(self.op, diff)},{ok},IF({_excess(self.op, diff)}<={bound},{residue},{fail}))"
         return f"IF({self.when},{verdict},{na})" if self.when else verdict
 
     def fail_condition(self, left: str, right: str) -> str | None:
@@ -106,7 +107,7 @@ class SheetRow:
         if self.op not in ("eq", "ge", "le"):
             return None
         diff = f"ROUND({left}-({right}),{self.places})"
-        cond = f"{_excess(self.op, diff)}>{self.tolerance}"
+        cond = f"{_excess(self.op, diff)}>ROUND({self.tolerance},{self.places})"
         return f"AND({self.when},{cond})" if self.when else cond
 
 
@@ -133,7 +134,7 @@ def aggregate(rows: Sequence[SheetRow]) -> list[SheetRow]:
                 continue
             diff = f"ROUND({row.left}-({row.right}),{row.places})"
             fails = f"({_excess(row.op, diff)}>ROUND({row.tolerance},{row.places}))"
-            differs = f"({diff}<>0)"
+            differs = f"({_excess(row.op, diff)}>0)"
             if row.when:
                 fails, differs = f"AND({row.when},{fails})", f"AND({row.when},{differs})"
             if len(fails) + 1 > MAX_FORMULA:
@@ -162,7 +163,7 @@ def _count_row(chunk: list[tuple[SheetRow, str, str]]) -> SheetRow:
 
 
 def _holds(op: str, diff: str) -> str:
-    return f"{diff}>=0" if op == "ge" else f"{diff}<=0"
+    return {"eq": f"{diff}=0", "ge": f"{diff}>=0", "le": f"{diff}<=0"}[op]
 
 
 def _excess(op: str, diff: str) -> str:
@@ -172,13 +173,6 @@ def _excess(op: str, diff: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Sides as formulas
 # ---------------------------------------------------------------------------------------------------------
-def _factor(p: Precision | None, unit: Precision) -> str:
-    if p is None or p.unit == unit.unit:
-        return ""
-    ratio = p.factor / unit.factor
-    return f"*{ratio.normalize():f}" if ratio > 1 else f"/{(1 / ratio).normalize():f}"
-
-
 def merge(ops: Sequence[Operand]) -> list[Operand]:
     """Consecutive cells of one column of one sheet (same sign and precision) become one range."""
     out: list[Operand] = []
@@ -219,7 +213,7 @@ def _term(op: Operand, unit: Precision) -> str:
         body = f"SUMPRODUCT(ROUND({op.ref},{d}))" if ranged else f"ROUND({op.ref},{d})"
     else:
         body = f"SUM({op.ref})" if ranged else op.ref
-    return body + _factor(op.precision, unit)
+    return body + conversion(op.precision, unit)
 
 
 def side_formula(side: "Side | Sequence[Operand]", unit: Precision) -> str:
@@ -293,8 +287,15 @@ def sheet_rows(budget: "Budget", rules=None) -> list[SheetRow]:
     table set (or ``rules``) rendered by the same objects that ``check`` runs."""
     from .base import Context, rules_for
 
+    from .base import load_rules
+
     ctx = Context(budget, rendering=True)
     out: list[SheetRow] = []
-    for rule in rules if rules is not None else rules_for(budget.layout):
+    if rules is None:
+        rules = rules_for(budget.layout)
+        if not load_rules(budget.layout.tableset):
+            out.append(SheetRow(rule="RULES.none", title=f"表样 {budget.layout.tableset.id} 没有规则簿，未做任何勾稽校验",
+                                severity=Severity.ERROR, note=LISTED))
+    for rule in rules:
         out.extend(rule.render(budget, ctx))
     return out

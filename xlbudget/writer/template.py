@@ -550,12 +550,11 @@ def _write_checks(wb, ws, sheets, layout: Layout, b: Budget, fm: _Formats) -> No
                          STATUS[row.status])
         # the cell of a one-cell left side turns red where it stands while the rule fails
         cond = row.fail_condition(row.left, row.right) if row.cell else None
-        t = _sheet_of(layout, row.cell) if cond else None
-        if t is not None:
-            local = _localise(cond, t.sheet)
-            rr, cc = _cell_rc(row.cell)
-            sheets[t.id].conditional_format(rr, cc, rr, cc, {"type": "formula", "criteria": "=" + local,
-                                                             "format": red_fill})
+        if cond is not None:
+            tid, rr, cc = row.cell
+            local = _localise(cond, layout.tables[tid].sheet)
+            sheets[tid].conditional_format(rr, cc, rr, cc, {"type": "formula", "criteria": "=" + local,
+                                                            "format": red_fill})
     if rows:
         ws.conditional_format(top, 7, end, 7, {"type": "cell", "criteria": "==", "value": f'"{STATUS["ok"]}"',
                                                "format": good})
@@ -567,20 +566,6 @@ def _write_checks(wb, ws, sheets, layout: Layout, b: Budget, fm: _Formats) -> No
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(3, 3)
     ws.set_footer("&C第 &P 页 共 &N 页")
-
-
-def _sheet_of(layout: Layout, ref: str) -> LTable | None:
-    sheet = ref.rsplit("!", 1)[0]
-    return next((t for t in layout.tables.values() if quote_sheet(t.sheet) == sheet), None)
-
-
-def _cell_rc(ref: str) -> tuple[int, int]:
-    m = re.match(r"\$?([A-Z]+)\$?(\d+)$", ref.rsplit("!", 1)[1])
-    assert m is not None
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)) - 1, col - 1
 
 
 def _localise(formula: str, sheet: str) -> str:
