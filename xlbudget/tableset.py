@@ -315,11 +315,11 @@ def load_tableset(name: str = "xj11") -> TableSet:
         display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
         tables=tables, rules_file=rules, folder=folder, example=meta.get("example"),
     )
-    from .setdata import validate_set  # the set's disclosure, narrative and roll-over data must fit its tables
     from .rules.base import load_rules  # the rule book is checked against the set as the set loads
+    from .setdata import validate_set  # so are its disclosure, narrative and roll-over data
 
-    validate_set(ts)
     load_rules(ts)
+    validate_set(ts)
     return ts
 
 
