@@ -27,10 +27,12 @@ def cli() -> None:
 @click.option("--year", type=click.IntRange(2000, 2100), default=None,
               help="预算年度：通用模板默认 2025；与 --like 同用时默认为上年的下一年")
 @click.option("--spare-rows", type=click.IntRange(1, 1000), default=None, help="通用模板每张表的备用行数（1–1000，默认 30）")
+@click.option("--table-set", "table_set", default=None, help="表套编号（xlbudget tablesets 列出）；默认取部门规格的 tableset，或 xj11")
 def template(spec: str | None, out: str, like: str | None, department: str | None, year: int | None,
-             spare_rows: int | None) -> None:
+             spare_rows: int | None, table_set: str | None) -> None:
     """生成锁定的填报模板：SPEC 为部门规格文件（TOML/JSON）；不给则生成通用模板；--like 按上年工作簿生成下一年模板。"""
     from .spec import generic_spec, load_spec
+    from .tableset import installed_tableset
     from .template import make_next_year, make_template
 
     if spec and like:
@@ -42,13 +44,19 @@ def template(spec: str | None, out: str, like: str | None, department: str | Non
     if like and spare_rows is not None:
         raise click.UsageError("--spare-rows 只用于通用模板；--like 的行次与上年工作簿相同")
     try:
+        if table_set is not None:
+            installed_tableset(table_set)
         guard_outputs([p for p in (spec, like) if p], [Output("-o", Path(out), "xlsx")])
         if like:
             path = make_next_year(like, out, year=year, department=department)
         elif spec:
-            path = make_template(load_spec(spec), out)
+            s = load_spec(spec)
+            if table_set is not None and table_set != s.tableset:
+                fail(f"--table-set {table_set} 与部门规格中的表套 {s.tableset} 不一致")
+            path = make_template(s, out)
         else:
-            path = make_template(generic_spec(department or "", year or 2025, spare_rows or 30), out)
+            path = make_template(generic_spec(department or "", year or 2025, spare_rows or 30,
+                                              tableset=table_set or "xj11"), out)
     except OutputError as e:
         output_failure(e)
     except (XlbudgetError, ValueError) as e:
@@ -89,15 +97,31 @@ def read(file: str, out: str | None, fmt: str, lang: str) -> None:
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("outdir", required=False, default="xlbudget-demo", type=click.Path(file_okay=False))
-def demo(outdir: str) -> None:
-    """用内置示例（克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
+@click.option("--table-set", "table_set", default="xj11", show_default=True, help="用哪个表套的内置示例")
+def demo(outdir: str, table_set: str) -> None:
+    """用表套的内置示例（默认 xj11：克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
     from .demo import run_demo
+    from .tableset import installed_tableset
 
     try:
-        for line in run_demo(Path(outdir)):
+        installed_tableset(table_set)
+        for line in run_demo(Path(outdir), table_set):
             click.echo(line)
     except OutputError as e:
         output_failure(e)
+    except (XlbudgetError, FileNotFoundError) as e:
+        fail(str(e))
+
+
+@cli.command()
+def tablesets() -> None:
+    """列出已安装的表套：编号、名称、金额单位、版本。"""
+    from .tableset import installed_tablesets, load_tableset
+
+    for tid in installed_tablesets():
+        ts = load_tableset(tid)
+        units = list(dict.fromkeys(t.table_precision.unit for t in ts.tables if t.number))
+        click.echo(f"{ts.id}\t{ts.name}\t{'、'.join(units) or ts.unit}\t{ts.version}")
 
 
 def _optional_commands() -> None:

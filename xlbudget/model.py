@@ -323,27 +323,36 @@ def load_document(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def example_dir() -> Path:
+def example_dir(tableset: str = "xj11") -> Path:
+    """The folder of the example document of an installed table set (``example`` in its tableset.toml)."""
     from importlib import resources
 
+    from .tableset import load_tableset
+
+    slug = load_tableset(tableset).example
+    if not slug:
+        raise FileNotFoundError(f"table set {tableset} has no example")
     here = Path(__file__).resolve().parent
-    shipped = Path(str(resources.files("xlbudget.examples").joinpath("kezhou-2025")))
-    for cand in (shipped, here.parent / "examples" / "kezhou-2025"):
+    shipped = Path(str(resources.files("xlbudget.examples").joinpath(slug)))
+    for cand in (shipped, here.parent / "examples" / slug):
         if (cand / "spec.toml").is_file():
             return cand
-    raise FileNotFoundError("built-in example not found")
+    raise FileNotFoundError(f"example {slug} not found")
 
 
-def load_example() -> tuple[Spec, dict[str, Any]]:
-    """The seed department (克州数字化发展局 2025): spec and canonical document."""
+def load_example(tableset: str = "xj11") -> tuple[Spec, dict[str, Any]]:
+    """The example department of a table set (default: the seed, 克州数字化发展局 2025): spec and canonical
+    document. The example folder holds ``spec.toml``, ``figures.json`` (the inputs of the tables) and
+    optionally ``facts.json`` and ``performance.json``."""
     from .spec import load_spec
 
-    d = example_dir()
+    d = example_dir(tableset)
     spec = load_spec(d / "spec.toml")
     figures = load_document(d / "figures.json")
-    doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"],
-                           "performance": load_document(d / "performance.json"),
-                           "facts": load_document(d / "facts.json")}
+    doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"]}
+    for part in ("performance", "facts"):
+        if (d / f"{part}.json").is_file():
+            doc[part] = load_document(d / f"{part}.json")
     recipe = d / "document.toml"
     if recipe.is_file():
         _apply_recipe(doc, tomllib.loads(recipe.read_text(encoding="utf-8")))

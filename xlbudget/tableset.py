@@ -131,6 +131,7 @@ class Block:
     cells: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     spare: int = 0
+    ordinal: bool = False       # classes plan: labels numbered 一、二、… (Shanghai 表1/表4)
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -158,6 +159,7 @@ class TableDesc:
     empty_note: str | None = None
     per: str | None = None
     table_precision: Precision = Precision()   # the table's unit and decimals (the set's when it sets none)
+    zeros: bool = False                        # amounts print 0 (e.g. 0.00) instead of a blank cell
 
     def block(self, key: str) -> Block:
         for b in self.blocks:
@@ -186,6 +188,7 @@ class TableSet:
     tables: tuple[TableDesc, ...]
     rules_file: Path | None
     folder: Path
+    example: str | None = None      # the folder of examples/ holding this set's example document
 
     @property
     def precision(self) -> Precision:
@@ -254,7 +257,7 @@ def _block(d: dict[str, Any], where: str, base: Precision) -> Block:
         key=d["key"], plan=plan, columns=cols, rows=rows, codes=d.get("codes"),
         code_style=d.get("code_style", "split"),
         total=_row(d["total"], w) if "total" in d else None, cells=dict(d.get("cells", {})),
-        path=d.get("path"), spare=int(d.get("spare", 0)),
+        path=d.get("path"), spare=int(d.get("spare", 0)), ordinal=bool(d.get("ordinal", False)),
     )
 
 
@@ -269,6 +272,7 @@ def _table(path: Path, default: Precision) -> TableDesc:
             arrange=d.get("arrange", "side"), numbering=bool(d.get("numbering", True)),
             unit_line=bool(d.get("unit_line", True)), landscape=bool(d.get("landscape", False)),
             empty_note=d.get("empty_note"), per=d.get("per"), table_precision=base,
+            zeros=bool(d.get("zeros", False)),
         )
     except KeyError as e:
         raise DescriptionError(f"{where}: missing {e}") from None
@@ -315,12 +319,28 @@ def load_tableset(name: str = "xj11") -> TableSet:
     ts = TableSet(
         id=meta["id"], version=str(meta["version"]), name=meta.get("name", meta["id"]), unit=default.unit,
         display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
-        tables=tables, rules_file=rules, folder=folder,
+        tables=tables, rules_file=rules, folder=folder, example=meta.get("example"),
     )
     from .rules.base import load_rules  # the rule book is checked against the set as the set loads
+    from .setdata import validate_set  # so are its disclosure, narrative and roll-over data
 
     load_rules(ts)
+    validate_set(ts)
     return ts
+
+
+def installed_tablesets() -> list[str]:
+    """The ids of the table sets shipped under templates/ (one folder each with a tableset.toml)."""
+    root = resources.files("xlbudget.templates")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("tableset.toml").is_file())
+
+
+def installed_tableset(tid: str) -> TableSet:
+    """The installed table set ``tid``; a path or an unknown id is refused (sets are named by id only)."""
+    ids = installed_tablesets()
+    if tid not in ids:
+        raise DescriptionError(f"未知的表套 {tid!r}，已安装的表套：{'、'.join(ids)}（xlbudget tablesets 列出）")
+    return load_tableset(tid)
 
 
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:

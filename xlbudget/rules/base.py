@@ -14,7 +14,7 @@ import re
 import string
 import sys
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
@@ -244,8 +244,9 @@ class Context:
 
     def _expand_one(self, form: str) -> list[dict[str, str]]:
         kind, _, arg = form.partition(":")
-        if kind == "tables":
-            return [{"table": tid} for tid in self.layout.tables]
+        if kind == "tables":  # "tables:元" keeps the tables in that unit
+            return [{"table": tid} for tid, t in self.layout.tables.items()
+                    if not arg or t.desc.table_precision.unit == arg]
         if kind == "projects":
             return [{"project": p.key, "code": p.key} for p in self.layout.spec.projects]
         if kind == "list":
@@ -353,11 +354,41 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
     return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
 
 
-def weigh(ctx: "Context", op: str, left: "Side", right: "Side", tol: Tolerance):
-    """(unit, left, right, bound, verdict) of ``left op right``: both sides in the unit of the left side
-    (the right's when the left has no reference), the bound from the precision of every figure."""
-    unit = left.precision or right.precision or ctx.layout.tableset.precision
+def printed_side(left: Side, right: Side) -> tuple[str, Precision, int] | None:
+    """For rules with ``as_printed = true``, when one side is wholly in a finer unit than the other (元 against
+    万元): ("left" or "right", the finer side, and the decimals — in the unit of comparison, the left side's —
+    at which the coarser unit prints it (÷ 10000 then 2 decimals, formats §2.3: 2 in 万元, -2 in 元))."""
+    lunits = {p.unit for p in left.precisions}
+    runits = {p.unit for p in right.precisions}
+    if len(lunits) != 1 or len(runits) != 1 or lunits == runits or left.precision is None:
+        return None
+    lp, rp = left.precisions[0], right.precisions[0]
+    coarse, finer = (lp, "right") if lp.quantum * lp.factor >= rp.quantum * rp.factor else (rp, "left")
+    unit = left.precision
+    shift = (coarse.factor / unit.factor).adjusted()          # 万元 in 元: 4
+    return finer, coarse, coarse.display_decimals - shift
+
+
+def printed_values(left: Side, right: Side, unit: Precision, printed: tuple[str, Precision, int] | None
+                   ) -> tuple[Decimal, Decimal]:
+    """Both sides in ``unit``; the finer one (``printed_side``) rounded as the coarser unit prints it."""
     lv, rv = left.total_in(unit), right.total_in(unit)
+    if printed is not None:
+        quantum = Decimal(1).scaleb(-printed[2])
+        if printed[0] == "right":
+            rv = rv.quantize(quantum, rounding=ROUND_HALF_UP)
+        else:
+            lv = lv.quantize(quantum, rounding=ROUND_HALF_UP)
+    return lv, rv
+
+
+def weigh(ctx: "Context", op: str, left: "Side", right: "Side", tol: Tolerance, as_printed: bool = False):
+    """(unit, left, right, bound, verdict) of ``left op right``: both sides in the unit of the left side
+    (the right's when the left has no reference), the bound from the precision of every figure. With
+    ``as_printed`` (a rule's ``as_printed = true``) a side wholly in a finer unit is taken as the coarser unit
+    prints it (``printed_side``)."""
+    unit = left.precision or right.precision or ctx.layout.tableset.precision
+    lv, rv = printed_values(left, right, unit, printed_side(left, right) if as_printed else None)
     bound = tol.bound_for(left.precisions + right.precisions, unit)
     return unit, lv, rv, bound, judge(op, lv - rv, bound)
 
@@ -390,6 +421,8 @@ class Rule:
         self.foreach: str | None = entry.get("foreach")
         self.when: str | None = entry.get("when")
         self.enabled: bool = bool(entry.get("enabled", True))
+        # across units, judge the finer side as the coarser unit prints it (see printed_side)
+        self.as_printed: bool = bool(entry.get("as_printed", False))
         try:
             self.tolerance = Tolerance.parse(entry["tolerance"]) if "tolerance" in entry else None
         except ValueError as e:
@@ -491,7 +524,9 @@ class Rule:
         """Record the comparison ``left op right`` as a row of the 校验 sheet (rendering only), with the
         verdict ``compare`` reaches as its cached result. Op "nonzero": the left side must not be 0."""
         tol = tol or self.tol(ctx)
-        unit, lv, rv, bound, status = weigh(ctx, op if op != "nonzero" else "eq", left, right, tol)
+        unit, lv, rv, bound, status = weigh(ctx, op if op != "nonzero" else "eq", left, right, tol,
+                                            self.as_printed and op != "nonzero")
+        printed = printed_side(left, right) if self.as_printed and op != "nonzero" else None
         if op == "nonzero":
             status = "ok" if lv != 0 else "fail"
         when = ctx.when
@@ -499,9 +534,15 @@ class Rule:
             status = "na"
         lm, rm = merge(left.operands), merge(right.operands)
         single = left.operands[0].at if len(left.operands) == 1 else None
+        lf, rf = side_formula(lm, unit), side_formula(rm, unit)
+        if printed is not None:   # the finer side as the coarser unit prints it
+            if printed[0] == "right":
+                rf = f"ROUND({rf},{printed[2]})"
+            else:
+                lf = f"ROUND({lf},{printed[2]})"
         ctx.rows.append(SheetRow(
             rule=self.rule_id(subs), title=title or fill(self.zh, subs), severity=self.severity, op=op, unit=unit.unit,
-            left=side_formula(lm, unit), right=side_formula(rm, unit),
+            left=lf, right=rf,
             tolerance=tolerance_formula(tol, [lm, rm], unit), places=places_for(tol, [lm, rm], unit),
             display=unit.display_decimals, when=when[0] if when else None, values=(lv, rv, lv - rv, bound),
             status=status, cell=single))
@@ -559,7 +600,7 @@ class Rule:
         tol = self.tol(ctx)
         figures = left.figures + right.figures
         precisions = left.precisions + right.precisions
-        unit, lv, rv, _, status = weigh(ctx, op, left, right, tol)
+        unit, lv, rv, _, status = weigh(ctx, op, left, right, tol, self.as_printed)
         diff = lv - rv
         if status == "ok":
             return

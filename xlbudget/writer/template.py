@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-import xlsxwriter.worksheet
 
 from .. import __version__
 from .. import classification, formulas
@@ -39,19 +38,7 @@ CREATED = datetime(2025, 1, 1)
 CHUNK = 30000
 
 
-class _Sheet(xlsxwriter.worksheet.Worksheet):
-    """Our formulas use only SUM/ROUND/IF/ABS-level functions (portable to Excel 2007+, WPS and LibreOffice),
-    never Excel's future functions, so XlsxWriter's per-formula expansion of ~100 future-function names
-    (a regex each, most of the writing time of a large template) is skipped."""
-
-    def _prepare_formula(self, formula, expand_future_functions=False):  # noqa: D401 - XlsxWriter hook
-        if formula.startswith("{"):
-            formula = formula[1:]
-        if formula.startswith("="):
-            formula = formula[1:]
-        if formula.endswith("}"):
-            formula = formula[:-1]
-        return formula
+_Sheet = excel.PortableSheet
 
 
 def _f(v: Any) -> Any:
@@ -78,12 +65,12 @@ class _Formats:
         self.border = border
 
     def get(self, kind: str, *, unlocked: bool = False, bold: bool = False, indent: int = 0, wrap: bool = False,
-            center: bool = False, decimals: int = 2) -> Any:
-        key = (kind, unlocked, bold, indent, wrap, center, decimals if kind == "amount" else None)
+            center: bool = False, decimals: int = 2, zeros: bool = False) -> Any:
+        key = (kind, unlocked, bold, indent, wrap, center, (decimals, zeros) if kind == "amount" else None)
         if key not in self._cache:
             props: dict[str, Any] = dict(self.border)
             if kind == "amount":
-                props["num_format"] = excel.amount_format(decimals)
+                props["num_format"] = excel.amount_format(decimals, blank_zero=not zeros)
             elif kind == "int":
                 props["num_format"] = "0"
                 props["align"] = "center"
@@ -112,12 +99,14 @@ def _validation_amount(r: int, c: int, precision: Precision, signed: bool = Fals
         f"AND(ISNUMBER({ref}),{ref}>=0,ROUND({ref},{entry})={ref})"
     fen = Precision("元").convert(Decimal("0.01"), precision)   # one 分 in this unit
     fine = "（可录入到元、分）" if unit != "元" and Decimal(10) ** -entry <= fen else ""
+    what = "整数" if entry == 0 else "数字"            # whole 元 tables take whole numbers
+    places = "" if entry == 0 else f"，最多 {entry} 位小数"
     return {
         "validate": "custom", "value": "=" + cond, "ignore_blank": True,
         "input_title": f"金额（{unit}）",
-        "input_message": f"请输入{'' if signed else '不小于 0 的'}数字，单位{unit}，最多 {entry} 位小数{fine}。合计等公式单元格已锁定，会自动计算。",
+        "input_message": f"请输入{'' if signed else '不小于 0 的'}{what}，单位{unit}{places}{fine}。合计等公式单元格已锁定，会自动计算。",
         "error_title": "金额格式不正确",
-        "error_message": f"请输入{'' if signed else '不小于 0 的'}数字，最多 {entry} 位小数。",
+        "error_message": f"请输入{'' if signed else '不小于 0 的'}{what}{places}。",
     }
 
 
@@ -377,7 +366,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             f = formulas.formula(layout, t, row, col)
             v = b.value(t.id, row.key, col.key)
             kind = "int" if typ in ("int", "signed_int") or col.kind == "int" else "amount"
-            fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals)
+            fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             if n > 1:
                 ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
             if f is None:
@@ -391,7 +381,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             else:
                 ws.write_string(row.r, c0, row.fixed or "", fmt)
         else:  # empty
-            fmt = fm.get("amount", bold=bold, decimals=layout.precision(t.id, col.key).display_decimals)
+            fmt = fm.get("amount", bold=bold, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             for i in range(n):
                 ws.write_blank(row.r, c0 + i, None, fmt)
 
@@ -464,7 +455,8 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
     if typ in ("amount", "int", "signed_int"):
         amount = typ == "amount"
         precision = layout.precision(t.id, col.key)
-        fmt = fm.get("amount" if amount else "int", unlocked=True, decimals=precision.display_decimals)
+        fmt = fm.get("amount" if amount else "int", unlocked=True, decimals=precision.display_decimals,
+                     zeros=t.desc.zeros)
         if n > 1:
             ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
         if raw is None:
