@@ -64,6 +64,7 @@ class RowDef:
     path: str | None = None
     fixed: str | None = None
     section: str | None = None
+    code: str | None = None            # fixed rows: the classification code the row stands for (e.g. a 类)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Block:
     cells: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     spare: int = 0
+    prefixes: tuple[str, ...] = ()     # tree plan: only the codes under these (e.g. 301, 303)
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -104,6 +106,8 @@ class TableDesc:
     landscape: bool = False
     empty_note: str | None = None
     per: str | None = None
+    notes: tuple[str, ...] = ()        # lines printed under the table whatever its figures (注：本表反映…)
+    show_zero: bool = False            # print 0.00 for zero figures (default: blank, as most official tables)
 
     def block(self, key: str) -> Block:
         for b in self.blocks:
@@ -142,7 +146,7 @@ def _row(d: dict[str, Any], where: str) -> RowDef:
             key=d["key"], label=d.get("label", ""), indent=int(d.get("indent", 0)), input=bool(d.get("input", False)),
             sum=tuple(d.get("sum", ())), formula=formula, total=bool(d.get("total", False)),
             bottom=bool(d.get("bottom", False)), type=d.get("type", "amount"), path=d.get("path"),
-            fixed=d.get("fixed"), section=d.get("section"),
+            fixed=d.get("fixed"), section=d.get("section"), code=str(d["code"]) if "code" in d else None,
         )
     except KeyError as e:
         raise DescriptionError(f"{where}: row without {e}") from None
@@ -183,7 +187,7 @@ def _block(d: dict[str, Any], where: str) -> Block:
         key=d["key"], plan=plan, columns=cols, rows=rows, codes=d.get("codes"),
         code_style=d.get("code_style", "split"),
         total=_row(d["total"], w) if "total" in d else None, cells=dict(d.get("cells", {})),
-        path=d.get("path"), spare=int(d.get("spare", 0)),
+        path=d.get("path"), spare=int(d.get("spare", 0)), prefixes=tuple(str(p) for p in d.get("prefixes", ())),
     )
 
 
@@ -196,7 +200,8 @@ def _table(path: Path) -> TableDesc:
             blocks=tuple(_block(b, where) for b in d["blocks"]), subtitle=d.get("subtitle"),
             arrange=d.get("arrange", "side"), numbering=bool(d.get("numbering", True)),
             unit_line=bool(d.get("unit_line", True)), landscape=bool(d.get("landscape", False)),
-            empty_note=d.get("empty_note"), per=d.get("per"),
+            empty_note=d.get("empty_note"), per=d.get("per"), notes=tuple(d.get("notes", ())),
+            show_zero=bool(d.get("show_zero", False)),
         )
     except KeyError as e:
         raise DescriptionError(f"{where}: missing {e}") from None

@@ -38,6 +38,7 @@ FUNCTION_TABLE = "功能分类表"
 ECONOMIC_TABLE = "经济分类表"
 FONT = "宋体"
 AMOUNT_FMT = '#,##0.00;-#,##0.00;"";@'
+AMOUNT_FMT_ZERO = '#,##0.00;-#,##0.00;0.00;@'   # tables that print 0.00 (show_zero)
 CREATED = datetime(2025, 1, 1)
 CHUNK = 30000
 
@@ -79,14 +80,15 @@ class _Formats:
         self._cache: dict[tuple, Any] = {}
         self.wb = wb
         self.border = border
+        self.show_zero = False  # set per table (TableDesc.show_zero)
 
     def get(self, kind: str, *, unlocked: bool = False, bold: bool = False, indent: int = 0, wrap: bool = False,
             center: bool = False) -> Any:
-        key = (kind, unlocked, bold, indent, wrap, center)
+        key = (kind, unlocked, bold, indent, wrap, center, self.show_zero and kind == "amount")
         if key not in self._cache:
             props: dict[str, Any] = dict(self.border)
             if kind == "amount":
-                props["num_format"] = AMOUNT_FMT
+                props["num_format"] = AMOUNT_FMT_ZERO if self.show_zero else AMOUNT_FMT
             elif kind == "int":
                 props["num_format"] = "0"
                 props["align"] = "center"
@@ -216,6 +218,7 @@ def _write_meta(ws, layout: Layout) -> None:
 
 def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> None:
     d = t.desc
+    fm.show_zero = d.show_zero
     widths = [10.0] * t.width
     for blk in d.blocks:
         for col in blk.columns:
@@ -272,6 +275,9 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
         ws.set_row(r, h)
     for (r0, c, r1, signed) in _runs(dv_amount):
         ws.data_validation(r0, c, r1, c, _validation_amount(r0, c, layout.tableset.entry_decimals, signed))
+    for r, text in t.notes:
+        ws.merge_range(r, 0, r, last_col, text, fm.note)
+        ws.set_row(r, text_height(text, sum(widths)))
     # empty-table note: a live formula, shown only while the table has no figures
     if t.note_row is not None:
         first_total = next(r for r in t.rows.values() if r.total)
