@@ -14,7 +14,7 @@ from typing import Iterator
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .spec import Spec
-from .tableset import Block, Column, RowDef, TableDesc, TableSet, load_tableset
+from .tableset import Block, Column, Precision, RowDef, TableDesc, TableSet, load_tableset
 
 TITLE_ROWS = 3  # 表N / title / 编制部门 + 单位
 
@@ -113,6 +113,7 @@ class Layout:
         self.tableset = tableset or load_tableset(spec.tableset)
         self.namer = namer or default_namer(spec)
         self.tables: dict[str, LTable] = {}
+        self._precisions: dict[tuple[str, str], Precision] = {}
         for desc in self.tableset.tables:
             if desc.per == "project":
                 for n, p in enumerate(spec.projects, start=1):
@@ -135,6 +136,17 @@ class Layout:
     def position(self, t: str, r: str, c: str) -> str:
         """``表6!C12`` style position of a cell."""
         return self.tables[t].ref(r, c)
+
+    def precision(self, t: str, c: str | None = None) -> Precision:
+        """Unit and decimals of column ``c`` of table ``t`` (the table's without a column, the set's for a
+        table the layout lacks)."""
+        k = (t, c or "")
+        p = self._precisions.get(k)
+        if p is None:
+            lt = self.tables.get(t)
+            p = lt.desc.precision(c) if lt is not None else self.tableset.precision
+            self._precisions[k] = p
+        return p
 
     def cells(self) -> Iterator[tuple[LTable, LRow, Column]]:
         for t in self.tables.values():

@@ -100,7 +100,12 @@ class Budget:
 
     @property
     def decimals(self) -> int:
+        """The set's default display decimals (each table or column may set its own: ``precision``)."""
         return self.layout.tableset.display_decimals
+
+    def precision(self, tid: str, ckey: str | None = None):
+        """Unit and decimals of a column of a table (see ``TableDesc.precision``)."""
+        return self.layout.precision(tid, ckey)
 
     # --- addresses -----------------------------------------------------------------------------------
     @staticmethod
@@ -140,7 +145,7 @@ class Budget:
         k = (tid, rkey, ckey)
         pub = self._published
         if k not in pub:
-            pub[k] = q(self.value(tid, rkey, ckey), self.decimals)
+            pub[k] = q(self.value(tid, rkey, ckey), self.layout.precision(tid, ckey).display_decimals)
         return pub[k]
 
     def invalidate(self) -> None:
@@ -189,12 +194,15 @@ class Budget:
         if role == "formula":
             expr = self.layout.expr_of(t, row, col)
             total, seen = ZERO, False
+            here = self.layout.precision(tid, ckey)
             for term in expr.terms:
                 ref = term.ref.resolve(tid, rkey)
                 v = self.value(ref.table, ref.row, ref.col)
                 if v is None and not self.layout.has(ref.table, ref.row) and not self._has_spares(ref.table):
                     continue
                 seen = True
+                if v is not None:  # a figure kept in another unit converts exactly
+                    v = self.layout.precision(ref.table, ref.col).convert(v, here)
                 total += term.sign * (v or ZERO)
             return total if seen else None
         if role == "sum":
