@@ -317,34 +317,40 @@ def load_document(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def example_dir() -> Path:
+DEFAULT_EXAMPLE = "kezhou-2025"
+
+
+def example_dir(name: str = DEFAULT_EXAMPLE) -> Path:
+    """The folder of a shipped example (``examples/<name>``: spec, figures, facts, the published text)."""
     from importlib import resources
 
     here = Path(__file__).resolve().parent
-    shipped = Path(str(resources.files("xlbudget.examples").joinpath("kezhou-2025")))
-    for cand in (shipped, here.parent / "examples" / "kezhou-2025"):
+    shipped = Path(str(resources.files("xlbudget.examples").joinpath(name)))
+    for cand in (shipped, here.parent / "examples" / name):
         if (cand / "spec.toml").is_file():
             return cand
-    raise FileNotFoundError("built-in example not found")
+    raise FileNotFoundError(f"built-in example {name!r} not found")
 
 
-def load_example() -> tuple[Spec, dict[str, Any]]:
-    """The seed department (克州数字化发展局 2025): spec and canonical document."""
+def load_example(name: str = DEFAULT_EXAMPLE) -> tuple[Spec, dict[str, Any]]:
+    """A shipped example (default: the seed department, 克州数字化发展局 2025): spec and canonical document."""
     from .spec import load_spec
 
-    d = example_dir()
+    d = example_dir(name)
     spec = load_spec(d / "spec.toml")
     figures = load_document(d / "figures.json")
-    doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"],
-                           "performance": load_document(d / "performance.json"),
-                           "facts": load_document(d / "facts.json")}
-    # derived in the workbook, not entered: project names come from the spec, 财政拨款 from 表7
-    for p in doc["performance"].get("projects", {}).values():
+    doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"]}
+    for part in ("performance", "facts"):
+        if (d / f"{part}.json").is_file():
+            doc[part] = load_document(d / f"{part}.json")
+    # derived in the workbook, not entered: project names come from the spec, 财政拨款 from the projects table
+    for p in (doc.get("performance") or {}).get("projects", {}).values():
         for k in ("name", "fiscal", "budget_total"):
             p.pop(k, None)
-    # last year's figures live in the 上年预算数 table (the department was founded in 2024: all 0)
-    last = doc["facts"].get("operating_costs", {}).pop("last_year", None)
-    doc["tables"]["LY"] = {"operating_costs": {"value": last}} if last is not None else {}
+    # last year's figures live in the 上年预算数 table (the seed department was founded in 2024: all 0)
+    last = ((doc.get("facts") or {}).get("operating_costs") or {}).pop("last_year", None)
+    if last is not None:
+        doc["tables"].setdefault("LY", {})["operating_costs"] = {"value": last}
     layout = layout_for(spec)
     return spec, normalise_document(layout, doc)
 
