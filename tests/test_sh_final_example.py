@@ -31,7 +31,7 @@ def _squash(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def example():
-    spec, doc = load_example("putuo-social-work-2024")
+    spec, doc = load_example("sh-final")
     return spec, budget_from_document(doc, spec)
 
 
@@ -90,7 +90,7 @@ def test_table_reproduces_the_published_table(example, workbook, published, tid)
     for r in range(t.body_top, t.last_row + 1):
         for c in range(t.width):
             cell = ws.cell(row=r + 1, column=c + 1)
-            shown = _shown(cell, t.desc.show_zero)
+            shown = _shown(cell, t.desc.zeros)
             if shown is None:
                 continue
             if isinstance(cell.value, (int, float)):
@@ -122,4 +122,4 @@ def test_units_and_decimals_as_printed(example, workbook, tid):
                for row in t.rows.values() for col in t.desc.block(row.block).columns if col.numeric}
     assert formats and all(f.startswith("#,##0.00") for f in formats), formats
     zero = {f.split(";")[2] if f.count(";") >= 2 else "0.00" for f in formats}
-    assert zero == ({"0.00"} if t.desc.show_zero else {'""'})
+    assert zero == ({"0.00"} if t.desc.zeros else {'""'})

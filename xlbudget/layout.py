@@ -198,6 +198,16 @@ def catalogue_for(kind: str, year: int):
         return load_catalogue(kind)
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (1..99)."""
+    tens, ones = divmod(n, 10)
+    head = ("" if tens == 1 else _DIGITS[tens]) + "十" if tens else ""
+    return head + (_DIGITS[ones] if ones or not tens else "")
+
+
 def default_namer(spec: Spec):
     def namer(kind: str, code: str) -> str:
         if code in spec.names:
@@ -291,13 +301,22 @@ class _TableBuilder:
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
+        """One row per 功能分类 类: every class of the catalogue, or (``codes`` given) the classes of the spec's
+        codes, labelled 一、二、… when the block is ``ordinal``."""
         cat = catalogue_for("function", self.spec.year)
+        if b.codes and not self.spec.generic:
+            used = sorted({code[:3] for code in self.spec.codes(b.codes)})
+            classes = [(code, self.L.namer("function", code)) for code in used]
+        else:
+            classes = [(c.code, self.spec.names.get(c.code, c.name)) for c in cat.classes()]
         rows = []
-        for c in cat.classes():
-            formulas = {k: parse(v.format(code=c.code)) for k, v in b.cells.items()}
-            rows.append(LRow(key=c.code, block=b.key, code=c.code, level=1, label=self.spec.names.get(c.code, c.name),
-                             formulas=formulas))
-        rows.append(self._total_row(b, ()))
+        for i, (code, name) in enumerate(classes, start=1):
+            formulas = {k: parse(v.format(code=code)) for k, v in b.cells.items()}
+            label = f"{chinese_ordinal(i)}、{name}" if b.ordinal else name
+            rows.append(LRow(key=code, block=b.key, code=code, level=1, label=label, formulas=formulas))
+        # ``sum = ["*"]`` on the total: it also equals the sum of the class rows (checked by the sums rules)
+        summed = b.total is not None and b.total.sum == ("*",)
+        rows.append(self._total_row(b, tuple(r.key for r in rows) if summed else ()))
         return rows
 
     def _projects(self, b: Block) -> list[LRow]:

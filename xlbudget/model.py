@@ -317,38 +317,42 @@ def load_document(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-DEFAULT_EXAMPLE = "kezhou-2025"
-
-
-def example_dir(name: str = DEFAULT_EXAMPLE) -> Path:
-    """The folder of a shipped example (``examples/<name>``: spec, figures, facts, the published text)."""
+def example_dir(tableset: str = "xj11") -> Path:
+    """The folder of the example document of an installed table set (``example`` in its tableset.toml)."""
     from importlib import resources
 
+    from .tableset import load_tableset
+
+    slug = load_tableset(tableset).example
+    if not slug:
+        raise FileNotFoundError(f"table set {tableset} has no example")
     here = Path(__file__).resolve().parent
-    shipped = Path(str(resources.files("xlbudget.examples").joinpath(name)))
-    for cand in (shipped, here.parent / "examples" / name):
+    shipped = Path(str(resources.files("xlbudget.examples").joinpath(slug)))
+    for cand in (shipped, here.parent / "examples" / slug):
         if (cand / "spec.toml").is_file():
             return cand
-    raise FileNotFoundError(f"built-in example {name!r} not found")
+    raise FileNotFoundError(f"example {slug} not found")
 
 
-def load_example(name: str = DEFAULT_EXAMPLE) -> tuple[Spec, dict[str, Any]]:
-    """A shipped example (default: the seed department, 克州数字化发展局 2025): spec and canonical document."""
+def load_example(tableset: str = "xj11") -> tuple[Spec, dict[str, Any]]:
+    """The example department of a table set (default: the seed, 克州数字化发展局 2025): spec and canonical
+    document. The example folder holds ``spec.toml``, ``figures.json`` (the inputs of the tables) and
+    optionally ``facts.json`` and ``performance.json``."""
     from .spec import load_spec
 
-    d = example_dir(name)
+    d = example_dir(tableset)
     spec = load_spec(d / "spec.toml")
     figures = load_document(d / "figures.json")
     doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"]}
     for part in ("performance", "facts"):
         if (d / f"{part}.json").is_file():
             doc[part] = load_document(d / f"{part}.json")
-    # derived in the workbook, not entered: project names come from the spec, 财政拨款 from the projects table
-    for p in (doc.get("performance") or {}).get("projects", {}).values():
+    # derived in the workbook, not entered: project names come from the spec, 财政拨款 from the project table
+    for p in doc.get("performance", {}).get("projects", {}).values():
         for k in ("name", "fiscal", "budget_total"):
             p.pop(k, None)
     # last year's figures live in the 上年预算数 table (the seed department was founded in 2024: all 0)
-    last = ((doc.get("facts") or {}).get("operating_costs") or {}).pop("last_year", None)
+    last = doc.get("facts", {}).get("operating_costs", {}).pop("last_year", None)
     if last is not None:
         doc["tables"].setdefault("LY", {})["operating_costs"] = {"value": last}
     layout = layout_for(spec)

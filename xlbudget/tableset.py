@@ -133,6 +133,7 @@ class Block:
     path: str | None = None
     spare: int = 0
     prefixes: tuple[str, ...] = ()     # tree plan: only the codes under these (e.g. 301, 303)
+    ordinal: bool = False       # classes plan: labels numbered 一、二、… (Shanghai 表1/表4)
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -160,8 +161,8 @@ class TableDesc:
     empty_note: str | None = None
     per: str | None = None
     table_precision: Precision = Precision()   # the table's unit and decimals (the set's when it sets none)
-    notes: tuple[str, ...] = ()        # lines printed under the table whatever its figures (注：本表反映…)
-    show_zero: bool = False            # print 0.00 for zero figures (default: blank, as most official tables)
+    zeros: bool = False                        # amounts print 0 (e.g. 0.00) instead of a blank cell
+    notes: tuple[str, ...] = ()                # lines printed under the table whatever its figures (注：本表反映…)
 
     def block(self, key: str) -> Block:
         for b in self.blocks:
@@ -190,6 +191,7 @@ class TableSet:
     tables: tuple[TableDesc, ...]
     rules_file: Path | None
     folder: Path
+    example: str | None = None      # the folder of examples/ holding this set's example document
 
     @property
     def precision(self) -> Precision:
@@ -259,6 +261,7 @@ def _block(d: dict[str, Any], where: str, base: Precision) -> Block:
         code_style=d.get("code_style", "split"),
         total=_row(d["total"], w) if "total" in d else None, cells=dict(d.get("cells", {})),
         path=d.get("path"), spare=int(d.get("spare", 0)), prefixes=tuple(str(p) for p in d.get("prefixes", ())),
+        ordinal=bool(d.get("ordinal", False)),
     )
 
 
@@ -273,7 +276,7 @@ def _table(path: Path, default: Precision) -> TableDesc:
             arrange=d.get("arrange", "side"), numbering=bool(d.get("numbering", True)),
             unit_line=bool(d.get("unit_line", True)), landscape=bool(d.get("landscape", False)),
             empty_note=d.get("empty_note"), per=d.get("per"), table_precision=base, notes=tuple(d.get("notes", ())),
-            show_zero=bool(d.get("show_zero", False)),
+            zeros=bool(d.get("zeros", False)),
         )
     except KeyError as e:
         raise DescriptionError(f"{where}: missing {e}") from None
@@ -314,7 +317,7 @@ def load_tableset(name: str = "xj11") -> TableSet:
     return TableSet(
         id=meta["id"], version=str(meta["version"]), name=meta.get("name", meta["id"]), unit=default.unit,
         display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
-        tables=tables, rules_file=rules, folder=folder,
+        tables=tables, rules_file=rules, folder=folder, example=meta.get("example"),
     )
 
 

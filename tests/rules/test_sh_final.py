@@ -14,12 +14,11 @@ from xlbudget.rules import Context
 from xlbudget.rules.base import load_rules
 
 SET = "sh-final"
-EXAMPLE = "putuo-social-work-2024"
 
 
 @pytest.fixture
 def sh() -> Case:
-    return Case(*load_example(EXAMPLE))
+    return Case(*load_example(SET))
 
 
 @pytest.fixture

@@ -42,7 +42,9 @@ class Sums(Rule):
                 role = ctx.layout.cell_role(t, row, col)
                 # a 合计 column is a formula in every row, but its parent rows still add up their children
                 column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
-                if role != "sum" and not (column_total and row.record is None):
+                # a total taken from another table (表1 支出总计 = 表3 合计) that also sums its own rows
+                taken = role == "formula" and col.key in row.formulas
+                if role != "sum" and not ((column_total or taken) and row.record is None):
                     continue
                 kids = [ctx.pub(t.id, ch, col.key) for ch in row.children]
                 if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):

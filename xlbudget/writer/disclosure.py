@@ -50,7 +50,7 @@ __all__ = ["write_disclosure", "TABLE_IDS"]
 FONT = "宋体"
 TITLE_FONT = "黑体"
 AMOUNT_FMT = '#,##0.00;-#,##0.00;"";@'      # zero shown blank, as in the official tables
-AMOUNT_FMT_ZERO = "#,##0.00"                  # forms (绩效目标表) and tables that say so (show_zero) print 0.00
+AMOUNT_FMT_ZERO = "#,##0.00"                  # forms (绩效目标表) and tables that say so (zeros) print 0.00
 EXACT_FMT = "0.00####"
 EXACT_SHEET = "精确数"                        # hidden sheet of the exact figures
 EXACT_COL0 = 3                                # first column of the exact blocks (A-C hold labels)
@@ -504,7 +504,7 @@ class _Writer:
             if height > 18.5:
                 ws.set_row(r, height)
             self._body_height += max(height, 15.0)
-            fmt = f(num_format=AMOUNT_FMT_ZERO if t.desc.show_zero else AMOUNT_FMT, border=1, bold=bold)
+            fmt = f(num_format=AMOUNT_FMT_ZERO if t.desc.zeros else AMOUNT_FMT, border=1, bold=bold)
             for col in block.columns:
                 if not col.numeric:
                     continue

@@ -78,16 +78,14 @@ class _Formats:
         self._cache: dict[tuple, Any] = {}
         self.wb = wb
         self.border = border
-        self.show_zero = False  # set per table (TableDesc.show_zero)
 
     def get(self, kind: str, *, unlocked: bool = False, bold: bool = False, indent: int = 0, wrap: bool = False,
-            center: bool = False, decimals: int = 2) -> Any:
-        zero = self.show_zero and kind == "amount"
-        key = (kind, unlocked, bold, indent, wrap, center, decimals if kind == "amount" else None, zero)
+            center: bool = False, decimals: int = 2, zeros: bool = False) -> Any:
+        key = (kind, unlocked, bold, indent, wrap, center, (decimals, zeros) if kind == "amount" else None)
         if key not in self._cache:
             props: dict[str, Any] = dict(self.border)
             if kind == "amount":
-                props["num_format"] = excel.amount_format(decimals, blank_zero=not zero)
+                props["num_format"] = excel.amount_format(decimals, blank_zero=not zeros)
             elif kind == "int":
                 props["num_format"] = "0"
                 props["align"] = "center"
@@ -220,7 +218,6 @@ def _write_meta(ws, layout: Layout) -> None:
 
 def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> None:
     d = t.desc
-    fm.show_zero = d.show_zero
     widths = [10.0] * t.width
     for blk in d.blocks:
         for col in blk.columns:
@@ -384,7 +381,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             f = excel.formula(layout, t, row, col)
             v = b.value(t.id, row.key, col.key)
             kind = "int" if typ in ("int", "signed_int") or col.kind == "int" else "amount"
-            fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals)
+            fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             if n > 1:
                 ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
             if f is None:
@@ -398,7 +396,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             else:
                 ws.write_string(row.r, c0, row.fixed or "", fmt)
         else:  # empty
-            fmt = fm.get("amount", bold=bold, decimals=layout.precision(t.id, col.key).display_decimals)
+            fmt = fm.get("amount", bold=bold, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             for i in range(n):
                 ws.write_blank(row.r, c0 + i, None, fmt)
 
@@ -471,7 +470,8 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
     if typ in ("amount", "int", "signed_int"):
         amount = typ == "amount"
         precision = layout.precision(t.id, col.key)
-        fmt = fm.get("amount" if amount else "int", unlocked=True, decimals=precision.display_decimals)
+        fmt = fm.get("amount" if amount else "int", unlocked=True, decimals=precision.display_decimals,
+                     zeros=t.desc.zeros)
         if n > 1:
             ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
         if raw is None:
