@@ -314,11 +314,15 @@ def load_tableset(name: str = "xj11") -> TableSet:
     if len(set(ids)) != len(ids):
         raise DescriptionError(f"{name}: duplicate table ids")
     rules = folder / meta["rules"] if meta.get("rules") else None
-    return TableSet(
+    ts = TableSet(
         id=meta["id"], version=str(meta["version"]), name=meta.get("name", meta["id"]), unit=default.unit,
         display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
         tables=tables, rules_file=rules, folder=folder, example=meta.get("example"),
     )
+    from .setdata import validate_set  # the set's disclosure, narrative and roll-over data must fit its tables
+
+    validate_set(ts)
+    return ts
 
 
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:
