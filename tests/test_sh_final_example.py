@@ -72,7 +72,8 @@ def _shown(cell, show_zero: bool) -> str | None:
 
 def test_every_table_of_the_set_is_in_the_text(example, published):
     _, budget = example
-    assert [t.title for t in budget.layout.tables.values()] == list(published)
+    public = [t.title for tid, t in budget.layout.tables.items() if tid.startswith("T")]
+    assert public == list(published)
 
 
 @pytest.mark.parametrize("tid", [f"T{i}" for i in range(1, 10)])

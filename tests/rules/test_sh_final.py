@@ -38,7 +38,11 @@ def _rule(rule_id: str):
 def test_example_reports_what_the_reference_lists(sh: Case):
     """expected-verdicts.md, sh-final, tables: 2 ROUND (表6 302 = Σ款; 表6 人员 + 公用 = 表5 基本), no table ISSUE."""
     found = sh.findings()
-    assert errors(found) == []
+    # the one error is the reference's 政府采购 ISSUE: SME awards 21.07 (预留) + 21.07 (其他) exceed the 21.07 total
+    assert [(f.rule, f.cells) for f in errors(found)] == [
+        ("PROC.sme_awards", (sh.pos("FA", "sme_awarded_reserved", "value"), sh.pos("FA", "sme_awarded_other", "value"),
+                             sh.pos("FA", "proc_total", "value")))]
+    assert (errors(found)[0].actual, errors(found)[0].expected) == (D("42.14"), D("21.07"))
     infos = [(f.rule, f.kind) for f in found if f.severity.value == "info"]
     assert infos == [("T6.sum", "rounding-residue"), ("X7", "rounding-residue")]
     s302 = of(found, "T6.sum")[0]
@@ -301,7 +305,7 @@ def test_item_printed_under_another_class(sh: Case):
 @pytest.mark.rule("CODE.name", tableset=SET)
 def test_name_differs_from_the_catalogue(sh: Case):
     sh.respec(year=2025, names={**sh.spec.names, "2101101": "行政单位医疗费"})
-    assert_breaks(sh, "CODE.name", "warning", [sh.pos(t, "2101101", "code") for t in ("T2", "T3", "T5")])
+    assert_breaks(sh, "CODE.name", "warning", [sh.pos(t, "2101101", "code") for t in ("T2", "T3", "T5", "LY")])
 
 
 @pytest.mark.rule("CODE.exists", tableset=SET)
@@ -309,4 +313,32 @@ def test_code_missing_from_the_partial_list_is_info(sh: Case):
     sh.respec(year=2025)
     found = of(sh.findings(), "CODE.exists")
     assert {f.severity.value for f in found} == {"info"}
-    assert [sh.pos(t, "20139", "code") for t in ("T2", "T3", "T5")] in [list(f.cells) for f in found]
+    assert [sh.pos(t, "20139", "code") for t in ("T2", "T3", "T5", "LY")] in [list(f.cells) for f in found]
+
+
+# --------------------------------------------------------------------------------------------- 其他公开事项
+@pytest.mark.rule("X14", tableset=SET)
+def test_running_costs_beyond_operating_costs(sh: Case):
+    sh.set("facts.operating_costs.amount", D("10.50"))
+    assert_breaks(sh, "X14", "error", [sh.pos("FA", "operating_costs", "value"), sh.pos("T6", "operating", "amount")])
+
+
+@pytest.mark.rule("PROC.sme_awards", tableset=SET)
+def test_sme_awards_within_the_procurement_total(sh: Case):
+    assert of(sh.findings(), "PROC.sme_awards", "error")
+    sh.set("facts.procurement.sme_awarded_other", D("0"))
+    assert of(sh.findings(), "PROC.sme_awards") == []
+
+
+@pytest.mark.rule("PROC.reserved", tableset=SET)
+def test_micro_reservation_within_the_sme_reservation(sh: Case):
+    sh.set("facts.procurement.micro_reserved", D("25"))
+    assert_breaks(sh, "PROC.reserved", "error", [sh.pos("FA", "micro_reserved", "value"),
+                                                 sh.pos("FA", "sme_reserved", "value")])
+
+
+@pytest.mark.rule("PROC.awarded", tableset=SET)
+def test_awards_within_the_reservation(sh: Case):
+    sh.set("facts.procurement.sme_awarded_reserved", D("22"))
+    assert_breaks(sh, "PROC.awarded", "error", [sh.pos("FA", "sme_awarded_reserved", "value"),
+                                                sh.pos("FA", "sme_reserved", "value")])
