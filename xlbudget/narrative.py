@@ -33,7 +33,7 @@ from .errors import DescriptionError
 from .expr import Expr, parse
 from .model import ZERO, Budget, get_path, q, to_decimal
 from .setdata import cached, check_ref as _check_ref
-from .units import convert, figure_unit
+from .tableset import UNITS, Precision
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -303,7 +303,10 @@ def _load(path: Path, ts: "TableSet") -> NarrativeDef:
             if sd.when:
                 _check_template(ts, "{{ " + sd.when + " }}", f"{where}：段落 {key} 的 when", names)
             sections.append(sd)
-    return NarrativeDef(unit=str(d.get("unit", ts.unit)), decimals=int(d.get("decimals", 2)), figures=figures,
+    unit = str(d.get("unit", ts.unit))
+    if unit not in UNITS:
+        raise DescriptionError(f"{where}：单位 {unit!r} 无效（应为 {'、'.join(UNITS)}）")
+    return NarrativeDef(unit=unit, decimals=int(d.get("decimals", 2)), figures=figures,
                         context=context, reason=reason, words=words, prelude=prelude, sections=tuple(sections),
                         source=where)
 
@@ -339,6 +342,7 @@ class _Context:
         self.namer = budget.layout.namer
         self.doc = budget.doc
         self._figures: dict[str, Decimal] = {}
+        self.unit = Precision(nd.unit, nd.decimals)
 
     def value(self, tid: str, rkey: str, ckey: str) -> Decimal:
         """The published figure of a cell in the narrative's unit; 0 for a row the department lacks."""
@@ -348,7 +352,7 @@ class _Context:
         if not layout.has(tid, rkey):
             return ZERO
         v = self.b.published(tid, rkey, ckey) or ZERO
-        return convert(v, figure_unit(layout.tables[tid].desc, ckey, layout.tableset), self.nd.unit)
+        return layout.precision(tid, ckey).convert(v, self.unit)
 
     def figure(self, name: str) -> Decimal:
         if name not in self._figures:

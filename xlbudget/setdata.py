@@ -193,9 +193,10 @@ def _load_plan(ts: "TableSet") -> DisclosurePlan:
             raise DescriptionError(f"{w}：表 {tid} 没有区块 {block}")
         revenue.add((tid, block))
     unit = str(od.get("unit", ts.unit))
-    from .units import factor
+    from .tableset import UNITS
 
-    factor(unit)
+    if unit not in UNITS:
+        raise DescriptionError(f"{w}：单位 {unit!r} 无效（应为 {'、'.join(UNITS)}）")
     open_data = OpenData(od_tables, frozenset(revenue), unit, str(od.get("phase", "approved")),
                          str(od.get("description", "")))
     return DisclosurePlan(subject=str(d.get("subject", "部门预算")), sheets=tuple(sheets), open_data=open_data)

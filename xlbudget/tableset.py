@@ -325,6 +325,20 @@ def load_tableset(name: str = "xj11") -> TableSet:
     return ts
 
 
+def installed_tablesets() -> list[str]:
+    """The ids of the table sets shipped under templates/ (one folder each with a tableset.toml)."""
+    root = resources.files("xlbudget.templates")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("tableset.toml").is_file())
+
+
+def installed_tableset(tid: str) -> TableSet:
+    """The installed table set ``tid``; a path or an unknown id is refused (sets are named by id only)."""
+    ids = installed_tablesets()
+    if tid not in ids:
+        raise DescriptionError(f"未知的表套 {tid!r}，已安装的表套：{'、'.join(ids)}（xlbudget tablesets 列出）")
+    return load_tableset(tid)
+
+
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:
     """The raw ``[[rule]]`` entries of a table set's rule book (empty when it has none)."""
     if ts.rules_file is None or not ts.rules_file.is_file():

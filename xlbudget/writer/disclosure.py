@@ -49,7 +49,7 @@ from ..model import get_path
 from ..narrative import Section, narrative
 from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
-from ..units import factor, figure_decimals, figure_unit
+from .excel import unit_factor
 from ..utility import atomic_output
 
 __all__ = ["write_disclosure", "amount_format"]
@@ -112,7 +112,7 @@ class NumCell:
     terms: list[tuple[int, tuple[str, str, str]]] | None = None   # None: an input
     sum: bool = False                                               # a sum of child rows
     decimals: int = 2                                               # display decimals of the column
-    unit: str = "万元"                                              # unit of the column
+    key: tuple[str, str] = ("", "")                                 # (table, column): its unit
 
     @property
     def published(self) -> Decimal | None:
@@ -190,12 +190,8 @@ class _Plans:
                 pt.empty = True
                 pt.note = pt.t.note_text
 
-    def unit(self, tid: str, ckey: str) -> str:
-        return figure_unit(self.layout.tables[tid].desc, ckey, self.layout.tableset)
-
     def _cells(self, pt: PlanTable) -> None:
         t = pt.t
-        ts = self.layout.tableset
         keys = {r.key for r in pt.rows}
         for row in pt.rows:
             for col in t.desc.block(row.block).columns:
@@ -203,7 +199,7 @@ class _Plans:
                     continue
                 role = self.layout.cell_role(t, row, col)
                 exact = self.b.value(t.id, row.key, col.key)
-                fmt = {"decimals": figure_decimals(t.desc, col.key, ts), "unit": figure_unit(t.desc, col.key, ts)}
+                fmt = {"decimals": self.layout.precision(t.id, col.key).display_decimals, "key": (t.id, col.key)}
                 if role == "input":
                     pt.cells[(row.key, col.key)] = NumCell(exact, **fmt)
                 elif role == "formula":
@@ -263,12 +259,7 @@ class _Plans:
         for sign, key in cell.terms or ():
             r = self.ref(here, key)
             if r is not None:
-                ratio = factor(self.unit(key[0], key[2])) / factor(cell.unit)
-                if ratio > 1:
-                    r = f"{r}*{format(ratio, 'f')}"
-                elif ratio < 1:
-                    r = f"{r}/{format(1 / ratio, 'f')}"
-                refs.append((sign, key, r))
+                refs.append((sign, key, r + unit_factor(self.layout, key[0], key[2], *cell.key)))
         if not refs:
             return None
         if cell.sum and len(refs) > 1:
@@ -399,8 +390,7 @@ class _Writer:
                 ws.set_row(r, 40)
                 ws.write_string(r, 0, s.title, f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
                 r += 1
-                continue
-            if s.title:
+            elif s.title:  # a part title may carry its own paragraphs (the Shanghai 编制说明 has no sections)
                 size = 12 if s.level == 1 else 11
                 fmt = f(bold=True, font_size=size, text_wrap=True, font_name=TITLE_FONT if s.level == 1 else FONT)
                 ws.set_row(r, _lines(s.title, NARRATIVE_WIDTH, size) * _line_height(size) + 8)
@@ -441,7 +431,7 @@ class _Writer:
         ws.set_row(off + 1, 30)
         ws.merge_range(off + 1, 0, off + 1, W - 1, t.title, f(bold=True, font_size=16, align="center",
                                                               font_name=TITLE_FONT))
-        unit = f"单位：{figure_unit(t.desc, None, self.b.layout.tableset)}"
+        unit = f"单位：{t.desc.precision().unit}"
         if W >= 2:
             ws.merge_range(off + 2, 0, off + 2, W - 2, f"编制部门：{self.dept}", f(align="left"))
             ws.write_string(off + 2, W - 1, unit, f(align="right"))
@@ -540,7 +530,7 @@ class _Writer:
                     continue
                 c0, _ = t.colpos[(block.key, col.key)]
                 cell = pt.cells.get((row.key, col.key))
-                decimals = figure_decimals(t.desc, col.key, self.b.layout.tableset)
+                decimals = self.b.layout.precision(t.id, col.key).display_decimals
                 fmt = f(num_format=amount_format(decimals, blank_zero=not t.desc.zeros), border=1, bold=bold)
                 expr = self.plans.expression(t.id, cell) if cell is not None and cell.terms else None
                 if cell is None or cell.exact is None or (cell.terms is not None and expr is None):
@@ -607,6 +597,8 @@ class _Writer:
         spans = [(t.colpos[(block.key, c.key)], c) for c in label_cols]
         text_fmt = f(border=1, text_wrap=True, bold=bold, indent=min(row.indent, 3) if row.indent else 0)
         code_fmt = f(border=1, align="left", bold=bold)
+        if not spans:  # a table of figures only (one row, no label column)
+            return height
         if row.code is None or row.code == "":
             # total, unit or fixed rows: the label spans every label column of the block (fixed blocks have one)
             c_start = spans[0][0][0]
@@ -671,7 +663,6 @@ class _Writer:
         hide = set(sd.hide)
         f = self.f
         d = t.desc
-        ts = self.b.layout.tableset
         W = t.width
         widths = [8.0] * W
         for blk in d.blocks:
@@ -719,7 +710,7 @@ class _Writer:
                 c0, n = t.colpos[(blk.key, col.key)]
                 if sum_start is not None and row.total and c0 < sum_start:
                     continue
-                text = self._perf_cell(ws, t, row, col, c0, n, ts)
+                text = self._perf_cell(ws, t, row, col, c0, n)
                 if text:
                     height = max(height, _lines(text, sum(widths[c0:c0 + n])) * _line_height(10) + 6)
             if height > 18.5:
@@ -733,14 +724,14 @@ class _Writer:
                 return False
         return True
 
-    def _perf_cell(self, ws, t: LTable, row: LRow, col: Column, c0: int, n: int, ts) -> str:
+    def _perf_cell(self, ws, t: LTable, row: LRow, col: Column, c0: int, n: int) -> str:
         """Write one cell of a 绩效 sheet; return its text (for the row height)."""
         f = self.f
         role = self.b.layout.cell_role(t, row, col)
         typ = row.type if col.kind == "field" else ("amount" if col.kind == "amount" else
                                                      "int" if col.kind == "int" else "text")
         money = typ == "amount"
-        decimals = figure_decimals(t.desc, col.key, ts)
+        decimals = self.b.layout.precision(t.id, col.key).display_decimals
         if money:
             fmt = f(border=1, num_format=amount_format(decimals, blank_zero=False), align="right")
         elif typ in ("int", "signed_int"):
@@ -803,9 +794,7 @@ class _Writer:
                 cell = self.plans.ref(None, (ref.table, ref.row, ref.col), mirror=False)
                 if cell is None:
                     continue
-                ratio = factor(self.plans.unit(ref.table, ref.col)) / factor(figure_unit(t.desc, col.key, self.b.layout.tableset))
-                if ratio != 1:
-                    cell = f"{cell}*{format(ratio, 'f')}" if ratio > 1 else f"{cell}/{format(1 / ratio, 'f')}"
+                cell += unit_factor(self.b.layout, ref.table, ref.col, t.id, col.key)
             else:
                 return None   # a figure of a table not printed: the value is written
             out += ("-" if term.sign < 0 else ("+" if out else "")) + cell
