@@ -450,6 +450,16 @@ class _TableBuilder:
                       numbering_row=numbering_row, project=self.project, notes=notes)
 
 
+def note_columns(t: LTable) -> list[Column]:
+    """The numeric columns of the total row that decide whether the table's empty note shows (the table's
+    ``note_columns``, else the first numeric column)."""
+    total_row = next(r for r in t.rows.values() if r.total)
+    cols = [c for c in t.desc.block(total_row.block).columns if c.numeric]
+    if t.desc.note_columns:
+        return [c for c in cols if c.key in t.desc.note_columns]
+    return cols[:1]
+
+
 def _header_depth(b: Block) -> int:
     depth = 0
     for c in b.columns:

@@ -163,6 +163,8 @@ class TableDesc:
     table_precision: Precision = Precision()   # the table's unit and decimals (the set's when it sets none)
     zeros: bool = False                        # amounts print 0 (e.g. 0.00) instead of a blank cell
     notes: tuple[str, ...] = ()                # lines printed under the table whatever its figures (注：本表反映…)
+    note_columns: tuple[str, ...] = ()         # the empty note shows while these cells of the total row are 0
+                                               # (default: its first numeric column)
 
     def block(self, key: str) -> Block:
         for b in self.blocks:
@@ -276,6 +278,7 @@ def _table(path: Path, default: Precision) -> TableDesc:
             arrange=d.get("arrange", "side"), numbering=bool(d.get("numbering", True)),
             unit_line=bool(d.get("unit_line", True)), landscape=bool(d.get("landscape", False)),
             empty_note=d.get("empty_note"), per=d.get("per"), table_precision=base, notes=tuple(d.get("notes", ())),
+            note_columns=tuple(d.get("note_columns", ())),
             zeros=bool(d.get("zeros", False)),
         )
     except KeyError as e:

@@ -23,7 +23,7 @@ import xlsxwriter.worksheet
 
 from .. import __version__
 from ..expr import parse
-from ..layout import catalogue_for, Layout, LRow, LTable, a1, header_grid, merge_regions, quote_sheet
+from ..layout import catalogue_for, note_columns, Layout, LRow, LTable, a1, header_grid, merge_regions, quote_sheet
 from ..model import Budget, cell_type
 from ..tableset import Column, Precision
 from ..utility import atomic_write
@@ -280,7 +280,7 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
     # empty-table note: a live formula, shown only while the table has no figures
     if t.note_row is not None:
         first_total = next(r for r in t.rows.values() if r.total)
-        tcols = [c for c in d.block(first_total.block).columns if c.numeric]
+        tcols = note_columns(t)
         rounded = "+".join(f"ABS(ROUND({a1(*t.pos(first_total.key, c.key))},"
                            f"{layout.precision(t.id, c.key).display_decimals}))" for c in tcols)
         empty = b.table_is_empty(t.id)
