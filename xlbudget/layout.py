@@ -277,7 +277,10 @@ class _TableBuilder:
         kind = "economic" if b.codes == "economic" else "function"
         if self.spec.generic:
             n = self.spec.spare_rows if b.codes in ("functions", "economic") else max(5, self.spec.spare_rows // 6)
-            leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
+            # spare rows r1, r2 …; a second tree block of the same table (表6 人员/公用 side by side) names its own
+            first = next(blk for blk in self.desc.blocks if blk.plan == "tree") is b
+            pre = "r" if first else f"{b.key}_r"
+            leaves = [LRow(key=f"{pre}{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
         codes = self.spec.codes(b.codes or "functions")
