@@ -165,3 +165,35 @@ def test_build_of_a_clean_final_accounts_is_verified(tmp_path):
     result = build_from_budgets([budget_from_document(doc, spec)], tmp_path / "d.xlsx")
     assert result.verified and result.errors == []
     assert (tmp_path / "d.xlsx").is_file()
+
+
+def test_next_years_template_carries_this_years_final_accounts(filled, tmp_path):
+    res = CliRunner().invoke(cli, ["template", "--like", str(filled), "-o", str(tmp_path / "next.xlsx")])
+    assert res.exit_code == 0, res.output
+    b = read_workbook(tmp_path / "next.xlsx").budget
+    assert b.spec.year == 2025 and b.spec.tableset == "sh-final"
+    assert [b.published("LY", k, "value") for k in ("total", "fiscal", "gp", "operating_costs")] == \
+        [D("307.82"), D("307.82"), D("307.82"), D("10.23")]
+    assert b.doc["facts"]["overview"]["units"][1] == "上海市普陀区社会工作发展服务中心"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recomputes_every_formula_to_the_written_value(filled, tmp_path, soffice):
+    import math
+
+    from xlbudget import libreoffice as lo
+
+    formulas = openpyxl.load_workbook(filled)
+    values = openpyxl.load_workbook(filled, data_only=True)
+    written = {(ws.title, c.coordinate): values[ws.title][c.coordinate].value
+               for ws in formulas.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"}
+    assert len(written) > 300
+    again = openpyxl.load_workbook(lo.convert(filled, tmp_path, "xlsx", recalc=True), data_only=True)
+    bad = []
+    for (sheet, coord), want in written.items():
+        got = again[sheet][coord].value
+        same = (math.isclose(got, want, abs_tol=1e-9) if isinstance(got, (int, float)) and isinstance(want, (int, float))
+                else (got if got is not None else "") == (want if want is not None else ""))
+        if not same:
+            bad.append((sheet, coord, want, got))
+    assert bad == []
