@@ -3,6 +3,18 @@
 One description per official table: title, header tree, columns, row plan, which cells are inputs and
 which are formulas. The template writer, the reader, the rules and the disclosure builder all interpret
 these objects; nothing else in the code base knows where a figure sits.
+
+Besides titles, headers, columns and rows, a description may say (examples in ``templates/sh-final``):
+
+* on a fixed row, ``code = "201"``: the row stands for that classification code (a 类 line of a summary
+  table); it takes the block's ``cells`` pattern (``{ amount = "T3.{code}.total" }``) and is expanded by the
+  rule book's ``classes:T`` / ``rows:T`` forms like a coded row;
+* on a tree block, ``prefixes = ["301", "303"]``: only the spec's codes under these (two blocks of one table
+  side by side, 人员经费 and 公用经费);
+* on a table, ``notes = ["注：本表反映…"]``: lines printed under the table whatever its figures, before the
+  ``empty_note``; ``note_columns``: the total-row columns whose figures decide whether the empty note shows
+  (a table of balances lists 年初, 本年收入, 本年支出, 年末; default its first numeric column);
+  ``zeros = true``: zero figures print 0.00.
 """
 
 from __future__ import annotations
