@@ -152,7 +152,7 @@ HOLDS = {
     "表4 支出总计 [each column] = Σ spending rows": "T4.sum",
     "表4 收入总计 = 支出总计": "X4.balance",
     "表4 fund income = fund spending total": "X4.sources",
-    "表9 三公 合计 = 因公出国 + 公务接待 + 公务用车小计; 小计 = 购置费 + 运行费": "T9.formula",
+    "表9 三公 合计 = 因公出国 + 公务接待 + 公务用车小计; 小计 = 购置费 + 运行费": "T9.formula_rounded",
     "表1 every 功能类 row = 表2 类 合计": "X2.classes",
     "表1 every 功能类 row = 表3 类 合计": "T1.formula",
     "表1 收入总计 = 表2 合计": "X2",

@@ -101,3 +101,50 @@ def test_build_with_pdf_and_datapackage(filled, tmp_path, soffice):
     assert package["resources"]
     expenditure = (dp / "expenditure.csv").read_text(encoding="utf-8")
     assert "33775592" in expenditure.replace(",", "").replace(".00", "")
+
+
+def test_next_years_template_carries_last_years_figures_into_wan(filled, tmp_path):
+    out = tmp_path / "next.xlsx"
+    res = CliRunner().invoke(cli, ["template", "--like", str(filled), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    b = read_workbook(out).budget
+    assert b.spec.year == 2027 and b.layout.tableset.id == "sh-budget"
+    assert str(b.value("LY", "gp", "value")) == "4748.3458"          # 47,483,458 元, exactly
+    assert str(b.published("LY", "sangong", "value")) == "114.22"
+    assert str(b.published("LY", "operating_costs", "value")) == "507.25"
+
+
+def test_the_narrative_states_the_documents_figures_computed_from_the_tables():
+    from xlbudget.model import budget_from_document
+    from xlbudget.narrative import narrative
+
+    spec, doc = load_example("sh-budget")
+    text = "\n".join(p for s in narrative(budget_from_document(doc, spec)) for p in [s.title, *s.paragraphs])
+    published = "".join((EXAMPLE / "disclosure-2026.txt").read_text(encoding="utf-8").split())
+    # every 项 of the 编制说明, word for word as published
+    items = [line for line in text.splitlines() if line[:2].rstrip(".").isdigit() and "（项）”" in line]
+    assert len(items) == 9
+    for line in items:
+        assert "".join(line.split()) in published, line
+    for words in ("收入预算4748.35万元，其中：财政拨款收入4748.35万元，比2025年预算减少19.79万元",
+                  "一般公共预算拨款支出预算4748.35万元，比2025年预算减少19.79万元",
+                  "公务用车运行费38.76万元，与2025年预算持平", "机关运行经费预算为507.25万元",
+                  "政府采购服务预算518.18万元", "预留给小型和微型企业的政府采购项目预算为178.85万元",
+                  "涉及项目预算资金1099.22万元", "执法执勤用车63辆", "单价100万元（含）以上设备（不含车辆）2套"):
+        assert words in text and words in published, words
+
+
+def test_build_of_two_units_adds_their_tables(filled, tmp_path):
+    import shutil
+
+    from xlbudget.build import build
+
+    other = tmp_path / "unit2.xlsx"
+    shutil.copy(filled, other)
+    result = build([filled, other], tmp_path / "dept.xlsx", name="汇总部门")
+    assert result.verified
+    wb = openpyxl.load_workbook(result.out, data_only=True)
+    values = [c.value for row in wb["表1"].iter_rows() for c in row]
+    assert 94966916 in values                       # 收入总计 2 × 47,483,458 元
+    values9 = [c.value for row in wb["表9"].iter_rows() for c in row]
+    assert any(abs((v or 0) - 228.44) < 1e-9 for v in values9 if isinstance(v, (int, float)))

@@ -29,7 +29,8 @@ from typing import Any, Iterable
 from .errors import DataError
 from .layout import LTable, layout_for
 from .model import FORMAT, ZERO, Budget, get_path, normalise_document, set_path, to_decimal
-from .spec import CODE_LISTS, SANGONG_ITEMS, Project, Spec
+from .setdata import disclosure_plan
+from .spec import CODE_LISTS, Project, Spec
 
 __all__ = ["consolidate", "unit_names"]
 
@@ -286,6 +287,37 @@ def _sum_into(out: dict[str, Any], docs: list[dict[str, Any]], paths: list[tuple
             set_path(out, path, v)
 
 
+def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: list[Budget], spec: Spec) -> None:
+    """The set's [consolidate] policy for the texts, lists and mappings of the facts (paths from ``facts``)."""
+    plan = disclosure_plan(budgets[0].layout.tableset)
+    policy = plan.consolidate
+
+    def put(path: tuple[str, ...], value: Any) -> None:
+        if value not in (None, [], {}):
+            set_path(out, path[1:], value)
+
+    for path in policy.union:
+        items: list[Any] = []
+        for d in docs:
+            for x in get_path(d, path) or ():
+                if x not in items:
+                    items.append(x)
+        put(path, items)
+    for path in policy.merge:
+        merged: dict[str, Any] = {}
+        for d in docs:
+            for k, v in (get_path(d, path) or {}).items():
+                merged.setdefault(str(k), v)
+        put(path, merged)
+    for path in policy.join:
+        put(path, _join_texts([get_path(d, path) for d in docs]))
+    if policy.units:
+        lead = policy.units_lead.format(department=spec.department, subject=plan.subject, n=len(budgets),
+                                        units="、".join(b.spec.department for b in budgets))
+        texts = [str(get_path(d, policy.units) or "").strip() for d in docs]
+        put(policy.units, "\n".join([lead] + [t for t in texts if t]))
+
+
 def _merged_facts(budgets: list[Budget], spec: Spec, keys: list[list[str]],
                   per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
     facts_list = [b.doc.get("facts") or {} for b in budgets]
@@ -293,46 +325,7 @@ def _merged_facts(budgets: list[Budget], spec: Spec, keys: list[list[str]],
     multi = len(budgets) > 1
     _sum_into(out, facts_list, summed_paths(budgets[0].layout, "facts"))
     if multi:
-        ov = dict(out.get("overview") or {})
-        sections: list[str] = []
-        for fa in facts_list:
-            for s in (fa.get("overview") or {}).get("sections") or ():
-                if s not in sections:
-                    sections.append(s)
-        if sections:
-            ov["sections"] = sections
-        names = [b.spec.department for b in budgets]
-        texts = [str((fa.get("overview") or {}).get("org_text") or "").strip() for fa in facts_list]
-        lead = f"{spec.department}部门预算由 {len(budgets)} 个预算单位汇总编制，分别是：{'、'.join(names)}。"
-        ov["org_text"] = "\n".join([lead] + [t for t in texts if t])
-        out["overview"] = ov
-        narr = dict(out.get("narrative") or {})
-        n_list = [fa.get("narrative") or {} for fa in facts_list]
-        for f in ("change_reason", "other_matters"):
-            v = _join_texts([n.get(f) for n in n_list])
-            if v is not None:
-                narr[f] = v
-        reasons = {}
-        for item in SANGONG_ITEMS:
-            v = _join_texts([(n.get("sangong_reasons") or {}).get(item) for n in n_list])
-            if v is not None:
-                reasons[item] = v
-        if reasons:
-            narr["sangong_reasons"] = reasons
-        uses: dict[str, str] = {}
-        for n in n_list:
-            for k, v in (n.get("class_uses") or {}).items():
-                uses.setdefault(str(k), v)
-        if uses:
-            narr["class_uses"] = uses
-        out["narrative"] = narr
-        glossary: list[str] = []
-        for fa in facts_list:
-            for g in fa.get("glossary") or ():
-                if g not in glossary:
-                    glossary.append(g)
-        if glossary:
-            out["glossary"] = glossary
+        _combine_texts(out, [{"facts": fa} for fa in facts_list], budgets, spec)
     projects: dict[str, Any] = {}
     for b, fa, unit_keys, unit_projects in zip(budgets, facts_list, keys, per_unit):
         for key, (row_key, _p) in zip(unit_keys, unit_projects):

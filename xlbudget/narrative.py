@@ -26,13 +26,13 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes, pass_context
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .model import ZERO, Budget, get_path, q, to_decimal
-from .setdata import cached, check_ref as _check_ref
+from .setdata import cached, check_ref as _check_ref, doc_path as _path
 from .tableset import UNITS, Precision
 
 if sys.version_info >= (3, 11):
@@ -52,7 +52,7 @@ NARRATIVE_FILE = "narrative.toml"
 SUBSECTION = "\x1e"         # marks a subsection title in rendered text (XML 1.0 forbids it in cell text)
 SECTION_KINDS = ("text", "performance_tables", "signature")
 # template functions whose first argument is a table id (checked against the set when it is loaded)
-_TABLE_FUNCS = {"value", "rows", "empty_note", "has_table", "is_empty"}
+_TABLE_FUNCS = {"value", "rows", "empty_note", "is_empty"}
 
 
 @dataclass
@@ -206,14 +206,18 @@ class NarrativeDef:
 def _env() -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False,
                               extensions=["jinja2.ext.do"])
-    env.filters.update(amount=lambda v: fmt_amount(v), pct=fmt_pct, count=fmt_count, cn=cn_number,
-                       reason=_reason, dec=_dec)
+    env.filters.update(amount=_amount_filter, pct=fmt_pct, count=fmt_count, cn=cn_number, reason=_reason, dec=_dec)
     return env
 
 
+@pass_context
+def _amount_filter(context: Any, v: Any) -> str:
+    return fmt_amount(v, context.get("decimals", 2))
+
+
 _ENV = _env()
-_GLOBALS = {"value", "rows", "empty_note", "has_table", "is_empty", "name", "share", "change", "change_reason",
-            "dec", "total", "subsection", "projects", "dept", "year", "number", "zero_last_year", "unit"}
+_GLOBALS = {"value", "rows", "empty_note", "is_empty", "name", "share", "change", "change_reason", "dec", "total",
+            "subsection", "projects", "dept", "year", "number", "zero_last_year", "unit", "decimals"}
 
 
 def _check_template(ts: "TableSet", source: str, where: str, names: set[str]) -> None:
@@ -230,19 +234,14 @@ def _check_template(ts: "TableSet", source: str, where: str, names: set[str]) ->
             first = call.args[0]
             if isinstance(first, nodes.Const) and isinstance(first.value, str):
                 col = None
-                if call.node.name in ("value", "rows"):
-                    pos = 2 if call.node.name == "value" else None
-                    arg = call.args[pos] if pos is not None and len(call.args) > pos else None
+                if call.node.name in ("value", "rows"):   # value(table, row, col), rows(table, level, col)
+                    arg = call.args[2] if len(call.args) > 2 else None
                     for kw in call.kwargs:
                         if kw.key == "col":
                             arg = kw.value
                     if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
                         col = arg.value
                 _check_ref(ts, first.value, None, col, where)
-
-
-def _path(text: str) -> tuple[str, ...]:
-    return tuple(p for p in str(text).split(".") if p)
 
 
 def load_narrative(ts: "TableSet") -> NarrativeDef | None:
@@ -403,9 +402,9 @@ class _Context:
         projects = [_Project(p) for p in spec.projects]
         v: dict[str, Any] = {
             "dept": spec.department, "year": spec.year, "number": cn_number(number) if number else "",
-            "zero_last_year": self.zly, "unit": self.nd.unit, "projects": projects,
+            "zero_last_year": self.zly, "unit": self.nd.unit, "decimals": self.nd.decimals, "projects": projects,
             "value": self.value, "rows": self.rows, "name": lambda kind, code: self.namer(kind, code) or code,
-            "empty_note": lambda tid: empty_note(self.b, tid), "has_table": lambda tid: tid in self.b.layout.tables,
+            "empty_note": lambda tid: empty_note(self.b, tid),
             "is_empty": lambda tid: tid in self.b.layout.tables and self.b.table_is_empty(tid),
             "share": share, "change": self.change, "change_reason": self.change_reason, "dec": _dec,
             "total": lambda values: sum((_dec(x) for x in values), ZERO),

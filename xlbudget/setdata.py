@@ -29,7 +29,7 @@ else:  # pragma: no cover
 if TYPE_CHECKING:
     from .tableset import TableDesc, TableSet
 
-__all__ = ["DisclosurePlan", "SheetDef", "OpenData", "NextYear", "Carry", "disclosure_plan", "next_year_plan",
+__all__ = ["Consolidation", "doc_path", "DisclosurePlan", "SheetDef", "OpenData", "NextYear", "Carry", "disclosure_plan", "next_year_plan",
            "check_ref", "validate_set", "cached", "table_has_row", "table_has_column"]
 
 T = TypeVar("T")
@@ -100,7 +100,7 @@ def _read(ts: "TableSet", name: str) -> dict[str, Any] | None:
         raise DescriptionError(f"{ts.id}/{name}：TOML 格式错误：{e}") from None
 
 
-def _path(text: Any) -> tuple[str, ...]:
+def doc_path(text: Any) -> tuple[str, ...]:
     return tuple(p for p in str(text or "").split(".") if p)
 
 
@@ -134,10 +134,23 @@ class OpenData:
 
 
 @dataclass(frozen=True)
+class Consolidation:
+    """How the facts of several units combine (numeric facts of the form descriptions are always summed;
+    any other fact comes from the first unit unless listed here)."""
+
+    join: tuple[tuple[str, ...], ...] = ()       # texts: the units' distinct texts joined
+    union: tuple[tuple[str, ...], ...] = ()      # lists: every distinct item, in the units' order
+    merge: tuple[tuple[str, ...], ...] = ()      # mappings: each key's first entry
+    units: tuple[str, ...] = ()                  # the text that opens with units_lead
+    units_lead: str = ""                         # {department} {subject} {n} {units}
+
+
+@dataclass(frozen=True)
 class DisclosurePlan:
     subject: str                                 # 部门预算 / 部门决算: titles of the workbook and the data
     sheets: tuple[SheetDef, ...]
     open_data: OpenData
+    consolidate: Consolidation = Consolidation()
 
     @property
     def table_ids(self) -> list[str]:
@@ -165,9 +178,9 @@ def _load_plan(ts: "TableSet") -> DisclosurePlan:
         if kind not in SHEET_KINDS:
             raise DescriptionError(f"{w} 的 kind {kind!r} 无效，可选：{'、'.join(SHEET_KINDS)}")
         sd = SheetDef(kind=kind, name=str(s.get("name", "")), title=str(s.get("title", "")),
-                      lines=tuple(str(x) for x in s.get("lines", ())), date=_path(s.get("date")),
+                      lines=tuple(str(x) for x in s.get("lines", ())), date=doc_path(s.get("date")),
                       heading=str(s.get("heading", "")), tables=tuple(str(x) for x in s.get("tables", ())),
-                      table=str(s.get("table", "")), toc=str(s.get("toc", "")), when=_path(s.get("when")),
+                      table=str(s.get("table", "")), toc=str(s.get("toc", "")), when=doc_path(s.get("when")),
                       hide=tuple(str(x) for x in s.get("hide", ())))
         if kind in ("cover", "toc", "text"):
             if not sd.name or sd.name in names:
@@ -199,7 +212,30 @@ def _load_plan(ts: "TableSet") -> DisclosurePlan:
         raise DescriptionError(f"{w}：单位 {unit!r} 无效（应为 {'、'.join(UNITS)}）")
     open_data = OpenData(od_tables, frozenset(revenue), unit, str(od.get("phase", "approved")),
                          str(od.get("description", "")))
-    return DisclosurePlan(subject=str(d.get("subject", "部门预算")), sheets=tuple(sheets), open_data=open_data)
+    return DisclosurePlan(subject=str(d.get("subject", "部门预算")), sheets=tuple(sheets), open_data=open_data,
+                          consolidate=_consolidation(ts, d.get("consolidate") or {}, f"{where}：[consolidate]"))
+
+
+def _form_paths(ts: "TableSet") -> set[tuple[str, ...]]:
+    """Document paths of the form rows of the set's descriptions (not per project)."""
+    return {doc_path(r.path) for t in ts.tables if t.per is None for b in t.blocks for r in b.rows if r.path}
+
+
+def _consolidation(ts: "TableSet", d: dict[str, Any], where: str) -> Consolidation:
+    known = _form_paths(ts)
+
+    def paths(key: str) -> tuple[tuple[str, ...], ...]:
+        out = tuple(doc_path(x) for x in d.get(key, ()))
+        for p in out:
+            if p not in known:
+                raise DescriptionError(f"{where}：{key} 中的 {'.'.join(p)} 不是表套中任何表单行的数据路径")
+        return out
+
+    units = doc_path(d.get("units"))
+    if units and units not in known:
+        raise DescriptionError(f"{where}：units 中的 {'.'.join(units)} 不是表套中任何表单行的数据路径")
+    return Consolidation(join=paths("join"), union=paths("union"), merge=paths("merge"), units=units,
+                         units_lead=str(d.get("units_lead", "")))
 
 
 def disclosure_plan(ts: "TableSet") -> DisclosurePlan:

@@ -1,7 +1,7 @@
 """Mutation tests of the rule book of the Shanghai district budget set (templates/sh-budget/rules.toml).
 
 Each test takes the example (普陀区城市管理行政执法局 2026, which reconciles), breaks one relation and asserts the
-rule reports it at its severity on the cells involved. Tables 1–8 are in whole 元 with no rounding interval, so
+rule reports it at its severity on the cells involved. Tables 1–8 are entered in whole 元 and their rules are exact, so
 a difference of 1 元 is an inconsistency; 表9 is in 万元 and is compared with 表8 across units.
 """
 
@@ -38,6 +38,12 @@ def test_the_example_breaks_nothing(sh: Case):
     assert [(f.rule, f.kind) for f in found] == [("CODE.exists", "catalogue-missing")] * 2
 
 
+def test_a_residue_in_a_wan_table_is_an_info(sh: Case):
+    sh.override("T9", "budget", "total", "114.23")
+    found = of(sh.findings(), "T9.formula_rounded")
+    assert [f.severity.value for f in found] == ["info"] and found[0].kind == "rounding-residue"
+
+
 def test_one_yuan_is_an_inconsistency_not_a_residue(sh: Case):
     sh.add("T5", "2080501", "basic", "1")
     found = of(sh.findings(), "X6", "error")
@@ -67,8 +73,12 @@ MUTATIONS = [
     pytest.param("T3.formula", "error", [("override", "T3", "2120104", "total", "33775593")],
                  [("T3", "2120104", "total"), ("T3", "2120104", "basic")],
                  marks=pytest.mark.rule("{table}.formula", tableset="sh-budget"), id="T3.formula"),
-    pytest.param("T9.formula", "error", [("override", "T9", "budget", "vehicle", "113.00")],
-                 [("T9", "budget", "vehicle"), ("T9", "budget", "vehicle_purchase")], id="T9.formula"),
+    pytest.param("T9.formula_rounded", "error", [("override", "T9", "budget", "vehicle", "113.00")],
+                 [("T9", "budget", "vehicle"), ("T9", "budget", "vehicle_purchase")],
+                 marks=pytest.mark.rule("{table}.formula_rounded", tableset="sh-budget"), id="T9.formula_rounded"),
+    pytest.param("LY.sum_rounded", "error", [("override", "LY", "sangong", "value", "80")],
+                 [("LY", "sangong", "value"), ("LY", "abroad", "value")],
+                 marks=pytest.mark.rule("{table}.sum_rounded", tableset="sh-budget"), id="LY.sum_rounded"),
     pytest.param("T8.personnel", "warning", [("set", "tables.T8.30302.personnel", None),
                                              ("set", "tables.T8.30302.operating", "2079000")],
                  [("T8", "total", "personnel")], marks=pytest.mark.rule("T8.personnel", tableset="sh-budget"),

@@ -210,8 +210,9 @@ class Context:
 
     def _expand_one(self, form: str) -> list[dict[str, str]]:
         kind, _, arg = form.partition(":")
-        if kind == "tables":
-            return [{"table": tid} for tid in self.layout.tables]
+        if kind == "tables":  # "tables:元" keeps the tables in that unit
+            return [{"table": tid} for tid, t in self.layout.tables.items()
+                    if not arg or t.desc.table_precision.unit == arg]
         if kind == "projects":
             return [{"project": p.key, "code": p.key} for p in self.layout.spec.projects]
         if kind == "list":
@@ -352,6 +353,8 @@ class Rule:
         self.foreach: str | None = entry.get("foreach")
         self.when: str | None = entry.get("when")
         self.enabled: bool = bool(entry.get("enabled", True))
+        # across units, judge the finer side as the coarser unit prints it (see as_printed)
+        self.as_printed: bool = bool(entry.get("as_printed", False))
         try:
             self.tolerance = Tolerance.parse(entry["tolerance"]) if "tolerance" in entry else None
         except ValueError as e:
@@ -444,7 +447,7 @@ class Rule:
         lv, rv = left.total_in(unit), right.total_in(unit)
         diff = lv - rv
         status = judge(op, diff, tol.bound_for(precisions, unit))
-        if status == "residue" and as_printed(op, left, right):
+        if status == "residue" and self.as_printed and as_printed(op, left, right):
             status = "ok"
         if status == "ok":
             return

@@ -11,9 +11,7 @@ figure printed to 2 decimals stands for ±0.005 万元, an 元 figure to 2 decim
 across units is judged in one unit (the left side's): each figure's half-unit is converted into it exactly
 and the bound is their sum (``bound_for``).
 
-Blank cells are exact zeros (nothing was rounded), so they do not widen the interval. Nor do figures
-entered at no more decimals than they are printed with (whole 元 printed as whole 元): nothing rounded them,
-so any difference between them is an inconsistency (``interval_of``).
+Blank cells are exact zeros (nothing was rounded), so they do not widen the interval.
 """
 
 from __future__ import annotations
@@ -25,12 +23,6 @@ from typing import Sequence
 from ..tableset import Precision
 
 __all__ = ["Tolerance"]
-
-
-def interval_of(p: Precision) -> Decimal:
-    """What one published figure of precision ``p`` may differ from its exact value: half a unit of its last
-    printed digit, or 0 when it is entered at no more decimals than it is printed with (it is exact)."""
-    return p.half if p.entry_decimals > p.display_decimals else Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -70,14 +62,14 @@ class Tolerance:
         """The largest difference rounding can explain between published figures of the given precisions,
         in the unit of ``unit``: the sum of their half-units converted (interval), or the fixed bound."""
         if self.mode == "interval":
-            return sum((p.convert(interval_of(p), unit) for p in figures), Decimal(0))
+            return sum((p.convert(p.half, unit) for p in figures), Decimal(0))
         return self.amount
 
     def describe_for(self, figures: Sequence[Precision], unit: Precision, lang: str = "zh") -> str:
         """How ``bound_for`` was obtained, for messages (as ``describe`` when every figure is in ``unit``)."""
         halves: dict[tuple[str, Decimal], int] = {}
         for p in figures:
-            halves[(p.unit, interval_of(p))] = halves.get((p.unit, interval_of(p)), 0) + 1
+            halves[(p.unit, p.half)] = halves.get((p.unit, p.half), 0) + 1
         if self.mode != "interval" or not halves:
             return self.describe(len(figures), lang)
         if len(halves) == 1 and next(iter(halves))[0] == unit.unit:
