@@ -281,8 +281,9 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
     if t.note_row is not None:
         first_total = next(r for r in t.rows.values() if r.total)
         tcols = note_columns(t)
-        rounded = "+".join(f"ABS(ROUND({a1(*t.pos(first_total.key, c.key))},"
-                           f"{layout.precision(t.id, c.key).display_decimals}))" for c in tcols)
+        rounded = [f"ROUND({a1(*t.pos(first_total.key, c.key))},{layout.precision(t.id, c.key).display_decimals})"
+                   for c in tcols]
+        rounded = rounded[0] if len(rounded) == 1 else "+".join(f"ABS({r})" for r in rounded)
         empty = b.table_is_empty(t.id)
         text = t.note_text or ""
         ws.merge_range(t.note_row, 0, t.note_row, last_col, "", fm.note)
