@@ -200,3 +200,14 @@ def test_check_of_the_filled_example_reports_what_a_correct_checker_reports(fill
     assert found == [("CODE.exists", "warning", "catalogue-missing")] * 2, found
     assert not [f for f in fr.findings if f.severity.value == "error"]
     assert not [f for f in fr.findings if f.kind == "rounding-residue"]
+
+
+def test_the_check_sheet_compares_across_units_in_the_left_sides_unit(filled):
+    out, _ = filled
+    values = openpyxl.load_workbook(out, data_only=True)["校验"]
+    formulas = openpyxl.load_workbook(out)["校验"]
+    rows = {r[0].value: (r, f) for r, f in zip(values.iter_rows(min_row=4), formulas.iter_rows(min_row=4))}
+    assert all(r[5].value == "一致" for r, _ in rows.values()), [k for k, (r, _) in rows.items() if r[5].value != "一致"]
+    r, f = rows["X11.basic"]
+    assert (r[2].value, r[3].value) == (0.46, 0.46)
+    assert f[3].value.endswith("/10000")

@@ -19,7 +19,7 @@ from xlbudget.reader import read_workbook
 from xlbudget.rules import Tolerance
 from xlbudget.spec import spec_from_mapping
 from xlbudget.tableset import Precision, load_tableset
-from xlbudget.writer import excel
+from xlbudget import formulas
 from xlbudget.writer.template import write_workbook
 
 XJ11 = Path(__file__).resolve().parents[1] / "templates" / "xj11"
@@ -165,7 +165,7 @@ def test_a_description_formula_across_units_converts_in_the_model_and_the_workbo
     assert b.value("T10", "from_t6", "gp") == D("1.234567")
     t = b.layout.tables["T10"]
     row = t.rows["from_t6"]
-    assert excel.formula(b.layout, t, row, t.column(row, "gp")).endswith("/10000")
+    assert formulas.formula(b.layout, t, row, t.column(row, "gp")).endswith("/10000")
     # the cell prints 1.2346 万元 of 12345.67 元: a rounding residue within ±0.00005 万元 + ±0.005 元, not an error
     assert {(f.rule, f.severity.value) for f in check_budget(b)} == {("T10.formulas", "info"), ("U1", "info"),
                                                                 ("U2", "info")}

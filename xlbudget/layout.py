@@ -17,6 +17,10 @@ from .spec import Spec
 from .tableset import Block, Column, Precision, RowDef, TableDesc, TableSet, load_tableset
 
 TITLE_ROWS = 3  # 表N / title / 编制部门 + 单位
+# The workbook's own sheets besides the tables: the embedded identity, the code lists, the live checks.
+META_SHEET = "xlbudget"
+CODE_SHEET = "代码表"
+CHECK_SHEET = "校验"
 
 
 def col_letter(c: int) -> str:

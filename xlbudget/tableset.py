@@ -58,12 +58,12 @@ class Precision:
         """The unit's size in 元 (元 → 1, 万元 → 10000)."""
         return UNITS[self.unit]
 
-    @property
+    @functools.cached_property
     def quantum(self) -> Decimal:
         """The last printed digit: 0.01 at 2 decimals."""
         return Decimal(10) ** -self.display_decimals
 
-    @property
+    @functools.cached_property
     def half(self) -> Decimal:
         """Half a unit of the last printed digit: what one published figure may differ from its exact value."""
         return self.quantum / 2

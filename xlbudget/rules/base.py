@@ -20,9 +20,12 @@ from typing import Any, ClassVar, Iterable, Iterator, Mapping
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
+from .. import formulas
 from ..layout import Layout, LRow, LTable, a1
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
+from .sheet import (LISTED, Operand, SheetRow, aggregate, listed, merge, places_for, side_formula,
+                    tolerance_formula)
 from .tolerance import Tolerance
 
 if sys.version_info >= (3, 11):
@@ -70,9 +73,12 @@ class Side:
     tables: list[str] = field(default_factory=list)
     precision: Precision | None = None     # of the first reference: the unit of ``total``
     precisions: list[Precision] = field(default_factory=list)   # of each non-blank figure
+    operands: list[Operand] = field(default_factory=list)      # the figures as Excel (rendering only)
 
     def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str,
-            precision: Precision | None = None) -> None:
+            precision: Precision | None = None, operand: Operand | None = None) -> None:
+        if operand is not None:
+            self.operands.append(operand)
         if self.precision is None:
             self.precision = precision
         if value is not None:
@@ -120,8 +126,13 @@ class Context:
     for what several rules derive from the same budget (``ctx.memo``)."""
 
     def __init__(self, budget: Budget, tolerance: "str | Tolerance | None" = "interval",
-                 catalogue_dir: str | Path | None = None):
+                 catalogue_dir: str | Path | None = None, *, rendering: bool = False):
         self.budget = budget
+        # Rendering the 校验 sheet: comparisons become sheet rows (``rows``) and preconditions become
+        # formulas (``when``) instead of findings; figures carry their Excel references.
+        self.rendering = rendering
+        self.rows: list[SheetRow] = []
+        self.when: tuple[str, bool] | None = None
         self.layout: Layout = budget.layout
         self.decimals = budget.decimals
         self.tolerance = Tolerance.parse(tolerance, self.decimals)
@@ -141,9 +152,25 @@ class Context:
     def single(self, tid: str, rkey: str, ckey: str, sign: int = 1, side: "Side | None" = None) -> Side:
         """Add one cell to ``side`` (a new one by default): its published figure, position and precision."""
         side = side if side is not None else Side()
-        side.add(sign, self.pub(tid, rkey, ckey), self.position(tid, rkey, ckey), self.label(tid, rkey), tid,
-                 self.precision(tid, ckey))
+        precision = self.precision(tid, ckey)
+        if self.rendering:  # a sheet row names no cell in words: only its Excel reference matters
+            side.add(sign, self.pub(tid, rkey, ckey), None, "", tid, precision,
+                     self.operand(sign, tid, rkey, ckey, precision))
+        else:
+            side.add(sign, self.pub(tid, rkey, ckey), self.position(tid, rkey, ckey), self.label(tid, rkey), tid,
+                     precision)
         return side
+
+    def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
+                rounded: bool = True) -> Operand | None:
+        """The cell as an Excel operand (None where the layout has no such cell: a blank)."""
+        ref = formulas.cell_addr(self.layout, None, tid, rkey, ckey)
+        if ref is not None:
+            return Operand.cell(sign, ref, precision, rounded)
+        agg = formulas.spare_aggregate(self.layout, None, tid, rkey, ckey) if rkey.isdigit() else None
+        if agg is not None:
+            return Operand(sign, agg[0], precision, agg[1], rounded)
+        return None
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
         t = self.layout.tables.get(tid)
@@ -239,6 +266,18 @@ class Context:
                     codes.add(code)
         return codes
 
+    def condition(self, when: str, subs: Mapping[str, str]) -> tuple[str, bool]:
+        """A precondition as an Excel condition, with its value on this budget (rendering)."""
+        kind, _, arg = when.partition(":")
+        if kind in ("nonzero", "zero"):
+            side = self.evaluate(parse(fill(arg, subs)))
+            unit = side.precision or self.layout.tableset.precision
+            places = unit.display_decimals + 6
+            return (f"ROUND({side_formula(side, unit)},{places}){'<>' if kind == 'nonzero' else '='}0",
+                    (side.total != 0) == (kind == "nonzero"))
+        value = self.holds(when, subs)
+        return ("TRUE" if value else "FALSE"), value
+
     def holds(self, when: str, subs: Mapping[str, str]) -> bool:
         kind, _, arg = when.partition(":")
         if kind == "administrative":
@@ -307,10 +346,10 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
 
 
 def as_printed(op: str, left: Side, right: Side) -> bool:
-    """A relation between a side in one unit and a side in a coarser one (元 against 万元) holds at the printed
-    precision when the finer side, converted and rounded the way the coarser unit prints it (÷ 10000, then 2
-    decimals: formats §2.3), satisfies it exactly: the coarser figure is then the other side as printed, not a
-    rounding residue."""
+    """For rules with ``as_printed = true``: a relation between a side in one unit and a side in a coarser one
+    (元 against 万元) holds at the printed precision when the finer side, converted and rounded the way the
+    coarser unit prints it (÷ 10000, then 2 decimals: formats §2.3), satisfies it exactly: the coarser figure
+    is then the other side as printed, not a rounding residue."""
     lunits = {p.unit for p in left.precisions}
     runits = {p.unit for p in right.precisions}
     if len(lunits) != 1 or len(runits) != 1 or lunits == runits:
@@ -385,14 +424,63 @@ class Rule:
             return
         for subs in instances:
             try:
-                if self.when and not ctx.holds(self.when, subs):
+                if ctx.rendering:
+                    ctx.when = ctx.condition(self.when, subs) if self.when else None
+                elif self.when and not ctx.holds(self.when, subs):
                     continue
                 yield from self.check_one(budget, ctx, subs)
             except RuleConfigError as e:
+                if ctx.rendering:
+                    ctx.rows.append(listed(self, subs, f"规则配置有误：{e}"))
                 yield self.config_finding(subs, str(e))
+            finally:
+                ctx.when = None
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         raise NotImplementedError
+
+    # --- the 校验 sheet --------------------------------------------------------------------------------
+    renders: ClassVar[bool] = False     # the kind records its comparisons as formulas (see rules/sheet.py)
+    aggregates: ClassVar[bool] = False  # its many comparisons per instance share rows (counts of failures)
+
+    def render(self, budget: Budget, ctx: Context) -> list[SheetRow]:
+        """This rule's rows on the 校验 sheet: its comparisons as formulas (the same code path as ``check``,
+        on a rendering context), or the rule listed by id and title when it cannot be a formula."""
+        ctx.rows = []
+        if self.renders:
+            for _ in self.check(budget, ctx):
+                pass
+            rows = aggregate(ctx.rows) if self.aggregates else ctx.rows
+        else:
+            try:
+                rows = [listed(self, subs) for subs in ctx.expand(self.foreach)]
+            except RuleConfigError as e:
+                rows = [listed(self, {}, f"规则配置有误：{e}")]
+        ctx.rows = []
+        return rows or [listed(self, {}, f"{LISTED}（本表样无适用项）")]
+
+    def record(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side,
+               tol: Tolerance | None = None, status: str | None = None, title: str | None = None) -> None:
+        """Record the comparison ``left op right`` as a row of the 校验 sheet (rendering only). The cached
+        verdict is the one ``compare`` reaches; ``status`` overrides it (op "nonzero")."""
+        tol = tol or self.tol(ctx)
+        unit = left.precision or right.precision or ctx.layout.tableset.precision
+        lv, rv = left.total_in(unit), right.total_in(unit)
+        bound = tol.bound_for(left.precisions + right.precisions, unit)
+        when = ctx.when
+        if status is None:
+            status = judge(op, lv - rv, bound) if op != "nonzero" else ("ok" if lv != 0 else "fail")
+        if when is not None and not when[1]:
+            status = "na"
+        lm, rm = merge(left.operands), merge(right.operands)
+        single = left.operands[0].ref if len(left.operands) == 1 and left.operands[0].count == left.operands[0].ref \
+            else None
+        ctx.rows.append(SheetRow(
+            rule=self.rule_id(subs), title=title or fill(self.zh, subs), severity=self.severity, op=op, unit=unit.unit,
+            left=side_formula(lm, unit), right=side_formula(rm, unit),
+            tolerance=tolerance_formula(tol, [lm, rm], unit), places=places_for(tol, [lm, rm], unit),
+            display=unit.display_decimals, when=when[0] if when else None, values=(lv, rv, lv - rv, bound),
+            status=status, cell=single))
 
     # --- helpers for the kinds -----------------------------------------------------------------------
     def rule_id(self, subs: Mapping[str, str]) -> str:
@@ -437,7 +525,11 @@ class Rule:
 
     def compare(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side, *,
                 fail_kind: str | None = None, table: str | None = None, **params: Any) -> Iterator[Finding]:
-        """Compare two sides with the rule's tolerance: nothing, an info residue, or a failure."""
+        """Compare two sides with the rule's tolerance: nothing, an info residue, or a failure (rendering:
+        the comparison becomes a row of the 校验 sheet)."""
+        if ctx.rendering:
+            self.record(ctx, subs, op, left, right)
+            return
         if left.blank and right.blank:
             return
         tol = self.tol(ctx)

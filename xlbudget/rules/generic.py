@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Iterator, Mapping
 
 from ..findings import Finding
+from .. import formulas
 from ..layout import LTable, note_columns
 from ..model import Budget
 from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
                    table_names)
+from .sheet import Operand, SheetRow, nonzero_count
 
 
 def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
@@ -30,6 +32,8 @@ class Sums(Rule):
     """Every total row equals the sum of its child rows, column by column (合计 columns included)."""
 
     kind = "sums"
+    renders = True
+    aggregates = True
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
@@ -47,11 +51,11 @@ class Sums(Rule):
                 if role != "sum" and not ((column_total or taken) and row.record is None):
                     continue
                 kids = [ctx.pub(t.id, ch, col.key) for ch in row.children]
-                if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):
+                if not ctx.rendering and holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):
                     continue
                 right = Side()
-                for ch, v in zip(row.children, kids):
-                    right.add(1, v, t.ref(ch, col.key), ctx.label(t.id, ch), t.id, ctx.precision(t.id, col.key))
+                for ch in row.children:
+                    ctx.single(t.id, ch, col.key, side=right)
                 yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
                                         fail_kind="sum-mismatch", table=t.id, n=len(row.children),
                                         label_zh=cell_name(t, row, col.key, "zh"),
@@ -63,6 +67,8 @@ class Formulas(Rule):
     """Every formula cell of a table equals the signed sum of its operands (as published)."""
 
     kind = "formulas"
+    renders = True
+    aggregates = True
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
@@ -79,7 +85,7 @@ class Formulas(Rule):
                 here = ctx.precision(t.id, col.key)
                 signed = [None if v is None else sign * ctx.precision(ref.table, ref.col).convert(v, here)
                           for (sign, ref), v in zip(refs, values)]  # type: ignore[arg-type]
-                if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], signed):
+                if not ctx.rendering and holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], signed):
                     continue
                 right = Side()
                 for sign, ref in refs:
@@ -100,6 +106,7 @@ class EmptyNote(Rule):
     """
 
     kind = "empty_note"
+    renders = True
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
@@ -115,13 +122,28 @@ class EmptyNote(Rule):
         total = ctx.pub(t.id, total_row.key, tcol.key)
         shown = (total or 0) == 0
         figures = Side()
+        inputs: list[Operand] = []
         for row in t.rows.values():
             for col in t.desc.block(row.block).columns:
                 if col.numeric and ctx.layout.cell_role(t, row, col) == "input":
                     v = budget.value(t.id, row.key, col.key)
+                    if ctx.rendering:
+                        inputs.append(Operand.cell(1, formulas.cell_addr(ctx.layout, None, t.id, row.key, col.key),
+                                                   ctx.precision(t.id, col.key)))
                     if v not in (None, Decimal(0)):
                         figures.add(1, v, t.ref(row.key, col.key), ctx.label(t.id, row.key), t.id,
                                     ctx.precision(t.id, col.key))
+        if ctx.rendering:
+            # 1 while the note shows (the total rounds to 0) against 1 while no input holds a figure
+            places = ctx.precision(t.id, tcol.key).display_decimals
+            total_ref = formulas.cell_addr(ctx.layout, None, t.id, total_row.key, tcol.key)
+            lv, rv = Decimal(int(shown)), Decimal(int(not figures.figures))
+            ctx.rows.append(SheetRow(
+                rule=self.rule_id(subs), title=f"{fill(self.zh, subs)}（左：显示空表说明，右：无数据）",
+                severity=self.severity, op="eq", unit="", left=f"IF(ROUND({total_ref},{places})=0,1,0)",
+                right=f"IF({nonzero_count(inputs)}=0,1,0)", tolerance="0", places=0, display=0,
+                values=(lv, rv, lv - rv, Decimal(0)), status="ok" if lv == rv else "fail"))
+            return
         common = table_names(ctx, t)
         if figures.figures and shown:
             yield self.make("empty-table-figures", self.severity, subs, cells=[note_position(t)] + figures.cells,
@@ -137,6 +159,7 @@ class ProjectsByFunction(Rule):
     """Per functional 项: the projects of that 项 (表7 rows) add up to ``right`` (e.g. 表5 项目支出)."""
 
     kind = "projects_by_function"
+    renders = True
     required = ("projects", "column", "right")
     expressions = ("right",)
 

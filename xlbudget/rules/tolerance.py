@@ -22,7 +22,7 @@ from typing import Sequence
 
 from ..tableset import Precision
 
-__all__ = ["Tolerance"]
+__all__ = ["EXACT", "Tolerance"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,6 @@ class Tolerance:
 
     def __str__(self) -> str:
         return "interval" if self.mode == "interval" else f"fixed:{self.amount}"
+
+
+EXACT = Tolerance("fixed", Decimal(0))

@@ -3,7 +3,7 @@
 Every sheet is protected; only input cells are unlocked and tinted. Every total is a formula written with
 its computed value, so viewers that do not recalculate never show 0. Amount inputs validate numbers at the
 entry precision; code cells of spare rows pick from hidden code lists through defined names and their names
-fill themselves. A 校验 sheet mirrors the cross-table reconciliations live. The template's identity (table
+fill themselves. The live 校验 sheet is the rule book rendered by the rules ``check`` runs (xlbudget.rules.sheet). The template's identity (table
 set, version, spec and its hash) is embedded for the reader.
 """
 
@@ -22,16 +22,14 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from .. import __version__
-from ..expr import parse
-from ..layout import catalogue_for, note_columns, Layout, LRow, LTable, a1, header_grid, merge_regions, quote_sheet
+from .. import formulas
+from ..layout import (CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, catalogue_for, header_grid,
+                      merge_regions, note_columns, quote_sheet)
 from ..model import Budget, cell_type
 from ..tableset import Column, Precision
 from ..utility import atomic_write
 from . import excel
 
-META_SHEET = "xlbudget"
-CODE_SHEET = "代码表"
-CHECK_SHEET = "校验"
 FUNCTION_LIST = "功能分类项"
 ECONOMIC_LIST = "经济分类款"
 FUNCTION_TABLE = "功能分类表"
@@ -379,7 +377,7 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             if text:
                 heights[row.r] = max(heights.get(row.r, 0), text_height(text, sum(widths[c0:c0 + n])))
         elif role in ("formula", "sum"):
-            f = excel.formula(layout, t, row, col)
+            f = formulas.formula(layout, t, row, col)
             v = b.value(t.id, row.key, col.key)
             kind = "int" if typ in ("int", "signed_int") or col.kind == "int" else "amount"
             fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals,
@@ -517,105 +515,91 @@ def _finish_sheet(ws, t: LTable, layout: Layout) -> None:
 
 
 # --- in-workbook checks ------------------------------------------------------------------------------------
-def workbook_checks(layout: Layout) -> list[tuple[str, str, Any, Any]]:
-    """(rule id, title, left expr, right expr) of the rules the 校验 sheet mirrors."""
-    from ..tableset import load_rule_entries
-
-    out = []
-    for entry in load_rule_entries(layout.tableset):
-        if entry.get("kind") != "equal" or "left" not in entry or "right" not in entry:
-            continue
-        for subs in _expand(layout, entry.get("foreach")):
-            try:
-                left = parse(entry["left"].format(**subs))
-                right = parse(entry["right"].format(**subs))
-            except (KeyError, IndexError, ValueError):
-                continue
-            title = entry.get("zh", entry["id"]).format(**subs) if subs else entry.get("zh", entry["id"])
-            out.append((entry["id"], title, left, right))
-    return out
-
-
-def _expand(layout: Layout, foreach: str | None) -> list[dict[str, str]]:
-    if not foreach:
-        return [{}]
-    kind, _, arg = foreach.partition(":")
-    t = layout.tables.get(arg or "")
-    if kind in ("classes", "rows", "kuan", "xiang", "codes") and t is not None:
-        lens = {"classes": (3,), "kuan": (5,), "xiang": (7,), "codes": (3, 5, 7), "rows": None}[kind]
-        return [{"code": r.key} for r in t.rows.values() if r.code and (lens is None or len(r.code) in lens)
-                and not r.project]
-    if kind == "projects":
-        return [{"project": p.key, "code": p.key} for p in layout.spec.projects]
-    return []
-
-
-def _expr_excel(layout: Layout, expr) -> str | None:
-    parts = []
-    for term in expr.terms:
-        ref = term.ref
-        if ref.table is None:
-            return None
-        a = excel.cell_addr(layout, None, ref.table, ref.row, ref.col)  # type: ignore[arg-type]
-        if a is None:
-            continue
-        parts.append(("-" if term.sign < 0 else ("+" if parts else "")) + a)
-    return "".join(parts) if parts else "0"
-
-
-def _expr_value(b: Budget, expr) -> Decimal:
-    total = Decimal(0)
-    for term in expr.terms:
-        v = b.value(term.ref.table, term.ref.row, term.ref.col) if term.ref.table else None
-        total += term.sign * (v or 0)
-    return total
+CHECK_HEADER = ["规则", "校验内容", "单位", "左侧", "右侧", "差额", "容差", "结果", "级别"]
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 def _write_checks(wb, ws, sheets, layout: Layout, b: Budget, fm: _Formats) -> None:
-    ws.set_column(0, 0, 8)
-    ws.set_column(1, 1, 44)
-    ws.set_column(2, 4, 14)
-    ws.set_column(5, 5, 10)
-    ws.merge_range(0, 0, 0, 5, "表间校验（实时）", fm.title)
-    ws.merge_range(1, 0, 1, 5, "各项应相等（容差 0.005 万元）；红色为不一致，请检查对应表格。", fm.left)
-    ws.write_row(2, 0, ["规则", "校验内容", "左侧", "右侧", "差额", "结果"], fm.header)
+    """The live 校验 sheet: the rule book rendered by the rules themselves (xlbudget.rules.sheet)."""
+    from ..rules.sheet import LISTED, STATUS, sheet_rows
+
+    rows = sheet_rows(b)
+    last = len(CHECK_HEADER) - 1
+    for c, w in enumerate([12, 44, 6, 14, 14, 12, 12, 8, 6]):
+        ws.set_column(c, c, w)
+    ws.merge_range(0, 0, 0, last, "校验（实时）", fm.title)
+    ws.merge_range(1, 0, 1, last, "与 xlbudget check 使用同一规则簿：各数按公开数（四舍五入到各表的小数位）换算到左侧的单位后比较，"
+                                  "容差为区间法（每个非空数各 ± 半个末位单位）。“不一致”为错误或警告，“尾差”为舍入所致；"
+                                  f"不能写成公式的规则标为“{LISTED}”。", fm.note)
+    ws.set_row(1, 30)
+    top = 4
+    end = top + len(rows) - 1
+    res = f"{a1(top, 7, True)}:{a1(max(end, top), 7, True)}"
+    fails = sum(1 for r in rows if r.formula and r.status == "fail")
+    residues = sum(1 for r in rows if r.formula and r.status == "residue")
+    ws.merge_range(2, 0, 2, last, "", fm.left)
+    ws.write_formula(2, 0, f'="不一致 "&COUNTIF({res},"{STATUS["fail"]}")&" 项，尾差 "&COUNTIF({res},"{STATUS["residue"]}")&" 项"',
+                     fm.left, f"不一致 {fails} 项，尾差 {residues} 项")
+    ws.write_row(3, 0, CHECK_HEADER, fm.header)
     good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
     bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     red_fill = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-    r = 3
     text = fm.get("text")
-    amt = fm.get("amount")
-    for rid, title, left, right in workbook_checks(layout):
-        lf, rf = _expr_excel(layout, left), _expr_excel(layout, right)
-        if lf is None or rf is None:
+    center = fm.get("text", center=True)
+    for r, row in enumerate(rows, start=top):
+        ws.write_string(r, 0, row.rule, text)
+        ws.write_string(r, 1, row.title, text)
+        ws.write_string(r, 8, SEVERITY_ZH.get(row.severity.value, ""), center)
+        if not row.formula:
+            ws.merge_range(r, 2, r, 7, row.note, text)
             continue
-        lv, rv = _expr_value(b, left), _expr_value(b, right)
-        ws.write_string(r, 0, rid, text)
-        ws.write_string(r, 1, title, text)
-        ws.write_formula(r, 2, "=" + lf, amt, float(lv))
-        ws.write_formula(r, 3, "=" + rf, amt, float(rv))
-        ws.write_formula(r, 4, f"=ROUND({a1(r, 2)}-{a1(r, 3)},6)", amt, float(lv - rv))
-        ok = abs(lv - rv) <= Decimal("0.005")
-        ws.write_formula(r, 5, f'=IF(ABS({a1(r, 4)})<=0.005,"一致","不一致")', fm.get("text", center=True),
-                         "一致" if ok else "不一致")
-        # the unbalanced cell turns red where it stands
-        term = left.terms[0].ref if len(left.terms) == 1 else None
-        if term is not None and layout.has(term.table, term.row):
-            t = layout.tables[term.table]
-            rr, cc = t.pos(term.row, term.col)
-            other = rf
-            sheets[t.id].conditional_format(rr, cc, rr, cc, {
-                "type": "formula", "criteria": f"=ABS({a1(rr, cc)}-({_localise(other, t.sheet)}))>0.005",
-                "format": red_fill})
-        r += 1
-    if r > 3:
-        ws.conditional_format(3, 5, r - 1, 5, {"type": "cell", "criteria": "==", "value": '"一致"', "format": good})
-        ws.conditional_format(3, 5, r - 1, 5, {"type": "cell", "criteria": "==", "value": '"不一致"', "format": bad})
+        amt = fm.get("amount", decimals=row.display)
+        fine = fm.get("amount", decimals=row.places)
+        lv, rv, diff, bound = row.values or (Decimal(0),) * 4
+        ws.write_string(r, 2, row.unit, center)
+        ws.write_formula(r, 3, "=" + row.left, amt, _f(lv))
+        ws.write_formula(r, 4, "=" + row.right, amt, _f(rv))
+        if row.op in ("nonzero", "count"):
+            ws.write_blank(r, 5, None, fine)
+            ws.write_blank(r, 6, None, fine)
+        else:
+            ws.write_formula(r, 5, f"=ROUND({a1(r, 3)}-{a1(r, 4)},{row.places})", fine, _f(diff))
+            ws.write_formula(r, 6, f"=ROUND({row.tolerance},{row.places})", fine, _f(bound))
+        ws.write_formula(r, 7, "=" + row.result_formula(a1(r, 3), a1(r, 4), a1(r, 5), a1(r, 6)), center,
+                         STATUS[row.status])
+        # the cell of a one-cell left side turns red where it stands while the rule fails
+        cond = row.fail_condition(row.left, row.right) if row.cell else None
+        t = _sheet_of(layout, row.cell) if cond else None
+        if t is not None:
+            local = _localise(cond, t.sheet)
+            rr, cc = _cell_rc(row.cell)
+            sheets[t.id].conditional_format(rr, cc, rr, cc, {"type": "formula", "criteria": "=" + local,
+                                                             "format": red_fill})
+    if rows:
+        ws.conditional_format(top, 7, end, 7, {"type": "cell", "criteria": "==", "value": f'"{STATUS["ok"]}"',
+                                               "format": good})
+        ws.conditional_format(top, 7, end, 7, {"type": "cell", "criteria": "==", "value": f'"{STATUS["fail"]}"',
+                                               "format": bad})
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
     ws.set_paper(9)
+    ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(2, 2)
+    ws.repeat_rows(3, 3)
     ws.set_footer("&C第 &P 页 共 &N 页")
+
+
+def _sheet_of(layout: Layout, ref: str) -> LTable | None:
+    sheet = ref.rsplit("!", 1)[0]
+    return next((t for t in layout.tables.values() if quote_sheet(t.sheet) == sheet), None)
+
+
+def _cell_rc(ref: str) -> tuple[int, int]:
+    m = re.match(r"\$?([A-Z]+)\$?(\d+)$", ref.rsplit("!", 1)[1])
+    assert m is not None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
 
 
 def _localise(formula: str, sheet: str) -> str:
