@@ -346,6 +346,7 @@ def test_a_narrative_reference_to_an_absent_table_row_or_column_is_an_error(tmp_
                      "text = \"{{ empty_note('T8') }}\"\n", "没有的表 T8"),
         "name": ('[[part]]\nnumber = 3\nsheet = "情况说明"\n[[part.section]]\nkey = "a"\n'
                  'text = "{{ no_such_figure|amount }}"\n', "未声明的名称 no_such_figure"),
+        "facts": ('[context]\nov = "facts.overview"\n', "facts.overview 不是表套中任何表单行的数据路径"),  # no FA table
     }
     for name, (body, message) in cases.items():
         folder = make_yuan8(tmp_path / name)
@@ -428,3 +429,38 @@ def test_a_total_over_another_units_table_converts_in_the_formula(tmp_path, doc8
         for va, vb in zip(ra, rb):
             if isinstance(va, (int, float)) and not isinstance(va, bool):
                 assert vb == pytest.approx(va, abs=1e-9)
+
+
+def test_a_figure_from_a_table_not_printed_is_written_as_its_value(tmp_path):
+    folder = make_yuan8(tmp_path / "only-t1")
+    text = (folder / "disclosure.toml").read_text(encoding="utf-8")
+    (folder / "disclosure.toml").write_text(
+        text.replace('tables = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T10"]\n\n[[sheet]]', 'tables = ["T1"]\n\n[[sheet]]'),
+        encoding="utf-8")
+    spec, doc = yuan8_document(folder)
+    b = budget_from_document(doc, spec)
+    out = build([fill(doc, tmp_path / "filled.xlsx", spec)], tmp_path / "only-t1.xlsx").out
+    wb = openpyxl.load_workbook(out)
+    assert [n for n in wb.sheetnames if n.startswith("表")] == ["表1"]
+    layout = b.layout
+    ws = wb["表1"]
+    t1 = layout.tables["T1"]
+    r, c = t1.pos("in_gp", "amount")
+    cell = ws.cell(row=r + 3, column=c + 1)                       # two heading rows above the first table
+    assert cell.value == float(b.published("T1", "in_gp", "amount")) == 4173740.0
+    r, c = t1.pos("in_current", "amount")
+    total = ws.cell(row=r + 3, column=c + 1).value
+    assert isinstance(total, str) and total.startswith("=ROUND(") and "精确数" in total
+    wb.close()
+
+
+def test_next_years_template_of_a_set_without_carry_over(filled8, tmp_path):
+    """yuan8 has no next_year.toml: next year's template keeps the rows and starts empty."""
+    from xlbudget.template import make_next_year
+
+    out = make_next_year(filled8, tmp_path / "next.xlsx")
+    res = read_workbook(out)
+    assert [f.message() for f in res.findings if f.severity.value == "error"] == []
+    assert res.budget.spec.year == 2026 and res.budget.layout.tableset.id == "yuan8"
+    assert (res.budget.value("T1", "in_total", "amount") or 0) == 0
+    assert list(res.budget.layout.tables["T6"].rows) == list(read_workbook(filled8).budget.layout.tables["T6"].rows)

@@ -20,6 +20,7 @@ When last year's figure is 0 the growth rate is undefined. ``zero_last_year`` pi
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -32,7 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .model import ZERO, Budget, get_path, q, to_decimal
-from .setdata import cached, check_ref as _check_ref, doc_path as _path
+from .setdata import cached, check_document_path, check_ref as _check_ref, doc_path as _path
 from .tableset import UNITS, Precision
 
 if sys.version_info >= (3, 11):
@@ -268,6 +269,8 @@ def _load(path: Path, ts: "TableSet") -> NarrativeDef:
         figures[name] = expr
     context = {str(k): _path(v) for k, v in (d.get("context") or {}).items()}
     reason = _path(d["reason"]) if d.get("reason") else None
+    for name, path in list(context.items()) + ([("reason", reason)] if reason else []):
+        check_document_path(ts, path, f"{where}：{name}")
     w = d.get("change") or {}
     base = ChangeWords()
     words = ChangeWords(prefix=w.get("prefix", base.prefix), same=w.get("same", base.same),
@@ -432,16 +435,26 @@ class _Project:
         object.__setattr__(self, "unit", p.unit)
 
 
+@functools.lru_cache(maxsize=256)
+def _template(source: str):
+    return _ENV.from_string(source)
+
+
+@functools.lru_cache(maxsize=64)
+def _expression(source: str):
+    return _ENV.compile_expression(source)
+
+
 def _render(source: str, variables: dict[str, Any], where: str) -> str:
     try:
-        return _ENV.from_string(source).render(variables)
+        return _template(source).render(variables)
     except UndefinedError as e:
         raise DescriptionError(f"{where}：{e.message}") from None
 
 
 def _test(expression: str, variables: dict[str, Any], where: str) -> bool:
     try:
-        return bool(_ENV.compile_expression(expression)(**variables))
+        return bool(_expression(expression)(**variables))
     except UndefinedError as e:
         raise DescriptionError(f"{where}：{e.message}") from None
 

@@ -29,7 +29,7 @@ else:  # pragma: no cover
 if TYPE_CHECKING:
     from .tableset import TableDesc, TableSet
 
-__all__ = ["Consolidation", "doc_path", "DisclosurePlan", "SheetDef", "OpenData", "NextYear", "Carry", "disclosure_plan", "next_year_plan",
+__all__ = ["Consolidation", "doc_path", "check_document_path", "DisclosurePlan", "SheetDef", "OpenData", "NextYear", "Carry", "disclosure_plan", "next_year_plan",
            "check_ref", "validate_set", "cached", "table_has_row", "table_has_column"]
 
 T = TypeVar("T")
@@ -188,6 +188,9 @@ def _load_plan(ts: "TableSet") -> DisclosurePlan:
             names.add(sd.name)
         for tid in sd.tables + ((sd.table,) if kind == "performance" else ()):
             check_ref(ts, tid, None, None, w)
+        for path in (sd.date, sd.when):
+            if path:
+                check_document_path(ts, path, w)
         for key in sd.hide:
             desc = ts.table(sd.table)
             if not table_has_row(desc, key) and key not in [b.key for b in desc.blocks]:
@@ -216,9 +219,24 @@ def _load_plan(ts: "TableSet") -> DisclosurePlan:
                           consolidate=_consolidation(ts, d.get("consolidate") or {}, f"{where}：[consolidate]"))
 
 
-def _form_paths(ts: "TableSet") -> set[tuple[str, ...]]:
-    """Document paths of the form rows of the set's descriptions (not per project)."""
-    return {doc_path(r.path) for t in ts.tables if t.per is None for b in t.blocks for r in b.rows if r.path}
+def _form_paths(ts: "TableSet", per_project: bool = False) -> set[tuple[str, ...]]:
+    """Document paths of the form rows (and records blocks) of the set's descriptions (``per_project``: also
+    those of per-project tables, with their ``{project}`` placeholder)."""
+    out = set()
+    for t in ts.tables:
+        if t.per is not None and not per_project:
+            continue
+        for b in t.blocks:
+            out.update(doc_path(r.path) for r in b.rows if r.path)
+            if b.plan == "records" and b.path:
+                out.add(doc_path(b.path))
+    return out
+
+
+def check_document_path(ts: "TableSet", path: tuple[str, ...], where: str) -> None:
+    """Raise DescriptionError unless ``path`` is (a part of) where some form row of the set keeps its data."""
+    if not any(known[:len(path)] == path for known in _form_paths(ts, per_project=True)):
+        raise DescriptionError(f"{where}：{'.'.join(path)} 不是表套中任何表单行的数据路径")
 
 
 def _consolidation(ts: "TableSet", d: dict[str, Any], where: str) -> Consolidation:

@@ -44,13 +44,12 @@ import xlsxwriter
 
 from .. import __version__
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
-from ..model import ZERO, Budget, q, to_decimal
-from ..model import get_path
+from ..model import ZERO, Budget, get_path, q, to_decimal
 from ..narrative import Section, narrative
 from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
-from .excel import unit_factor
 from ..utility import atomic_output
+from .excel import unit_factor
 
 __all__ = ["write_disclosure", "amount_format"]
 
@@ -204,16 +203,22 @@ class _Plans:
                     pt.cells[(row.key, col.key)] = NumCell(exact, **fmt)
                 elif role == "formula":
                     expr = self.layout.expr_of(t, row, col)
-                    terms = []
+                    terms: list[tuple[int, tuple[str, str, str]]] | None = []
                     for term in expr.terms:
                         ref = term.ref.resolve(t.id, row.key)
                         if ref.table == t.id:
                             if ref.row not in keys:
                                 continue
-                        elif not self.layout.has(ref.table, ref.row) or ref.table not in self.tables:
+                        elif not self.layout.has(ref.table, ref.row):
                             continue
+                        elif ref.table not in self.tables:   # a figure of a table not printed: write the value
+                            terms = None
+                            break
                         terms.append((term.sign, (ref.table, ref.row, ref.col)))
-                    pt.cells[(row.key, col.key)] = NumCell(exact, terms, **fmt) if terms else NumCell(None, [], **fmt)
+                    if terms is None:
+                        pt.cells[(row.key, col.key)] = NumCell(exact, **fmt)
+                    else:
+                        pt.cells[(row.key, col.key)] = NumCell(exact, terms, **fmt) if terms else NumCell(None, [], **fmt)
                 elif role == "sum":
                     terms = [(1, (t.id, ch, col.key)) for ch in row.children if ch in keys]
                     pt.cells[(row.key, col.key)] = NumCell(exact, terms, sum=True, **fmt)
@@ -556,7 +561,7 @@ class _Writer:
             t = pt.t
             top = pt.base + t.header_top + pt.off - 1
             ws.write_string(top, 0, t.desc.number, f(bold=True))
-            ws.write_string(top, 2, t.title, f(bold=True))
+            ws.write_string(top, 2, f"{t.title}（单位：{t.desc.precision().unit}）", f(bold=True))
             for b in t.desc.blocks:
                 for col in b.columns:
                     if col.numeric:
@@ -715,7 +720,36 @@ class _Writer:
                     height = max(height, _lines(text, sum(widths[c0:c0 + n])) * _line_height(10) + 6)
             if height > 18.5:
                 ws.set_row(row.r, min(height, 400))
+        for blk in d.blocks:
+            if blk.plan == "records" and blk.key not in hide:
+                self._merge_runs(ws, t, blk)
         self.page(ws, landscape=d.landscape, area=(0, 0, t.last_row, W - 1))
+
+    def _merge_runs(self, ws, t: LTable, blk) -> None:
+        """Merge the runs of equal values in the leading text columns of a records block (一级/二级指标),
+        each run within the run of the column before it, up to the first column whose values all differ."""
+        rows = [r for r in t.rows_of(blk.key) if not r.total and not self._record_empty(t, r, blk)]
+        if len(rows) < 2:
+            return
+        fmt = self.f(border=1, text_wrap=True, align="center")
+        bounds = [(0, len(rows))]
+        for col in blk.columns:
+            values = [str(self.b.raw(t, r, col) or "") for r in rows]
+            if col.kind != "text" or len(set(values)) == len(values):
+                break
+            c0, n = t.colpos[(blk.key, col.key)]
+            runs = []
+            for lo, hi in bounds:
+                i = lo
+                while i < hi:
+                    j = i
+                    while j + 1 < hi and values[j + 1] == values[i] and rows[j + 1].r == rows[j].r + 1:
+                        j += 1
+                    if j > i and values[i]:
+                        ws.merge_range(rows[i].r, c0, rows[j].r, c0 + n - 1, values[i], fmt)
+                    runs.append((i, j + 1))
+                    i = j + 1
+            bounds = runs
 
     def _record_empty(self, t: LTable, row: LRow, blk) -> bool:
         for col in blk.columns:
