@@ -49,7 +49,7 @@ from ..narrative import Section, narrative
 from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
 from ..utility import atomic_output
-from .excel import unit_factor
+from ..formulas import unit_factor
 
 __all__ = ["write_disclosure", "amount_format"]
 
