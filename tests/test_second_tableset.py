@@ -362,6 +362,11 @@ def test_a_disclosure_or_next_year_reference_to_an_absent_table_is_an_error(tmp_
                                             encoding="utf-8")
     with pytest.raises(DescriptionError, match="disclosure.toml.*没有的表 T9"):
         load_tableset(str(folder))
+    folder = make_yuan8(tmp_path / "consolidate")
+    with open(folder / "disclosure.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[consolidate]\njoin = ["facts.narrative.change_reason"]\n')     # yuan8 has no facts form
+    with pytest.raises(DescriptionError, match="consolidate.*facts.narrative.change_reason 不是表套中任何表单行的数据路径"):
+        load_tableset(str(folder))
     folder = make_yuan8(tmp_path / "next")
     (folder / "next_year.toml").write_text('[[carry]]\nto = "LY.gp.value"\nfrom = "T2.total.gp"\n', encoding="utf-8")
     with pytest.raises(DescriptionError, match="next_year.toml.*没有的表 LY"):

@@ -202,12 +202,31 @@ def test_check_of_the_filled_example_reports_what_a_correct_checker_reports(fill
     assert not [f for f in fr.findings if f.kind == "rounding-residue"]
 
 
-def test_the_check_sheet_compares_across_units_in_the_left_sides_unit(filled):
+def test_the_check_sheet_compares_across_units_as_printed(filled):
     out, _ = filled
     values = openpyxl.load_workbook(out, data_only=True)["校验"]
     formulas = openpyxl.load_workbook(out)["校验"]
-    rows = {r[0].value: (r, f) for r, f in zip(values.iter_rows(min_row=4), formulas.iter_rows(min_row=4))}
-    assert all(r[5].value == "一致" for r, _ in rows.values()), [k for k, (r, _) in rows.items() if r[5].value != "一致"]
+    rows = {r[0].value: (r, f) for r, f in zip(values.iter_rows(min_row=5), formulas.iter_rows(min_row=5))
+            if r[0].value}
+    results = {k: r[7].value for k, (r, _) in rows.items() if r[7].value is not None}
+    assert results and set(results.values()) == {"一致"}, results
     r, f = rows["X11.basic"]
-    assert (r[2].value, r[3].value) == (0.46, 0.46)
-    assert f[3].value.endswith("/10000")
+    assert (r[2].value, r[3].value, r[4].value) == ("万元", 0.46, 0.46)
+    assert "/10000" in f[4].value
+    r, f = rows["X14.admin"]          # 5,072,538 元 printed in 万元 is 507.25: no 尾差
+    assert (r[3].value, r[4].value, r[7].value) == (507.25, 507.25, "一致")
+    assert f[4].value.startswith("=ROUND(") and f[4].value.endswith("/10000,2)")
+
+
+def test_whole_yuan_inputs_take_whole_numbers_and_the_sangong_table_wan(filled):
+    import zipfile
+
+    out, budget = filled
+    layout = budget.layout
+    sheets = {ws.title: i + 1 for i, ws in enumerate(openpyxl.load_workbook(out).worksheets)}
+    with zipfile.ZipFile(out) as z:
+        t2 = z.read(f"xl/worksheets/sheet{sheets['表2']}.xml").decode("utf-8")
+        t9 = z.read(f"xl/worksheets/sheet{sheets['表9']}.xml").decode("utf-8")
+    assert "请输入不小于 0 的整数，单位元。" in t2 and "ROUND(F9,0)=F9" in t2
+    assert "单位万元，最多 6 位小数（可录入到元、分）" in t9
+    assert layout.precision("T2", "fiscal").entry_decimals == 0

@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from . import classification
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .spec import Spec
@@ -290,7 +291,7 @@ class _TableBuilder:
         codes = self.spec.codes(b.codes or "functions")
         if b.prefixes:
             codes = tuple(c for c in codes if c.startswith(b.prefixes))
-        lens = (3, 5) if kind == "economic" else (3, 5, 7)
+        lens = classification.lengths(kind)
         nodes: dict[str, set[str]] = {}
         for code in codes:
             for i, ln in enumerate(lens):
@@ -304,7 +305,7 @@ class _TableBuilder:
             kids = tuple(sorted(nodes[code]))
             rows.append(LRow(key=code, block=b.key, code=code, level=level, label=self.L.namer(kind, code),
                              children=kids, inputs=frozenset() if kids else self._leaf_inputs(b)))
-        classes = tuple(c for c in sorted(nodes) if len(c) == 3)
+        classes = tuple(c for c in sorted(nodes) if len(c) == lens[0])
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
@@ -350,15 +351,16 @@ class _TableBuilder:
             projects = [p for p in self.spec.projects if (p.unit or self.spec.department) == u]
             ukey = "unit" if single else f"u{i}"
             pre = "" if single else f"{ukey}:"
-            classes = sorted({p.function[:3] for p in projects})
+            cl, kl = classification.level_length("function", 1), classification.level_length("function", 2)
+            classes = sorted({p.function[:cl] for p in projects})
             unit_keys.append(ukey)
             rows.append(LRow(key=ukey, block=b.key, label=u, level=0, children=tuple(pre + c for c in classes)))
             for cls in classes:
-                kuans = sorted({p.function[:5] for p in projects if p.function.startswith(cls)})
+                kuans = sorted({p.function[:kl] for p in projects if p.function.startswith(cls)})
                 rows.append(LRow(key=pre + cls, block=b.key, code=cls, level=1, label=self.L.namer("function", cls),
                                  children=tuple(pre + k for k in kuans)))
                 for k in kuans:
-                    kids = [p for p in projects if p.function[:5] == k]
+                    kids = [p for p in projects if p.function[:kl] == k]
                     rows.append(LRow(key=pre + k, block=b.key, code=k, level=2, label=self.L.namer("function", k),
                                      children=tuple(p.key for p in kids)))
                     for p in kids:

@@ -1,7 +1,7 @@
 """The words of the disclosure (部门概况, 情况说明, 名词解释), rendered from the set's ``narrative.toml``.
 
 A table set describes its narrative as data (``templates/<set>/narrative.toml``, format in the header
-comment of ``templates/xj11/narrative.toml``): named figures (``income_total = "T1.in_total.amount"``,
+comment of ``templates/xj11/narrative.toml``): named figures (``name = "<table>.<row>.<column>"``,
 signed sums allowed) and an ordered list of sections whose titles and texts are Jinja2 templates. This
 module is the one generic evaluator: it checks every reference against the set when the set is loaded
 (:class:`~xlbudget.errors.DescriptionError`, never a silent 0), evaluates the figures from the budget and
@@ -354,7 +354,15 @@ class _Context:
         if not layout.has(tid, rkey):
             return ZERO
         v = self.b.published(tid, rkey, ckey) or ZERO
-        return layout.precision(tid, ckey).convert(v, self.unit)
+        t = layout.tables[tid]
+        row = t.rows[rkey]
+        try:
+            col = t.column(row, ckey)
+        except KeyError:
+            raise DescriptionError(f"{self.nd.source}：表 {tid} 没有列 {ckey}") from None
+        if col.kind == "amount" or (col.kind == "field" and row.type == "amount"):   # money converts; counts do not
+            return layout.precision(tid, ckey).convert(v, self.unit)
+        return v
 
     def figure(self, name: str) -> Decimal:
         if name not in self._figures:
@@ -402,7 +410,7 @@ class _Context:
 
     def variables(self, number: int) -> dict[str, Any]:
         spec = self.b.spec
-        projects = [_Project(p) for p in spec.projects]
+        projects = list(spec.projects)
         v: dict[str, Any] = {
             "dept": spec.department, "year": spec.year, "number": cn_number(number) if number else "",
             "zero_last_year": self.zly, "unit": self.nd.unit, "decimals": self.nd.decimals, "projects": projects,
@@ -419,20 +427,6 @@ class _Context:
         for name in self.nd.figures:
             v[name] = self.figure(name)
         return v
-
-
-@dataclass(frozen=True)
-class _Project:
-    key: str
-    name: str
-    function: str
-    unit: str
-
-    def __init__(self, p: Any):
-        object.__setattr__(self, "key", p.key)
-        object.__setattr__(self, "name", p.name)
-        object.__setattr__(self, "function", p.function)
-        object.__setattr__(self, "unit", p.unit)
 
 
 @functools.lru_cache(maxsize=256)

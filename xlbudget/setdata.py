@@ -29,8 +29,9 @@ else:  # pragma: no cover
 if TYPE_CHECKING:
     from .tableset import TableDesc, TableSet
 
-__all__ = ["Consolidation", "doc_path", "check_document_path", "DisclosurePlan", "SheetDef", "OpenData", "NextYear", "Carry", "disclosure_plan", "next_year_plan",
-           "check_ref", "validate_set", "cached", "table_has_row", "table_has_column"]
+__all__ = ["DisclosurePlan", "SheetDef", "OpenData", "Consolidation", "NextYear", "Carry", "disclosure_plan",
+           "next_year_plan", "validate_set", "check_ref", "check_document_path", "doc_path", "cached",
+           "table_has_row", "table_has_column"]
 
 T = TypeVar("T")
 SHEET_KINDS = ("cover", "toc", "text", "tables", "performance")
@@ -152,10 +153,6 @@ class DisclosurePlan:
     open_data: OpenData
     consolidate: Consolidation = Consolidation()
 
-    @property
-    def table_ids(self) -> list[str]:
-        return [tid for s in self.sheets if s.kind == "tables" for tid in s.tables]
-
 
 def _default_plan(ts: "TableSet") -> DisclosurePlan:
     tables = tuple(t.id for t in ts.tables if t.number and t.per is None)
@@ -186,6 +183,8 @@ def _load_plan(ts: "TableSet") -> DisclosurePlan:
             if not sd.name or sd.name in names:
                 raise DescriptionError(f"{w} 缺少工作表名 name 或与其他工作表重名")
             names.add(sd.name)
+        if kind == "performance" and not sd.table:
+            raise DescriptionError(f"{w} 缺少绩效表 table")
         for tid in sd.tables + ((sd.table,) if kind == "performance" else ()):
             check_ref(ts, tid, None, None, w)
         for path in (sd.date, sd.when):

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .classification import leaf
 from .errors import SpecError
 
 if sys.version_info >= (3, 11):
@@ -141,7 +142,7 @@ def spec_from_mapping(d: dict[str, Any]) -> Spec:
         seen.add(key)
         if not p.get("name"):
             raise SpecError(f"项目 {key} 缺少项目名称 name")
-        fn = _codes([p.get("function")], (7,), "项目功能分类")[0]
+        fn = _codes([p.get("function")], (leaf("function"),), "项目功能分类")[0]
         sangong = tuple(p.get("sangong") or ())
         bad = [s for s in sangong if s not in SANGONG_ITEMS]
         if bad:
@@ -156,9 +157,9 @@ def spec_from_mapping(d: dict[str, Any]) -> Spec:
     return Spec(
         department=str(dept["name"]).strip(), year=year, tableset=tableset,
         unit=str(dept.get("unit", "万元")), short_name=str(dept.get("short_name", "")),
-        functions=_codes(codes.get("functions"), (7,), "功能分类"),
-        economic=_codes(codes.get("economic"), (5,), "经济分类"),
-        fund_functions=_codes(codes.get("fund_functions"), (7,), "政府性基金功能分类"),
+        functions=_codes(codes.get("functions"), (leaf("function"),), "功能分类"),
+        economic=_codes(codes.get("economic"), (leaf("economic"),), "经济分类"),
+        fund_functions=_codes(codes.get("fund_functions"), (leaf("function"),), "政府性基金功能分类"),
         soe_functions=_codes(codes.get("soe_functions"), (7,), "国有资本经营功能分类"),
         carryover_functions=_codes(codes.get("carryover_functions"), (7,), "结转结余功能分类"),
         projects=tuple(projects), names=names, fund_sources=tuple(d.get("fund_sources") or ()),

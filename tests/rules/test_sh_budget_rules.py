@@ -245,3 +245,23 @@ def test_code_missing_from_the_catalogue(sh: Case):
     sh.respec(year=2025, functions=tuple(sorted(sh.spec.functions + ("2129999",))), names={**sh.spec.names,
                                                                                          "2129999": "其他"})
     _breaks(sh, "CODE.exists", "warning", ("T2", "2129999", "code"))
+
+
+def test_rule_book_entries_are_complete():
+    rules = load_rules(SET)
+    assert len({r.id for r in rules}) == len(rules) == 44
+    for r in rules:
+        assert r.zh and r.en and r.source, r.id
+
+
+def test_messages_render_in_both_languages_with_both_units(sh: Case):
+    sh.override("T2", "208", "fiscal", "6397000").set("tables.T9.budget.operating_costs", Decimal("600"))
+    sh.set("tables.T9.budget.reception", Decimal("0.50")).override("T9", "budget", "total", "114.23")
+    found = sh.findings()
+    assert {"T2.sum", "X14", "X11.basic", "T9.formula_rounded"} <= {f.rule for f in found}
+    for f in found:
+        for lang in ("zh", "en"):
+            text = f.message(lang)
+            assert "{" not in text and text.startswith(f.position or ""), text
+    x14 = of(found, "X14", "error")[0]
+    assert "表8!F40（元）" in x14.message("zh") and "万元" in x14.message("zh")

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Iterable, Iterator, Mapping
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from .. import formulas
+from .. import classification, formulas
 from ..layout import Layout, LRow, LTable, a1
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
@@ -36,8 +36,8 @@ else:  # pragma: no cover
 __all__ = ["KINDS", "Context", "Rule", "RuleConfigError", "Side", "load_rules", "register", "rules_for"]
 
 ZERO = Decimal(0)
-CODE_LENGTHS = {"classes": (3,), "kuan": (5,), "xiang": (7,), "codes": None, "rows": None}
-FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LENGTHS)
+CODE_LEVELS = {"classes": 1, "kuan": 2, "xiang": 3, "codes": None, "rows": None}   # 类, 款, 项, every level
+FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LEVELS)
 # Dummy values used to validate expressions with placeholders when the rule book is loaded.
 _PROBE = {"table": "T1", "code": "201", "project": "p1", "item": "gp"}
 
@@ -244,13 +244,13 @@ class Context:
             return [{"project": p.key, "code": p.key} for p in self.layout.spec.projects]
         if kind == "list":
             return [{"item": w.strip()} for w in arg.split(",") if w.strip()]
-        if kind in CODE_LENGTHS:
+        if kind in CODE_LEVELS:
             t = self.layout.tables.get(arg)
             if t is None:
                 raise RuleConfigError(f"foreach {form}：没有表 {arg}")
-            lens = CODE_LENGTHS[kind]
+            level = CODE_LEVELS[kind]
             return [{"code": r.key} for r in t.rows.values()
-                    if r.code and not r.project and (lens is None or len(r.code) in lens)]
+                    if r.code and not r.project and (level is None or r.level == level)]
         raise RuleConfigError(f"未知的 foreach 形式 {form}")
 
     def function_codes(self) -> set[str]:
@@ -262,7 +262,7 @@ class Context:
                 if blk.plan not in ("tree", "projects") or blk.codes == "economic":
                     continue
                 code = self.budget.code_of(t, row)
-                if code and len(code) == 7:
+                if code and len(code) == classification.leaf("function"):
                     codes.add(code)
         return codes
 
@@ -345,22 +345,36 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
     return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
 
 
-def as_printed(op: str, left: Side, right: Side) -> bool:
-    """For rules with ``as_printed = true``: a relation between a side in one unit and a side in a coarser one
-    (元 against 万元) holds at the printed precision when the finer side, converted and rounded the way the
-    coarser unit prints it (÷ 10000, then 2 decimals: formats §2.3), satisfies it exactly: the coarser figure
-    is then the other side as printed, not a rounding residue."""
+def printed_side(left: Side, right: Side) -> tuple[str, Precision, int] | None:
+    """For rules with ``as_printed = true``, when one side is wholly in a finer unit than the other (元 against
+    万元): ("left" or "right", the finer side, and the decimals — in the unit of comparison, the left side's —
+    at which the coarser unit prints it (÷ 10000 then 2 decimals, formats §2.3: 2 in 万元, -2 in 元))."""
     lunits = {p.unit for p in left.precisions}
     runits = {p.unit for p in right.precisions}
-    if len(lunits) != 1 or len(runits) != 1 or lunits == runits:
-        return False
+    if len(lunits) != 1 or len(runits) != 1 or lunits == runits or left.precision is None:
+        return None
     lp, rp = left.precisions[0], right.precisions[0]
-    coarse = lp if lp.quantum * lp.factor >= rp.quantum * rp.factor else rp
-    lv, rv = left.total_in(coarse), right.total_in(coarse)
-    if coarse is lp:
-        rv = rv.quantize(coarse.quantum, rounding=ROUND_HALF_UP)
+    coarse, finer = (lp, "right") if lp.quantum * lp.factor >= rp.quantum * rp.factor else (rp, "left")
+    unit = left.precision
+    shift = (coarse.factor / unit.factor).adjusted()          # 万元 in 元: 4
+    return finer, coarse, coarse.display_decimals - shift
+
+
+def as_printed(op: str, left: Side, right: Side) -> bool:
+    """A relation across units holds at the printed precision when the finer side, converted and rounded the
+    way the coarser unit prints it, satisfies it exactly: the coarser figure is then the other side as
+    printed, not a rounding residue."""
+    found = printed_side(left, right)
+    if found is None:
+        return False
+    finer, _coarse, places = found
+    unit = left.precision
+    lv, rv = left.total_in(unit), right.total_in(unit)
+    quantum = Decimal(1).scaleb(-places)
+    if finer == "right":
+        rv = rv.quantize(quantum, rounding=ROUND_HALF_UP)
     else:
-        lv = lv.quantize(coarse.quantum, rounding=ROUND_HALF_UP)
+        lv = lv.quantize(quantum, rounding=ROUND_HALF_UP)
     return judge(op, lv - rv, ZERO) == "ok"
 
 
@@ -466,18 +480,33 @@ class Rule:
         tol = tol or self.tol(ctx)
         unit = left.precision or right.precision or ctx.layout.tableset.precision
         lv, rv = left.total_in(unit), right.total_in(unit)
+        printed = printed_side(left, right) if self.as_printed and op != "nonzero" else None
+        if printed is not None:   # the finer side as the coarser unit prints it (see as_printed)
+            quantum = Decimal(1).scaleb(-printed[2])
+            if printed[0] == "right":
+                rv = rv.quantize(quantum, rounding=ROUND_HALF_UP)
+            else:
+                lv = lv.quantize(quantum, rounding=ROUND_HALF_UP)
         bound = tol.bound_for(left.precisions + right.precisions, unit)
         when = ctx.when
         if status is None:
             status = judge(op, lv - rv, bound) if op != "nonzero" else ("ok" if lv != 0 else "fail")
+            if printed is not None and status == "residue":
+                status = "ok" if judge(op, lv - rv, ZERO) == "ok" else status
         if when is not None and not when[1]:
             status = "na"
         lm, rm = merge(left.operands), merge(right.operands)
         single = left.operands[0].ref if len(left.operands) == 1 and left.operands[0].count == left.operands[0].ref \
             else None
+        lf, rf = side_formula(lm, unit), side_formula(rm, unit)
+        if printed is not None:
+            if printed[0] == "right":
+                rf = f"ROUND({rf},{printed[2]})"
+            else:
+                lf = f"ROUND({lf},{printed[2]})"
         ctx.rows.append(SheetRow(
             rule=self.rule_id(subs), title=title or fill(self.zh, subs), severity=self.severity, op=op, unit=unit.unit,
-            left=side_formula(lm, unit), right=side_formula(rm, unit),
+            left=lf, right=rf,
             tolerance=tolerance_formula(tol, [lm, rm], unit), places=places_for(tol, [lm, rm], unit),
             display=unit.display_decimals, when=when[0] if when else None, values=(lv, rv, lv - rv, bound),
             status=status, cell=single))

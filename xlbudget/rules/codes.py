@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
+from .. import classification
 from ..catalogue import kind_of, normalize_code
 from ..errors import DescriptionError
 from ..findings import Finding, Severity
@@ -20,8 +21,7 @@ from .base import Context, Rule, register
 
 LISTS = {"function": ("支出功能分类", "functional classification"),
          "economic": ("部门预算支出经济分类", "economic classification")}
-LEVELS = {3: ("类", "class"), 5: ("款", "section"), 7: ("项", "item")}
-FIRST_DIGIT = {"function": "2", "economic": "3"}
+LEVEL_EN = {"类": "class", "款": "section", "项": "item"}
 
 
 @dataclass
@@ -61,10 +61,11 @@ def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
             if not code:
                 continue
             kind = "economic" if blk.codes == "economic" else "function"
+            lens = classification.lengths(kind)
             if row.spare or row.project:
-                digits = 5 if kind == "economic" else 7
+                digits = lens[-1]
             else:
-                digits = {1: 3, 2: 5, 3: 7}.get(row.level, len(code))
+                digits = lens[row.level - 1] if 1 <= row.level <= len(lens) else len(code)
             project = bool(row.project or (row.spare and blk.plan == "projects"))
             yield CodedRow(t, row, code, kind, digits, t.ref(row.key, code_col.key),
                            None if row.spare else row.label, project, unit)
@@ -90,10 +91,10 @@ class Codes(Rule):
             if ok:
                 continue
             lz, le = LISTS[cr.kind]
-            level = LEVELS.get(cr.digits, ("", ""))
+            level = classification.LEVEL_BY_LENGTH[cr.kind].get(cr.digits, "")
             yield self.make("code-format", self.severity, subs, cells=[cr.position], table=cr.table.id,
-                            code=cr.code, list_zh=lz, list_en=le, level_zh=level[0], level_en=level[1],
-                            digits=cr.digits, first=FIRST_DIGIT[cr.kind])
+                            code=cr.code, list_zh=lz, list_en=le, level_zh=level, level_en=LEVEL_EN.get(level, ""),
+                            digits=cr.digits, first=classification.FIRST_DIGIT[cr.kind])
 
     # --- hierarchy and order -------------------------------------------------------------------------
     def _hierarchy(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
@@ -106,8 +107,8 @@ class Codes(Rule):
             for cr in rows:
                 code = cr.code
                 detail = None
-                if len(code) > 3 and not cr.row.spare:
-                    parent = code[:-2]
+                parent = classification.parent(cr.kind, code)
+                if parent is not None and not cr.row.spare:
                     if last_at.get(len(parent)) != parent:
                         detail = ("parent", parent)
                 if detail is None and prev is not None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Iterator, Mapping
 
 from ..findings import Finding
-from .. import formulas
+from .. import classification, formulas
 from ..layout import LTable, note_columns
 from ..model import Budget
 from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
@@ -182,7 +182,7 @@ class ProjectsByFunction(Rule):
             if other is None:
                 raise RuleConfigError(f"没有表 {term.ref.table}")
             for row in other.rows.values():
-                if row.code and len(row.code) == 7 and not row.project:
+                if row.code and len(row.code) == classification.leaf("function") and not row.project:
                     by_code.setdefault(row.code, [])
         for code in sorted(by_code):
             left = Side()

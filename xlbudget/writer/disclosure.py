@@ -42,16 +42,17 @@ from typing import Any, Iterable
 
 import xlsxwriter
 
-from .. import __version__
+from .. import __version__, classification
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
 from ..model import ZERO, Budget, get_path, q, to_decimal
 from ..narrative import Section, narrative
 from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
-from ..utility import atomic_output
 from ..formulas import unit_factor
+from ..utility import atomic_output
+from .excel import amount_format
 
-__all__ = ["write_disclosure", "amount_format"]
+__all__ = ["write_disclosure"]
 
 FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -59,13 +60,6 @@ EXACT_FMT = "0.00####"
 EXACT_SHEET = "精确数"                        # hidden sheet of the exact figures
 EXACT_COL0 = 3                                # first column of the exact blocks (A-C hold labels)
 NARRATIVE_WIDTH = 72                          # width (in Excel units) of the single text column
-
-
-def amount_format(decimals: int, blank_zero: bool = True) -> str:
-    """Number format of a money column: thousands separator, ``decimals`` decimals; zero blank in the tables
-    (as in the official tables), printed in forms (绩效目标表)."""
-    body = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return f'{body};-{body};"";@' if blank_zero else body
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,7 +615,8 @@ class _Writer:
         for (c0, n), col in spans:
             if col.kind == "code":
                 if col.split:
-                    parts = _split_code(row.code, [2 if i else 3 for i in range(n)])
+                    kind = "economic" if block.codes == "economic" else "function"
+                    parts = [row.code[a:b] for a, b in classification.cuts(kind) if a < len(row.code)]
                     for i in range(n):
                         ws.write_string(r, c0 + i, parts[i] if i < len(parts) else "", code_fmt)
                 else:
@@ -901,17 +896,6 @@ def _landscape(width_units: float, height_pt: float, preferred: bool) -> bool:
     if other_pages < pages and other_scale >= 0.75 * scale:
         return not preferred
     return preferred
-
-
-def _split_code(code: str, lens: list[int]) -> list[str]:
-    parts = []
-    pos = 0
-    for ln in lens:
-        if pos >= len(code):
-            break
-        parts.append(code[pos:pos + ln])
-        pos += ln
-    return parts
 
 
 def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified: bool = False,

@@ -22,7 +22,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from .. import __version__
-from .. import formulas
+from .. import classification, formulas
 from ..layout import (CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, catalogue_for, header_grid,
                       merge_regions, note_columns, quote_sheet)
 from ..model import Budget, cell_type
@@ -112,12 +112,14 @@ def _validation_amount(r: int, c: int, precision: Precision, signed: bool = Fals
         f"AND(ISNUMBER({ref}),{ref}>=0,ROUND({ref},{entry})={ref})"
     fen = Precision("元").convert(Decimal("0.01"), precision)   # one 分 in this unit
     fine = "（可录入到元、分）" if unit != "元" and Decimal(10) ** -entry <= fen else ""
+    what = "整数" if entry == 0 else "数字"            # whole 元 tables take whole numbers
+    places = "" if entry == 0 else f"，最多 {entry} 位小数"
     return {
         "validate": "custom", "value": "=" + cond, "ignore_blank": True,
         "input_title": f"金额（{unit}）",
-        "input_message": f"请输入{'' if signed else '不小于 0 的'}数字，单位{unit}，最多 {entry} 位小数{fine}。合计等公式单元格已锁定，会自动计算。",
+        "input_message": f"请输入{'' if signed else '不小于 0 的'}{what}，单位{unit}{places}{fine}。合计等公式单元格已锁定，会自动计算。",
         "error_title": "金额格式不正确",
-        "error_message": f"请输入{'' if signed else '不小于 0 的'}数字，最多 {entry} 位小数。",
+        "error_message": f"请输入{'' if signed else '不小于 0 的'}{what}{places}。",
     }
 
 
@@ -176,10 +178,11 @@ def _write_codes(wb, ws, layout: Layout) -> None:
     spec = layout.spec
     fn = catalogue_for("function", spec.year)
     ec = catalogue_for("economic", spec.year)
-    fcodes = [c for c in fn.codes() if len(c.code) == 7]
-    ecodes = [c for c in ec.codes() if len(c.code) == 5]
-    extra_f = [(k, v) for k, v in spec.names.items() if len(k) == 7 and k not in fn]
-    extra_e = [(k, v) for k, v in spec.names.items() if len(k) == 5 and k not in ec]
+    fl, el = classification.leaf("function"), classification.leaf("economic")
+    fcodes = [c for c in fn.codes() if len(c.code) == fl]
+    ecodes = [c for c in ec.codes() if len(c.code) == el]
+    extra_f = [(k, v) for k, v in spec.names.items() if len(k) == fl and k not in fn]
+    extra_e = [(k, v) for k, v in spec.names.items() if len(k) == el and k not in ec]
     frows = [(c.code, c.name) for c in fcodes] + extra_f
     erows = [(c.code, c.name) for c in ecodes] + extra_e
     ws.write_row(0, 0, ["功能分类项级编码", "名称", "", "经济分类款级编码", "名称"])
@@ -333,7 +336,7 @@ def _write_numbering(ws, t: LTable, fm: _Formats) -> None:
 
 
 def _code_parts(code: str, split: tuple[str, ...]) -> list[str]:
-    cuts = [(0, 3), (3, 5), (5, 7)][: len(split)]
+    cuts = classification.cuts("function")[: len(split)]
     return [code[a:b] for a, b in cuts]
 
 
