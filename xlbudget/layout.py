@@ -259,7 +259,8 @@ class _TableBuilder:
         if rd.code:  # a coded fixed row (e.g. a 类 line of a summary table) takes the block's cell pattern
             formulas = {**{k: parse(v.format(code=rd.code)) for k, v in b.cells.items()}, **formulas}
         inputs = frozenset(c.key for c in b.amount_columns if rd.input and c.formula is None and c.key not in formulas)
-        level = {3: 1, 5: 2, 7: 3}.get(len(rd.code), 0) if rd.code else 0
+        ends = classification.lengths("function")
+        level = ends.index(len(rd.code)) + 1 if rd.code and len(rd.code) in ends else 0
         return LRow(key=rd.key, block=b.key, label=rd.label, code=rd.code, level=level, total=rd.total,
                     bottom=rd.bottom, children=rd.sum, formulas=formulas, inputs=inputs, indent=rd.indent)
 
