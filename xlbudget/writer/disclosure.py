@@ -50,7 +50,7 @@ from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
 from ..formulas import unit_factor
 from ..utility import atomic_output
-from .excel import amount_format
+from .excel import PortableSheet, amount_format
 
 __all__ = ["write_disclosure"]
 
@@ -319,7 +319,7 @@ class _Writer:
         ws.hide_gridlines(2)
 
     def add_sheet(self, name: str):
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.add_worksheet(name, worksheet_class=PortableSheet)
         self.sheet_names.append(name)
         return ws
 

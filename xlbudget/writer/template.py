@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-import xlsxwriter.worksheet
 
 from .. import __version__
 from .. import classification, formulas
@@ -39,19 +38,7 @@ CREATED = datetime(2025, 1, 1)
 CHUNK = 30000
 
 
-class _Sheet(xlsxwriter.worksheet.Worksheet):
-    """Our formulas use only SUM/ROUND/IF/ABS-level functions (portable to Excel 2007+, WPS and LibreOffice),
-    never Excel's future functions, so XlsxWriter's per-formula expansion of ~100 future-function names
-    (a regex each, most of the writing time of a large template) is skipped."""
-
-    def _prepare_formula(self, formula, expand_future_functions=False):  # noqa: D401 - XlsxWriter hook
-        if formula.startswith("{"):
-            formula = formula[1:]
-        if formula.startswith("="):
-            formula = formula[1:]
-        if formula.endswith("}"):
-            formula = formula[:-1]
-        return formula
+_Sheet = excel.PortableSheet
 
 
 def _f(v: Any) -> Any:
