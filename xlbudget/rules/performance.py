@@ -60,12 +60,10 @@ def _records_range(ctx: Context, t: LTable, block: str) -> tuple[str | None, int
     first, last = t.pos(rows[0].key, cols[0].key), t.pos(rows[-1].key, cols[-1].key)
     span = t.colpos[(block, cols[-1].key)][1] - 1
     rng = f"{quote_sheet(t.sheet)}!{a1(*first)}:{a1(last[0], last[1] + span)}"
-    count = 0
-    for r in rows:
-        for c in cols:
-            v = ctx.budget.raw(t, r, c)
-            if v not in (None, "") and not isinstance(v, (list, dict)):
-                count += 1
+    items = get_path(ctx.budget.doc, rows[0].path or ()) or []  # the block's list of records, read once
+    keys = [c.key for c in cols]
+    count = sum(1 for item in (items if isinstance(items, list) else [])[:len(rows)] if isinstance(item, dict)
+                for k in keys if item.get(k) not in (None, "") and not isinstance(item.get(k), (list, dict)))
     return rng, count
 
 

@@ -37,7 +37,6 @@ __all__ = ["LISTED", "STATUS", "Operand", "SheetRow", "sheet_rows"]
 STATUS = {"ok": "一致", "residue": "尾差", "fail": "不一致", "na": "不适用"}
 LISTED = "由 xlbudget check 校验"
 MAX_ARGS = 255            # arguments of one Excel function call
-_CELL = re.compile(r"^(?P<sheet>'(?:[^']|'')+'|[^!']+)!\$?(?P<col>[A-Z]+)\$?(?P<row>\d+)$")
 
 
 @dataclass(frozen=True)
@@ -176,32 +175,28 @@ def _excess(op: str, diff: str) -> str:
 def merge(ops: Sequence[Operand]) -> list[Operand]:
     """Consecutive cells of one column of one sheet (same sign and precision) become one range."""
     out: list[Operand] = []
-    run: list[tuple[Operand, str, str, int]] = []
+    run: list[Operand] = []
 
     def flush() -> None:
-        if not run:
-            return
-        first, sheet, col, r0 = run[0]
         if len(run) == 1:
-            out.append(first)
-        else:
-            rng = f"{sheet}!{col}{r0}:{col}{run[-1][3]}"
-            out.append(Operand(first.sign, rng, first.precision, rng, first.rounded))
+            out.append(run[0])
+        elif run:
+            rng = f"{run[0].ref}:{run[-1].ref.rsplit('!', 1)[1]}"
+            out.append(Operand(run[0].sign, rng, run[0].precision, rng, run[0].rounded))
         run.clear()
 
     for op in ops:
-        m = _CELL.match(op.ref) if op.count == op.ref else None
-        if m is None:
+        if op.at is None:
             flush()
             out.append(op)
             continue
-        sheet, col, r = m.group("sheet"), m.group("col"), int(m.group("row"))
         if run:
-            prev, psheet, pcol, pr = run[-1]
-            if not (psheet == sheet and pcol == col and pr + 1 == r and prev.sign == op.sign
-                    and prev.precision == op.precision and prev.rounded == op.rounded):
+            prev = run[-1]
+            assert prev.at is not None
+            if not (prev.at[0] == op.at[0] and prev.at[2] == op.at[2] and prev.at[1] + 1 == op.at[1]
+                    and prev.sign == op.sign and prev.precision == op.precision and prev.rounded == op.rounded):
                 flush()
-        run.append((op, sheet, col, r))
+        run.append(op)
     flush()
     return out
 
