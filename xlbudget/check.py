@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -43,7 +44,34 @@ def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", c
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
-    return run_rules(budget, ctx, rules)
+    findings = run_rules(budget, ctx, rules)
+    if budget.absent_tables or budget.cell_map:
+        findings = _in_the_workbook(budget, findings)
+    return findings
+
+
+def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
+    """Findings of a workbook in an official layout: none over a table it does not carry, every cell named
+    as the real cell of the real file."""
+    import dataclasses
+
+    absent = budget.absent_tables
+    sheets = {budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables}
+    cmap = budget.cell_map
+    def real(m: "re.Match[str]") -> str:
+        return cmap.get(m.group(0), m.group(0))
+
+    out = []
+    for f in findings:
+        if f.table in absent or any(c.startswith(tuple(sheets)) for c in f.cells if sheets):
+            continue
+        cells = tuple(dict.fromkeys(cmap.get(c, c) for c in f.cells))
+        params = {k: _CELL.sub(real, v) if isinstance(v, str) else v for k, v in f.params.items()}
+        out.append(dataclasses.replace(f, cells=cells, params=params))
+    return out
+
+
+_CELL = re.compile(r"[^\s!+−,，、（）()“”：:]+![A-Z]{1,3}[0-9]{1,7}")
 
 
 def _default_reader() -> Reader:
