@@ -96,6 +96,7 @@ class Budget:
         # Workbooks in an official layout (xlbudget.official): the real cell of each template coordinate,
         # and the tables the workbook does not carry (no rule is evaluated over them).
         self.cell_map: dict[str, str] = {}
+        self.printed_labels: dict[tuple[str, str], str] = {}   # (table, row) -> the name as the file prints it
         self.absent_tables: frozenset[str] = frozenset()
         self.source = "template"
 

@@ -34,6 +34,7 @@ _PAREN = re.compile(r"\([^)]*\)")
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
 
 GRID_PLANS = ("fixed", "tree", "classes", "projects")
+FORMULA = object()      # a formula cell without a cached value: recomputed from its parts, never read as 0
 
 
 # --- the set's aliases ----------------------------------------------------------------------------------
@@ -109,9 +110,11 @@ def _rc(ref: str) -> tuple[int, int] | None:
 class Grid:
     """One sheet's values, rows indexed once, merged cells known."""
 
-    def __init__(self, name: str, values: dict[tuple[int, int], Any], merged: Iterable[str] = ()):
+    def __init__(self, name: str, values: dict[tuple[int, int], Any], merged: Iterable[str] = (),
+                 formulas: Iterable[tuple[int, int]] = ()):
         self.name = name
         self.values = values
+        self.formulas = set(formulas)   # cells computed by a formula (no cached value: recomputed, not 0)
         self.rows: dict[int, dict[int, Any]] = {}
         for (r, c), v in values.items():
             if v is None or (isinstance(v, str) and not v.strip()):
@@ -253,10 +256,10 @@ def _numeric(v: Any) -> bool:
 
 def _numbering_row(cells: dict[int, Any]) -> bool:
     """The 栏次 row (1 2 3 …) under some headers."""
-    vals = [norm(v) for v in cells.values()]
+    marks = vocabulary()["numbering_marks"]
+    vals = [norm(v) for v in cells.values() if not _numeric(v)]
     nums = [x for x in vals if x.isdigit()]
-    return len(nums) >= 2 and len(nums) >= len(vals) - 2 and all(not x or x.isdigit() or "栏" in x or x in ("行次",)
-                                                                  for x in vals)
+    return len(nums) >= 2 and all(x.isdigit() or x in marks for x in vals)
 
 
 def locate(wb: Any, ts: TableSet) -> list[Found]:
@@ -269,7 +272,7 @@ def locate(wb: Any, ts: TableSet) -> list[Found]:
             sh = wb.sheet(name)
         except Exception:  # an unreadable sheet is reported by the caller as a table not found
             continue
-        grid = Grid(name, sh.values, getattr(sh, "merged", ()))
+        grid = Grid(name, sh.values, getattr(sh, "merged", ()), getattr(sh, "formulas", {}) or {})
         titles = _titles(grid, al)
         for i, t in enumerate(titles):
             end = titles[i + 1].r if i + 1 < len(titles) else (grid.order[-1] + 1 if grid.order else t.r + 1)
@@ -290,6 +293,8 @@ def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first:
     rows = [r for r in grid.order if start <= r < end]
     header: list[int] = []
     body_start = end
+    numbered = False
+    totals = {norm(w) for w in vocabulary()["total_labels"]}
     for r in rows[:HEADER_SCAN]:
         cells = grid.rows[r]
         texts = [v for v in cells.values() if isinstance(v, str)]
@@ -302,11 +307,15 @@ def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first:
                 f.department = dep
             if f.year is None:
                 f.year = year_in(v) if dep is not None else None
-        hits = sum(1 for v in cells.values() if isinstance(v, str) and (norm(v) in labels or _PAREN.sub("", norm(v)) in labels))
-        if hits and not any(_numeric(v) for v in cells.values()):
-            header.append(r)
+        hit_texts = [norm(v) for v in cells.values() if isinstance(v, str) and
+                     (norm(v) in labels or _PAREN.sub("", norm(v)) in labels)]
+        if header and _numbering_row(cells):  # the 栏次 row closes the header
+            numbered = True
             continue
-        if header and _numbering_row(cells):
+        # a lone 合计/总计 is the first body row, not a header row
+        lone_total = len(hit_texts) == 1 and len(cells) == 1 and hit_texts[0] in totals
+        if hit_texts and not numbered and not lone_total and not any(_numeric(v) for v in cells.values()):
+            header.append(r)
             continue
         if header:
             body_start = r
@@ -457,14 +466,14 @@ def _row_of(grid: Grid, f: Found, b: Block, r: int, segs: list[int], cls: str) -
                 row.values[col.key] = (v, cols[0])
                 has = True
             else:
-                row.values[col.key] = (None, cols[0])
+                row.values[col.key] = (FORMULA if (r, cols[0]) in grid.formulas else None, cols[0])
     if not has:
         return None
     if row.code is None and row.label:  # code typed in front of the name, or in the name column alone
         code, name = leading_code(row.label)
         if code:
             row.code, row.label = code, name
-    if not row.label and row.code is None and not row.project and not any(v is not None for v, _ in row.values.values()):
+    if not row.label and row.code is None and not row.project and not any(v is not None and v is not FORMULA for v, _ in row.values.values()):
         return None
     if label_cols and not row.label_col:
         row.label_col = min(label_cols)

@@ -28,7 +28,7 @@ from ..model import FORMAT, Budget, set_path
 from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, load_tableset
-from .locate import GRID_PLANS, Found, RawRow, aliases, locate, strip_label
+from .locate import FORMULA, GRID_PLANS, Found, RawRow, aliases, locate, strip_label
 from .text import norm, vocabulary
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -75,14 +75,14 @@ def _table_unit(ts: TableSet, found: Found) -> str:
     return ts.unit
 
 
-def _display_decimals(ts: TableSet, found: Found) -> int:
+def _entry_decimals(ts: TableSet, found: Found) -> int:
     prec = getattr(found.desc, "precision", None)
     if callable(prec):
         try:
-            return prec().display_decimals
+            return prec().entry_decimals
         except Exception:  # pragma: no cover
             pass
-    return ts.display_decimals
+    return ts.entry_decimals
 
 
 class OfficialReader:
@@ -167,7 +167,7 @@ class OfficialReader:
                         if len(r.code) == full:
                             codes.setdefault(b.codes or "functions", set()).add(r.code)
                         elif not any(c != r.code and c.startswith(r.code) for c in allc) and \
-                                any(v is not None for v, _ in r.values.values()):
+                                any(v is not None and v is not FORMULA for v, _ in r.values.values()):
                             self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),),
                                      table=f.id, text=_clip(f"{r.code} {r.label}"))
                 elif b.plan == "projects":
@@ -193,6 +193,8 @@ class OfficialReader:
         if not department:
             department = self._department_from_titles(found)
         if year is None:
+            year = self._year_anywhere()
+        if year is None:
             self.add("year-unknown", "READ.year-unknown", W)
             year = 2000
         single = len({p["unit"] for p in projects}) <= 1
@@ -206,6 +208,25 @@ class OfficialReader:
         except XlbudgetError as e:
             self.add("layout-unknown", "READ.rows-unreadable", E, found=str(e), looked="")
             return None
+
+    def _year_anywhere(self) -> int | None:
+        """The year most often named in the short texts of the workbook (notes, other sheets)."""
+        import collections
+
+        from .text import year_in
+
+        seen: collections.Counter[int] = collections.Counter()
+        for name in self.wb.sheet_names:
+            try:
+                values = self.wb.sheet(name).values
+            except Exception:
+                continue
+            for v in values.values():
+                if isinstance(v, str) and len(v) <= 200:
+                    y = year_in(v)
+                    if y:
+                        seen[y] += 1
+        return seen.most_common(1)[0][0] if seen else None
 
     @staticmethod
     def _department_from_titles(found: list[Found]) -> str:
@@ -233,7 +254,7 @@ class OfficialReader:
             factor = UNIT_FACTORS[f.unit] / UNIT_FACTORS[unit]
             self.add("unit-converted", "READ.unit-converted", I, cells=(f"{f.sheet}!{a1(f.title_row, f.title_col)}",),
                      table=t.id, found=f.unit, unit=unit)
-        decimals = _display_decimals(ts, f)
+        decimals = _entry_decimals(ts, f)
         layout = budget.layout
         cell_map[f"{t.sheet}!A1"] = f"{f.sheet}!{a1(f.title_row, f.title_col)}"
         pointers: dict[str, int] = {}
@@ -241,11 +262,13 @@ class OfficialReader:
             b = t.desc.block(r.block)
             key = self._row_key(t, b, r, al, pointers)
             if key is None:
-                if any(v is not None for v, _ in r.values.values()):
+                if any(v is not None and v is not FORMULA for v, _ in r.values.values()):
                     self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),), table=t.id,
                              text=_clip(" ".join(x for x in (r.code or "", r.label, r.project or "") if x)))
                 continue
             lrow = t.rows[key]
+            if r.code and r.label and lrow.code:
+                budget.printed_labels[(t.id, key)] = r.label
             for col in b.columns:
                 if (b.key, col.key) in t.colpos and not col.numeric:
                     cols = f.columns.get((b.key, col.key))
@@ -255,6 +278,8 @@ class OfficialReader:
                 col = b.column(ck)
                 real = f"{r.sheet}!{a1(r.r, c)}"
                 cell_map[t.ref(key, ck)] = real
+                if raw is FORMULA:
+                    continue
                 d, how = parse_amount(raw)
                 if how == "bad":
                     self.add("input-not-number", "READ.not-number", E, cells=(real,), table=t.id, text=_clip(str(raw)))

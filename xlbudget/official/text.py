@@ -23,7 +23,7 @@ else:  # pragma: no cover
 _QUOTES = str.maketrans({c: "" for c in "\"'“”‘’「」『』`"})
 _SPACE = re.compile(r"\s+")
 _ENUM = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\(?[一二三四五六七八九十]+\)|\d+(?:\.\d+)*[、.．)](?!\d)|\(\d+\))")
-_YEAR = re.compile(r"((?:19|20)\d{2})年度?")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
 
 
 @functools.lru_cache(maxsize=1)
