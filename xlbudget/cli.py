@@ -30,18 +30,26 @@ def cli() -> None:
 @click.option("--department", default="", help="通用模板的编制部门名称（无部门规格时）")
 @click.option("--year", type=int, default=2025, show_default=True, help="通用模板的预算年度（无部门规格时）")
 @click.option("--spare-rows", type=int, default=30, show_default=True, help="通用模板每张表的备用行数")
-def template(spec: str | None, out: str, like: str | None, department: str, year: int, spare_rows: int) -> None:
+@click.option("--table-set", "table_set", default=None, help="表套编号（xlbudget tablesets 列出）；默认取部门规格的 tableset，或 xj11")
+def template(spec: str | None, out: str, like: str | None, department: str, year: int, spare_rows: int,
+             table_set: str | None) -> None:
     """生成锁定的填报模板：SPEC 为部门规格文件（TOML/JSON）；不给则生成通用模板。"""
     from .spec import generic_spec, load_spec
+    from .tableset import installed_tableset
     from .template import make_next_year, make_template
 
     try:
+        if table_set is not None:
+            installed_tableset(table_set)
         if like:
             path = make_next_year(like, out)
         elif spec:
-            path = make_template(load_spec(spec), out)
+            s = load_spec(spec)
+            if table_set is not None and table_set != s.tableset:
+                _fail(f"--table-set {table_set} 与部门规格中的表套 {s.tableset} 不一致")
+            path = make_template(s, out)
         else:
-            path = make_template(generic_spec(department, year, spare_rows), out)
+            path = make_template(generic_spec(department, year, spare_rows, tableset=table_set or "xj11"), out)
     except (XlbudgetError, ValueError) as e:
         _fail(str(e))
     click.echo(f"已生成模板：{path}")
@@ -73,12 +81,29 @@ def read(file: str, out: str | None, fmt: str, lang: str) -> None:
 
 @cli.command()
 @click.argument("outdir", required=False, default="xlbudget-demo", type=click.Path(file_okay=False))
-def demo(outdir: str) -> None:
-    """用内置示例（克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
+@click.option("--table-set", "table_set", default="xj11", show_default=True, help="用哪个表套的内置示例")
+def demo(outdir: str, table_set: str) -> None:
+    """用表套的内置示例（默认 xj11：克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
     from .demo import run_demo
+    from .tableset import installed_tableset
 
-    for line in run_demo(Path(outdir)):
-        click.echo(line)
+    try:
+        installed_tableset(table_set)
+        for line in run_demo(Path(outdir), table_set):
+            click.echo(line)
+    except (XlbudgetError, FileNotFoundError) as e:
+        _fail(str(e))
+
+
+@cli.command()
+def tablesets() -> None:
+    """列出已安装的表套：编号、名称、金额单位、版本。"""
+    from .tableset import installed_tablesets, load_tableset
+
+    for tid in installed_tablesets():
+        ts = load_tableset(tid)
+        units = list(dict.fromkeys(t.table_precision.unit for t in ts.tables if t.number))
+        click.echo(f"{ts.id}\t{ts.name}\t{'、'.join(units) or ts.unit}\t{ts.version}")
 
 
 def _optional_commands() -> None:

@@ -28,24 +28,29 @@ from typing import Any, Iterable
 
 from .errors import DataError
 from .layout import LTable, layout_for
-from .model import FORMAT, ZERO, Budget, get_path, normalise_document, to_decimal
+from .model import FORMAT, ZERO, Budget, get_path, normalise_document, set_path, to_decimal
 from .spec import CODE_LISTS, SANGONG_ITEMS, Project, Spec
 
 __all__ = ["consolidate", "unit_names"]
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 
-# Numeric facts that are summed (paths below facts).
-_SUM_FACTS = {
-    "overview": ("subordinate_units", "establishment", "staff_actual", "in_service", "in_service_change",
-                 "retired", "retired_change", "lixiu", "lixiu_change"),
-    "operating_costs": ("amount", "last_year"),
-    "procurement": ("goods", "works", "services", "sme_reserved", "sme_micro"),
-    "assets": ("housing_area", "housing_value", "vehicles_general_count", "vehicles_general_value",
-               "vehicles_law_count", "vehicles_law_value", "vehicles_other_count", "vehicles_other_value",
-               "furniture_value", "other_assets_value", "equipment_50_count", "equipment_100_count",
-               "planned_vehicle_purchase", "planned_equipment_50_count", "planned_equipment_100_count"),
-}
+NUMERIC_ROWS = ("amount", "int", "signed_int")
+
+
+def summed_paths(layout, root: str) -> list[tuple[str, ...]]:
+    """Document paths below ``root`` (facts, performance) of the numeric figures a unit enters once for the
+    department (staff, 机关运行经费, 政府采购, 国有资产, 绩效 funds): the numeric form rows of the set's
+    descriptions that are not per project. Their consolidated value is the sum over the units."""
+    out: list[tuple[str, ...]] = []
+    for t in layout.tables.values():
+        if t.project is not None:
+            continue
+        for row in t.rows.values():
+            if row.record is None and row.path and row.type in NUMERIC_ROWS and row.path[0] == root:
+                if row.path[1:] not in out:
+                    out.append(row.path[1:])
+    return out
 
 
 def unit_names(budgets: Iterable[Budget]) -> list[str]:
@@ -274,19 +279,19 @@ def _join_texts(values: list[Any], sep: str = "；") -> str | None:
     return sep.join(s.rstrip("。；;") for s in out) + ("。" if out[-1].endswith("。") else "")
 
 
+def _sum_into(out: dict[str, Any], docs: list[dict[str, Any]], paths: list[tuple[str, ...]]) -> None:
+    for path in paths:
+        v = _sum_values([get_path(d, path) for d in docs])
+        if v is not None:
+            set_path(out, path, v)
+
+
 def _merged_facts(budgets: list[Budget], spec: Spec, keys: list[list[str]],
                   per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
     facts_list = [b.doc.get("facts") or {} for b in budgets]
     out: dict[str, Any] = copy.deepcopy(facts_list[0])
     multi = len(budgets) > 1
-    for group, fields in _SUM_FACTS.items():
-        sect = dict(out.get(group) or {})
-        for f in fields:
-            v = _sum_values([(fa.get(group) or {}).get(f) for fa in facts_list])
-            if v is not None:
-                sect[f] = v
-        if sect:
-            out[group] = sect
+    _sum_into(out, facts_list, summed_paths(budgets[0].layout, "facts"))
     if multi:
         ov = dict(out.get("overview") or {})
         sections: list[str] = []
@@ -345,12 +350,10 @@ def _merged_performance(budgets: list[Budget], spec: Spec, keys: list[list[str]]
     dept = copy.deepcopy(perf_list[0].get("department") or {})
     if dept or len(budgets) > 1:
         dept["unit_name"] = spec.department
-        funds = dict(dept.get("funds") or {})
-        for f in ("fiscal_upper", "fiscal_own", "other"):
-            v = _sum_values([((p.get("department") or {}).get("funds") or {}).get(f) for p in perf_list])
-            if v is not None:
-                funds[f] = v
-        dept["funds"] = funds
+        summed = {"department": dept}
+        _sum_into(summed, perf_list, [p for p in summed_paths(budgets[0].layout, "performance")
+                                      if p[0] == "department"])
+        dept = summed["department"]
     projects: dict[str, Any] = {}
     for perf, unit_keys, unit_projects in zip(perf_list, keys, per_unit):
         for key, (row_key, p) in zip(unit_keys, unit_projects):

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Iterator
 
 
-def run_demo(outdir: Path) -> Iterator[str]:
+def run_demo(outdir: Path, tableset: str = "xj11") -> Iterator[str]:
     from .layout import layout_for
     from .model import budget_from_document, load_example
     from .writer.template import write_workbook
 
     outdir.mkdir(parents=True, exist_ok=True)
-    spec, doc = load_example()
+    spec, doc = load_example(tableset)
     layout = layout_for(spec)
     p = write_workbook(layout, outdir / "template.xlsx")
     yield f"已写出 {p}：{spec.department} {spec.year} 年空白填报模板"

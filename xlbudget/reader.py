@@ -273,9 +273,10 @@ class _Reader:
                 d = clean_float(d)
             if how == "text":
                 self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw), actual=d)
-            if decimals_of(d) > layout.tableset.entry_decimals:
+            entry = layout.precision(t.id, col.key).entry_decimals
+            if decimals_of(d) > entry:
                 self.add("excess-digits", "READ.excess-digits", W, cells=(pos(),), table=t.id, actual=d,
-                         decimals=layout.tableset.entry_decimals)
+                         decimals=entry)
             if d < 0:
                 self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
             set_path(budget.doc, path, d)

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,7 +31,6 @@ STATUS = {  # status -> (zh, en)
     "unreadable": ("无法读取", "unreadable"),
 }
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
-_TABLE_ORDER = re.compile(r"^T(\d+)$")
 
 
 def schema_path() -> Path:
@@ -69,14 +67,14 @@ def _split(position: str) -> tuple[str, str]:
     return sheet, cell
 
 
-def _table_key(tid: str | None) -> tuple[int, int, str]:
-    """T1..T11 first, then the other tables (PD, PP_*, FA, LY) by name, findings without a table last."""
+def _table_key(tid: str | None, order: dict[str, int]) -> tuple[int, int, str]:
+    """The tables in their set's order (``order``: position of each table id), then tables the report does not
+    know by id, findings without a table last."""
     if tid is None:
         return (3, 0, "")
-    m = _TABLE_ORDER.match(tid)
-    if m:
-        return (0, int(m.group(1)), "")
-    return (1 if tid in ("PD",) or tid.startswith("PP") else 2, 0, tid)
+    if tid in order:
+        return (0, order[tid], "")
+    return (1, 0, tid)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -89,7 +87,7 @@ class FileReport:
     sha256: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     readable: bool = True
-    tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表"
+    tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表", in set order
     seconds: float = 0.0
 
     @property
@@ -115,9 +113,11 @@ class FileReport:
         return "errors" if c["error"] else ("warnings" if c["warning"] else "ok")
 
     def sorted_findings(self) -> list[Finding]:
-        """By table (表1…表11, 绩效, 其他), then severity, keeping rule-book order otherwise."""
+        """By table (in the set's order: 表1…表11, 绩效, 其他 for the seed's set), then severity, keeping
+        rule-book order otherwise."""
         order = {id(f): i for i, f in enumerate(self.findings)}
-        return sorted(self.findings, key=lambda f: (_table_key(f.table), f.severity.rank, order[id(f)]))
+        tables = {tid: i for i, tid in enumerate(self.tables)}
+        return sorted(self.findings, key=lambda f: (_table_key(f.table, tables), f.severity.rank, order[id(f)]))
 
     def table_title(self, tid: str | None, lang: str = "zh") -> str:
         if tid is None:

@@ -148,8 +148,13 @@ def spec_from_mapping(d: dict[str, Any]) -> Spec:
             raise SpecError(f"项目 {key} 的三公事项 {bad} 无效，可选：{', '.join(SANGONG_ITEMS)}")
         projects.append(Project(key=key, name=str(p["name"]).strip(), function=fn, sangong=sangong, unit=str(p.get("unit", ""))))
     names = {str(k): str(v) for k, v in (d.get("names") or {}).items()}
+    tableset = str(d.get("tableset", "xj11"))
+    from .tableset import installed_tablesets
+
+    if tableset not in installed_tablesets():  # a spec names an installed set by id, never a folder
+        raise SpecError(f"部门规格中的表套 tableset = {tableset!r} 未安装，可选：{'、'.join(installed_tablesets())}")
     return Spec(
-        department=str(dept["name"]).strip(), year=year, tableset=str(d.get("tableset", "xj11")),
+        department=str(dept["name"]).strip(), year=year, tableset=tableset,
         unit=str(dept.get("unit", "万元")), short_name=str(dept.get("short_name", "")),
         functions=_codes(codes.get("functions"), (7,), "功能分类"),
         economic=_codes(codes.get("economic"), (5,), "经济分类"),

@@ -13,7 +13,7 @@ import itertools
 import string
 import sys
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
@@ -22,7 +22,7 @@ from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
 from ..layout import Layout, LRow, LTable, a1
 from ..model import Budget
-from ..tableset import TableSet, load_tableset
+from ..tableset import Precision, TableSet, load_tableset
 from .tolerance import Tolerance
 
 if sys.version_info >= (3, 11):
@@ -58,23 +58,44 @@ def fill(text: str, subs: Mapping[str, str]) -> str:
 # ---------------------------------------------------------------------------------------------------------
 @dataclass
 class Side:
-    """One side of a comparison: the signed sum of published figures and where they sit."""
+    """One side of a comparison: the signed sum of published figures and where they sit.
+
+    Each figure carries its precision (unit and decimals). ``total`` is kept in the unit of the first
+    reference (``precision``); figures of another unit are converted into it exactly."""
 
     total: Decimal = ZERO
     figures: int = 0                       # non-blank operands (each carries a rounding interval)
     cells: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)   # "表6!C12" or "表6 30231" (no such line), signed
     tables: list[str] = field(default_factory=list)
+    precision: Precision | None = None     # of the first reference: the unit of ``total``
+    precisions: list[Precision] = field(default_factory=list)   # of each non-blank figure
 
-    def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str) -> None:
+    def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str,
+            precision: Precision | None = None) -> None:
+        if self.precision is None:
+            self.precision = precision
         if value is not None:
+            if precision is not None and self.precision is not None:
+                value = precision.convert(value, self.precision)
             self.total += sign * value
             self.figures += 1
+            if precision is not None:
+                self.precisions.append(precision)
         if cell is not None and cell not in self.cells:
             self.cells.append(cell)
-        self.parts.append(("-" if sign < 0 else "+") + (cell or label))
+        shown = cell or label
+        if precision is not None and self.precision is not None and precision.unit != self.precision.unit:
+            shown += f"（{precision.unit}）"
+        self.parts.append(("-" if sign < 0 else "+") + shown)
         if table not in self.tables:
             self.tables.append(table)
+
+    def total_in(self, unit: Precision | None) -> Decimal:
+        """``total`` expressed in the unit of ``unit`` (exact)."""
+        if unit is None or self.precision is None:
+            return self.total
+        return self.precision.convert(self.total, unit)
 
     @property
     def blank(self) -> bool:
@@ -112,6 +133,17 @@ class Context:
     def pub(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         """The figure as published: rounded half-up to the display decimals, each on its own."""
         return self.budget.published(tid, rkey, ckey)
+
+    def precision(self, tid: str, ckey: str | None = None) -> Precision:
+        """Unit and decimals of a column of a table."""
+        return self.layout.precision(tid, ckey)
+
+    def single(self, tid: str, rkey: str, ckey: str, sign: int = 1, side: "Side | None" = None) -> Side:
+        """Add one cell to ``side`` (a new one by default): its published figure, position and precision."""
+        side = side if side is not None else Side()
+        side.add(sign, self.pub(tid, rkey, ckey), self.position(tid, rkey, ckey), self.label(tid, rkey), tid,
+                 self.precision(tid, ckey))
+        return side
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
         t = self.layout.tables.get(tid)
@@ -164,8 +196,7 @@ class Context:
             ref = term.ref
             self.check_ref(ref)
             assert ref.table is not None and ref.row is not None
-            side.add(term.sign, self.pub(ref.table, ref.row, ref.col), self.position(ref.table, ref.row, ref.col),
-                     self.label(ref.table, ref.row), ref.table)
+            self.single(ref.table, ref.row, ref.col, term.sign, side)
         return side
 
     # --- foreach and when ----------------------------------------------------------------------------
@@ -274,6 +305,25 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
     return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
 
 
+def as_printed(op: str, left: Side, right: Side) -> bool:
+    """A relation between a side in one unit and a side in a coarser one (元 against 万元) holds at the printed
+    precision when the finer side, converted and rounded the way the coarser unit prints it (÷ 10000, then 2
+    decimals: formats §2.3), satisfies it exactly: the coarser figure is then the other side as printed, not a
+    rounding residue."""
+    lunits = {p.unit for p in left.precisions}
+    runits = {p.unit for p in right.precisions}
+    if len(lunits) != 1 or len(runits) != 1 or lunits == runits:
+        return False
+    lp, rp = left.precisions[0], right.precisions[0]
+    coarse = lp if lp.quantum * lp.factor >= rp.quantum * rp.factor else rp
+    lv, rv = left.total_in(coarse), right.total_in(coarse)
+    if coarse is lp:
+        rv = rv.quantize(coarse.quantum, rounding=ROUND_HALF_UP)
+    else:
+        lv = lv.quantize(coarse.quantum, rounding=ROUND_HALF_UP)
+    return judge(op, lv - rv, ZERO) == "ok"
+
+
 RELATIONS = {"ge": ("不少于", "at least"), "le": ("不超过", "at most")}
 
 
@@ -354,14 +404,21 @@ class Rule:
     def make(self, kind: str, severity: Severity, subs: Mapping[str, str], *, cells: Iterable[str | None] = (),
              table: str | None = None, expected: Decimal | None = None, actual: Decimal | None = None,
              difference: Decimal | None = None, tol: Tolerance | None = None, figures: int = 0,
-             **params: Any) -> Finding:
+             precisions: "list[Precision] | None" = None, unit: Precision | None = None, **params: Any) -> Finding:
+        """A finding of this rule. With ``precisions`` (of each figure compared) and ``unit`` (the unit of
+        comparison) the tolerance is the interval of those figures; else ``figures`` of the set's precision."""
         p: dict[str, Any] = {"rule_zh": fill(self.zh, subs), "rule_en": fill(self.en, subs)}
         bound = mode = None
         if tol is not None:
-            bound = tol.bound(figures).normalize()
             mode = tol.mode
-            p["mode_zh"] = tol.describe(figures, "zh")
-            p["mode_en"] = tol.describe(figures, "en")
+            if precisions is not None and unit is not None:
+                bound = tol.bound_for(precisions, unit).normalize()
+                p["mode_zh"] = tol.describe_for(precisions, unit, "zh")
+                p["mode_en"] = tol.describe_for(precisions, unit, "en")
+            else:
+                bound = tol.bound(figures).normalize()
+                p["mode_zh"] = tol.describe(figures, "zh")
+                p["mode_en"] = tol.describe(figures, "en")
         p.update(params)
         seen: list[str] = []
         for c in cells:
@@ -382,8 +439,13 @@ class Rule:
             return
         tol = self.tol(ctx)
         figures = left.figures + right.figures
-        diff = left.total - right.total
-        status = judge(op, diff, tol.bound(figures))
+        unit = left.precision or right.precision or ctx.layout.tableset.precision   # compared in the left's unit
+        precisions = left.precisions + right.precisions
+        lv, rv = left.total_in(unit), right.total_in(unit)
+        diff = lv - rv
+        status = judge(op, diff, tol.bound_for(precisions, unit))
+        if status == "residue" and as_printed(op, left, right):
+            status = "ok"
         if status == "ok":
             return
         if fail_kind is None:
@@ -391,11 +453,12 @@ class Rule:
         rel = RELATIONS.get(op, ("等于", "equal to"))
         kind, severity = ("rounding-residue", Severity.INFO) if status == "residue" else (fail_kind, self.severity)
         params.setdefault("lhs", left.text)
-        params.setdefault("rhs", right.text)
+        params.setdefault("rhs", right.text + (f"（{right.precision.unit}）" if right.precision is not None
+                                               and right.precision.unit != unit.unit else ""))
         params.setdefault("n", figures)
         yield self.make(kind, severity, subs, cells=left.cells + right.cells,
-                        table=table or (left.tables + right.tables + [None])[0], expected=right.total,
-                        actual=left.total, difference=diff, tol=tol, figures=figures,
+                        table=table or (left.tables + right.tables + [None])[0], expected=rv,
+                        actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
                         relation_zh=rel[0], relation_en=rel[1], **params)
 
 

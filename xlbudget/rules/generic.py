@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Iterator, Mapping
 
 from ..findings import Finding
-from ..layout import LTable
+from ..layout import LTable, note_columns
 from ..model import Budget
 from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
                    table_names)
@@ -22,9 +22,7 @@ def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
 
 
 def _single(ctx: Context, t: LTable, rkey: str, ckey: str) -> Side:
-    side = Side()
-    side.add(1, ctx.pub(t.id, rkey, ckey), t.ref(rkey, ckey), ctx.label(t.id, rkey), t.id)
-    return side
+    return ctx.single(t.id, rkey, ckey)
 
 
 @register
@@ -44,14 +42,16 @@ class Sums(Rule):
                 role = ctx.layout.cell_role(t, row, col)
                 # a 合计 column is a formula in every row, but its parent rows still add up their children
                 column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
-                if role != "sum" and not (column_total and row.record is None):
+                # a total taken from another table (表1 支出总计 = 表3 合计) that also sums its own rows
+                taken = role == "formula" and col.key in row.formulas
+                if role != "sum" and not ((column_total or taken) and row.record is None):
                     continue
                 kids = [ctx.pub(t.id, ch, col.key) for ch in row.children]
                 if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):
                     continue
                 right = Side()
                 for ch, v in zip(row.children, kids):
-                    right.add(1, v, t.ref(ch, col.key), ctx.label(t.id, ch), t.id)
+                    right.add(1, v, t.ref(ch, col.key), ctx.label(t.id, ch), t.id, ctx.precision(t.id, col.key))
                 yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
                                         fail_kind="sum-mismatch", table=t.id, n=len(row.children),
                                         label_zh=cell_name(t, row, col.key, "zh"),
@@ -76,14 +76,15 @@ class Formulas(Rule):
                     continue
                 refs = [(term.sign, term.ref.resolve(t.id, row.key)) for term in expr.terms]
                 values = [ctx.pub(ref.table, ref.row, ref.col) for _, ref in refs]  # type: ignore[arg-type]
-                signed = [None if v is None else sign * v for (sign, _), v in zip(refs, values)]
+                here = ctx.precision(t.id, col.key)
+                signed = [None if v is None else sign * ctx.precision(ref.table, ref.col).convert(v, here)
+                          for (sign, ref), v in zip(refs, values)]  # type: ignore[arg-type]
                 if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], signed):
                     continue
                 right = Side()
-                for (sign, ref), v in zip(refs, values):
+                for sign, ref in refs:
                     assert ref.table is not None and ref.row is not None
-                    right.add(sign, v, ctx.position(ref.table, ref.row, ref.col), ctx.label(ref.table, ref.row),
-                              ref.table)
+                    ctx.single(ref.table, ref.row, ref.col, sign, right)
                 yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
                                         fail_kind="formula-mismatch", table=t.id,
                                         label_zh=cell_name(t, row, col.key, "zh"),
@@ -94,7 +95,7 @@ class Formulas(Rule):
 class EmptyNote(Rule):
     """A table with an empty-table note shows it if and only if the table has no figures.
 
-    The template prints the note while the table's total rounds to 0 (a live formula), so a table whose
+    The template prints the note while the total row rounds to 0 (a live formula), so a table whose
     figures round away, or whose total was overwritten, contradicts its note.
     """
 
@@ -107,7 +108,10 @@ class EmptyNote(Rule):
         total_row = next((r for r in t.rows.values() if r.total), None)
         if total_row is None:
             return
-        tcol = next(c for c in t.desc.block(total_row.block).columns if c.numeric)
+        # the note shows while the total row's note columns round to 0 (a table of balances lists them all:
+        # it may have figures in 本年收入 with none in 年初结转和结余)
+        tcols = note_columns(t)
+        tcol = next((c for c in tcols if ctx.pub(t.id, total_row.key, c.key)), tcols[0])
         total = ctx.pub(t.id, total_row.key, tcol.key)
         shown = (total or 0) == 0
         figures = Side()
@@ -116,7 +120,8 @@ class EmptyNote(Rule):
                 if col.numeric and ctx.layout.cell_role(t, row, col) == "input":
                     v = budget.value(t.id, row.key, col.key)
                     if v not in (None, Decimal(0)):
-                        figures.add(1, v, t.ref(row.key, col.key), ctx.label(t.id, row.key), t.id)
+                        figures.add(1, v, t.ref(row.key, col.key), ctx.label(t.id, row.key), t.id,
+                                    ctx.precision(t.id, col.key))
         common = table_names(ctx, t)
         if figures.figures and shown:
             yield self.make("empty-table-figures", self.severity, subs, cells=[note_position(t)] + figures.cells,
@@ -159,6 +164,6 @@ class ProjectsByFunction(Rule):
         for code in sorted(by_code):
             left = Side()
             for rkey in by_code[code]:
-                left.add(1, ctx.pub(t.id, rkey, column), t.ref(rkey, column), ctx.label(t.id, rkey), t.id)
+                ctx.single(t.id, rkey, column, side=left)
             right = ctx.evaluate(self.expr("right", {**subs, "code": code}))
             yield from self.compare(ctx, {**subs, "code": code}, "eq", left, right, table=t.id)

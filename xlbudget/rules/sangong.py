@@ -34,9 +34,7 @@ class _Sangong(Rule):
     def item_side(self, ctx: Context, subs: Mapping[str, str], item: str) -> Side:
         tid, col = fill(str(self.entry["table"]), subs), str(self.entry["column"])
         ctx.check_ref(Ref(tid, item, col))
-        side = Side()
-        side.add(1, ctx.pub(tid, item, col), ctx.position(tid, item, col), ctx.label(tid, item), tid)
-        return side
+        return ctx.single(tid, item, col)
 
     def project_side(self, ctx: Context, subs: Mapping[str, str], projects: list[Project],
                      columns: list[str]) -> Side:
@@ -46,7 +44,7 @@ class _Sangong(Rule):
             for c in columns:
                 v = ctx.pub(tid, p.key, c)
                 if v is not None:
-                    side.add(1, v, ctx.position(tid, p.key, c), ctx.label(tid, p.key), tid)
+                    ctx.single(tid, p.key, c, side=side)
         return side
 
     @staticmethod

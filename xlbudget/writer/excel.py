@@ -7,6 +7,12 @@ from ..layout import Layout, LRow, LTable
 from ..tableset import Column
 
 
+def amount_format(decimals: int, blank_zero: bool = True) -> str:
+    """Number format of an amount printed with ``decimals`` decimals (zero shown blank unless told otherwise)."""
+    body = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return f'{body};-{body};"";@' if blank_zero else body
+
+
 def cell_addr(layout: Layout, here: LTable, tid: str, rkey: str, ckey: str) -> str | None:
     """A1 reference of a cell as seen from sheet ``here`` (None when the row does not exist)."""
     t = layout.tables.get(tid)
@@ -34,6 +40,15 @@ def _spare_aggregate(layout: Layout, here: LTable, tid: str, prefix: str, ckey: 
     return f'SUMPRODUCT((LEFT({codes},{len(prefix)})="{prefix}")*{vals})'
 
 
+def unit_factor(layout: Layout, src_table: str, src_col: str, dst_table: str, dst_col: str) -> str:
+    """``*10000`` or ``/10000`` to append to a reference whose unit differs from the cell's, else ``""``."""
+    src, dst = layout.precision(src_table, src_col), layout.precision(dst_table, dst_col)
+    if src.unit == dst.unit:
+        return ""
+    ratio = src.factor / dst.factor
+    return f"*{ratio.normalize():f}" if ratio > 1 else f"/{(1 / ratio).normalize():f}"
+
+
 def _join_refs(refs: list[str]) -> str:
     return "+".join(refs)
 
@@ -51,6 +66,7 @@ def formula(layout: Layout, t: LTable, row: LRow, col: Column) -> str | None:
                 a = _spare_aggregate(layout, t, ref.table, ref.row, ref.col)
             if a is None:
                 continue
+            a += unit_factor(layout, ref.table, ref.col, t.id, col.key)
             if term.sign < 0:
                 parts.append("-" + a)
             else:

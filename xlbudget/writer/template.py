@@ -23,9 +23,9 @@ import xlsxwriter.worksheet
 
 from .. import __version__
 from ..expr import parse
-from ..layout import catalogue_for, Layout, LRow, LTable, a1, header_grid, merge_regions, quote_sheet
+from ..layout import catalogue_for, note_columns, Layout, LRow, LTable, a1, header_grid, merge_regions, quote_sheet
 from ..model import Budget, cell_type
-from ..tableset import Column
+from ..tableset import Column, Precision
 from ..utility import atomic_write
 from . import excel
 
@@ -37,7 +37,6 @@ ECONOMIC_LIST = "经济分类款"
 FUNCTION_TABLE = "功能分类表"
 ECONOMIC_TABLE = "经济分类表"
 FONT = "宋体"
-AMOUNT_FMT = '#,##0.00;-#,##0.00;"";@'
 CREATED = datetime(2025, 1, 1)
 CHUNK = 30000
 
@@ -81,12 +80,12 @@ class _Formats:
         self.border = border
 
     def get(self, kind: str, *, unlocked: bool = False, bold: bool = False, indent: int = 0, wrap: bool = False,
-            center: bool = False) -> Any:
-        key = (kind, unlocked, bold, indent, wrap, center)
+            center: bool = False, decimals: int = 2, zeros: bool = False) -> Any:
+        key = (kind, unlocked, bold, indent, wrap, center, (decimals, zeros) if kind == "amount" else None)
         if key not in self._cache:
             props: dict[str, Any] = dict(self.border)
             if kind == "amount":
-                props["num_format"] = AMOUNT_FMT
+                props["num_format"] = excel.amount_format(decimals, blank_zero=not zeros)
             elif kind == "int":
                 props["num_format"] = "0"
                 props["align"] = "center"
@@ -108,14 +107,17 @@ class _Formats:
         return self._cache[key]
 
 
-def _validation_amount(r: int, c: int, entry: int, signed: bool = False) -> dict[str, Any]:
+def _validation_amount(r: int, c: int, precision: Precision, signed: bool = False) -> dict[str, Any]:
     ref = a1(r, c)
+    entry, unit = precision.entry_decimals, precision.unit
     cond = f"AND(ISNUMBER({ref}),ROUND({ref},{entry})={ref})" if signed else \
         f"AND(ISNUMBER({ref}),{ref}>=0,ROUND({ref},{entry})={ref})"
+    fen = Precision("元").convert(Decimal("0.01"), precision)   # one 分 in this unit
+    fine = "（可录入到元、分）" if unit != "元" and Decimal(10) ** -entry <= fen else ""
     return {
         "validate": "custom", "value": "=" + cond, "ignore_blank": True,
-        "input_title": "金额（万元）",
-        "input_message": f"请输入{'' if signed else '不小于 0 的'}数字，单位万元，最多 {entry} 位小数（可录入到元、分）。合计等公式单元格已锁定，会自动计算。",
+        "input_title": f"金额（{unit}）",
+        "input_message": f"请输入{'' if signed else '不小于 0 的'}数字，单位{unit}，最多 {entry} 位小数{fine}。合计等公式单元格已锁定，会自动计算。",
         "error_title": "金额格式不正确",
         "error_message": f"请输入{'' if signed else '不小于 0 的'}数字，最多 {entry} 位小数。",
     }
@@ -238,7 +240,7 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
             ws.merge_range(2, 0, 2, half, left, fm.left)
         else:
             ws.write_string(2, 0, left, fm.left)
-        unit = f"单位：{layout.tableset.unit}"
+        unit = f"单位：{d.table_precision.unit}"
         if last_col > half + 1:
             ws.merge_range(2, half + 1, 2, last_col, unit, fm.right)
         else:
@@ -261,7 +263,7 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
     for r, text in t.section_rows:
         ws.merge_range(r, 0, r, last_col, text, fm.section)
     # body
-    dv_amount: list[tuple[int, int, bool]] = []
+    dv_amount: list[tuple[int, int, bool, Precision]] = []
     heights: dict[int, float] = {}
     for row in t.rows.values():
         blk = d.block(row.block)
@@ -270,29 +272,33 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
             heights[row.r] = max(heights.get(row.r, 0), 45.0)
     for r, h in heights.items():
         ws.set_row(r, h)
-    for (r0, c, r1, signed) in _runs(dv_amount):
-        ws.data_validation(r0, c, r1, c, _validation_amount(r0, c, layout.tableset.entry_decimals, signed))
+    for (r0, c, r1, signed, precision) in _runs(dv_amount):
+        ws.data_validation(r0, c, r1, c, _validation_amount(r0, c, precision, signed))
+    for r, text in t.notes:
+        ws.merge_range(r, 0, r, last_col, text, fm.note)
+        ws.set_row(r, text_height(text, sum(widths)))
     # empty-table note: a live formula, shown only while the table has no figures
     if t.note_row is not None:
         first_total = next(r for r in t.rows.values() if r.total)
-        tcol = next(c for c in d.block(first_total.block).columns if c.numeric)
-        ref = a1(*t.pos(first_total.key, tcol.key))
+        tcols = note_columns(t)
+        rounded = "+".join(f"ABS(ROUND({a1(*t.pos(first_total.key, c.key))},"
+                           f"{layout.precision(t.id, c.key).display_decimals}))" for c in tcols)
         empty = b.table_is_empty(t.id)
         text = t.note_text or ""
         ws.merge_range(t.note_row, 0, t.note_row, last_col, "", fm.note)
-        ws.write_formula(t.note_row, 0, f'=IF(ROUND({ref},2)=0,"{text}","")', fm.note, text if empty else "")
+        ws.write_formula(t.note_row, 0, f'=IF({rounded}=0,"{text}","")', fm.note, text if empty else "")
         ws.set_row(t.note_row, 36)
     _finish_sheet(ws, t, layout)
 
 
-def _runs(cells: list[tuple[int, int, bool]]) -> list[tuple[int, int, int, bool]]:
+def _runs(cells: list[tuple[int, int, bool, Precision]]) -> list[tuple[int, int, int, bool, Precision]]:
     """Group single input cells into vertical runs (one validation per run keeps files small and fast)."""
-    out: list[tuple[int, int, int, bool]] = []
-    for r, c, signed in sorted(cells, key=lambda x: (x[1], x[2], x[0])):
-        if out and out[-1][1] == c and out[-1][3] == signed and out[-1][2] == r - 1:
-            out[-1] = (out[-1][0], c, r, signed)
+    out: list[tuple[int, int, int, bool, Precision]] = []
+    for r, c, signed, p in sorted(cells, key=lambda x: (x[1], x[2], x[0])):
+        if out and out[-1][1] == c and out[-1][3] == signed and out[-1][4] == p and out[-1][2] == r - 1:
+            out[-1] = (out[-1][0], c, r, signed, p)
         else:
-            out.append((r, c, r, signed))
+            out.append((r, c, r, signed, p))
     return out
 
 
@@ -375,7 +381,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             f = excel.formula(layout, t, row, col)
             v = b.value(t.id, row.key, col.key)
             kind = "int" if typ in ("int", "signed_int") or col.kind == "int" else "amount"
-            fmt = fm.get(kind, bold=bold or row.total)
+            fmt = fm.get(kind, bold=bold or row.total, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             if n > 1:
                 ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
             if f is None:
@@ -389,7 +396,8 @@ def _write_row(ws, layout: Layout, t: LTable, row: LRow, blk, b: Budget, fm: _Fo
             else:
                 ws.write_string(row.r, c0, row.fixed or "", fmt)
         else:  # empty
-            fmt = fm.get("amount", bold=bold)
+            fmt = fm.get("amount", bold=bold, decimals=layout.precision(t.id, col.key).display_decimals,
+                         zeros=t.desc.zeros)
             for i in range(n):
                 ws.write_blank(row.r, c0 + i, None, fmt)
 
@@ -461,7 +469,9 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
         return ""
     if typ in ("amount", "int", "signed_int"):
         amount = typ == "amount"
-        fmt = fm.get("amount" if amount else "int", unlocked=True)
+        precision = layout.precision(t.id, col.key)
+        fmt = fm.get("amount" if amount else "int", unlocked=True, decimals=precision.display_decimals,
+                     zeros=t.desc.zeros)
         if n > 1:
             ws.merge_range(row.r, c0, row.r, c0 + n - 1, "", fmt)
         if raw is None:
@@ -469,7 +479,7 @@ def _write_input(ws, layout: Layout, t: LTable, row: LRow, col: Column, c0: int,
         else:
             ws.write_number(row.r, c0, float(raw) if amount else int(raw), fmt)
         if amount:  # validated per run of cells, after the table is written
-            dv_amount.append((row.r, c0, False))
+            dv_amount.append((row.r, c0, False, precision))
         else:
             ws.data_validation(row.r, c0, row.r, c0, _validation_int(typ == "signed_int"))
     else:
