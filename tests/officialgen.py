@@ -84,13 +84,14 @@ def write_table(ws, budget: Budget, t: LTable, top: int, *, joined: bool = False
     cols = _columns(t, joined)
     width = len(cols)
     dec = budget.decimals
+    if t.title.startswith(str(spec.year)):
+        prefix = prefix.replace(f"{spec.year}年", "")
     title = f"{prefix}{t.title}"
     ws.cell(top, 1, title)
     ws.merge_cells(start_row=top, start_column=1, end_row=top, end_column=max(width, 1))
     dep = spec.department if department is None else department
     ws.cell(top + 1, 1, f"编制部门：{dep}")
-    ws.cell(top + 1, width, "单位：" + (budget.layout.tableset.unit if not hasattr(t.desc, "precision")
-                                      else t.desc.precision().unit))
+    ws.cell(top + 1, width, "单位：" + t.desc.precision().unit)
     depth = max(len(c[3]) for c in cols)
 
     def header(at: int) -> int:
@@ -144,7 +145,7 @@ def write_table(ws, budget: Budget, t: LTable, top: int, *, joined: bool = False
     for i, line in enumerate(lines):
         if split_at is not None and i == split_at:
             r += 1
-            ws.cell(r, 1, f"{prefix}{t.title}（续）")
+            ws.cell(r, 1, f"{title}（续）")
             r = header(r + 1)
         for c, v in line.items():
             ws.cell(r, c + 1, v)
@@ -184,6 +185,7 @@ def _put(line: dict[int, Any], budget: Budget, t: LTable, row, cols, block: str,
         elif col.numeric:
             d = budget.published(t.id, row.key, col.key)
             if d is not None:
+                dec = t.desc.precision(col.key).display_decimals
                 d = d.quantize(Decimal(1).scaleb(-dec))
                 v = f"{d:,.{dec}f}" if handmade and d >= 100 else float(d)
         if v not in (None, ""):

@@ -27,10 +27,22 @@ TEMPLATE_ONLY = ("READ.template", "READ.sheet", "READ.workbook", "READ.formula",
                  "READ.layout-shifted")
 
 
+SETS = ("xj11", "sh-budget", "sh-final")
+
+
 @pytest.fixture(scope="module")
 def seed() -> Budget:
     spec, doc = load_example()
     return budget_from_document(doc, spec)
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, Budget]:
+    out = {}
+    for ts in SETS:
+        spec, doc = load_example(ts)
+        out[ts] = budget_from_document(doc, spec)
+    return out
 
 
 def _key(f) -> tuple:
@@ -46,14 +58,16 @@ def _over_official_tables(budget: Budget, findings) -> list:
             and not any(c.startswith(sheets) for c in f.cells)]
 
 
+@pytest.mark.parametrize("tableset", SETS)
 @pytest.mark.parametrize("arrangement", ARRANGEMENTS)
-def test_same_findings_as_our_template(seed: Budget, tmp_path: Path, arrangement: str) -> None:
+def test_same_findings_as_our_template(examples, tmp_path: Path, tableset: str, arrangement: str) -> None:
+    seed = examples[tableset]
     path = write_official(seed, tmp_path / f"{arrangement}.xlsx", arrangement)
     before = path.read_bytes()
     res = read_workbook(path)
     assert res.budget is not None, [f.message() for f in res.findings]
-    assert res.meta["source"] == "official" and res.meta["tableset"] == "xj11"
-    assert res.budget.spec.year == 2025
+    assert res.meta["source"] == "official" and res.meta["tableset"] == tableset   # detected from the titles
+    assert res.budget.spec.year == seed.spec.year
     assert res.budget.spec.department == seed.spec.department
     assert set(res.budget.spec.functions) == set(seed.spec.functions)
     assert set(res.budget.spec.economic) == set(seed.spec.economic)
@@ -62,7 +76,8 @@ def test_same_findings_as_our_template(seed: Budget, tmp_path: Path, arrangement
     got = check_budget(res.budget)
     want = _over_official_tables(seed, check_budget(seed))
     assert collections.Counter(map(_key, got)) == collections.Counter(map(_key, want))
-    assert any(f.rule == "S1" for f in got)  # the seed's real inconsistency is found in any layout
+    if tableset == "xj11":
+        assert any(f.rule == "S1" for f in got)  # the seed's real inconsistency is found in any layout
     assert not [f for f in got if f.severity.value == "error" and f.rule.endswith(".sum")]
     assert not [f for f in res.findings + got if f.rule.startswith(TEMPLATE_ONLY)]
     assert path.read_bytes() == before
@@ -242,3 +257,24 @@ def test_our_template_without_its_identity_is_read_as_an_official_layout(tmp_pat
     want = _over_official_tables(seed, check_budget(seed))
     got = check_budget(res.budget)
     assert collections.Counter(map(_key, got)) == collections.Counter(map(_key, want))
+
+
+@pytest.mark.parametrize("tableset", ["sh-budget", "sh-final"])
+def test_one_unit_off_is_an_error_at_the_real_cell(examples, tmp_path: Path, tableset: str) -> None:
+    """One leaf figure changed by one unit of its last digit (1 元 in the Shanghai budget's 元 tables)."""
+    b = examples[tableset]
+    path = write_official(b, tmp_path / "o.xlsx", "onesheet")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    # the first 项 row of the sheet (类 款 项 split, or a 7-digit joined code): its first non-zero figure
+    row = next(r for r in ws.iter_rows() if (isinstance(r[0].value, int) and r[1].value and r[2].value) or
+               (isinstance(r[0].value, str) and r[0].value.isdigit() and len(r[0].value) == 7))
+    fig = next(c for c in row[1:] if isinstance(c.value, (int, float)) and c.value)
+    before = fig.value
+    dec = 0 if tableset == "sh-budget" else 2
+    fig.value = round(before + 10 ** -dec, dec)
+    wb.save(path)
+    rep = check_file(path)
+    errors = [f for f in rep.findings if f.severity.value == "error"]
+    assert errors, [f.message() for f in rep.findings]
+    assert any(f"{ws.title}!{fig.coordinate}" in f.cells for f in errors), [(f.rule, f.cells) for f in errors]

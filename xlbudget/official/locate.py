@@ -76,7 +76,7 @@ def _load_aliases(ts: TableSet) -> Aliases:
     for tid in official:
         t = known[tid]
         td = (d.get("tables") or {}).get(tid, {})
-        titles[tid] = tuple(dict.fromkeys([norm(t.title)] + [norm(x) for x in td.get("titles", ())]))
+        titles[tid] = tuple(dict.fromkeys(_literal(x) for x in [t.title, *td.get("titles", ())]))
         cols = {c.key for b in t.blocks for c in b.columns}
         for ck, alts in (td.get("headers") or {}).items():
             if ck not in cols:
@@ -97,6 +97,18 @@ def _load_aliases(ts: TableSet) -> Aliases:
 
 
 # --- the sheet -----------------------------------------------------------------------------------------
+def _literal(title: str) -> str:
+    """The fixed words of a title template: ``{year}年部门收入预算总表`` -> ``部门收入预算总表``."""
+    s = norm(title)
+    if "}" in s:
+        s = s[s.rindex("}") + 1:]
+        for w in ("年度", "年"):
+            if s.startswith(w):
+                s = s[len(w):]
+                break
+    return s
+
+
 def _rc(ref: str) -> tuple[int, int] | None:
     m = _REF.match(ref.replace("$", ""))
     if not m:

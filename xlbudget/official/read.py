@@ -116,8 +116,9 @@ class OfficialReader:
             f = by_id.get(tid)
             desc = ts.table(tid)
             if f is None:
+                lt = layout.tables.get(tid)
                 self.add("table-missing", "READ.table-missing", E, table=tid,
-                         number=desc.number or tid, title=desc.title)
+                         number=desc.number or tid, title=lt.title if lt is not None else desc.title)
         for f in found:
             t = layout.tables.get(f.id)
             if t is None:
@@ -339,6 +340,10 @@ class OfficialReader:
 
     def _fixed_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, int]) -> str | None:
         order = list(b.rows) + ([b.total] if b.total else [])
+        if not any(c.kind in ("label", "name") for c in b.columns):  # rows without labels come in order
+            i = pointers.get(b.key, 0)
+            pointers[b.key] = i + 1
+            return order[i].key if i < len(order) and order[i].key in t.rows else None
         if not r.label:
             return None
         lab, bare = norm(r.label), strip_label(r.label)
