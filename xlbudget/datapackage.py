@@ -15,7 +15,8 @@
   classification dimensions with ``classificationType`` (functional, economic, administrative) and the
   classification ``version`` (the budget year of 《政府收支分类科目》).
 
-Every file is written atomically (temporary file in the same folder, then rename).
+Every file is written atomically (temporary file in the same folder, then rename). Text fields that a
+spreadsheet would take for a formula (starting with ``= + - @``) get a leading apostrophe; numbers never do.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 from . import __version__
 from .model import Budget, q
+from .outputs import atomic_write, csv_text, output_folder
 from .setdata import disclosure_plan
 from .tableset import Precision
 
@@ -37,19 +39,6 @@ __all__ = ["write_datapackage", "datapackage_rows", "FIELDS"]
 
 FIELDS = ["table", "table_title", "row", "level", "is_total", "classification_type", "code", "label", "project",
           "unit_name", "measure", "measure_label", "amount", "unit", "year", "department"]
-
-
-def _write_atomic(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
 
 
 def datapackage_rows(budget: Budget) -> dict[str, list[dict[str, Any]]]:
@@ -101,12 +90,15 @@ def _amount(v: Decimal, quantum: Decimal) -> str:
     return format(q(v, places), "f")
 
 
+_TEXT_FIELDS = frozenset(f for f in FIELDS if f not in ("level", "is_total", "amount", "year"))
+
+
 def _csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
     w.writeheader()
-    for r in rows:
-        w.writerow(r)
+    for r in rows:  # names that look like formulas stay text when the CSV is opened in a spreadsheet
+        w.writerow({k: csv_text(v) if k in _TEXT_FIELDS else v for k, v in r.items()})
     return buf.getvalue()
 
 
@@ -213,14 +205,13 @@ def _numbers(budget: Budget, tables: tuple[str, ...]) -> list[str]:
 
 def write_datapackage(budget: Budget, out_dir: str | os.PathLike) -> Path:
     """Write the Fiscal Data Package of ``budget`` into ``out_dir``; return the descriptor's path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out_dir, "--datapackage")
     rows = datapackage_rows(budget)
     for name, lines in rows.items():
-        _write_atomic(out / f"{name}.csv", _csv(lines))
+        atomic_write(out / f"{name}.csv", _csv(lines))
     desc = _descriptor(budget, {k: len(v) for k, v in rows.items()})
     path = out / "datapackage.json"
-    _write_atomic(path, json.dumps(desc, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    atomic_write(path, json.dumps(desc, ensure_ascii=False, indent=2, default=_json_default) + "\n")
     return path
 
 

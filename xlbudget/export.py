@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .model import Budget, canonical, to_jsonable
+from .outputs import csv_text
 from .reader import ReadResult
 
 JSON_FORMAT = "xlbudget/read@1"
@@ -97,7 +98,8 @@ def to_csv(result: ReadResult) -> str:
             continue
         is_amount = col.kind == "amount" or (col.kind == "field" and row.type == "amount")
         pub = b.published(t.id, row.key, col.key) if is_amount else v
-        w.writerow([t.id, t.sheet, row.key, b.code_of(t, row) or "", row.label, row.project_name, col.key,
-                    format(pub, "f"), format(v, "f"), b.layout.precision(t.id, col.key).unit if is_amount else "",
-                    b.layout.position(t.id, row.key, col.key)])
+        unit = b.layout.precision(t.id, col.key).unit if is_amount else ""
+        w.writerow([t.id, csv_text(t.sheet), csv_text(row.key), csv_text(b.code_of(t, row) or ""), csv_text(row.label),
+                    csv_text(row.project_name), col.key, format(pub, "f"), format(v, "f"), unit,
+                    csv_text(b.layout.position(t.id, row.key, col.key))])
     return buf.getvalue()

@@ -176,8 +176,20 @@ def load_spec(path: str | Path) -> Spec:
     try:
         d = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as e:
-        raise SpecError(f"部门规格文件格式错误：{p}：{e}") from None
+        raise SpecError(f"部门规格文件格式错误：{p}：{_syntax_where(e, p)}") from None
     return spec_from_mapping(d)
+
+
+def _syntax_where(e: Exception, p: Path) -> str:
+    """Where a TOML or JSON parser stopped, in Chinese (the parsers' own texts are English)."""
+    kind = "JSON" if p.suffix.lower() == ".json" else "TOML"
+    line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
+    if line is None:
+        m = re.search(r"line (\d+), column (\d+)", str(e))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    if line is None:
+        return f"不符合 {kind} 语法"
+    return f"第 {line} 行第 {col} 列附近不符合 {kind} 语法（请检查引号、方括号和等号）"
 
 
 def generic_spec(department: str = "", year: int = 2025, spare_rows: int = 30, tableset: str = "xj11") -> Spec:

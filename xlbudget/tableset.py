@@ -315,13 +315,19 @@ def tableset_dir(name: str = "xj11") -> Path:
     return Path(str(resources.files("xlbudget.templates").joinpath(name)))
 
 
+def installed_tablesets() -> list[str]:
+    """Ids of the table sets shipped under templates/."""
+    root = resources.files("xlbudget.templates")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("tableset.toml").is_file())
+
+
 @functools.lru_cache(maxsize=8)
 def load_tableset(name: str = "xj11") -> TableSet:
     """Load a table set by id (shipped under templates/) or by folder path."""
     folder = tableset_dir(name)
     meta_path = folder / "tableset.toml"
     if not meta_path.is_file():
-        raise DescriptionError(f"table set {name!r} not found")
+        raise DescriptionError(f"没有名为“{str(name)[:60]}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}")
     meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
     default = _precision(meta, Precision(), "tableset.toml") or Precision()
     tables = tuple(_table(folder / f"{tid}.toml", default) for tid in meta["tables"])

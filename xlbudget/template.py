@@ -55,10 +55,18 @@ def _carried(last: Budget, source: Expr, unit, code: str) -> Any:
     return total if seen else None
 
 
-def next_year_document(last: Budget) -> tuple[Spec, dict[str, Any]]:
+def next_year_document(last: Budget, year: int | None = None,
+                       department: str | None = None) -> tuple[Spec, dict[str, Any]]:
     """Next year's spec (same rows) and a document carrying last year's figures as the set's
-    ``next_year.toml`` says (the 上年预算数 table of the seed's set)."""
-    spec = dataclasses.replace(last.spec, year=last.spec.year + 1)
+    ``next_year.toml`` says (the 上年预算数 table of the seed's set).
+
+    ``year`` defaults to the year after ``last``'s and must be later than it; ``department`` renames the
+    department (default: the same name)."""
+    new_year = last.spec.year + 1 if year is None else year
+    if new_year <= last.spec.year:
+        raise ValueError(f"新模板的年度 {new_year} 应晚于上年工作簿的年度 {last.spec.year}")
+    spec = dataclasses.replace(last.spec, year=new_year,
+                               department=department.strip() if department else last.spec.department)
     layout = layout_for(spec)
     plan = next_year_plan(layout.tableset)
     tables: dict[str, dict[str, dict[str, Any]]] = {}
@@ -76,11 +84,13 @@ def next_year_document(last: Budget) -> tuple[Spec, dict[str, Any]]:
     return spec, doc
 
 
-def make_next_year(last_year_file: str | Path, out: str | Path) -> Path:
+def make_next_year(last_year_file: str | Path, out: str | Path, *, year: int | None = None,
+                   department: str | None = None) -> Path:
+    """Next year's template from last year's filled workbook (see :func:`next_year_document`)."""
     from .reader import read_workbook
 
     res = read_workbook(last_year_file)
     if res.budget is None:
         raise ValueError("; ".join(f.message() for f in res.findings))
-    spec, doc = next_year_document(res.budget)
+    spec, doc = next_year_document(res.budget, year, department)
     return fill(doc, out, spec)

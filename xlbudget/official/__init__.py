@@ -2,6 +2,6 @@
 Excel or WPS, hand-made copies. :mod:`.locate` finds the tables by title and header text through the table
 descriptions; :mod:`.read` turns them into the canonical model that ``check`` and ``build`` use."""
 
-from .read import detect, installed_tablesets, read_official
+from .read import detect, read_official
 
-__all__ = ["detect", "installed_tablesets", "read_official"]
+__all__ = ["detect", "read_official"]

@@ -17,7 +17,6 @@ Findings that only make sense for our template (identity, protection, formulas) 
 from __future__ import annotations
 
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +26,13 @@ from ..layout import LRow, LTable, a1, layout_for
 from ..model import FORMAT, Budget, set_path
 from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
-from ..tableset import TableSet, load_tableset
+from ..tableset import TableSet, installed_tablesets, load_tableset
 from .locate import FORMULA, GRID_PLANS, Found, RawRow, aliases, locate, strip_label
 from .text import norm, vocabulary
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 ZERO = Decimal(0)
 UNIT_FACTORS = {"元": Decimal(1), "万元": Decimal(10000)}
-
-
-def installed_tablesets() -> list[str]:
-    """Ids of the table sets shipped with xlbudget (folders of ``templates/`` with a tableset.toml)."""
-    root = resources.files("xlbudget.templates")
-    out = []
-    for p in sorted(root.iterdir(), key=lambda x: x.name):
-        if p.is_dir() and p.joinpath("tableset.toml").is_file():
-            out.append(p.name)
-    return out
 
 
 def detect(wb: Any, tableset: str | None = None) -> tuple[TableSet | None, list[Found]]:

@@ -186,9 +186,13 @@ class Context:
             raise RuleConfigError(f"表 {ref.table} 没有列 {ref.col}")
 
     def label(self, tid: str, rkey: str) -> str:
-        """How a row is named in a message when it has no cell: ``表6 30231``."""
+        """How a row is named in a message when it has no cell: ``表6 30231``, ``表7 某某项目``, ``表3 合计``."""
         t = self.layout.tables.get(tid)
-        return f"{t.sheet if t else tid} {rkey}"
+        row = t.rows.get(rkey) if t else None
+        if t is None or row is None or row.code == rkey:
+            return f"{t.sheet if t else tid} {rkey}"
+        code = self.budget.code_of(t, row) if row.spare else None   # a spare row: the code typed in it
+        return f"{t.sheet} {code or row_label(row) or a1(row.r, 0)}"  # never the internal row key
 
     def evaluate(self, expr: Expr) -> Side:
         side = Side()
@@ -507,11 +511,13 @@ def rules_for(layout: Layout) -> list[Rule]:
 # Small shared helpers for the kinds
 # ---------------------------------------------------------------------------------------------------------
 def row_label(row: LRow) -> str:
+    """The row as the user sees it (its code and name, its project, its label); "" for a blank spare row,
+    whose internal key never reaches a message."""
     if row.project:
         return row.project_name or row.project
     if row.code:
         return f"{row.code} {row.label}".strip()
-    return row.label or row.key
+    return row.label or ""
 
 
 def column_label(t: LTable, row: LRow, ckey: str) -> str:
@@ -521,9 +527,12 @@ def column_label(t: LTable, row: LRow, ckey: str) -> str:
 
 def cell_name(t: LTable, row: LRow, ckey: str, lang: str) -> str:
     """``表6“301 工资福利支出”行“人员经费”列`` / ``表6 row “…” column “…”``."""
+    label = row_label(row)
     if lang == "en":
-        return f"{t.sheet} row “{row_label(row)}” column “{column_label(t, row, ckey)}”"
-    return f"{t.sheet}“{row_label(row)}”行“{column_label(t, row, ckey)}”列"
+        which = f"row “{label}”" if label else f"row {row.r + 1}"
+        return f"{t.sheet} {which} column “{column_label(t, row, ckey)}”"
+    which = f"“{label}”行" if label else f"第 {row.r + 1} 行"
+    return f"{t.sheet}{which}“{column_label(t, row, ckey)}”列"
 
 
 def table_names(ctx: "Context", t: LTable) -> dict[str, str]:

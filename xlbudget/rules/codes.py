@@ -103,27 +103,36 @@ class Codes(Rule):
         for rows in groups.values():
             last_at: dict[int, str] = {}
             prev: CodedRow | None = None
+            first: dict[str, CodedRow] = {}
             for cr in rows:
                 code = cr.code
                 detail = None
+                earlier = None
                 if len(code) > 3 and not cr.row.spare:
                     parent = code[:-2]
                     if last_at.get(len(parent)) != parent:
                         detail = ("parent", parent)
                 if detail is None and prev is not None:
-                    if code < prev.code:
-                        detail = ("order", prev.code)
-                    elif code == prev.code and not (cr.project and prev.project):
-                        detail = ("duplicate", prev.code)
+                    if code == prev.code and not (cr.project and prev.project):
+                        detail, earlier = ("duplicate", prev.code), prev
+                    elif code < prev.code:
+                        seen = first.get(code)
+                        if seen is not None and not (cr.project and seen.project):
+                            detail, earlier = ("duplicate", code), seen   # a repeat, not a code out of order
+                        else:
+                            detail = ("order", prev.code)
+                first.setdefault(code, cr)
                 if detail is not None:
                     what, other = detail
+                    prev_cell = earlier if what == "duplicate" else prev
                     texts = {
                         "parent": (f" 不在其上级科目 {other} 之下", f"is not under its parent {other}"),
                         "order": (f" 排在 {other} 之后，顺序不对", f"comes after {other}, out of order"),
-                        "duplicate": (" 重复出现", "appears twice"),
+                        "duplicate": (" 重复出现（同一科目只能列一行）", "appears twice (one row per code)"),
                     }[what]
                     yield self.make("code-hierarchy", self.severity, subs,
-                                    cells=[cr.position] + ([prev.position] if prev and what != "parent" else []),
+                                    cells=[cr.position] + ([prev_cell.position] if prev_cell and what != "parent"
+                                                           else []),
                                     table=cr.table.id, code=code, detail_zh=texts[0], detail_en=texts[1])
                 last_at[len(code)] = code
                 for ln in [k for k in last_at if k > len(code)]:

@@ -889,7 +889,6 @@ def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified:
     :func:`xlbudget.narrative.narrative` (e.g. ``{"zero_last_year": "na"}``).
     """
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     secs = list(sections) if sections is not None else narrative(budget, **(narrative_options or {}))
     with atomic_output(out) as tmp:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,

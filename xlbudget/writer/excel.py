@@ -13,6 +13,19 @@ def amount_format(decimals: int, blank_zero: bool = True) -> str:
     return f'{body};-{body};"";@' if blank_zero else body
 
 
+LITERAL_MAX = 255  # Excel's limit on one string literal in a formula
+
+
+def text(value: str) -> str:
+    """A string as an Excel formula literal: in quotes, every quote doubled, so that text from a spec or an
+    option (a department named ``X"&HYPERLINK(…)&"``) stays text and never becomes part of the formula;
+    longer than Excel's 255 characters, it is joined from pieces with ``&``. Every string placed in a
+    formula goes through here."""
+    s = str(value)
+    pieces = [s[i:i + LITERAL_MAX] for i in range(0, len(s), LITERAL_MAX)] or [""]
+    return "&".join('"' + p.replace('"', '""') + '"' for p in pieces)
+
+
 def cell_addr(layout: Layout, here: LTable, tid: str, rkey: str, ckey: str) -> str | None:
     """A1 reference of a cell as seen from sheet ``here`` (None when the row does not exist)."""
     t = layout.tables.get(tid)
@@ -37,7 +50,7 @@ def _spare_aggregate(layout: Layout, here: LTable, tid: str, prefix: str, ckey: 
     sheet = "" if t is here else L.quote_sheet(t.sheet) + "!"
     codes = f"{sheet}{L.a1(r0, code_col, True)}:{L.a1(r1, code_col, True)}"
     vals = f"{sheet}{L.a1(r0, val_col, True)}:{L.a1(r1, val_col, True)}"
-    return f'SUMPRODUCT((LEFT({codes},{len(prefix)})="{prefix}")*{vals})'
+    return f"SUMPRODUCT((LEFT({codes},{len(prefix)})={text(prefix)})*{vals})"
 
 
 def unit_factor(layout: Layout, src_table: str, src_col: str, dst_table: str, dst_col: str) -> str:

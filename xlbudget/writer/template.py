@@ -286,7 +286,7 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
         empty = b.table_is_empty(t.id)
         text = t.note_text or ""
         ws.merge_range(t.note_row, 0, t.note_row, last_col, "", fm.note)
-        ws.write_formula(t.note_row, 0, f'=IF({rounded}=0,"{text}","")', fm.note, text if empty else "")
+        ws.write_formula(t.note_row, 0, f'=IF({rounded}=0,{excel.text(text)},"")', fm.note, text if empty else "")
         ws.set_row(t.note_row, 36)
     _finish_sheet(ws, t, layout)
 
@@ -595,7 +595,8 @@ def _write_checks(wb, ws, sheets, layout: Layout, b: Budget, fm: _Formats) -> No
         ws.write_formula(r, 3, "=" + rf, amt, float(rv))
         ws.write_formula(r, 4, f"=ROUND({a1(r, 2)}-{a1(r, 3)},6)", amt, float(lv - rv))
         ok = abs(lv - rv) <= Decimal("0.005")
-        ws.write_formula(r, 5, f'=IF(ABS({a1(r, 4)})<=0.005,"一致","不一致")', fm.get("text", center=True),
+        ws.write_formula(r, 5, f'=IF(ABS({a1(r, 4)})<=0.005,{excel.text("一致")},{excel.text("不一致")})',
+                         fm.get("text", center=True),
                          "一致" if ok else "不一致")
         # the unbalanced cell turns red where it stands
         term = left.terms[0].ref if len(left.terms) == 1 else None
