@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure
+from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure, table_set_option
 from .errors import XlbudgetError
 from .outputs import Output, OutputError, guard_outputs
 
@@ -68,8 +68,7 @@ def template(spec: str | None, out: str, like: str | None, department: str | Non
 @click.argument("file", type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出文件（默认输出到屏幕）")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option("--table-set", "table_set", default=None,
-              help="按哪个表套读取公开表版式的工作簿（默认按表题识别）；本工具生成的模板自带表套")
+@table_set_option()
 @lang_option()
 def read(file: str, out: str | None, fmt: str, lang: str, table_set: str | None) -> None:
     """读取已填报的工作簿，输出统一数据模型（JSON）或长表（CSV）。文件不会被修改。"""
@@ -81,13 +80,6 @@ def read(file: str, out: str | None, fmt: str, lang: str, table_set: str | None)
         guard_outputs([file], [Output("-o", Path(out) if out else None, "text")])
     except OutputError as e:
         output_failure(e, lang)
-    if table_set is not None:
-        from .tableset import installed_tableset
-
-        try:
-            installed_tableset(table_set)
-        except XlbudgetError as e:
-            fail(str(e))
     res = read_workbook(file, tableset=table_set)
     for f in res.findings:
         click.echo(f"[{f.severity.label(lang)}] {f.rule} {f.message(lang)}", err=True)
