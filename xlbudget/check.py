@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from concurrent.futures import as_completed
 from pathlib import Path
@@ -51,6 +52,8 @@ def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", c
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
     found = run_rules(budget, ctx, rules)
+    if budget.absent_tables or budget.cell_map:
+        found = _in_the_workbook(budget, found)
     if rules is None and is_unfilled(budget):
         found.insert(0, Finding("submission-empty", "FILE.empty", Severity.ERROR))
     return found
@@ -62,9 +65,37 @@ def is_unfilled(budget: Budget) -> bool:
     return all(v is None or v == 0 for _, _, _, v in budget.figures())
 
 
-def _default_reader() -> Reader:
+def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
+    """Findings of a workbook in an official layout: none over a table it does not carry, every cell named
+    as the real cell of the real file."""
+    import dataclasses
+
+    absent = budget.absent_tables
+    sheets = {budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables}
+    cmap = budget.cell_map
+    def real(m: "re.Match[str]") -> str:
+        return cmap.get(m.group(0), m.group(0))
+
+    out = []
+    for f in findings:
+        if f.table in absent or any(c.startswith(tuple(sheets)) for c in f.cells if sheets):
+            continue
+        cells = tuple(dict.fromkeys(cmap.get(c, c) for c in f.cells))
+        params = {k: _CELL.sub(real, v) if isinstance(v, str) else v for k, v in f.params.items()}
+        out.append(dataclasses.replace(f, cells=cells, params=params))
+    return out
+
+
+_CELL = re.compile(r"[^\s!+−,，、（）()“”：:]+![A-Z]{1,3}[0-9]{1,7}")
+
+
+def _default_reader(tableset: str | None = None) -> Reader:
     from .reader import read_workbook
 
+    if tableset:
+        import functools
+
+        return functools.partial(read_workbook, tableset=tableset)
     return read_workbook
 
 
@@ -77,11 +108,15 @@ def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
 
 
 def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
-               catalogue_dir: str | Path | None = None, reader: Reader | None = None) -> FileReport:
-    """Read one workbook and check it; never raises for a bad file."""
+               catalogue_dir: str | Path | None = None, reader: Reader | None = None,
+               tableset: str | None = None) -> FileReport:
+    """Read one workbook and check it; never raises for a bad file.
+
+    ``tableset`` names the table set of a workbook in an official layout (default: detected from its
+    titles); our templates carry their own."""
     p = Path(path)
     start = time.perf_counter()
-    read = reader or _default_reader()
+    read = reader or _default_reader(tableset)
     try:
         result = read(p)
     except Exception as exc:  # one bad file never stops a batch
@@ -147,7 +182,8 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
 
 def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
                 catalogue_dir: str | Path | None = None, progress: Progress | None = None,
-                reader: Reader | None = None, exclude: Iterable[str | Path] = ()) -> Report:
+                reader: Reader | None = None, exclude: Iterable[str | Path] = (),
+                tableset: str | None = None) -> Report:
     """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
 
     ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
@@ -162,14 +198,15 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
     done = 0
     if jobs <= 1 or len(files) <= 1:
         for i, f in enumerate(files):
-            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader)
+            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset)
             done += 1
             if progress:
                 progress(done, len(files), f)
     else:
         workers = min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4)
         with process_pool(workers) as pool:
-            futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader): i
+            futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader,
+                                   tableset=tableset): i
                        for i, f in enumerate(files)}
             for fut in as_completed(futures):
                 i = futures[fut]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from xlbudget.check import check_paths, collect_paths
-from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, use_color
+from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, table_set_option, use_color
 from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
 from xlbudget.rules import Tolerance
 
@@ -42,9 +42,12 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @lang_option("报告语言")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
               help="终端报告列出的最低级别。")
+@table_set_option()
 def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
-          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str) -> None:
+          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str, table_set: str | None) -> None:
     """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码。
+
+    本工具生成的模板按模板标识读取；其他工作簿（预算系统导出、地区官方模板、手工制作）按表题和表头识别公开表。
 
     文件夹中的其他表格文件（.xls、.ods、.csv 等）列为“无法读取”并说明原因。
     """
@@ -65,7 +68,7 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         bar = click.progressbar(length=len(files), label="检查中" if zh else "Checking", file=sys.stderr)
         bar.__enter__()
     try:
-        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
+        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir, tableset=table_set,
                              progress=(lambda done, total, path: bar.update(1)) if bar else None)
     finally:
         if bar is not None:
