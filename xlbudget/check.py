@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -43,12 +44,43 @@ def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", c
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
-    return run_rules(budget, ctx, rules)
+    findings = run_rules(budget, ctx, rules)
+    if budget.absent_tables or budget.cell_map:
+        findings = _in_the_workbook(budget, findings)
+    return findings
 
 
-def _default_reader() -> Reader:
+def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
+    """Findings of a workbook in an official layout: none over a table it does not carry, every cell named
+    as the real cell of the real file."""
+    import dataclasses
+
+    absent = budget.absent_tables
+    sheets = {budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables}
+    cmap = budget.cell_map
+    def real(m: "re.Match[str]") -> str:
+        return cmap.get(m.group(0), m.group(0))
+
+    out = []
+    for f in findings:
+        if f.table in absent or any(c.startswith(tuple(sheets)) for c in f.cells if sheets):
+            continue
+        cells = tuple(dict.fromkeys(cmap.get(c, c) for c in f.cells))
+        params = {k: _CELL.sub(real, v) if isinstance(v, str) else v for k, v in f.params.items()}
+        out.append(dataclasses.replace(f, cells=cells, params=params))
+    return out
+
+
+_CELL = re.compile(r"[^\s!+−,，、（）()“”：:]+![A-Z]{1,3}[0-9]{1,7}")
+
+
+def _default_reader(tableset: str | None = None) -> Reader:
     from .reader import read_workbook
 
+    if tableset:
+        import functools
+
+        return functools.partial(read_workbook, tableset=tableset)
     return read_workbook
 
 
@@ -61,11 +93,15 @@ def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
 
 
 def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
-               catalogue_dir: str | Path | None = None, reader: Reader | None = None) -> FileReport:
-    """Read one workbook and check it; never raises for a bad file."""
+               catalogue_dir: str | Path | None = None, reader: Reader | None = None,
+               tableset: str | None = None) -> FileReport:
+    """Read one workbook and check it; never raises for a bad file.
+
+    ``tableset`` names the table set of a workbook in an official layout (default: detected from its
+    titles); our templates carry their own."""
     p = Path(path)
     start = time.perf_counter()
-    read = reader or _default_reader()
+    read = reader or _default_reader(tableset)
     try:
         result = read(p)
     except Exception as exc:  # one bad file never stops a batch
@@ -128,7 +164,8 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
 
 def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
                 catalogue_dir: str | Path | None = None, progress: Progress | None = None,
-                reader: Reader | None = None, exclude: Iterable[str | Path] = ()) -> Report:
+                reader: Reader | None = None, exclude: Iterable[str | Path] = (),
+                tableset: str | None = None) -> Report:
     """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
 
     ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
@@ -143,14 +180,15 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
     done = 0
     if jobs <= 1 or len(files) <= 1:
         for i, f in enumerate(files):
-            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader)
+            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset)
             done += 1
             if progress:
                 progress(done, len(files), f)
     else:
         workers = min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4)
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader): i
+            futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader,
+                                   tableset=tableset): i
                        for i, f in enumerate(files)}
             for fut in as_completed(futures):
                 i = futures[fut]

@@ -67,7 +67,7 @@ def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
                 digits = {1: 3, 2: 5, 3: 7}.get(row.level, len(code))
             project = bool(row.project or (row.spare and blk.plan == "projects"))
             yield CodedRow(t, row, code, kind, digits, t.ref(row.key, code_col.key),
-                           None if row.spare else row.label, project, unit)
+                           None if row.spare else budget.printed_labels.get((t.id, row.key), row.label), project, unit)
 
 
 @register
