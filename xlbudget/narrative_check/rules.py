@@ -79,7 +79,7 @@ class Checker:
              cells: Sequence[str] = (), expected: Decimal | None = None, actual: Decimal | None = None,
              tolerance: Decimal | None = None, where: str | None = None, **params: Any) -> None:
         diff = None if expected is None or actual is None else actual - expected
-        pos = where if where is not None else (st.sentence.where if st else "")
+        pos = where if where is not None else (st.where if st else "")
         p = {"quote": st.quote if st else "", "name": _name(st.term) if st and st.term else ""}
         p.update(params)
         p.setdefault("rhs", "、".join(cells) if cells else "—")
@@ -158,7 +158,7 @@ class Checker:
         if term is not None and term.relation == "info":
             if _q(fig.value, d) != text:
                 ratio = _q(_ratio(text, fig.value), 2) if fig.value else None
-                self.emit("N.context", "narrative-context", st, cells=fig.cells, expected=fig.value, actual=text,
+                self.emit("N.context", "narrative-context", st, cells=fig.cells, expected=_q(fig.value, 2), actual=text,
                           printed=st.printed, ratio=ratio if ratio is not None else "—")
             return
         if _q(fig.value, d) == text:

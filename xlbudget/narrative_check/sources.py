@@ -49,10 +49,30 @@ class Line:
 
 @dataclass(frozen=True)
 class Sentence:
-    text: str          # white space removed, full-width digits and % made ASCII
+    text: str          # white space and quotation marks removed, full-width digits and % made ASCII
     where: str         # position of the sentence's first character
     paragraph: int     # index of the paragraph (statements about one subject and breakdowns stay within it)
     heading: bool = False   # the paragraph's first sentence starts with a heading
+    marks: tuple[tuple[int, str], ...] = ()   # (offset, position) where a new line of the source starts
+
+    def where_at(self, offset: int) -> str:
+        """The position of the character at ``offset`` (a sentence may run over several lines or pages)."""
+        where = self.where
+        for start, w in self.marks:
+            if start > offset:
+                break
+            where = w
+        return where
+
+    def quote(self, start: int = 0, end: int | None = None, width: int = 80) -> str:
+        """The sentence, or when it is long the part around ``start:end``, clipped to about ``width``."""
+        t = self.text
+        if len(t) <= width:
+            return t
+        end = start if end is None else end
+        lo = max(0, min(start - width // 3, len(t) - width))
+        hi = min(len(t), max(lo + width, end))
+        return ("…" if lo else "") + t[lo:hi] + ("…" if hi < len(t) else "")
 
 
 def normalise(text: str) -> str:
@@ -64,11 +84,14 @@ def normalise(text: str) -> str:
 # Sources
 # ---------------------------------------------------------------------------------------------------------
 def lines_of_text(text: str, name: str = "") -> list[Line]:
-    """Lines of a plain text; a form feed (pdftotext) or a ``=== page N ===`` line starts a page."""
+    """Lines of a plain text; a form feed (pdftotext) or a ``=== page N ===`` line starts a page, and a line
+    starting with ``#`` is a comment."""
     out: list[Line] = []
     page = 1 if "\f" in text else None
     prefix = f"{name} " if name else ""
     for i, raw in enumerate(text.split("\n"), start=1):
+        if raw.startswith("#"):
+            continue           # a comment line (the source notes of a transcribed document)
         if "\f" in raw and page is not None:
             page += raw.count("\f")
             raw = raw.replace("\f", "")
@@ -217,16 +240,19 @@ def sentences(lines: Iterable[Line]) -> list[Sentence]:
     for n, para in enumerate(paragraphs):
         buf = ""
         start: str | None = None
+        marks: list[tuple[int, str]] = []
         first = True
         for text, where in para:
-            for ch in text:
+            for i, ch in enumerate(text):
                 if start is None:
                     start = where
+                elif i == 0 and where != start:
+                    marks.append((len(buf), where))
                 buf += ch
                 if ch in SENTENCE_END:
-                    out.append(Sentence(buf, start, n, first))
+                    out.append(Sentence(buf, start, n, first, tuple(marks)))
                     first = False
-                    buf, start = "", None
+                    buf, start, marks = "", None, []
         if buf:
-            out.append(Sentence(buf, start or para[0][1], n, first))
+            out.append(Sentence(buf, start or para[0][1], n, first, tuple(marks)))
     return out

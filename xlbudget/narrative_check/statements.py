@@ -60,11 +60,16 @@ class Statement:
     none: NoneTerm | None = None
     count: CountTerm | None = None
     printed: str = ""               # the number as printed ("4748.35万元")
+    at: int = 0                     # offset of the statement's number (or words) in the sentence
+    end: int = 0
 
     @property
     def quote(self) -> str:
-        t = self.sentence.text
-        return t if len(t) <= 80 else t[:78] + "…"
+        return self.sentence.quote(self.at, max(self.end, self.at))
+
+    @property
+    def where(self) -> str:
+        return self.sentence.where_at(self.at)
 
 
 class _Names:
@@ -177,7 +182,8 @@ class Reader:
             whole_int, frac, unit = m.group(1), m.group(2), m.group(3)
             value = Decimal(whole_int.replace(",", "") + ("." + frac if frac else ""))
             decimals = len(frac) if frac else 0
-            base = dict(sentence=s, value=value, decimals=decimals, unit=unit, printed=m.group(0))
+            base = dict(sentence=s, value=value, decimals=decimals, unit=unit, printed=m.group(0), at=m.start(),
+                        end=m.end())
             if unit in ("万元", "元"):
                 verb = CHANGE_VERB.search(seg)
                 if verb:
@@ -249,7 +255,8 @@ class Reader:
                 continue           # 持平，增减 0.00 万元: the amount is read as a change
             named = self.name(seg)
             term = named[0] if named and named[0] is not None and not seg.startswith("与") else subject
-            out.append(Statement("same", sentence=s, term=term, aspect=self.aspect(seg) or "last", words=seg))
+            out.append(Statement("same", sentence=s, term=term, aspect=self.aspect(seg) or "last", words=seg,
+                                 at=m.start() - len(seg), end=m.end()))
 
     def _none(self, s: Sentence, out: list[Statement]) -> None:
         text = s.text
@@ -281,11 +288,12 @@ class Reader:
         found = False
         for n in sorted(self.none_names, key=len, reverse=True):
             if n in phrase:
-                out.append(Statement("none", sentence=s, none=self.none_names[n], words=phrase))
+                out.append(Statement("none", sentence=s, none=self.none_names[n], words=phrase, at=at,
+                                     end=at + len(phrase) + 3))
                 found = True
                 phrase = phrase.replace(n, "")
         for term, n in self.names.all(phrase):
-            out.append(Statement("none", sentence=s, term=term, words=n))
+            out.append(Statement("none", sentence=s, term=term, words=n, at=at, end=at + len(phrase) + 3))
             found = True
         if found:
             seen.add(at)
@@ -296,13 +304,15 @@ class Reader:
             return
         body = re.split(r"[；;。]", m.group(1))[0]
         items = tuple(i.strip("等") for i in re.split(r"[、，,]", body) if i.strip("等"))
-        out.append(Statement("list", sentence=s, term=subject, items=items, words=body))
+        out.append(Statement("list", sentence=s, term=subject, items=items, words=body, at=m.start(),
+                             end=m.end()))
 
     def _purpose(self, s: Sentence, subject: Term | None, out: list[Statement]) -> None:
         m = PURPOSE.search(s.text)
         if m is None or subject is None or subject.table is None or TOKEN.search(m.group(1)):
             return
-        out.append(Statement("purpose", sentence=s, term=subject, words=m.group(1).rstrip("。；;")))
+        out.append(Statement("purpose", sentence=s, term=subject, words=m.group(1).rstrip("。；;"), at=m.start(),
+                             end=m.end()))
 
 
 def extract(vocab: Vocabulary, terms: Sequence[Term], sentences: Iterable[Sentence]) -> list[Statement]:

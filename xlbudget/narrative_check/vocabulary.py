@@ -319,6 +319,9 @@ class Figures:
     def count(self, c: CountTerm) -> Decimal | None:
         if c.source == "projects":
             return Decimal(len([p for p in self.b.spec.projects]))
+        if c.source.split(".")[0] in self.layout.tables:
+            fig = self.expr(c.source)
+            return fig.value if fig.known else None
         got = get_path(self.b.doc, doc_path(c.source))
         return to_decimal(got) if got not in (None, "") else None
 
