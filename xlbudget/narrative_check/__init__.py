@@ -31,7 +31,7 @@ def statements_of(budget: Budget, lines: Sequence[Line]) -> list[Statement]:
     if vocab is None:
         return []
     figures = Figures(budget, vocab)
-    return extract(vocab, list(vocab.terms) + figures.row_terms(), sentences(lines))
+    return extract(vocab, list(vocab.terms) + figures.row_terms(), sentences(lines, vocab.tables))
 
 
 def check_narrative(budget: Budget, lines: Sequence[Line], *, projects: bool = True) -> list[Finding]:
@@ -40,7 +40,7 @@ def check_narrative(budget: Budget, lines: Sequence[Line], *, projects: bool = T
     if vocab is None:
         return []
     figures = Figures(budget, vocab)
-    sts = extract(vocab, list(vocab.terms) + figures.row_terms(), sentences(lines))
+    sts = extract(vocab, list(vocab.terms) + figures.row_terms(), sentences(lines, vocab.tables))
     findings = check_statements(figures, vocab, sts)
     if projects:
         findings.extend(check_projects(figures, vocab))

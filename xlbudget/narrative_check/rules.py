@@ -144,6 +144,8 @@ class Checker:
                 self.list(st)
             elif k == "purpose":
                 self.purpose(st, statements)
+            elif k == "allocation":
+                self.allocation(st)
             elif k == "unknown":
                 self.emit("N.unrecognised", "narrative-unrecognised", st, printed=st.printed, words=st.words)
         self.breakdowns(statements)
@@ -170,6 +172,23 @@ class Checker:
             return
         self.emit("N.amount", "narrative-amount", st, cells=fig.cells, expected=_q(fig.value, max(d, 2)),
                   actual=text, tolerance=tol, printed=st.printed, aspect=_aspect(aspect))
+
+    def allocation(self, st: Statement) -> None:
+        """An amount in a project's text: one of its 资金分配 items in the document, by name."""
+        assert st.term is not None and st.term.project is not None
+        records = self.f.allocation(st.term.project)
+        words = st.words
+        hit = [r for r in records if r[0] == words] or [r for r in records if words and (r[0] in words or words in r[0])]
+        if not hit:
+            self.emit("N.unrecognised", "narrative-unrecognised", st, printed=st.printed, words=words)
+            return
+        item, value = hit[0]
+        text = self.printed(st)
+        d = self.decimals(st)
+        if _q(value, d) != text:
+            tol = Decimal(5) * Decimal(10) ** -(d + 1)
+            self.emit("N.amount", "narrative-amount", st, expected=value, actual=text, tolerance=tol,
+                      printed=st.printed, aspect="资金分配 " + item, rhs="资金分配")
 
     def _sign(self, verb: str | None) -> int:
         if verb in UP:
@@ -278,8 +297,12 @@ class Checker:
                            text, kind="narrative-completion", aspect=_aspect(st.aspect))
 
     def count(self, st: Statement) -> None:
-        assert st.count is not None
-        got = self.f.count(st.count)
+        if st.term is not None:
+            fig = self.fig(st.term, "count")
+            got = fig.value if fig is not None else None
+        else:
+            assert st.count is not None
+            got = self.f.count(st.count)
         if got is None or st.value is None or got == st.value:
             return
         self.emit("N.count", "narrative-count", st, expected=got, actual=st.value, words=st.words)

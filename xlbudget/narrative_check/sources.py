@@ -32,6 +32,7 @@ MAX_TEXT_BYTES = 20 << 20
 
 HEADING = re.compile(r"^\s*(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+\s*、|[（(]\s*[一二三四五六七八九十]+\s*[）)]"
                      r"|\d{1,2}\s*[、．](?!\d)|\d{1,2}\.(?!\d))")
+SECTION = re.compile(r"^\s*(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+\s*、)")
 PAGE_MARK = re.compile(r"^\s*===\s*page\s+(\d+)[^=]*===\s*$", re.I)
 SENTENCE_END = "。；;！？!?"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
@@ -226,13 +227,25 @@ def companion(workbook: str | os.PathLike) -> Path | None:
 # ---------------------------------------------------------------------------------------------------------
 # Sentences
 # ---------------------------------------------------------------------------------------------------------
-def sentences(lines: Iterable[Line]) -> list[Sentence]:
-    """Join lines into paragraphs (a heading starts one) and cut them into sentences (。；！？)."""
+def sentences(lines: Iterable[Line], tables: Sequence[str] = ()) -> list[Sentence]:
+    """Join lines into paragraphs (a heading starts one) and cut them into sentences (。；！？).
+
+    A line starting with one of the ``tables`` titles (a 绩效目标表 printed among the text) starts a table,
+    which is not prose: its lines are skipped up to the next part or section heading (第四部分, 十三、)."""
     paragraphs: list[list[tuple[str, str]]] = []
+    titles = tuple(normalise(t) for t in tables)
+    in_table = False
     for line in lines:
         text = normalise(line.text)
         if not text:
             continue
+        if titles and text.startswith(titles):
+            in_table = True
+            continue
+        if in_table:
+            if not SECTION.match(line.text):
+                continue
+            in_table = False
         if not paragraphs or HEADING.match(line.text):
             paragraphs.append([])
         paragraphs[-1].append((text, line.where))

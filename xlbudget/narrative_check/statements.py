@@ -42,6 +42,8 @@ LIST = re.compile(r"(?:主要)?包括[:：](.+)$")
 PURPOSE = re.compile(r"主要用于[:：]?(.+)$")
 _NOT_NONE_AFTER = ("无数据", "无变化", "无此", "无法")
 MAX_NONE_PHRASE = 40
+ALLOCATION_CLAUSE = re.compile(r"[，,：:；;]")
+THRESHOLD = re.compile(r"[（(]?含?[）)]?以[上下]")
 
 
 @dataclass
@@ -116,7 +118,7 @@ class Reader:
         self.v = vocab
         self.fixed = [t for t in terms if t.table is None]
         self.rowterms = [t for t in terms if t.table is not None]
-        plain = [t for t in self.rowterms if t.level in self._plain_levels()]
+        plain = [t for t in self.rowterms if t.level in self._plain_levels() or t.project]
         self.names = _Names(self.fixed + plain)
         self.none_names = {n: nt for nt in vocab.nones for n in nt.names}
         self.count_names = _Names([Term(key=c.names[0], names=c.names, exprs={}) for c in vocab.counts])
@@ -174,17 +176,30 @@ class Reader:
         text = s.text
         pos = 0
         last_change: Statement | None = None
+        if s.heading:
+            # a heading names the subject of its paragraph (an item, a project)
+            first = TOKEN.search(text)
+            head = text[:first.start()] if first else text
+            named = self.chain(head) or self.names.find(head)
+            if named is not None and named[0] is not None and named[0].table is not None:
+                subject = named[0]
         for m in TOKEN.finditer(text):
             lead = text[pos:m.start()]
             pos = m.end()
             cut = [c.end() for c in CLAUSE.finditer(lead)]
             seg = lead[cut[-1]:] if cut else lead
             whole_int, frac, unit = m.group(1), m.group(2), m.group(3)
+            if THRESHOLD.match(text, m.end()):
+                continue            # 单价 100 万元（含）以上: a threshold, not an amount
             value = Decimal(whole_int.replace(",", "") + ("." + frac if frac else ""))
             decimals = len(frac) if frac else 0
             base = dict(sentence=s, value=value, decimals=decimals, unit=unit, printed=m.group(0), at=m.start(),
                         end=m.end())
             if unit in ("万元", "元"):
+                if subject is not None and subject.project and self._allocating(text, m.start()):
+                    cut = [c.end() for c in ALLOCATION_CLAUSE.finditer(lead)]
+                    out.append(Statement("allocation", term=subject, words=lead[cut[-1]:] if cut else lead, **base))
+                    continue
                 verb = CHANGE_VERB.search(seg)
                 if verb:
                     named = self.name(seg[:verb.start()])
@@ -210,6 +225,8 @@ class Reader:
                     subject = term or subject
                 elif subject is not None and seg.strip("其中为是") == "":
                     out.append(Statement("amount", term=subject, words="", **base))
+                elif subject is not None and subject.project:
+                    out.append(Statement("allocation", term=subject, words=seg, **base))
                 else:
                     out.append(Statement("unknown", words=seg, **base))
                 continue
@@ -236,15 +253,26 @@ class Reader:
             hit = self.count_names.find(lead)
             if hit is not None:
                 out.append(Statement("count", count=self.counts[hit[1]], words=hit[1], **base))
+                continue
+            named = self.name(seg)
+            if named is not None and named[0] is not None and "count" in named[0].exprs and named[2] == len(seg):
+                out.append(Statement("count", term=named[0], words=named[1], **base))
+                subject = named[0]
         if pos == 0:
-            named = self.chain(text)       # a heading that names an item: the subject of what follows
-            if named is not None and named[0] is not None:
+            # a heading that names an item or a project: the subject of what follows
+            named = self.chain(text) or self.names.find(text)
+            if named is not None and named[0] is not None and (named[0].table is not None or s.heading):
                 subject = named[0]
         self._same(s, subject, out)
         self._none(s, out)
         self._list(s, subject, out)
         self._purpose(s, subject, out)
         return subject
+
+    def _allocating(self, text: str, at: int) -> bool:
+        """The words before ``at`` open a project's 资金分配 (the words are the vocabulary's)."""
+        p = self.v.projects
+        return p is not None and any(0 <= text.rfind(w, 0, at) for w in p.allocation_words)
 
     def _same(self, s: Sentence, subject: Term | None, out: list[Statement]) -> None:
         for m in re.finditer("持平", s.text):
@@ -261,6 +289,7 @@ class Reader:
     def _none(self, s: Sentence, out: list[Statement]) -> None:
         text = s.text
         seen: set[int] = set()
+        spans = [range(m.start(), m.end()) for m in NONE_BEFORE.finditer(text)]
         for m in NONE_BEFORE.finditer(text):
             # "X 未安排" (the thing before) and "未安排 X" (the thing after)
             lead = text[:m.start()]
@@ -273,7 +302,7 @@ class Reader:
             if after and before and not TOKEN.search(before):
                 self._none_phrase(s, before, out, seen, m.start())
         for m in NONE_AFTER.finditer(text):
-            if m.start() in seen or any(text.startswith(w, m.start()) for w in _NOT_NONE_AFTER):
+            if m.start() in seen or any(m.start() in r for r in spans) or any(text.startswith(w, m.start()) for w in _NOT_NONE_AFTER):
                 continue
             if m.group(1) == "无" and m.start() > 0 and text[m.start() - 1] in "并且毫":
                 continue

@@ -35,7 +35,7 @@ __all__ = ["Vocabulary", "Term", "Figure", "load_vocabulary", "ASPECTS"]
 
 VOCABULARY_FILE = "vocabulary.toml"
 # The figures a term may carry besides its own value
-ASPECTS = ("value", "last", "whole", "initial", "adjusted")
+ASPECTS = ("value", "last", "whole", "initial", "adjusted", "count")
 LEVEL_WORDS = {"类": 1, "款": 2, "项": 3}
 
 
@@ -69,6 +69,7 @@ class Term:
     row: str | None = None
     level: int | None = None
     ancestors: tuple[str, ...] = ()      # labels of the 类 and 款 rows above (row terms)
+    project: str | None = None           # a project row: the project's key
 
     @property
     def label(self) -> str:
@@ -81,6 +82,7 @@ class RowsSpec:
     exprs: dict[str, str]                # with {code}
     plain_levels: tuple[int, ...]        # levels whose labels are names without （类）…
     list: ListSpec | None = None
+    projects: bool = False               # the project rows, named by the project's name
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,14 @@ class ProjectTexts:
     cost_words: tuple[str, ...]          # an indicator whose levels name one of these is a cost cap
     generic: tuple[str, ...]             # words too common to tie two descriptions together
     synonyms: dict[str, str]
+    allocation_words: tuple[str, ...] = ("资金分配",)   # the words that open a project's 资金分配 in a text
 
 
 @dataclass(frozen=True)
 class Vocabulary:
     unit: Precision
     sheets: tuple[str, ...]
+    tables: tuple[str, ...]              # titles of tables printed among the text (not prose)
     terms: tuple[Term, ...]
     rows: tuple[RowsSpec, ...]
     nones: tuple[NoneTerm, ...]
@@ -198,7 +202,8 @@ def _load(path: Path, ts: "TableSet") -> Vocabulary:
         exprs = _exprs(ts, r, w)
         if "value" not in exprs:
             raise DescriptionError(f"{w}：缺少 value")
-        rows.append(RowsSpec(tid, exprs, tuple(int(x) for x in r.get("plain_levels") or ()), _list(ts, r.get("list"), w)))
+        rows.append(RowsSpec(tid, exprs, tuple(int(x) for x in r.get("plain_levels") or ()), _list(ts, r.get("list"), w),
+                             bool(r.get("projects", False))))
     nones = []
     for i, n in enumerate(d.get("none") or ()):
         w = f"{where}：[[none]] {i + 1}"
@@ -216,12 +221,14 @@ def _load(path: Path, ts: "TableSet") -> Vocabulary:
         _check_expr(ts, p["budget"], f"{where}：[projects] budget")
         projects = ProjectTexts(doc_path(p["allocation"]), str(p["budget"]), doc_path(p["indicators"]),
                                 tuple(p.get("cost_words") or ("成本指标",)), tuple(_norm(g) for g in p.get("generic") or ()),
-                                {_norm(k): _norm(v) for k, v in (p.get("synonyms") or {}).items()})
+                                {_norm(k): _norm(v) for k, v in (p.get("synonyms") or {}).items()},
+                                tuple(_norm(w) for w in p.get("allocation_words") or ("资金分配",)))
     aspects = {_norm(k): str(v) for k, v in (d.get("aspects") or {}).items()}
     bad = sorted(set(aspects.values()) - set(ASPECTS))
     if bad:
         raise DescriptionError(f"{where}：[aspects] 的取值 {'、'.join(bad)} 无效（应为 {'、'.join(ASPECTS)}）")
     return Vocabulary(unit=Precision(unit, int(d.get("decimals", 2))), sheets=tuple(d.get("sheets") or ()),
+                      tables=tuple(str(t) for t in d.get("tables") or ()),
                       terms=tuple(terms), rows=tuple(rows), nones=tuple(nones), counts=tuple(counts),
                       aspects=aspects, completion_base=str(d.get("completion_base", "adjusted")),
                       severity={str(k): str(v) for k, v in (d.get("severity") or {}).items()},
@@ -283,6 +290,12 @@ class Figures:
                 for ch in r.children:
                     parent.setdefault(ch, r.key)
             for r in t.rows.values():
+                if spec.projects:
+                    if r.project and r.project_name:
+                        name = _norm(r.project_name)
+                        out.append(Term(key=name, names=(name,), exprs=dict(spec.exprs), table=spec.table,
+                                        row=r.key, project=r.project))
+                    continue
                 code = r.code
                 if not code or r.project:
                     continue
@@ -324,6 +337,21 @@ class Figures:
             return fig.value if fig.known else None
         got = get_path(self.b.doc, doc_path(c.source))
         return to_decimal(got) if got not in (None, "") else None
+
+    def allocation(self, project: str) -> list[tuple[str, Decimal]]:
+        """(item, amount) of a project's 资金分配 in the document (empty when the set declares none)."""
+        p = self.v.projects
+        if p is None:
+            return []
+        out = []
+        for rec in self.doc(p.allocation, project=project) or ():
+            if not isinstance(rec, dict):
+                continue
+            amount = to_decimal(rec.get("amount"))
+            item = _norm(str(rec.get("item") or ""))
+            if item and amount is not None:
+                out.append((item, amount))
+        return out
 
     def doc(self, path: tuple[str, ...], **subs: str) -> Any:
         return get_path(self.b.doc, tuple(p.format(**subs) for p in path))
