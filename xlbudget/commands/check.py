@@ -39,11 +39,15 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="在此文件夹写出标注问题单元格的副本（原文件不变）。")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="报告语言。")
+@click.option("--narrative", "narrative", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="情况说明文件（.txt、.docx 或 .pdf），与工作簿中的数字核对（只能用于一个工作簿；批量检查时把与工作簿同名的"
+                   "情况说明文件放在工作簿旁边即可自动核对）。")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
               help="终端报告列出的最低级别。")
 def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
-          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str) -> None:
-    """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码。
+          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str,
+          narrative: Path | None) -> None:
+    """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码，情况说明文字与数字。
 
     退出码：0 没有错误；1 至少一个文件有错误或无法读取；2 用法错误。
     """
@@ -53,12 +57,16 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     files = collect_paths(paths, exclude=[annotate_dir] if annotate_dir else [])
     if not files:
         raise click.UsageError("没有找到 .xlsx 或 .xlsm 文件" if lang == "zh" else "no .xlsx or .xlsm file found")
+    if narrative is not None and len(files) > 1:
+        raise click.UsageError("--narrative 只能与一个工作簿一起使用；批量检查时，把与工作簿同名的情况说明文件放在工作簿旁边"
+                               if lang == "zh" else "--narrative takes one workbook; in a batch, put each narrative "
+                               "beside its workbook with the same name")
     bar = None
     if _interactive():
         bar = click.progressbar(length=len(files), label="检查中" if lang == "zh" else "Checking", file=sys.stderr)
         bar.__enter__()
     try:
-        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
+        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir, narrative=narrative,
                              progress=(lambda done, total, path: bar.update(1)) if bar else None)
     finally:
         if bar is not None:

@@ -106,6 +106,7 @@ class ProjectTexts:
     generic: tuple[str, ...]             # words too common to tie two descriptions together
     synonyms: dict[str, str]
     allocation_words: tuple[str, ...] = ("资金分配",)   # the words that open a project's 资金分配 in a text
+    table: str = ""                      # the table (with {project}) whose rows show both, for positions
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,8 @@ def _load(path: Path, ts: "TableSet") -> Vocabulary:
         projects = ProjectTexts(doc_path(p["allocation"]), str(p["budget"]), doc_path(p["indicators"]),
                                 tuple(p.get("cost_words") or ("成本指标",)), tuple(_norm(g) for g in p.get("generic") or ()),
                                 {_norm(k): _norm(v) for k, v in (p.get("synonyms") or {}).items()},
-                                tuple(_norm(w) for w in p.get("allocation_words") or ("资金分配",)))
+                                tuple(_norm(w) for w in p.get("allocation_words") or ("资金分配",)),
+                                str(p.get("table") or ""))
     aspects = {_norm(k): str(v) for k, v in (d.get("aspects") or {}).items()}
     bad = sorted(set(aspects.values()) - set(ASPECTS))
     if bad:
