@@ -206,12 +206,12 @@ class Checker:
         sign = self._sign(st.verb)
         last = self.fig(st.term, "last")
         if last is None:
-            return cur.value - sign * text
+            return cur.value - sign * text if sign or not text else None
         delta = cur.value - last.value
         d = self.decimals(st)
         tol = Decimal(5) * Decimal(10) ** -(d + 1)
         cells = (*cur.cells, *last.cells)
-        if delta != 0 and text != 0 and (delta > 0) != (sign > 0):
+        if sign and delta != 0 and text != 0 and (delta > 0) != (sign > 0):
             self.emit("N.direction", "narrative-direction", st, cells=cells, expected=delta, actual=sign * text,
                       verb=st.verb, current=cur.value, last=last.value)
         elif _q(abs(delta), d) != text:
@@ -234,7 +234,7 @@ class Checker:
             return
         delta = cur.value - last
         sign = self._sign(st.verb)
-        if delta != 0 and text != 0 and (delta > 0) != (sign > 0):
+        if sign and delta != 0 and text != 0 and (delta > 0) != (sign > 0):
             self.emit("N.direction", "narrative-direction", st, cells=cur.cells, expected=delta, actual=sign * text,
                       verb=st.verb, current=cur.value, last=last)
             return

@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 from ..errors import XlbudgetError
 
 __all__ = ["Line", "Sentence", "NarrativeError", "SUFFIXES", "read_file", "lines_of_text", "lines_of_sheets",
+           "lines_of_sections",
            "lines_of_docx", "lines_of_pdf", "sentences", "companion"]
 
 SUFFIXES = (".txt", ".docx", ".pdf")
@@ -187,6 +188,19 @@ def lines_of_pdf(path: str | os.PathLike, timeout: int = PDF_TIMEOUT) -> list[Li
     if not text.replace("\f", "").strip():
         raise NarrativeError("PDF 没有文字层（可能是扫描件），无法核对文字")
     return lines_of_text(text if "\f" in text else "\f" + text)
+
+
+def lines_of_sections(sections: Iterable[object]) -> list[Line]:
+    """The lines of a rendered narrative (:func:`xlbudget.narrative.narrative`), each section's title and
+    paragraphs positioned by its sheet and its place there."""
+    out: list[Line] = []
+    count: dict[str, int] = {}
+    for sec in sections:
+        sheet = getattr(sec, "sheet", "") or ""
+        for text in ([sec.title] if getattr(sec, "title", "") else []) + list(getattr(sec, "paragraphs", [])):
+            n = count[sheet] = count.get(sheet, 0) + 1
+            out.append(Line(text, f"{sheet} 第 {n} 段" if sheet else f"第 {n} 段"))
+    return out
 
 
 def read_file(path: str | os.PathLike) -> list[Line]:
