@@ -89,21 +89,28 @@ def lines_of_text(text: str, name: str = "") -> list[Line]:
     """Lines of a plain text; a form feed (pdftotext) or a ``=== page N ===`` line starts a page, and a line
     starting with ``#`` is a comment."""
     out: list[Line] = []
-    page = 1 if "\f" in text else None
+    paged = "\f" in text              # pages of a PDF: lines are counted on each page
+    page = 1 if paged else None
     prefix = f"{name} " if name else ""
+    first = 0
     for i, raw in enumerate(text.split("\n"), start=1):
         if raw.startswith("#"):
             continue           # a comment line (the source notes of a transcribed document)
         if "\f" in raw and page is not None:
             page += raw.count("\f")
             raw = raw.replace("\f", "")
+            first = i - 1
+        if paged:
+            n = i - first
+        else:
+            n = i
         m = PAGE_MARK.match(raw)
         if m:
             page = int(m.group(1))
             continue
         if not raw.strip():
             continue
-        where = f"{prefix}第 {page} 页 第 {i} 行" if page is not None else f"{prefix}第 {i} 行"
+        where = f"{prefix}第 {page} 页 第 {n} 行" if page is not None else f"{prefix}第 {n} 行"
         out.append(Line(raw, where))
     return out
 
