@@ -100,8 +100,9 @@ class Checker:
     def decimals(self, st: Statement) -> int:
         d = st.decimals
         if st.unit == "元" and self.unit.unit == "万元":
-            d = max(0, d - 4) if d else 0
-            return d
+            return d + 4            # a figure to the 元 is one to 4 decimals of 万元
+        if st.unit == "万元" and self.unit.unit == "元":
+            return max(0, d - 4)
         return d
 
     def fig(self, term: Term | None, aspect: str = "value") -> Figure | None:
@@ -215,8 +216,8 @@ class Checker:
             self.emit("N.direction", "narrative-direction", st, cells=cells, expected=delta, actual=sign * text,
                       verb=st.verb, current=cur.value, last=last.value)
         elif _q(abs(delta), d) != text:
-            self.emit("N.change", "narrative-change", st, cells=cells, expected=abs(delta), actual=text,
-                      tolerance=tol, printed=st.printed, current=cur.value, last=last.value)
+            self.emit("N.change", "narrative-change", st, cells=cells, expected=_q(abs(delta), max(d, 2)), actual=text,
+                      tolerance=tol, printed=st.printed, current=_q(cur.value, max(d, 2)), last=last.value)
         return last.value
 
     def rate(self, st: Statement, base: tuple[Statement, Decimal | None] | None) -> None:
