@@ -48,5 +48,13 @@ def check_narrative(budget: Budget, lines: Sequence[Line], *, projects: bool = T
 
 
 def narrative_sheets(budget: Budget) -> tuple[str, ...]:
-    vocab = load_vocabulary(budget.layout.tableset)
-    return vocab.sheets if vocab is not None else ()
+    """The sheets of a workbook that hold the narrative: the text sheets of the set's disclosure
+    (``disclosure.toml``) and the sheets the vocabulary adds (those of an official template)."""
+    from ..setdata import disclosure_plan
+
+    ts = budget.layout.tableset
+    vocab = load_vocabulary(ts)
+    if vocab is None:
+        return ()
+    text = tuple(s.name for s in disclosure_plan(ts).sheets if s.kind == "text" and s.name)
+    return tuple(dict.fromkeys(text + vocab.sheets))

@@ -229,6 +229,8 @@ class Checker:
         if last is None:
             return
         text = self.printed(st)
+        if last == 0 and cur.value == 0 and text == 0:
+            return                  # 0 then and now: no change, and a rate of 0 says so
         if last == 0:
             self.emit("N.zero-base", "narrative-zero-base", st, cells=cur.cells, actual=text, printed=st.printed,
                       current=cur.value)

@@ -202,7 +202,8 @@ class Reader:
                     continue
                 verb = CHANGE_VERB.search(seg)
                 if verb:
-                    named = self.name(seg[:verb.start()])
+                    # the item changing: named before the verb, in this clause or since the last number
+                    named = self.name(lead[:len(lead) - len(seg) + verb.start()])
                     term = named[0] if named else subject
                     st = Statement("change", term=term, verb=verb.group(1), words=named[1] if named else "", **base)
                     out.append(st)
