@@ -6,8 +6,6 @@ import re
 from collections import Counter
 from decimal import Decimal
 
-import pytest
-
 from xlbudget.check import check_budget
 from xlbudget.narrative_check import check_narrative, load_vocabulary, statements_of
 from xlbudget.narrative_check.sources import lines_of_text, sentences

@@ -204,3 +204,19 @@ def test_every_rule_has_a_severity_a_title_and_messages(rule):
     assert r["severity"] in ("error", "warning", "info") and r["zh"] and r["en"]
     kinds = [k for k in messages() if k.startswith("narrative-")]
     assert all(messages()[k]["template"]["zh"] and messages()[k]["template"]["en"] for k in kinds)
+
+
+def test_a_vocabulary_naming_what_the_set_lacks_fails_when_the_set_is_loaded(tmp_path):
+    import shutil
+
+    from xlbudget.errors import DescriptionError
+    from xlbudget.tableset import installed_tableset, load_tableset
+
+    src = installed_tableset("sh-budget").folder
+    folder = tmp_path / "sh-budget"
+    shutil.copytree(src, folder)
+    voc = folder / "vocabulary.toml"
+    voc.write_text(voc.read_text(encoding="utf-8").replace('value = "T1.in_total.amount"',
+                                                           'value = "T1.no_such_row.amount"', 1), encoding="utf-8")
+    with pytest.raises(DescriptionError, match="no_such_row"):
+        load_tableset(folder)

@@ -20,7 +20,7 @@ from .projects import check_projects
 from .rules import check_statements
 from .sources import Line, NarrativeError, companion, lines_of_sheets, read_file, sentences
 from .statements import Statement, extract
-from .vocabulary import Figures, Vocabulary, load_vocabulary
+from .vocabulary import Figures, load_vocabulary
 
 __all__ = ["check_narrative", "statements_of", "read_file", "lines_of_sheets", "companion", "NarrativeError",
            "Line", "load_vocabulary", "narrative_sheets"]

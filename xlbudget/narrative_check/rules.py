@@ -25,7 +25,7 @@ import functools
 import sys
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from importlib import resources
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Sequence
 
 from ..findings import Finding, Severity
 from ..tableset import Precision
@@ -383,8 +383,6 @@ class Checker:
 
 
 def _name(term: Term) -> str:
-    if term.table is not None and term.ancestors:
-        return "".join(term.ancestors[-2:]) + term.label if False else term.label
     return term.label
 
 

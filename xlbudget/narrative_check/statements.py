@@ -20,7 +20,7 @@ back to the previous number, else the subject of the sentence or paragraph so fa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
 

@@ -12,13 +12,13 @@ to a table, row or column the set lacks is an error when the set is loaded) and 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DescriptionError
-from ..expr import Expr, parse
+from ..expr import parse
 from ..model import ZERO, Budget, get_path, to_decimal
 from ..setdata import cached, check_ref, doc_path
 from ..tableset import UNITS, Precision
