@@ -128,3 +128,10 @@ def test_sentences_start_a_paragraph_at_headings_and_skip_tables_printed_in_the_
     ss = sentences(lines_of_text(text), ("项目支出绩效目标表",))
     assert [s.text for s in ss] == ["（一）项目名称：甲预算安排规模：1万元", "二、下一节乙2万元。"]
     assert [s.paragraph for s in ss] == [0, 1] and ss[1].heading
+
+
+@pytest.mark.parametrize("text", ["一" * 200_000, "收入预算4748.35万元，" * 20_000, "无" + "三" * 100_000,
+                                  "（类）" * 50_000, "1" * 100_000 + "万元"])
+def test_long_runs_without_punctuation_are_read_in_one_pass(budgets, text):
+    fs = check_narrative(budgets["sh-budget"], lines_of_text(text))
+    assert all(f.rule == "N.unrecognised" for f in fs)

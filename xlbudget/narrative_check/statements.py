@@ -35,7 +35,8 @@ CLAUSE = re.compile(r"[，,：:、；;。]")
 UP, DOWN = ("增加", "增长", "增", "增幅", "增长了"), ("减少", "下降", "减", "降幅", "下降了")
 CHANGE_VERB = re.compile(r"(增加|减少|增长|下降|增减)(了)?$")
 RATE_VERB = re.compile(r"(增长|下降|增幅|降幅|增减幅度|增长了|下降了)(为)?$")
-CHAIN = re.compile(r"([^（()）]+?)[（(](类|款|项)[）)]")
+LEVEL_MARK = re.compile(r"[（(](类|款|项)[）)]")
+CHAIN_CUT = re.compile(r"[，,：:、；;。]")
 NONE_BEFORE = re.compile(r"(均未安排|未安排|没有安排|不安排)")
 NONE_AFTER = re.compile(r"(没有|未安排|无)")
 LIST = re.compile(r"(?:主要)?包括[:：](.+)$")
@@ -134,19 +135,24 @@ class Reader:
     # --- names ---------------------------------------------------------------------------------------
     def chain(self, text: str) -> tuple[Term | None, str, int] | None:
         """A coded item named as 一般公共服务支出（类）数据事务（款）行政运行（项）: the row it names."""
-        parts = CHAIN.findall(text)
-        if not parts:
+        marks = list(LEVEL_MARK.finditer(text))
+        if not marks:
             return None
-        names = [(p.strip("“”\"、：:，,0123456789.．"), LEVEL_WORDS[w]) for p, w in parts]
+        names: list[tuple[str, int]] = []
+        prev = 0
+        for m in marks:                    # the words before each （类）/（款）/（项）, back to a clause mark
+            piece = text[prev:m.start()]
+            cut = [c.end() for c in CHAIN_CUT.finditer(piece)]
+            names.append(((piece[cut[-1]:] if cut else piece).lstrip("0123456789.．"), LEVEL_WORDS[m.group(1)]))
+            prev = m.end()
         label, level = names[-1]
-        words = "".join(f"{n}（{w}）" for (n, _), (_, w) in zip(names, parts))
+        words = "".join(f"{n}（{m.group(1)}）" for (n, _), m in zip(names, marks))
         cands = [t for t in self.rowterms if t.level == level and t.label == label]
         if len(cands) > 1:
             above = [n for n, _ in names[:-1]]
             narrowed = [t for t in cands if all(a in t.ancestors for a in above)]
             cands = narrowed or cands
-        end = max(m.end() for m in CHAIN.finditer(text))
-        return (cands[0] if cands else None), words, end
+        return (cands[0] if cands else None), words, marks[-1].end()
 
     def name(self, text: str) -> tuple[Term | None, str, int] | None:
         """The item ``text`` names (a coded chain, else the longest name), its words and where they end."""
