@@ -134,3 +134,4 @@ def test_shanghai_final_sme_awards_counted_twice_with_the_table_findings(budgets
     sme = [f for f in fs if f.rule == "PROC.sme_awards"]
     assert len(sme) == 1 and sme[0].severity.value == "error" and sme[0].actual == Decimal("42.14")
     assert any(f.rule == "N.completion" for f in fs)
+
