@@ -83,3 +83,22 @@ def test_an_unreadable_narrative_costs_the_text_check_only(filled, tmp_path):
     src = [f for f in report.findings if f.rule == "N.source"]
     assert len(src) == 1 and src[0].severity.value == "error" and "说明.docx" in src[0].message()
     assert [f.rule for f in report.findings if f.rule != "N.source"] == [f.rule for f in check_file(filled).findings]
+
+
+def test_a_workbook_in_the_official_layout_with_its_published_text(budgets, tmp_path):
+    """Official workbooks carry the published tables only: the text is checked against those, and a finding
+    names the real cell of the file."""
+    from officialgen import write_official
+
+    path = write_official(budgets["sh-budget"], tmp_path / "普陀城管.xlsx", "sheets")
+    text = (example_dir("sh-budget") / "disclosure-2026.txt").read_text(encoding="utf-8")
+    (tmp_path / "普陀城管.txt").write_text(text, "utf-8")
+    report = check_file(path)
+    assert report.readable
+    assert not [f.message() for f in report.findings if f.rule.startswith("N.") and f.severity.value != "info"]
+    (tmp_path / "普陀城管.txt").write_text(text.replace("收入预算4748.35万元", "收入预算4748.36万元"), "utf-8")
+    bad = [f for f in check_file(path).findings if f.rule == "N.amount"]
+    assert len(bad) == 1 and bad[0].severity.value == "error"
+    from xlbudget.reader import read_workbook
+    real = read_workbook(path).budget.cell_map["表1!B13"]        # 收入总计 of our template, in this file
+    assert bad[0].cells[1] == real != "表1!B13"
