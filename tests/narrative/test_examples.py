@@ -126,7 +126,10 @@ def test_shanghai_final_every_narrative_verdict(budgets, published_text):
     assert [f.params["item"] for f in lists] == ["邮电费"]
     # INFO: 绩效目标 1 project 175.52 against 项目支出 202.24
     assert {f.actual for f in by(fs, "info", "N.context")} == {Decimal("175.52")}
-    assert {f.rule for f in by(fs, "warning")} == {"N.zero-base", "N.purpose", "N.list"}
+    # WARN: 机关运行经费 = all 公用经费 although the department includes a 事业单位 (2013950 事业运行, 2101102)
+    part = by(fs, "warning", "N.part-of")
+    assert len(part) == 1 and part[0].actual == part[0].expected == Decimal("10.23")
+    assert {f.rule for f in by(fs, "warning")} == {"N.zero-base", "N.purpose", "N.list", "N.part-of"}
 
 
 def test_shanghai_final_sme_awards_counted_twice_with_the_table_findings(budgets, published_text):

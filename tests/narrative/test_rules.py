@@ -142,6 +142,17 @@ def test_purpose(run):
     assert f.params["other"] == "事业单位医疗"
 
 
+# --- N.part-of -----------------------------------------------------------------------------------------
+def test_running_costs_of_a_department_with_a_public_institution(run, budget_with):
+    text = "机关运行经费支出10.23万元。"
+    f = only(run(SHF, text), "N.part-of", "warning")           # 2013950 事业运行 and 2101102 in its tables
+    assert f.expected == Decimal("10.23") and "表6!" in f.params["whole_cells"]
+    def lower(doc):
+        doc["facts"]["operating_costs"]["amount"] = "9.80"
+    assert run(SHF, "机关运行经费支出9.80万元。", budget=budget_with(SHF, lower)) == []
+    assert run(SH, "机关运行经费预算为507.25万元。") == []       # an administrative department: equal is right
+
+
 # --- N.context, N.unrecognised -------------------------------------------------------------------------
 def test_context_and_unrecognised(run):
     f = only(run(SH, "涉及项目预算资金1099.22万元。"), "N.context", "info")
@@ -196,7 +207,8 @@ def test_cost_items_describe_the_same_money(budgets, budget_with):
 
 @pytest.mark.parametrize("rule", ["N.amount", "N.share", "N.breakdown", "N.change", "N.direction", "N.zero-base",
                                   "N.completion", "N.count", "N.none", "N.list", "N.purpose", "N.context",
-                                  "N.unrecognised", "N.allocation", "N.cost-cap", "N.cost-items", "N.source"])
+                                  "N.unrecognised", "N.allocation", "N.cost-cap", "N.cost-items", "N.source",
+                                  "N.part-of"])
 def test_every_rule_has_a_severity_a_title_and_messages(rule):
     from xlbudget.findings import messages
     from xlbudget.narrative_check.rules import RULES

@@ -16,6 +16,8 @@ severity in its vocabulary's ``[severity]``); messages are templates in ``xlbudg
 * ``N.list``        a listed item with no figure (a warning); figures not listed (info)
 * ``N.purpose``     the use stated for one item names another item of the same table
 * ``N.context``     a figure no rule requires to be equal (info, with the ratio)
+* ``N.part-of``     a figure of the 行政/参公 part only (机关运行经费) equal to the whole (表6 公用经费) of a
+                    department that includes a 事业单位 (a warning)
 * ``N.unrecognised`` an amount or percentage the vocabulary does not tie to a figure (info)
 """
 
@@ -165,6 +167,8 @@ class Checker:
                           printed=st.printed, ratio=ratio if ratio is not None else "—")
             return
         if _q(fig.value, d) == text:
+            if aspect == "value":
+                self.part_of(st, term, fig)
             return
         tol = Decimal(5) * Decimal(10) ** -(d + 1)
         if d < self.unit.display_decimals and _q(fig.value, d, ROUND_DOWN) == text:
@@ -190,6 +194,19 @@ class Checker:
             tol = Decimal(5) * Decimal(10) ** -(d + 1)
             self.emit("N.amount", "narrative-amount", st, expected=value, actual=text, tolerance=tol,
                       printed=st.printed, aspect="资金分配 " + item, rhs="资金分配")
+
+    def part_of(self, st: Statement, term: Term | None, fig: Figure) -> None:
+        """A figure that covers the 行政/参公 part of a whole only (机关运行经费 of 公用经费): equal to the whole
+        although the department includes a 事业单位 is a warning."""
+        whole = self.fig(term, "part_of")
+        if whole is None or fig.value != whole.value or not fig.value:
+            return
+        from ..rules import Context
+
+        if Context(self.f.b).holds("administrative", {}):
+            return
+        self.emit("N.part-of", "narrative-part-of", st, cells=(*fig.cells, *whole.cells), expected=whole.value,
+                  actual=fig.value, whole_cells="、".join(whole.cells))
 
     def _sign(self, verb: str | None) -> int:
         if verb in UP:

@@ -35,7 +35,7 @@ __all__ = ["Vocabulary", "Term", "Figure", "load_vocabulary", "ASPECTS"]
 
 VOCABULARY_FILE = "vocabulary.toml"
 # The figures a term may carry besides its own value
-ASPECTS = ("value", "last", "whole", "initial", "adjusted", "count")
+ASPECTS = ("value", "last", "whole", "initial", "adjusted", "count", "part_of")
 LEVEL_WORDS = {"类": 1, "款": 2, "项": 3}
 
 
