@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .findings import Finding, Severity
 from .model import Budget
+from .report import FileReport, Report
+from .rules import Context, Rule, Tolerance, run_rules
 
 if TYPE_CHECKING:
     from .narrative_check import Line
-from .report import FileReport, Report
-from .rules import Context, Rule, Tolerance, run_rules
 
 __all__ = ["SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths"]
 
@@ -113,13 +113,10 @@ def _narrative(path: Path, budget: Budget, narrative: str | Path | None) -> "tup
             return read_file(source), []
         sheets = narrative_sheets(budget)
         return (lines_of_sheets(path, sheets) if sheets else []), []
-    except NarrativeError as e:
-        name = source.name if source is not None else path.name
-        return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR, params={"file": name, "detail": str(e)})]
-    except Exception as e:  # an unreadable sheet costs the narrative check only
-        name = source.name if source is not None else path.name
-        return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR,
-                            params={"file": name, "detail": f"{type(e).__name__}: {e}"})]
+    except Exception as e:  # an unreadable narrative costs the narrative check only
+        detail = str(e) if isinstance(e, NarrativeError) else f"{type(e).__name__}: {e}"
+        name = (source or path).name
+        return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR, params={"file": name, "detail": detail})]
 
 
 def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",

@@ -232,3 +232,18 @@ def test_a_vocabulary_naming_what_the_set_lacks_fails_when_the_set_is_loaded(tmp
                                                            'value = "T1.no_such_row.amount"', 1), encoding="utf-8")
     with pytest.raises(DescriptionError, match="no_such_row"):
         load_tableset(folder)
+
+
+def test_a_set_may_change_the_severity_of_a_rule(budgets):
+    import dataclasses
+
+    from xlbudget.narrative_check import load_vocabulary, statements_of
+    from xlbudget.narrative_check.rules import check_statements
+    from xlbudget.narrative_check.sources import lines_of_text
+    from xlbudget.narrative_check.vocabulary import Figures
+
+    b = budgets[SHF]
+    lines = lines_of_text("与2023年度相比，收入支出总计增加307.82万元，增长100.00%。")
+    vocab = dataclasses.replace(load_vocabulary(b.layout.tableset), severity={"N.zero-base": "info"})
+    fs = check_statements(Figures(b, vocab), vocab, statements_of(b, lines))
+    assert [(f.rule, f.severity.value) for f in fs] == [("N.zero-base", "info")]

@@ -133,8 +133,8 @@ def _assign(items: list[Item], caps: list[Cap], p: ProjectTexts) -> None:
     for c in caps:                              # the money the caps so far leave uncovered
         if c.item is not None:
             continue
-        open_ = [i for i in items if i.caps or any(x.item is i for x in caps)]
-        fits = [i for i in open_ if i.amount - sum((x.limit for x in caps if x.item is i), ZERO) == c.limit]
+        tied = [i for i in items if any(x.item is i for x in caps)]
+        fits = [i for i in tied if i.amount - sum((x.limit for x in caps if x.item is i), ZERO) == c.limit]
         if len(fits) == 1:
             c.item = fits[0]
     for c in caps:
