@@ -1,4 +1,4 @@
-"""Budgets of the three example documents, built once per session (the narrative tests read them only)."""
+"""Budgets of the three example documents, built once per test run (the narrative tests only read them)."""
 
 from __future__ import annotations
 
