@@ -55,9 +55,13 @@ def test_seed_every_amount_and_percentage_of_part_three_is_recognised(budgets, p
 def test_seed_real_text_problems_are_reported(budgets, published_text):
     fs = findings(budgets, published_text, "xj11")
     errors = by(fs, "error")
+    assert sorted(f.rule for f in errors) == ["N.none", "N.sangong"]
+    # the car project's text allocates 公务用车购置 18 万元, while the 三公 table shows no car purchase
+    sangong = by(fs, "error", "N.sangong")[0]
+    assert sangong.expected == Decimal("18") and sangong.cells[1] == "表10!B11"
+    assert sangong.params["project_name"] == "克州数字化发展局公车购置项目"
     # the 三公 reason says no car purchase, while a project funds one (its 18.00 万元 in the 其他公开事项 form)
-    assert [f.rule for f in errors] == ["N.none"]
-    none = errors[0]
+    none = by(fs, "error", "N.none")[0]
     assert "均未安排公务用车购置" in none.params["quote"] and none.actual == Decimal("18.00")
     assert none.position.startswith("第 ") and "其他公开事项!B43" in none.cells
     # the car project's 2 万元: 保险、车辆购置税 in the project text, 上牌及保险 0.80 + 贴膜坐垫等 1.20 in its 绩效 table

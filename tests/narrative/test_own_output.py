@@ -16,7 +16,8 @@ from xlbudget.tableset import installed_tableset, installed_tablesets
 # purpose); our text repeats them. With them corrected, nothing the renderer computes may be reported.
 # 机关运行经费 too: both departments include a 事业单位, whose 公用经费 are not 机关运行经费.
 CORRECTED = {
-    "xj11": [(("facts", "narrative", "sangong_reasons", "vehicle_purchase"), "2025 年预算未列公务用车购置费"),
+    "xj11": [(("facts", "narrative", "sangong_reasons", "vehicle_purchase"), "2025 年按编制购置一般公务用车 1 辆"),
+             (("tables", "T10", "vehicle_purchase"), {"gp": "18.00"}),
              (("facts", "operating_costs", "amount"), "5.00")],
     "sh-final": [(("facts", "narrative", "item_uses", "2210201"), "住房公积金支出"),
                  (("facts", "operating_costs", "amount"), "9.80")],
@@ -26,8 +27,7 @@ SETS = [ts for ts in installed_tablesets() if installed_tableset(ts).example]
 
 def _set(doc, path, value):
     for k in path[:-1]:
-        doc = doc[k]
-    assert path[-1] in doc
+        doc = doc[k]                  # the place exists (a KeyError names a wrong path)
     doc[path[-1]] = value
 
 

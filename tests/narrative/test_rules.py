@@ -173,6 +173,16 @@ def test_project_text_against_its_allocation(run):
     only(run(XJ, PROJECT.replace("7.00", "7.10")), "N.amount", "error")
 
 
+def test_a_project_text_funding_a_sangong_item_the_sangong_table_lacks(run, budget_with):
+    car = "（四）项目名称：克州数字化发展局公车购置项目\n预算安排规模：20.00 万元\n" \
+          "资金分配情况：公务用车购置 18万元，购买保险、车辆购置税 2 万元。"
+    f = only(run(XJ, car), "N.sangong", "error")
+    assert f.cells[1] == "表10!B11" and f.expected == Decimal("18")
+    def in_the_table(doc):
+        doc["tables"]["T10"]["vehicle_purchase"] = {"gp": "18.00"}
+    assert run(XJ, car, budget=budget_with(XJ, in_the_table)) == []
+
+
 def _project_findings(budget):
     from xlbudget.narrative_check import check_narrative
     return [f for f in check_narrative(budget, []) if f.rule in ("N.allocation", "N.cost-cap", "N.cost-items")]
@@ -208,7 +218,7 @@ def test_cost_items_describe_the_same_money(budgets, budget_with):
 @pytest.mark.parametrize("rule", ["N.amount", "N.share", "N.breakdown", "N.change", "N.direction", "N.zero-base",
                                   "N.completion", "N.count", "N.none", "N.list", "N.purpose", "N.context",
                                   "N.unrecognised", "N.allocation", "N.cost-cap", "N.cost-items", "N.source",
-                                  "N.part-of"])
+                                  "N.part-of", "N.sangong"])
 def test_every_rule_has_a_severity_a_title_and_messages(rule):
     from xlbudget.findings import messages
     from xlbudget.narrative_check.rules import RULES

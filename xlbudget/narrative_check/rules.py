@@ -18,6 +18,7 @@ severity in its vocabulary's ``[severity]``); messages are templates in ``xlbudg
 * ``N.context``     a figure no rule requires to be equal (info, with the ratio)
 * ``N.part-of``     a figure of the 行政/参公 part only (机关运行经费) equal to the whole (表6 公用经费) of a
                     department that includes a 事业单位 (a warning)
+* ``N.sangong``     a project text funds a 三公 item (公务用车购置) the 三公 table shows as 0
 * ``N.unrecognised`` an amount or percentage the vocabulary does not tie to a figure (info)
 """
 
@@ -189,6 +190,7 @@ class Checker:
             return
         item, value = hit[0]
         text = self.printed(st)
+        self.sangong(st, words, text)
         d = self.decimals(st)
         if _q(value, d) != text:
             tol = Decimal(5) * Decimal(10) ** -(d + 1)
@@ -207,6 +209,20 @@ class Checker:
             return
         self.emit("N.part-of", "narrative-part-of", st, cells=(*fig.cells, *whole.cells), expected=whole.value,
                   actual=fig.value, whole_cells="、".join(whole.cells))
+
+    def sangong(self, st: Statement, words: str, amount: Decimal) -> None:
+        """A project text that funds a 三公 item (公务用车购置 18 万元) while the 三公 table shows none."""
+        if not amount:
+            return
+        for item in self.v.sangong:
+            if not any(n in words for n in item.names):
+                continue
+            figs = [self.f.expr(e) for e in item.figures]
+            if any(f.known for f in figs) and not any(f.value for f in figs if f.known):
+                self.emit("N.sangong", "narrative-sangong", st, cells=tuple(c for f in figs for c in f.cells),
+                          expected=amount, actual=ZERO, item=item.names[0], printed=st.printed,
+                          project_name=st.term.label if st.term else "")
+            return
 
     def _sign(self, verb: str | None) -> int:
         if verb in UP:

@@ -43,6 +43,7 @@ LIST = re.compile(r"(?:主要)?包括[:：](.+)$")
 PURPOSE = re.compile(r"主要用于[:：]?(.+)$")
 _NOT_NONE_AFTER = ("无数据", "无变化", "无此", "无法")
 MAX_NONE_PHRASE = 40
+COUNT_CLAUSE = re.compile(r"(\d+[.．、])?(其中)?(共有)?")
 ALLOCATION_CLAUSE = re.compile(r"[，,：:；;]")
 THRESHOLD = re.compile(r"[（(]?含?[）)]?以[上下]")
 
@@ -262,7 +263,10 @@ class Reader:
                 out.append(Statement("count", count=self.counts[hit[1]], words=hit[1], **base))
                 continue
             named = self.name(seg)
-            if named is not None and named[0] is not None and "count" in named[0].exprs and named[2] == len(seg):
+            # a count of a named thing is the clause itself ("其中：一般公务用车 0 辆"), not a count in passing
+            # ("按编制购置一般公务用车 1 辆")
+            if named is not None and named[0] is not None and "count" in named[0].exprs \
+                    and COUNT_CLAUSE.fullmatch(seg[:len(seg) - len(named[1])]) and named[2] == len(seg):
                 out.append(Statement("count", term=named[0], words=named[1], **base))
                 subject = named[0]
         if pos == 0:

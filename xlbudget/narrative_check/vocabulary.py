@@ -123,6 +123,7 @@ class Vocabulary:
     severity: dict[str, str]
     projects: ProjectTexts | None
     source: str
+    sangong: tuple[NoneTerm, ...] = ()   # 三公 items a project text may fund, and their figures in the 三公 table
 
 
 def load_vocabulary(ts: "TableSet") -> Vocabulary | None:
@@ -216,6 +217,13 @@ def _load(path: Path, ts: "TableSet") -> Vocabulary:
     for i, c in enumerate(d.get("count") or ()):
         w = f"{where}：[[count]] {i + 1}"
         counts.append(CountTerm(_names(c, w), str(c.get("source") or "projects")))
+    sangong = []
+    for i, n in enumerate(d.get("sangong") or ()):
+        w = f"{where}：[[sangong]] {i + 1}"
+        figs = tuple(str(x) for x in n.get("figures") or ())
+        for f in figs:
+            _check_expr(ts, f, w)
+        sangong.append(NoneTerm(_names(n, w), figs))
     projects = None
     if d.get("projects"):
         p = d["projects"]
@@ -234,7 +242,7 @@ def _load(path: Path, ts: "TableSet") -> Vocabulary:
                       terms=tuple(terms), rows=tuple(rows), nones=tuple(nones), counts=tuple(counts),
                       aspects=aspects, completion_base=str(d.get("completion_base", "adjusted")),
                       severity={str(k): str(v) for k, v in (d.get("severity") or {}).items()},
-                      projects=projects, source=where)
+                      projects=projects, source=where, sangong=tuple(sangong))
 
 
 # ---------------------------------------------------------------------------------------------------------
