@@ -18,7 +18,7 @@ import re
 import time
 from concurrent.futures import as_completed
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .findings import Finding, Severity
 from .model import Budget
@@ -26,6 +26,9 @@ from .outputs import is_temporary
 from .report import FileReport, Report
 from .rules import Context, Rule, Tolerance, run_rules
 from .workers import process_pool
+
+if TYPE_CHECKING:
+    from .narrative_check import Line
 
 __all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths",
            "is_unfilled"]
@@ -40,18 +43,25 @@ Reader = Callable[[Path], object]
 
 
 def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", catalogue_dir: str | Path | None = None,
-                 lang: str = "zh", rules: Sequence[Rule] | None = None) -> list[Finding]:
+                 lang: str = "zh", rules: Sequence[Rule] | None = None,
+                 narrative: "Sequence[Line] | None" = None) -> list[Finding]:
     """Every finding of the rule book on one budget, in rule-book order.
 
     ``tolerance`` is "interval" (default: a relation between n published figures holds within n × 0.005),
     "fixed:0.01" or "exact". ``catalogue_dir`` is a folder written by ``xlbudget catalogue import``; without
     it the imported catalogue in the default place, else the shipped partial list, is used. ``lang`` is
     accepted for symmetry with the reports: findings render in either language (``Finding.message(lang)``).
+    ``narrative`` is the text of the 情况说明 (:mod:`xlbudget.narrative_check`): its statements are checked
+    against the tables and reported with the tables' findings.
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
     found = run_rules(budget, ctx, rules)
+    if narrative:
+        from .narrative_check import check_narrative
+
+        found.extend(check_narrative(budget, narrative))
     if budget.absent_tables or budget.cell_map:
         found = _in_the_workbook(budget, found)
     if rules is None and is_unfilled(budget):
@@ -107,13 +117,32 @@ def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
     return Finding(kind, rule, Severity.ERROR, params={"detail": detail})
 
 
+def _narrative(path: Path, budget: Budget, narrative: str | Path | None) -> "tuple[list, list[Finding]]":
+    """The lines of the narrative of one workbook: the file given, else a file beside it with the same stem
+    (.txt, .docx, .pdf), else the narrative sheets its set names, when the workbook has them."""
+    from .narrative_check import NarrativeError, companion, lines_of_sheets, narrative_sheets, read_file
+
+    source = Path(narrative) if narrative else companion(path)
+    try:
+        if source is not None:
+            return read_file(source), []
+        sheets = narrative_sheets(budget)
+        return (lines_of_sheets(path, sheets) if sheets else []), []
+    except Exception as e:  # an unreadable narrative costs the narrative check only
+        detail = str(e) if isinstance(e, NarrativeError) else f"{type(e).__name__}: {e}"
+        name = (source or path).name
+        return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR, params={"file": name, "detail": detail})]
+
+
 def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
                catalogue_dir: str | Path | None = None, reader: Reader | None = None,
-               tableset: str | None = None) -> FileReport:
+               tableset: str | None = None, narrative: str | Path | None = None) -> FileReport:
     """Read one workbook and check it; never raises for a bad file.
 
     ``tableset`` names the table set of a workbook in an official layout (default: detected from its
-    titles); our templates carry their own."""
+    titles); our templates carry their own. ``narrative`` is a 情况说明 file (.txt, .docx, .pdf) to check
+    against the workbook; without it a narrative file beside the workbook with the same stem, else the
+    workbook's own narrative sheets, are checked."""
     p = Path(path)
     start = time.perf_counter()
     read = reader or _default_reader(tableset)
@@ -127,7 +156,9 @@ def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
     tables: dict[str, str] = {}
     if budget is not None:
         try:
-            findings.extend(check_budget(budget, tolerance=tolerance, catalogue_dir=catalogue_dir))
+            lines, problems = _narrative(p, budget, narrative)
+            findings.extend(problems)
+            findings.extend(check_budget(budget, tolerance=tolerance, catalogue_dir=catalogue_dir, narrative=lines))
         except Exception as exc:
             findings.append(_failure("check-failed", "CHECK.failed", exc))
         # titles of the tables that have findings only: a batch of thousands keeps no more than it reports
@@ -183,22 +214,28 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
 def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
                 catalogue_dir: str | Path | None = None, progress: Progress | None = None,
                 reader: Reader | None = None, exclude: Iterable[str | Path] = (),
-                tableset: str | None = None) -> Report:
+                tableset: str | None = None, narrative: str | Path | None = None) -> Report:
     """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
 
     ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
     :func:`xlbudget.reader.read_workbook` (it must be a module-level function when ``jobs > 1``).
-    Raises ValueError for a bad tolerance.
+    ``narrative`` (one workbook only) is its 情况说明 file; otherwise each workbook's narrative is picked up
+    beside it or in its own sheets (see :func:`check_file`).
+    Raises ValueError for a bad tolerance, or for a narrative file given with several workbooks.
     """
     tol = Tolerance.parse(tolerance)
     files = collect_paths(paths, exclude)
+    if narrative is not None and len(files) > 1:
+        raise ValueError("--narrative applies to one workbook; in a batch, put each narrative beside its "
+                         "workbook with the same name")
     start = time.perf_counter()
     results: list[FileReport | None] = [None] * len(files)
     cat = str(catalogue_dir) if catalogue_dir else None
     done = 0
     if jobs <= 1 or len(files) <= 1:
         for i, f in enumerate(files):
-            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset)
+            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset,
+                                    narrative=narrative)
             done += 1
             if progress:
                 progress(done, len(files), f)
