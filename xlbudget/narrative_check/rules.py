@@ -204,8 +204,11 @@ class Checker:
         if whole is None or fig.value != whole.value or not fig.value:
             return
         from ..rules import Context
+        from ..rules.base import book_conditions
 
-        if Context(self.f.b).holds("administrative", {}):
+        name = self.v.administrative
+        cond = book_conditions(self.f.b.layout.tableset).get(name) if name else None
+        if cond is None or Context(self.f.b).holds(name, {}, named=cond):
             return
         self.emit("N.part-of", "narrative-part-of", st, cells=(*fig.cells, *whole.cells), expected=whole.value,
                   actual=fig.value, whole_cells="、".join(whole.cells))

@@ -124,6 +124,7 @@ class Vocabulary:
     projects: ProjectTexts | None
     source: str
     sangong: tuple[NoneTerm, ...] = ()   # 三公 items a project text may fund, and their figures in the 三公 table
+    administrative: str | None = None    # the rule book's condition "entirely 行政/参公" (part_of figures)
 
 
 def load_vocabulary(ts: "TableSet") -> Vocabulary | None:
@@ -237,12 +238,19 @@ def _load(path: Path, ts: "TableSet") -> Vocabulary:
     bad = sorted(set(aspects.values()) - set(ASPECTS))
     if bad:
         raise DescriptionError(f"{where}：[aspects] 的取值 {'、'.join(bad)} 无效（应为 {'、'.join(ASPECTS)}）")
+    admin = str(d["administrative"]) if d.get("administrative") else None
+    if admin is not None:
+        from ..rules.base import book_conditions
+
+        if admin not in book_conditions(ts):
+            raise DescriptionError(f"{where}：administrative = {admin!r} 不是规则簿中的前提条件 [conditions.{admin}]")
     return Vocabulary(unit=Precision(unit, int(d.get("decimals", 2))), sheets=tuple(d.get("sheets") or ()),
                       tables=tuple(str(t) for t in d.get("tables") or ()),
                       terms=tuple(terms), rows=tuple(rows), nones=tuple(nones), counts=tuple(counts),
                       aspects=aspects, completion_base=str(d.get("completion_base", "adjusted")),
                       severity={str(k): str(v) for k, v in (d.get("severity") or {}).items()},
-                      projects=projects, source=where, sangong=tuple(sangong))
+                      projects=projects, source=where, sangong=tuple(sangong),
+                      administrative=admin)
 
 
 # ---------------------------------------------------------------------------------------------------------
