@@ -238,12 +238,7 @@ def _load(path: Path, ts: "TableSet") -> Vocabulary:
     bad = sorted(set(aspects.values()) - set(ASPECTS))
     if bad:
         raise DescriptionError(f"{where}：[aspects] 的取值 {'、'.join(bad)} 无效（应为 {'、'.join(ASPECTS)}）")
-    admin = str(d["administrative"]) if d.get("administrative") else None
-    if admin is not None:
-        from ..rules.base import book_conditions
-
-        if admin not in book_conditions(ts):
-            raise DescriptionError(f"{where}：administrative = {admin!r} 不是规则簿中的前提条件 [conditions.{admin}]")
+    admin = str(d["administrative"]) if d.get("administrative") else None  # a condition of the rule book
     return Vocabulary(unit=Precision(unit, int(d.get("decimals", 2))), sheets=tuple(d.get("sheets") or ()),
                       tables=tuple(str(t) for t in d.get("tables") or ()),
                       terms=tuple(terms), rows=tuple(rows), nones=tuple(nones), counts=tuple(counts),
