@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from xlbudget.cache import DirectoryCache
 from xlbudget.check import check_paths, collect_paths
 from xlbudget.rules import Tolerance
 from xlbudget.utility import atomic_write
@@ -41,8 +42,10 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="报告语言。")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
               help="终端报告列出的最低级别。")
+@click.option("--cache", "use_cache", is_flag=True, default=False,
+              help="按文件内容缓存结果（XLBUDGET_HOME/cache）：文件、表套、规则、目录均未改变时不再重复检查。")
 def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
-          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str) -> None:
+          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str, use_cache: bool) -> None:
     """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码。
 
     退出码：0 没有错误；1 至少一个文件有错误或无法读取；2 用法错误。
@@ -59,7 +62,8 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         bar.__enter__()
     try:
         report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
-                             progress=(lambda done, total, path: bar.update(1)) if bar else None)
+                             progress=(lambda done, total, path: bar.update(1)) if bar else None,
+                             cache=DirectoryCache() if use_cache else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -83,6 +87,9 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         written = report.annotate(annotate_dir, lang, jobs=jobs)
         click.echo((f"已写出 {len(written)} 个标注副本：{annotate_dir}" if lang == "zh" else
                     f"wrote {len(written)} annotated copies to {annotate_dir}"), err=True)
+    if use_cache:
+        click.echo((f"{report.cached} 个文件未改变，结果取自缓存" if lang == "zh" else
+                    f"{report.cached} unchanged files served from the cache"), err=True)
     if output is not None:
         click.echo((f"报告已写入 {output}" if lang == "zh" else f"report written to {output}"), err=True)
     click.get_current_context().exit(0 if report.valid else 1)
