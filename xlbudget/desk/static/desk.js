@@ -84,8 +84,9 @@
       var items = e.dataTransfer.items, out = [], pending = [];
       if (items && items.length && items[0].webkitGetAsEntry) {
         for (var i = 0; i < items.length; i++) {
-          var entry = items[i].webkitGetAsEntry();
+          var entry = items[i].webkitGetAsEntry(), file = entry ? null : items[i].getAsFile();
           if (entry) { pending.push(walk(entry, "", out)); }
+          else if (file) { out.push({file: file, name: file.name}); }
         }
         Promise.all(pending).then(function () { send(out); });
       } else {
