@@ -22,11 +22,9 @@ from xlbudget.demo import run_demo
 from xlbudget.model import budget_from_document, load_example
 from xlbudget.writer.template import write_workbook
 
+from deskdata import OTHER
+
 ROOT = Path(__file__).resolve().parents[2]
-# Hook: the official-format workbooks (the departments' own layout) are uploaded with the demo's files.
-OFFICIAL_FORMAT_WORKBOOKS = sorted((Path(__file__).parent / "official").glob("*.xlsx"))
-DEPARTMENT = "克孜勒苏柯尔克孜自治州数字化发展局"
-OTHER = "克孜勒苏柯尔克孜自治州政务服务中心"
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,7 @@ import pytest
 from xlbudget.check import check_file
 from xlbudget.report import Report
 
-DEPARTMENT = "克孜勒苏柯尔克孜自治州数字化发展局"
-OTHER = "克孜勒苏柯尔克孜自治州政务服务中心"
+from deskdata import DEPARTMENT, OTHER
 
 
 def _row(overview: dict, department: str) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import DEPARTMENT, OFFICIAL_FORMAT_WORKBOOKS, OTHER  # noqa: E402  (tests/desk/conftest.py)
+from deskdata import DEPARTMENT, OFFICIAL_FORMAT_WORKBOOKS, OTHER
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -84,6 +84,16 @@ def test_an_oversized_upload_is_refused_with_a_clear_message(make_desk, books):
     r = desk.client.post("/api/submissions", files=[("files", ("in.zip", bomb.getvalue()))],
                          headers={"X-CSRF-Token": desk.csrf})
     assert r.status_code == 413 and "in.zip/bomb.xlsx" in r.json()["error"]
+    def chunks():                                                        # no Content-Length: counted as it comes
+        boundary = b"--b0undary\r\n"
+        yield boundary + b'Content-Disposition: form-data; name="files"; filename="x.xlsx"\r\n\r\n'
+        for _ in range(40):
+            yield b"\0" * (64 * 1024)
+        yield b"\r\n--b0undary--\r\n"
+
+    r = desk.client.post("/api/submissions?lang=zh", content=chunks(),
+                         headers={"X-CSRF-Token": desk.csrf, "Content-Type": "multipart/form-data; boundary=b0undary"})
+    assert r.status_code == 413 and "每次 2 MB 的上限" in r.json()["error"]
     assert desk.overview()["departments"] == [] and desk.overview()["unfiled"] == []   # nothing was accepted
 
 

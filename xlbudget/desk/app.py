@@ -80,10 +80,20 @@ class _Desk:
     # --- submissions ---------------------------------------------------------------------------------
     async def _parts(self, request: Request) -> tuple[list[tuple[str, bytes]], Any]:
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.cfg.max_upload_bytes:
+        limit = self.cfg.max_upload_bytes
+        if length and length.isdigit() and int(length) > limit:
             raise request_too_big(self.cfg)
+        seen = [0]
+
+        async def counted() -> dict:   # a body sent without a length (chunked) is counted as it arrives
+            message = await request.receive()
+            seen[0] += len(message.get("body", b""))
+            if seen[0] > limit + 64 * 1024:
+                raise request_too_big(self.cfg)
+            return message
+
         try:
-            form = await request.form(max_files=self.cfg.max_files + 100, max_fields=self.cfg.max_files + 100,
+            form = await Request(request.scope, counted).form(max_files=self.cfg.max_files + 100, max_fields=self.cfg.max_files + 100,
                                       max_part_size=self.cfg.max_file_bytes)
         except UploadRefused:
             raise
@@ -368,12 +378,12 @@ def create_app(cfg: DeskConfig | None = None) -> Starlette:
     # --- JSON API ------------------------------------------------------------------------------------
     async def api_submit(request: Request) -> Response:
         lang = _lang(request)
+        if not csrf(request):           # before the body is read: a forged request costs no parsing
+            return desk.refuse(request, "csrf.bad")
         try:
-            parts, form = await desk._parts(request)
+            parts, _ = await desk._parts(request)
         except UploadRefused as e:
             return JSONResponse({"error": e.message(lang)}, status_code=e.status)
-        if not csrf(request, form):
-            return desk.refuse(request, "csrf.bad")
         try:
             result = await run_in_threadpool(desk.store, parts)
         except UploadRefused as e:
