@@ -95,8 +95,11 @@ def run_desk(files: list[Path], jobs: int, work: Path, renders: int) -> dict:
             p = json.loads(get(url + batch["progress"]))
             if p["finished"]:
                 break
-            time.sleep(0.05)
+            time.sleep(0.5)                 # as the page polls
         seconds = time.perf_counter() - start
+        print(f"desk      one POST of {batch['accepted']} files, all checked: {seconds:.1f} s "
+              f"(upload and storing {uploaded:.1f} s), {batch['accepted'] / seconds:.2f} submissions/s; "
+              f"status {p['status']}", flush=True)
         overview = json.loads(get(url + "/api/overview"))
         times = []
         for _ in range(renders + 1):
@@ -126,15 +129,14 @@ def main() -> None:
         files = write_submissions(folder, a.n, a.mix)
         size = sum(f.stat().st_size for f in files) / 1024 / 1024
         print(f"{machine()}")
-        print(f"{len(files)} submissions ({a.mix:.0%} large, {size:.1f} MB) ready in {time.perf_counter() - t:.1f} s")
+        print(f"{len(files)} submissions ({a.mix:.0%} large, {size:.1f} MB) ready in {time.perf_counter() - t:.1f} s",
+              flush=True)
         cli = run_cli(files, a.jobs, work)
         cli_rate = len(files) / cli
-        print(f"baseline  xlbudget check --jobs {a.jobs}: {cli:.1f} s, {cli_rate:.2f} submissions/s")
+        print(f"baseline  xlbudget check --jobs {a.jobs}: {cli:.1f} s, {cli_rate:.2f} submissions/s", flush=True)
         desk = run_desk(files, a.jobs, work, a.renders)
         rate = desk["accepted"] / desk["seconds"]
         ratio = rate / cli_rate
-        print(f"desk      one POST of {desk['accepted']} files, all checked: {desk['seconds']:.1f} s "
-              f"(upload and storing {desk['uploaded']:.1f} s), {rate:.2f} submissions/s; status {desk['status']}")
         print(f"          rate / baseline = {ratio:.2f}  "
               f"{'OK' if ratio >= RATE_TARGET else 'MISSED'} (target ≥ {RATE_TARGET:.2f})")
         print(f"overview  {desk['departments']} departments, {desk['html_kb']:.0f} KB: median {desk['render']*1000:.0f} ms "

@@ -9,7 +9,6 @@ restarts the server and finds everything again. A screenshot of each page goes t
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket

@@ -6,6 +6,7 @@ import contextlib
 import json
 import shutil
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +26,7 @@ from starlette.templating import Jinja2Templates
 from ..report import STATUS, Report, annotate_file, finding_dict
 from . import queries, security
 from .config import DeskConfig
-from .db import Batch, Blob, Build, Expected, Submission, now, open_database
+from .db import Batch, Blob, Build, Expected, Submission, open_database
 from .i18n import translator
 from .intake import UploadRefused, expand, request_too_big, too_many
 from .jobs import Checker
@@ -54,6 +55,15 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"}
 
 
+def _local_time(d: datetime | None) -> str:
+    """A stored time (UTC; SQLite gives it back without zone) in the server's time zone."""
+    if d is None:
+        return ""
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)
+    return d.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
 class _Desk:
     def __init__(self, cfg: DeskConfig):
         self.cfg = cfg
@@ -64,6 +74,7 @@ class _Desk:
         self.checker = Checker(cfg, self.sessions, self.blobs)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["STATUS"] = STATUS
+        self.templates.env.filters["local_time"] = _local_time
 
     # --- rendering -----------------------------------------------------------------------------------
     def page(self, request: Request, template: str, status_code: int = 200, **ctx: Any) -> Response:

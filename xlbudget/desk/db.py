@@ -66,19 +66,12 @@ class Submission(Base):
     rulebook_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     catalogue_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     xlbudget_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    cache_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cache_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # xlbudget.cache
     from_archive: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     report: Mapped[str | None] = mapped_column(Text, nullable=True)  # xlbudget.cache.dump_report
-
-
-class CachedCheck(Base):
-    """The desk's store of the shared content-hash cache (:mod:`xlbudget.cache`)."""
-
-    __tablename__ = "check_cache"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    report: Mapped[str] = mapped_column(Text)
-    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # The archive is the desk's store of the shared content-hash cache: a submission whose cache key is
+    # already in the archive with a result is served that result (see jobs.py).
 
 
 class Expected(Base):

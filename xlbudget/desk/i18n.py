@@ -96,9 +96,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "source.archive": ("存档", "archive"),
     "source.checked": ("检查", "checked"),
     "build.title": ("生成公开文件", "Build the disclosure"),
-    "build.note": ("勾选各单位的提交（每个部门默认最新版本），汇总生成可打印的公开文件（xlsx，另可生成 PDF）。有错误的提交会阻止生成，"
+    "build.note": ("勾选要汇总的单位（每个部门列出其最新版本），汇总生成可打印的公开文件（xlsx，另可生成 PDF）。有错误的提交会阻止生成，"
                    "除非勾选“强制生成”（封面标注“未经校验”）。",
-                   "Choose the units' submissions (the latest version of each by default) and build the printable "
+                   "Choose the units to consolidate (each department's latest version is listed) and build the printable "
                    "disclosure (xlsx, PDF optional). Errors block the build unless forced (stamped unverified)."),
     "build.name": ("汇总后的部门名称（一个单位时可留空）", "Name of the consolidated department (may stay empty for one unit)"),
     "build.pdf": ("同时生成 PDF（LibreOffice）", "Also a PDF (LibreOffice)"),

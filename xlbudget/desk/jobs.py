@@ -1,7 +1,8 @@
 """Background checking: every queued submission is checked once, by the library's ``check_file``.
 
-Results come from the shared content-hash cache (:mod:`xlbudget.cache`) when the same bytes were already
-checked under the same table sets, rule books, catalogues, tolerance and xlbudget; otherwise a pool of
+Results come from the archive when the same bytes were already checked under the same table sets, rule
+books, catalogues, tolerance and xlbudget (the key of the shared content-hash cache, :mod:`xlbudget.cache`,
+stored on each submission); otherwise a pool of
 ``jobs`` processes checks them (``jobs=1``: a thread of the server). One bad file never stops the others:
 ``check_file`` turns whatever goes wrong into that file's findings, and a worker that dies costs its file.
 Nothing is lost on a restart: a submission is ``queued`` until its result is committed.
@@ -21,36 +22,48 @@ from ..cache import cache_key, dump_report, fingerprint, load_report
 from ..check import _failure, check_file
 from ..report import FileReport
 from .config import DeskConfig
-from .db import CachedCheck, Submission, now
+from .db import Submission, now
 from .storage import BlobStore
 
 RESIDUE = "rounding-residue"
 
 
-def summarise(sub: Submission, fr: FileReport, fp, key: str | None, from_archive: bool) -> None:
-    """Copy what the overview and the archive show from a report onto its submission."""
+def summary(fr: FileReport) -> dict:
+    """What the overview and the archive show of a report (computed where the check ran)."""
     c = fr.counts
     residues = sum(1 for f in fr.findings if f.kind == RESIDUE)
     meta = fr.meta or {}
-    sub.state = "done"
-    sub.status = fr.status
-    sub.errors, sub.warnings, sub.residues, sub.infos = c["error"], c["warning"], residues, c["info"] - residues
-    dept = str(meta.get("department") or "").strip()
-    sub.department = dept or None
     try:
-        sub.year = int(meta["year"]) if meta.get("year") not in (None, "") else None
+        year = int(meta["year"]) if meta.get("year") not in (None, "") else None
     except (TypeError, ValueError):
-        sub.year = None
-    sub.tableset = str(meta.get("tableset") or "") or None
+        year = None
+    return {"status": fr.status, "errors": c["error"], "warnings": c["warning"], "residues": residues,
+            "infos": c["info"] - residues, "department": str(meta.get("department") or "").strip() or None,
+            "year": year, "tableset": str(meta.get("tableset") or "") or None,
+            "tableset_version": str(meta.get("version") or "") or None,
+            "cacheable": not any(f.rule == "CHECK.failed" for f in fr.findings)}
+
+
+def check_to_archive(path: str, tolerance: str, catalogue_dir: str | None) -> tuple[dict, str]:
+    """Check one stored file; its summary and report text (the work of a checking process)."""
+    fr = check_file(path, tolerance=tolerance, catalogue_dir=catalogue_dir)
+    return summary(fr), dump_report(fr)
+
+
+def file_away(sub: Submission, info: dict, text: str, fp, key: str, from_archive: bool) -> None:
+    """Put a result on its submission, with the versions of what judged it."""
+    sub.state = "done"
+    for k in ("status", "errors", "warnings", "residues", "infos", "department", "year", "tableset"):
+        setattr(sub, k, info[k])
     version, rules = fp.tableset(sub.tableset)
-    sub.tableset_version = str(meta.get("version") or version or "") or None
+    sub.tableset_version = info["tableset_version"] or version or None
     sub.rulebook_version = rules or None
     sub.catalogue_version = fp.catalogue
     sub.xlbudget_version = f"{__version__}+{fp.code}"
-    sub.cache_key = key
+    sub.cache_key = key if info["cacheable"] else None
     sub.from_archive = from_archive
     sub.checked_at = now()
-    sub.report = dump_report(fr)
+    sub.report = text
 
 
 class Checker:
@@ -61,7 +74,7 @@ class Checker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self._inflight: dict[Future, int] = {}
+        self._inflight: dict[Future, tuple[int, str]] = {}
 
     # --- control -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -90,71 +103,64 @@ class Checker:
                 self._wake.wait(timeout=1.0)
                 self._wake.clear()
 
-    def _check_args(self) -> dict:
-        return {"tolerance": self.cfg.tolerance,
-                "catalogue_dir": str(self.cfg.catalogue_dir) if self.cfg.catalogue_dir else None}
+    def _check_args(self) -> tuple[str, str | None]:
+        return self.cfg.tolerance, str(self.cfg.catalogue_dir) if self.cfg.catalogue_dir else None
 
     def _step(self) -> bool:
-        taken = set(self._inflight.values())
+        taken = {sid for sid, _ in self._inflight.values()}
+        todo = []
         with self.sessions() as s:
             queued = [x for x in s.execute(select(Submission.id, Submission.sha256)
                                            .where(Submission.state == "queued").order_by(Submission.id)
                                            .limit(2000)).all() if x.id not in taken]
-            hits = []
+            served = 0
             for sid, sha in queued:
                 key = cache_key(sha, self.fp)
-                cached = s.get(CachedCheck, key)
-                if cached is not None:
-                    hits.append((sid, sha, key, cached.report))
-            for sid, sha, key, text in hits:
-                sub = s.get(Submission, sid)
-                summarise(sub, load_report(text, self.blobs.path(sha)), self.fp, key, True)
-            if hits:
+                text = s.scalar(select(Submission.report).where(Submission.cache_key == key,
+                                                                  Submission.state == "done").limit(1))
+                if text is None:
+                    todo.append((sid, sha))
+                    continue
+                info = summary(load_report(text, self.blobs.path(sha)))
+                file_away(s.get(Submission, sid), info, text, self.fp, key, True)
+                served += 1
+            if served:
                 s.commit()
-        hit_ids = {h[0] for h in hits}
-        todo = [(sid, sha) for sid, sha in queued if sid not in hit_ids]
+        args = self._check_args()
         if self.cfg.jobs <= 1:
-            for sid, sha in todo[:20]:
-                self._finish([(sid, sha, check_file(self.blobs.path(sha), **self._check_args()))])
-            return bool(todo)
+            self._finish([(sid, sha, check_to_archive(str(self.blobs.path(sha)), *args)) for sid, sha in todo[:20]])
+            return bool(todo) or bool(served)
         if todo:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.cfg.jobs,
                                                  mp_context=multiprocessing.get_context("spawn"))
             for sid, sha in todo:
-                fut = self._pool.submit(check_file, self.blobs.path(sha), **self._check_args())
-                fut.sha = sha  # type: ignore[attr-defined]
-                self._inflight[fut] = sid
+                fut = self._pool.submit(check_to_archive, str(self.blobs.path(sha)), *args)
+                self._inflight[fut] = (sid, sha)
         if not self._inflight:
-            return bool(hits)
+            return bool(served)
         done, _ = wait(list(self._inflight), timeout=0.5, return_when=FIRST_COMPLETED)
         results = []
         for fut in done:
-            sid = self._inflight.pop(fut)
+            sid, sha = self._inflight.pop(fut)
             try:
-                fr = fut.result()
+                result = fut.result()
             except Exception as exc:  # the worker died: this file only
-                fr = FileReport(path=str(self.blobs.path(fut.sha)),  # type: ignore[attr-defined]
+                fr = FileReport(path=str(self.blobs.path(sha)),
                                 findings=[_failure("check-failed", "CHECK.failed", exc)], readable=False)
+                result = (summary(fr), dump_report(fr))
                 if self._pool is not None and getattr(self._pool, "_broken", False):
                     self._pool.shutdown(wait=False, cancel_futures=True)
                     self._pool = None
-                    for other, osid in list(self._inflight.items()):   # re-queued on the next step
-                        self._inflight.pop(other)
-            results.append((sid, fut.sha, fr))  # type: ignore[attr-defined]
+                    self._inflight.clear()          # still queued: checked again by a new pool
+            results.append((sid, sha, result))
         self._finish(results)
         return True
 
-    def _finish(self, results: list[tuple[int, str, FileReport]]) -> None:
+    def _finish(self, results: list[tuple[int, str, tuple[dict, str]]]) -> None:
         with self.sessions() as s:
-            for sid, sha, fr in results:
-                key = cache_key(sha, self.fp)
-                cacheable = not any(f.rule == "CHECK.failed" for f in fr.findings)
-                sub = s.get(Submission, sid)
-                summarise(sub, fr, self.fp, key if cacheable else None, False)
-                if cacheable and s.get(CachedCheck, key) is None:
-                    s.add(CachedCheck(key=key, report=sub.report))
-                    s.flush()
+            for sid, sha, (info, text) in results:
+                file_away(s.get(Submission, sid), info, text, self.fp, cache_key(sha, self.fp), False)
             s.commit()
 
     def recheck(self, sid: int) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 09:20:28.971058
+Create Date: the first release of the desk
 """
 from alembic import op
 import sqlalchemy as sa
@@ -39,12 +39,6 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_table('check_cache',
-    sa.Column('key', sa.String(length=64), nullable=False),
-    sa.Column('report', sa.Text(), nullable=False),
-    sa.Column('stored_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('key')
-    )
     op.create_table('expected',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('department', sa.Text(), nullable=False),
@@ -80,6 +74,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_submissions_batch_id'), 'submissions', ['batch_id'], unique=False)
+    op.create_index(op.f('ix_submissions_cache_key'), 'submissions', ['cache_key'], unique=False)
     op.create_index(op.f('ix_submissions_department'), 'submissions', ['department'], unique=False)
     op.create_index(op.f('ix_submissions_sha256'), 'submissions', ['sha256'], unique=False)
     op.create_index(op.f('ix_submissions_state'), 'submissions', ['state'], unique=False)
@@ -89,10 +84,10 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_submissions_state'), table_name='submissions')
     op.drop_index(op.f('ix_submissions_sha256'), table_name='submissions')
     op.drop_index(op.f('ix_submissions_department'), table_name='submissions')
+    op.drop_index(op.f('ix_submissions_cache_key'), table_name='submissions')
     op.drop_index(op.f('ix_submissions_batch_id'), table_name='submissions')
     op.drop_table('submissions')
     op.drop_table('expected')
-    op.drop_table('check_cache')
     op.drop_table('builds')
     op.drop_table('blobs')
     op.drop_table('batches')
