@@ -103,9 +103,9 @@ class Desk:
             time.sleep(0.1)
         raise AssertionError(f"checks not finished: {p}")
 
-    def submit(self, *files) -> dict:
+    def submit(self, *files, timeout: float = 60) -> dict:
         batch = self.upload(*files)
-        self.wait(batch)
+        self.wait(batch, timeout)
         return batch
 
     def overview(self) -> dict:

@@ -176,3 +176,12 @@ def test_build_the_disclosure_from_chosen_submissions(make_desk, books, soffice,
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
     cover = openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     assert any("克州汇总" in str(c.value) for row in cover.iter_rows() for c in row if c.value)
+
+
+def test_a_pool_of_checking_processes_files_the_same_results(make_desk, books):
+    desk = make_desk(jobs=2)
+    batch = desk.submit(books["filled"], books["broken"], books["other"], timeout=120)
+    ov = desk.overview()
+    assert {r["department"]: r["status"] for r in ov["departments"]} == {DEPARTMENT: "errors", OTHER: "ok"}
+    sub = desk.client.get(f"/api/submissions/{batch['submissions'][0]['id']}").json()
+    assert sub["report"]["findings"] == Report(files=[check_file(books["filled"])]).to_dict()["files"][0]["findings"]
