@@ -7,7 +7,9 @@
 * :mod:`.jobs`     background checking (the library's ``check_file``, the shared content-hash cache);
 * :mod:`.sheets`   a table drawn as HTML from the table set's layout, with the cells of findings marked;
 * :mod:`.security` loopback default, token, CSRF;
-* :mod:`.app`      the pages and the JSON API (Starlette, Jinja2 templates under ``templates/``).
+* :mod:`.queries`  what the pages show, computed from the archive;
+* :mod:`.core`     one desk (what every page shares); :mod:`.pages`, :mod:`.files` (downloads, builds) and
+  :mod:`.api` (JSON) its handlers; :mod:`.app` the routes (Starlette; Jinja2 templates under ``templates/``).
 """
 
 from .config import DeskConfig
