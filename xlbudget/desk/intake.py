@@ -11,7 +11,9 @@ import zipfile
 from dataclasses import dataclass, field
 
 from ..check import SUFFIXES
-from .config import MB, DeskConfig
+from .config import DeskConfig
+
+__all__ = ["Intake", "UploadRefused", "expand", "is_workbook", "request_too_big", "too_big", "too_many"]
 
 
 class UploadRefused(Exception):
@@ -105,5 +107,3 @@ def expand(cfg: DeskConfig, parts: list[tuple[str, bytes]]) -> Intake:
         raise request_too_big(cfg)
     return out
 
-
-__all__ = ["Intake", "MB", "UploadRefused", "expand", "is_workbook", "request_too_big", "too_big", "too_many"]
