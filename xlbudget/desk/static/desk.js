@@ -27,8 +27,10 @@
       }).catch(function () { setTimeout(function () { poll(url, total); }, 1500); });
     };
 
+    var busy = false;   // no self-reload while an upload or its checks are under way
     var send = function (files) {
       if (!files.length) { return; }
+      busy = true;
       err.hidden = true;
       var form = new FormData();
       files.forEach(function (f) { form.append("files", f.file, f.name); });
@@ -42,14 +44,14 @@
       xhr.onload = function () {
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = {error: xhr.statusText}; }
-        if (xhr.status !== 201) { box.hidden = true; err.hidden = false; err.textContent = body.error || xhr.statusText; return; }
+        if (xhr.status !== 201) { busy = false; box.hidden = true; err.hidden = false; err.textContent = body.error || xhr.statusText; return; }
         if (body.skipped && body.skipped.length) {
           err.hidden = false; err.className = "notice"; err.textContent = words.skipped + "：" + body.skipped.join("、");
         }
         show(0, body.accepted, words.checking);
         poll(body.progress, body.accepted);
       };
-      xhr.onerror = function () { box.hidden = true; err.hidden = false; err.textContent = xhr.statusText || "network error"; };
+      xhr.onerror = function () { busy = false; box.hidden = true; err.hidden = false; err.textContent = xhr.statusText || "network error"; };
       xhr.send(form);
     };
 
@@ -101,7 +103,7 @@
       });
     });
     var pendingNote = document.getElementById("pending");
-    if (pendingNote) { setTimeout(function () { location.reload(); }, 3000); }
+    if (pendingNote) { setInterval(function () { if (!busy) { location.reload(); } }, 3000); }
   }
 
   // --- a page waiting for its check reloads itself ---------------------------------------------------------
