@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import openpyxl
@@ -58,7 +59,17 @@ def test_same_file_twice_is_stored_once_and_served_from_the_archive(make_desk, d
         again = desk.client.get(f"/api/submissions/{a['id']}").json()
         if again["state"] == "done":
             break
+        time.sleep(0.05)
     assert again["from_archive"] and again["report"]["findings"] == a["report"]["findings"]
+    # so is the re-check of a file uploaded once
+    only = desk.submit(books["other"])["submissions"][0]["id"]
+    desk.client.post(f"/submissions/{only}/recheck", data={"csrf": desk.csrf})
+    for _ in range(100):
+        again = desk.client.get(f"/api/submissions/{only}").json()
+        if again["state"] == "done":
+            break
+        time.sleep(0.05)
+    assert again["from_archive"] and again["status"] == "ok"
 
 
 def test_restart_keeps_everything(make_desk, db_url, books):

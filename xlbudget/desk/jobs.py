@@ -116,8 +116,9 @@ class Checker:
             served = 0
             for sid, sha in queued:
                 key = cache_key(sha, self.fp)
+                # any version with this key, the submission itself included when it is checked again
                 text = s.scalar(select(Submission.report).where(Submission.cache_key == key,
-                                                                  Submission.state == "done").limit(1))
+                                                                  Submission.report.is_not(None)).limit(1))
                 if text is None:
                     todo.append((sid, sha))
                     continue
