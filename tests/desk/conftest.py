@@ -68,7 +68,7 @@ def db_url(request, tmp_path) -> str:
 
 # --- the desk ------------------------------------------------------------------------------------------------
 class Desk:
-    """A desk app under Starlette's test client, with helpers to upload and wait."""
+    """A desk app under Starlette's test client; upload files, wait for their checks."""
 
     def __init__(self, cfg):
         from starlette.testclient import TestClient
