@@ -3,7 +3,7 @@
 Public API:
     check_budget(budget, *, tolerance="interval", catalogue_dir=None, lang="zh") -> list[Finding]
     check_file(path, *, tolerance="interval", catalogue_dir=None) -> FileReport
-    check_paths(paths, *, jobs=1, tolerance="interval", catalogue_dir=None, progress=None) -> Report
+    check_paths(paths, *, jobs=1, tolerance="interval", catalogue_dir=None, progress=None, cache=None) -> Report
     collect_paths(paths) -> list[Path]
 
 Each file is checked on its own: a file that cannot be read, or that breaks the checker, becomes a finding
@@ -28,6 +28,7 @@ from .rules import Context, Rule, Tolerance, run_rules
 from .workers import process_pool
 
 if TYPE_CHECKING:
+    from .cache import ReportCache
     from .narrative_check import Line
 
 __all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths",
@@ -214,13 +215,17 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
 def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
                 catalogue_dir: str | Path | None = None, progress: Progress | None = None,
                 reader: Reader | None = None, exclude: Iterable[str | Path] = (),
-                tableset: str | None = None, narrative: str | Path | None = None) -> Report:
+                tableset: str | None = None, narrative: str | Path | None = None,
+                cache: "ReportCache | None" = None) -> Report:
     """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
 
     ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
     :func:`xlbudget.reader.read_workbook` (it must be a module-level function when ``jobs > 1``).
     ``narrative`` (one workbook only) is its 情况说明 file; otherwise each workbook's narrative is picked up
     beside it or in its own sheets (see :func:`check_file`).
+    With a ``cache`` (:mod:`xlbudget.cache`), a file whose bytes (and its narrative file's), table sets,
+    catalogues, tolerance and xlbudget are unchanged since it was last checked is not checked again;
+    ``Report.cached`` counts them.
     Raises ValueError for a bad tolerance, or for a narrative file given with several workbooks.
     """
     tol = Tolerance.parse(tolerance)
@@ -231,30 +236,63 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
     start = time.perf_counter()
     results: list[FileReport | None] = [None] * len(files)
     cat = str(catalogue_dir) if catalogue_dir else None
+    keys: list[str | None] = [None] * len(files)
     done = 0
-    if jobs <= 1 or len(files) <= 1:
+    if cache is not None:
+        from .cache import cache_key, fingerprint, load_report
+        from .narrative_check import companion
+
+        fp = fingerprint(f"{tol}|{tableset or ''}", cat)
         for i, f in enumerate(files):
-            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset,
-                                    narrative=narrative)
+            sha = _sha256(f)
+            if not sha:
+                continue
+            told = Path(narrative) if narrative else companion(f)
+            if told is not None:  # the narrative checked with the workbook is part of what was checked
+                sha += ":" + _sha256(told)
+            keys[i] = cache_key(sha, fp)
+            text = cache.get(keys[i])
+            if text is None:
+                continue
+            try:
+                results[i] = load_report(text, f)
+            except (ValueError, KeyError, TypeError):
+                continue
             done += 1
             if progress:
                 progress(done, len(files), f)
+    cached = done
+    todo = [i for i in range(len(files)) if results[i] is None]
+
+    def finished(i: int, fr: FileReport) -> None:
+        nonlocal done
+        results[i] = fr
+        if cache is not None and keys[i] and not any(x.rule == "CHECK.failed" for x in fr.findings):
+            from .cache import dump_report
+
+            cache.put(keys[i], dump_report(fr))
+        done += 1
+        if progress:
+            progress(done, len(files), files[i])
+
+    if jobs <= 1 or len(todo) <= 1:
+        for i in todo:
+            finished(i, check_file(files[i], tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset,
+                                   narrative=narrative))
     else:
-        workers = min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4)
+        workers = min(jobs, len(todo), max(os.cpu_count() or 1, 1) * 4)
         with process_pool(workers) as pool:
-            futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader,
+            futures = {pool.submit(check_file, files[i], tolerance=str(tol), catalogue_dir=cat, reader=reader,
                                    tableset=tableset): i
-                       for i, f in enumerate(files)}
+                       for i in todo}
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:
-                    results[i] = fut.result()
+                    fr = fut.result()
                 except Exception as exc:  # a worker that died (out of memory, crash): this file only
-                    results[i] = FileReport(path=str(files[i]),
-                                            findings=[_failure("check-failed", "CHECK.failed", exc)],
-                                            readable=False)
-                done += 1
-                if progress:
-                    progress(done, len(files), files[i])
+                    fr = FileReport(path=str(files[i]), findings=[_failure("check-failed", "CHECK.failed", exc)],
+                                    readable=False)
+                finished(i, fr)
     reports = [r for r in results if r is not None]
-    return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start)
+    return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start,
+                  cached=cached)

@@ -126,7 +126,7 @@ def tablesets() -> None:
 
 
 def _optional_commands() -> None:
-    for mod, name in (("catalogue", "catalogue"), ("check", "check"), ("build", "build")):
+    for mod, name in (("catalogue", "catalogue"), ("check", "check"), ("build", "build"), ("serve", "serve")):
         try:
             module = __import__(f"xlbudget.commands.{mod}", fromlist=[name])
         except ImportError:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from xlbudget.cache import DirectoryCache
 from xlbudget.check import check_paths, collect_paths
 from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, table_set_option, use_color
 from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
@@ -46,9 +47,11 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
               help="终端报告列出的最低级别。")
 @table_set_option()
+@click.option("--cache", "use_cache", is_flag=True, default=False,
+              help="按文件内容缓存结果（XLBUDGET_HOME/cache）：文件、表套、规则、目录均未改变时不再重复检查。")
 def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
           output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str, table_set: str | None,
-          narrative: Path | None) -> None:
+          narrative: Path | None, use_cache: bool) -> None:
     """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码，情况说明文字与数字。
 
     本工具生成的模板按模板标识读取；其他工作簿（预算系统导出、地区官方模板、手工制作）按表题和表头识别公开表。
@@ -78,7 +81,8 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     try:
         report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir, tableset=table_set,
                              narrative=narrative,
-                             progress=(lambda done, total, path: bar.update(1)) if bar else None)
+                             progress=(lambda done, total, path: bar.update(1)) if bar else None,
+                             cache=DirectoryCache() if use_cache else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -88,6 +92,9 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
             _annotate(report, annotate_dir, lang, jobs)
     except OutputError as e:
         output_failure(e, lang)
+    if use_cache:
+        click.echo((f"{report.cached} 个文件未改变，结果取自缓存" if zh else
+                    f"{report.cached} unchanged files served from the cache"), err=True)
     if output is not None:
         click.echo((f"报告已写入 {output}" if zh else f"report written to {output}"), err=True)
     click.get_current_context().exit(0 if report.valid else 1)
