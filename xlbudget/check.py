@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -148,6 +147,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
             if progress:
                 progress(done, len(files), f)
     else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # not on the one-file path
+
         workers = min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader): i

@@ -17,7 +17,26 @@ def _fail(msg: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """The commands kept in ``xlbudget.commands.<name>`` are imported when used: ``xlbudget check FILE``
+    imports the checker only, not the builder and its writers."""
+
+    lazy = ("build", "catalogue", "check")
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            try:
+                module = __import__(f"xlbudget.commands.{name}", fromlist=[name])
+            except ImportError:
+                return None
+            self.add_command(getattr(module, name))
+        return self.commands.get(name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *(n for n in self.lazy if self.get_command(ctx, n) is not None)})
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xlbudget")
 def cli() -> None:
     """xlbudget：部门预算公开表的模板、读取、校验与公开文件生成。"""
@@ -81,16 +100,6 @@ def demo(outdir: str) -> None:
         click.echo(line)
 
 
-def _optional_commands() -> None:
-    for mod, name in (("catalogue", "catalogue"), ("check", "check"), ("build", "build")):
-        try:
-            module = __import__(f"xlbudget.commands.{mod}", fromlist=[name])
-        except ImportError:
-            continue
-        cli.add_command(getattr(module, name))
-
-
-_optional_commands()
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, p
 from .spec import Spec
 from .tableset import load_tableset
 from .writer import excel
-from .writer.template import CHECK_SHEET, CODE_SHEET, META_SHEET
+from .writer.excel import CHECK_SHEET, CODE_SHEET, META_SHEET
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 STALE = Decimal("0.000001")

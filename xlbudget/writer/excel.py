@@ -6,6 +6,11 @@ from .. import layout as L
 from ..layout import Layout, LRow, LTable
 from ..tableset import Column
 
+# The sheets every template carries besides its tables (the reader knows them without importing the writer).
+META_SHEET = "xlbudget"
+CODE_SHEET = "代码表"
+CHECK_SHEET = "校验"
+
 
 def cell_addr(layout: Layout, here: LTable, tid: str, rkey: str, ckey: str) -> str | None:
     """A1 reference of a cell as seen from sheet ``here`` (None when the row does not exist)."""

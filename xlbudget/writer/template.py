@@ -28,10 +28,7 @@ from ..model import Budget, cell_type
 from ..tableset import Column
 from ..utility import atomic_write
 from . import excel
-
-META_SHEET = "xlbudget"
-CODE_SHEET = "代码表"
-CHECK_SHEET = "校验"
+from .excel import CHECK_SHEET, CODE_SHEET, META_SHEET
 FUNCTION_LIST = "功能分类项"
 ECONOMIC_LIST = "经济分类款"
 FUNCTION_TABLE = "功能分类表"
