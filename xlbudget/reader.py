@@ -56,7 +56,7 @@ def read_workbook(path: str | Path) -> ReadResult:
     """Read one submission. Never raises for a bad file; see ``ReadResult.findings``."""
     p = Path(path)
     try:
-        wb = RawWorkbook.open(p)
+        wb = RawWorkbook.open(p, unread=(CHECK_SHEET, CODE_SHEET))  # no rule reads them
     except WorkbookError as e:
         return _unreadable(p, e)
     except Exception as e:  # last line of defence: one bad file never stops a batch
