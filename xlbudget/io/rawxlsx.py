@@ -1251,7 +1251,9 @@ class RawWorkbook:
                 detail=f"各工作表的使用区域合计超过 {self.limits.max_workbook_cells_area} 个单元格的上限",
                 detail_en=f"the used areas of all sheets add up to more than "
                           f"{self.limits.max_workbook_cells_area} cells")
-        if self._longest_shared:
+        # A cell showing a shared string takes at least 19 bytes (<c t="s"><v>0</v></c>): count them
+        # only when that many could go over the limit.
+        if self._longest_shared and (len(xml) // 19 + 1) * self._longest_shared > self.limits.max_shared_text_bytes:
             n_shared = xml.count(b't="s"') + xml.count(b"t='s'")
             if n_shared * self._longest_shared > self.limits.max_shared_text_bytes:
                 size = human_size(n_shared * self._longest_shared)
