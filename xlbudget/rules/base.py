@@ -50,7 +50,20 @@ class _Safe(dict):
 
 def fill(text: str, subs: Mapping[str, str]) -> str:
     """Replace the foreach placeholders present in ``subs``; leave the others as they are."""
-    return string.Formatter().vformat(text, (), _Safe(subs))
+    if "{" not in text:
+        return text
+    try:
+        return _fill(text, tuple(sorted(subs.items())))
+    except TypeError:  # a value that cannot be a cache key
+        return string.Formatter().vformat(text, (), _Safe(subs))
+
+
+@functools.lru_cache(maxsize=8192)  # the same rule texts and codes come back in every submission
+def _fill(text: str, subs: tuple[tuple[str, str], ...]) -> str:
+    return string.Formatter().vformat(text, (), _Safe(dict(subs)))
+
+
+parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immutable: parse each text once
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -212,7 +225,7 @@ class Context:
         if kind == "administrative":
             return not any(c.endswith("50") or c == "2101102" for c in self.function_codes())
         if kind in ("nonzero", "zero"):
-            side = self.evaluate(parse(fill(arg, subs)))
+            side = self.evaluate(parse_cached(fill(arg, subs)))
             return (side.total != 0) == (kind == "nonzero")
         raise RuleConfigError(f"未知的前提条件 {when}")
 
@@ -346,7 +359,7 @@ class Rule:
         return fill(self.id, subs)
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
-        return parse(fill(str(self.entry[key]), subs))
+        return parse_cached(fill(str(self.entry[key]), subs))
 
     def tol(self, ctx: Context) -> Tolerance:
         return self.tolerance or ctx.tolerance

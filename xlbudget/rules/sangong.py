@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Any, Iterator, Mapping
 
 from ..errors import DescriptionError
-from ..expr import Ref, parse
+from ..expr import Ref
 from ..findings import Finding
 from ..model import Budget
 from ..spec import Project
-from .base import Context, Rule, RuleConfigError, Side, fill, register
+from .base import Context, Rule, RuleConfigError, Side, fill, parse_cached, register
 
 
 class _Sangong(Rule):
@@ -90,7 +90,7 @@ class SangongReasons(_Sangong):
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         negations = [str(n) for n in self.entry["negations"]]
         for item, (zh, en) in self.items.items():
-            expr = parse(fill(str(self.entry["reason"]), {**subs, "item": item}))
+            expr = parse_cached(fill(str(self.entry["reason"]), {**subs, "item": item}))
             ref = expr.terms[0].ref
             ctx.check_ref(ref)
             assert ref.table is not None and ref.row is not None
