@@ -189,34 +189,80 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
 
 def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: str | None = None,
           force: bool = False, pdf: str | os.PathLike | None = None, datapackage: str | os.PathLike | None = None,
-          zero_last_year: str = "100", checker: Checker | None | str = "default") -> BuildResult:
+          zero_last_year: str = "100", checker: Checker | None | str = "default", jobs: int = 1) -> BuildResult:
     """Read the submitted workbooks ``paths`` and build the consolidated disclosure ``out``.
 
+    With ``jobs > 1`` the workbooks are read (and, with the default checker, checked) in that many processes.
     Raises :class:`BuildError` when a file cannot be read, or when errors are found and ``force`` is False;
     :class:`xlbudget.errors.DataError` when the inputs cannot be consolidated (different years or table sets).
     """
-    from .reader import read_workbook
-
     paths = [Path(p) for p in paths]
     if not paths:
         raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
     budgets: list[Budget] = []
     prior: list[InputReport] = []
     unreadable: list[InputReport] = []
-    for p in paths:
-        res = read_workbook(p)
-        rep = InputReport(p.name, list(res.findings))
-        if res.budget is None:
+    checked: dict[int, list[Finding]] = {}   # id(budget) -> its findings, when a worker checked it already
+    for p, (findings, budget, found) in zip(paths, _read_all(paths, jobs, checker == "default")):
+        rep = InputReport(p.name, findings)
+        if budget is None:
             unreadable.append(rep)
             continue
-        budgets.append(res.budget)
+        budgets.append(budget)
         prior.append(rep)
+        if found is not None:
+            checked[id(budget)] = found
     if unreadable:
         detail = "\n".join(f"  [{r.label}] " + "；".join(f.message() for f in r.findings[:3]) for r in unreadable)
         raise BuildError(f"{len(unreadable)} 个文件无法读取，未生成公开文件：\n{detail}", unreadable + prior)
+    if checked:
+        default = _default_checker()
+        assert default is not None
+        checker = lambda b: checked[id(b)] if id(b) in checked else default(b)  # noqa: E731
     return build_from_budgets(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
                               zero_last_year=zero_last_year, labels=[p.name for p in paths], checker=checker,
                               input_reports=prior)
+
+
+def _read_all(paths: list[Path], jobs: int, check: bool):
+    """(read findings, budget or None, check findings or None) of each path, in order."""
+    if jobs <= 1 or len(paths) <= 1:
+        from .reader import read_workbook
+
+        for p in paths:
+            res = read_workbook(p)
+            yield list(res.findings), res.budget, None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
+        for findings, state, found in pool.map(_read_one, paths, [check] * len(paths), chunksize=4):
+            yield findings, _rebuilt(state), found
+
+
+def _read_one(path: Path, check: bool):
+    """In a worker: read (and check) one workbook; the budget travels back as its spec, inputs and overrides."""
+    from .reader import read_workbook
+
+    res = read_workbook(path)
+    b = res.budget
+    if b is None:
+        return list(res.findings), None, None
+    checker = _default_checker() if check else None
+    found = list(checker(b)) if checker is not None else None
+    return list(res.findings), (b.spec.to_dict(), b.doc, dict(b.overrides)), found
+
+
+def _rebuilt(state) -> Budget | None:
+    if state is None:
+        return None
+    from .layout import layout_for
+    from .spec import Spec
+
+    spec, doc, overrides = state
+    budget = Budget(layout_for(Spec.from_dict(spec)), doc)
+    budget.overrides.update(overrides)
+    return budget
 
 
 def summary_lines(result: BuildResult) -> list[str]:

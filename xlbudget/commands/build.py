@@ -26,12 +26,14 @@ from xlbudget.errors import XlbudgetError
               help="同时把汇总数据写成财政数据包（CSV + datapackage.json）到此文件夹")
 @click.option("--zero-last-year", type=click.Choice(["100", "na"]), default="100", show_default=True,
               help="上年预算数为 0 时增幅的写法：100 写“增长 100.00%”，na 写“上年无预算，不计算增长率”")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="并行读取和检查输入文件的进程数。")
 def build(files: tuple[Path, ...], out: Path, name: str | None, force: bool, pdf: Path | None,
-          datapackage: Path | None, zero_last_year: str) -> None:
+          datapackage: Path | None, zero_last_year: str, jobs: int) -> None:
     """汇总一个或多个已填报的工作簿（FILES），生成可直接打印的部门预算公开文件。"""
     try:
         result = build_disclosure(list(files), out, name=name, force=force, pdf=pdf, datapackage=datapackage,
-                                  zero_last_year=zero_last_year)
+                                  zero_last_year=zero_last_year, jobs=jobs)
     except BuildError as e:
         click.echo(f"错误：{e}", err=True)
         sys.exit(1)
