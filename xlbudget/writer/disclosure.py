@@ -44,6 +44,7 @@ from ..model import ZERO, Budget, q, to_decimal
 from ..narrative import Section, narrative, part_title
 from ..tableset import Column
 from ..utility import atomic_output
+from .template import _Sheet  # formulas as written: no future-function expansion (a regex per name and formula)
 
 __all__ = ["write_disclosure", "TABLE_IDS"]
 
@@ -299,7 +300,7 @@ class _Writer:
         ws.hide_gridlines(2)
 
     def add_sheet(self, name: str):
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.add_worksheet(name, worksheet_class=_Sheet)
         self.sheet_names.append(name)
         return ws
 
