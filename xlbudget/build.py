@@ -24,6 +24,7 @@ from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .model import Budget
 from .narrative import ZERO_LAST_YEAR
+from .outputs import TEMP_PREFIX, OutputError, finish_output, output_folder, same_file
 
 __all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
 
@@ -118,11 +119,13 @@ def write_pdf(xlsx: str | os.PathLike, pdf: str | os.PathLike, *, timeout: float
     from .libreoffice import convert
 
     target = Path(pdf)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".xlbudget-pdf-", dir=str(target.parent)))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "pdf-", dir=str(output_folder(target.parent))))
+    except OSError as exc:
+        raise OutputError(f"无法写入 {target}：{exc.strerror}", f"cannot write {target}: {exc.strerror}") from None
     try:
         produced = convert(xlsx, work, "pdf", recalc=True, timeout=timeout)
-        os.replace(produced, target)
+        finish_output(produced, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
@@ -193,21 +196,29 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     """Read the submitted workbooks ``paths`` and build the consolidated disclosure ``out``.
 
     With ``jobs > 1`` the workbooks are read (and, with the default checker, checked) in that many processes.
-    Raises :class:`BuildError` when a file cannot be read, or when errors are found and ``force`` is False;
+    Raises :class:`BuildError` when a file cannot be read, when two inputs are one submission (the same file,
+    the same content, or the same department and year: consolidating them would double every figure), or
+    when errors are found and ``force`` is False;
     :class:`xlbudget.errors.DataError` when the inputs cannot be consolidated (different years or table sets).
     """
     paths = [Path(p) for p in paths]
     if not paths:
         raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
+    for i, p in enumerate(paths):
+        for q in paths[:i]:
+            if same_file(p, q):
+                raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
     budgets: list[Budget] = []
     prior: list[InputReport] = []
     unreadable: list[InputReport] = []
     checked: dict[int, list[Finding]] = {}   # id(budget) -> its findings, when a worker checked it already
-    for p, (findings, budget, found) in zip(paths, _read_all(paths, jobs, checker == "default")):
+    seen: dict[object, Path] = {}
+    for p, (findings, budget, found, sha256) in zip(paths, _read_all(paths, jobs, checker == "default")):
         rep = InputReport(p.name, findings)
         if budget is None:
             unreadable.append(rep)
             continue
+        _refuse_duplicate(seen, p, sha256, budget)
         budgets.append(budget)
         prior.append(rep)
         if found is not None:
@@ -224,20 +235,32 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
                               input_reports=prior)
 
 
+def _refuse_duplicate(seen: dict[object, Path], path: Path, sha256: str, budget: Budget) -> None:
+    """Two copies of one submission (same content, or same department and year) would double every figure."""
+    keys = [("sha", sha256)] if sha256 else []
+    keys.append(("unit", budget.spec.department.strip(), budget.spec.year))
+    for key in keys:
+        if key in seen:
+            why = "内容完全相同" if key[0] == "sha" else f"是同一单位同一年度（{budget.spec.department} {budget.spec.year} 年）"
+            raise BuildError(f"{path} 与 {seen[key]} {why}，像是同一份提交的两个副本：汇总会把每个数字加两次，"
+                             f"未生成公开文件。请只保留其中一份")
+        seen[key] = path
+
+
 def _read_all(paths: list[Path], jobs: int, check: bool):
-    """(read findings, budget or None, check findings or None) of each path, in order."""
+    """(read findings, budget or None, check findings or None, sha256) of each path, in order."""
     if jobs <= 1 or len(paths) <= 1:
         from .reader import read_workbook
 
         for p in paths:
             res = read_workbook(p)
-            yield list(res.findings), res.budget, None
+            yield list(res.findings), res.budget, None, res.sha256
         return
-    from concurrent.futures import ProcessPoolExecutor
+    from .workers import process_pool
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-        for findings, state, found in pool.map(_read_one, paths, [check] * len(paths), chunksize=4):
-            yield findings, _rebuilt(state), found
+    with process_pool(min(jobs, len(paths))) as pool:
+        for findings, state, found, sha256 in pool.map(_read_one, paths, [check] * len(paths), chunksize=4):
+            yield findings, _rebuilt(state), found, sha256
 
 
 def _read_one(path: Path, check: bool):
@@ -247,10 +270,10 @@ def _read_one(path: Path, check: bool):
     res = read_workbook(path)
     b = res.budget
     if b is None:
-        return list(res.findings), None, None
+        return list(res.findings), None, None, res.sha256
     checker = _default_checker() if check else None
     found = list(checker(b)) if checker is not None else None
-    return list(res.findings), (b.spec.to_dict(), b.doc, dict(b.overrides)), found
+    return list(res.findings), (b.spec.to_dict(), b.doc, dict(b.overrides)), found, res.sha256
 
 
 def _rebuilt(state) -> Budget | None:

@@ -22,12 +22,18 @@ from typing import Callable, Iterable, Sequence
 
 from .findings import Finding, Severity
 from .model import Budget
+from .outputs import is_temporary
 from .report import FileReport, Report
 from .rules import Context, Rule, Tolerance, run_rules
 
-__all__ = ["SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths"]
+__all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths",
+           "is_unfilled"]
 
 SUFFIXES = (".xlsx", ".xlsm")
+# Other spreadsheet formats found in a folder are reported (the reader says why it cannot read them, as when
+# the file is named directly) rather than skipped without a word.
+UNSUPPORTED_SUFFIXES = (".xls", ".xlsb", ".xlt", ".xltx", ".xltm", ".et", ".ett", ".ods", ".fods", ".csv", ".tsv",
+                        ".numbers")
 Progress = Callable[[int, int, Path], None]
 Reader = Callable[[Path], object]
 
@@ -44,7 +50,16 @@ def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", c
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
-    return run_rules(budget, ctx, rules)
+    found = run_rules(budget, ctx, rules)
+    if rules is None and is_unfilled(budget):
+        found.insert(0, Finding("submission-empty", "FILE.empty", Severity.ERROR))
+    return found
+
+
+def is_unfilled(budget: Budget) -> bool:
+    """True when no figure of the budget is other than blank or zero: an unfilled template, which would pass
+    every reconciliation and build an all-zero disclosure."""
+    return all(v is None or v == 0 for _, _, _, v in budget.figures())
 
 
 def _default_reader() -> Reader:
@@ -122,8 +137,10 @@ def _sha256(path: Path) -> str:
 def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
     """Files named directly, plus every *.xlsx / *.xlsm under the folders named (recursively, sorted).
 
-    Excel's lock files (``~$name.xlsx``) and anything under an ``exclude`` folder are skipped. A file
-    named twice is checked once.
+    Other spreadsheet files in a folder (.xls, .ods, .csv, …: :data:`UNSUPPORTED_SUFFIXES`) are taken too, so
+    that the report says why they cannot be read. Excel's lock files (``~$name.xlsx``), xlbudget's own
+    temporary files (``.xlbudget-…``) and anything under an ``exclude`` folder are skipped. A file named
+    twice is checked once.
     """
     skip = [Path(e).resolve() for e in exclude]
     out: list[Path] = []
@@ -140,7 +157,8 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
         p = Path(raw)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith("~$"):
+                if (f.suffix.lower() in SUFFIXES + UNSUPPORTED_SUFFIXES and not f.name.startswith("~$")
+                        and not is_temporary(f.relative_to(p)) and f.is_file()):
                     add(f)
         else:
             add(p)
@@ -169,10 +187,12 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
             if progress:
                 progress(done, len(files), f)
     else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed  # not on the one-file path
+        from concurrent.futures import as_completed  # not on the one-file path
+
+        from .workers import process_pool
 
         workers = min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader): i
                        for i, f in enumerate(files)}
             for fut in as_completed(futures):

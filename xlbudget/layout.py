@@ -11,12 +11,17 @@ import functools
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from . import classification
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .spec import Spec
-from .tableset import Block, Column, RowDef, TableDesc, TableSet, load_tableset
+from .tableset import Block, Column, Precision, RowDef, TableDesc, TableSet, load_tableset
 
 TITLE_ROWS = 3  # 表N / title / 编制部门 + 单位
+# The workbook's own sheets besides the tables: the embedded identity, the code lists, the live checks.
+META_SHEET = "xlbudget"
+CODE_SHEET = "代码表"
+CHECK_SHEET = "校验"
 
 
 def col_letter(c: int) -> str:
@@ -84,6 +89,7 @@ class LTable:
     block_headers: dict[str, tuple[int, int]] = field(default_factory=dict)  # block -> (first header row, depth)
     numbering_row: int | None = None
     project: str | None = None
+    notes: list[tuple[int, str]] = field(default_factory=list)  # fixed lines under the table (sheet row, text)
 
     def block(self, key: str) -> Block:
         return self.desc.block(key)
@@ -112,6 +118,7 @@ class Layout:
         self.tableset = tableset or load_tableset(spec.tableset)
         self.namer = namer or default_namer(spec)
         self.tables: dict[str, LTable] = {}
+        self._precisions: dict[tuple[str, str], Precision] = {}
         for desc in self.tableset.tables:
             if desc.per == "project":
                 for n, p in enumerate(spec.projects, start=1):
@@ -134,6 +141,17 @@ class Layout:
     def position(self, t: str, r: str, c: str) -> str:
         """``表6!C12`` style position of a cell."""
         return self.tables[t].ref(r, c)
+
+    def precision(self, t: str, c: str | None = None) -> Precision:
+        """Unit and decimals of column ``c`` of table ``t`` (the table's without a column, the set's for a
+        table the layout lacks)."""
+        k = (t, c or "")
+        p = self._precisions.get(k)
+        if p is None:
+            lt = self.tables.get(t)
+            p = lt.desc.precision(c) if lt is not None else self.tableset.precision
+            self._precisions[k] = p
+        return p
 
     def cells(self) -> Iterator[tuple[LTable, LRow, Column]]:
         for t in self.tables.values():
@@ -185,6 +203,16 @@ def catalogue_for(kind: str, year: int):
         return load_catalogue(kind)
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (1..99)."""
+    tens, ones = divmod(n, 10)
+    head = ("" if tens == 1 else _DIGITS[tens]) + "十" if tens else ""
+    return head + (_DIGITS[ones] if ones or not tens else "")
+
+
 def default_namer(spec: Spec):
     def namer(kind: str, code: str) -> str:
         if code in spec.names:
@@ -227,9 +255,14 @@ class _TableBuilder:
         raise DescriptionError(plan)
 
     def _fixed_row(self, b: Block, rd: RowDef) -> LRow:
-        inputs = frozenset(c.key for c in b.amount_columns if rd.input and c.formula is None and c.key not in rd.formula)
-        return LRow(key=rd.key, block=b.key, label=rd.label, total=rd.total, bottom=rd.bottom, children=rd.sum,
-                    formulas=dict(rd.formula), inputs=inputs, indent=rd.indent)
+        formulas = dict(rd.formula)
+        if rd.code:  # a coded fixed row (e.g. a 类 line of a summary table) takes the block's cell pattern
+            formulas = {**{k: parse(v.format(code=rd.code)) for k, v in b.cells.items()}, **formulas}
+        inputs = frozenset(c.key for c in b.amount_columns if rd.input and c.formula is None and c.key not in formulas)
+        ends = classification.lengths("function")
+        level = ends.index(len(rd.code)) + 1 if rd.code and len(rd.code) in ends else 0
+        return LRow(key=rd.key, block=b.key, label=rd.label, code=rd.code, level=level, total=rd.total,
+                    bottom=rd.bottom, children=rd.sum, formulas=formulas, inputs=inputs, indent=rd.indent)
 
     def _form_row(self, b: Block, rd: RowDef) -> LRow:
         formulas = {k: parse(self.fmt(v.text)) for k, v in rd.formula.items()}
@@ -250,11 +283,16 @@ class _TableBuilder:
         kind = "economic" if b.codes == "economic" else "function"
         if self.spec.generic:
             n = self.spec.spare_rows if b.codes in ("functions", "economic") else max(5, self.spec.spare_rows // 6)
-            leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
+            # spare rows r1, r2 …; a second tree block of the same table (表6 人员/公用 side by side) names its own
+            first = next(blk for blk in self.desc.blocks if blk.plan == "tree") is b
+            pre = "r" if first else f"{b.key}_r"
+            leaves = [LRow(key=f"{pre}{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
         codes = self.spec.codes(b.codes or "functions")
-        lens = (3, 5) if kind == "economic" else (3, 5, 7)
+        if b.prefixes:
+            codes = tuple(c for c in codes if c.startswith(b.prefixes))
+        lens = classification.lengths(kind)
         nodes: dict[str, set[str]] = {}
         for code in codes:
             for i, ln in enumerate(lens):
@@ -268,17 +306,26 @@ class _TableBuilder:
             kids = tuple(sorted(nodes[code]))
             rows.append(LRow(key=code, block=b.key, code=code, level=level, label=self.L.namer(kind, code),
                              children=kids, inputs=frozenset() if kids else self._leaf_inputs(b)))
-        classes = tuple(c for c in sorted(nodes) if len(c) == 3)
+        classes = tuple(c for c in sorted(nodes) if len(c) == lens[0])
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
+        """One row per 功能分类 类: every class of the catalogue, or (``codes`` given) the classes of the spec's
+        codes, labelled 一、二、… when the block is ``ordinal``."""
         cat = catalogue_for("function", self.spec.year)
+        if b.codes and not self.spec.generic:
+            used = sorted({code[:3] for code in self.spec.codes(b.codes)})
+            classes = [(code, self.L.namer("function", code)) for code in used]
+        else:
+            classes = [(c.code, self.spec.names.get(c.code, c.name)) for c in cat.classes()]
         rows = []
-        for c in cat.classes():
-            formulas = {k: parse(v.format(code=c.code)) for k, v in b.cells.items()}
-            rows.append(LRow(key=c.code, block=b.key, code=c.code, level=1, label=self.spec.names.get(c.code, c.name),
-                             formulas=formulas))
-        rows.append(self._total_row(b, ()))
+        for i, (code, name) in enumerate(classes, start=1):
+            formulas = {k: parse(v.format(code=code)) for k, v in b.cells.items()}
+            label = f"{chinese_ordinal(i)}、{name}" if b.ordinal else name
+            rows.append(LRow(key=code, block=b.key, code=code, level=1, label=label, formulas=formulas))
+        # ``sum = ["*"]`` on the total: it also equals the sum of the class rows (checked by the sums rules)
+        summed = b.total is not None and b.total.sum == ("*",)
+        rows.append(self._total_row(b, tuple(r.key for r in rows) if summed else ()))
         return rows
 
     def _projects(self, b: Block) -> list[LRow]:
@@ -302,15 +349,16 @@ class _TableBuilder:
             projects = by_unit.get(u, [])
             ukey = "unit" if single else f"u{i}"
             pre = "" if single else f"{ukey}:"
-            classes = sorted({p.function[:3] for p in projects})
+            cl, kl = classification.level_length("function", 1), classification.level_length("function", 2)
+            classes = sorted({p.function[:cl] for p in projects})
             unit_keys.append(ukey)
             rows.append(LRow(key=ukey, block=b.key, label=u, level=0, children=tuple(pre + c for c in classes)))
             for cls in classes:
-                kuans = sorted({p.function[:5] for p in projects if p.function.startswith(cls)})
+                kuans = sorted({p.function[:kl] for p in projects if p.function.startswith(cls)})
                 rows.append(LRow(key=pre + cls, block=b.key, code=cls, level=1, label=self.L.namer("function", cls),
                                  children=tuple(pre + k for k in kuans)))
                 for k in kuans:
-                    kids = [p for p in projects if p.function[:5] == k]
+                    kids = [p for p in projects if p.function[:kl] == k]
                     rows.append(LRow(key=pre + k, block=b.key, code=k, level=2, label=self.L.namer("function", k),
                                      children=tuple(p.key for p in kids)))
                     for p in kids:
@@ -396,6 +444,8 @@ class _TableBuilder:
                 if r.key in rows:
                     raise DescriptionError(f"{self.id}: duplicate row key {r.key}")
                 rows[r.key] = r
+        notes = [(last + 1 + i, self.fmt(text)) for i, text in enumerate(d.notes)]
+        last += len(notes)
         note_row = note_text = None
         if d.empty_note:
             note_row = last + 1
@@ -404,7 +454,17 @@ class _TableBuilder:
         return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=colpos,
                       header_top=top, header_rows=header_rows, body_top=body, last_row=note_row or last, width=width,
                       note_row=note_row, note_text=note_text, section_rows=section_rows, block_headers=block_headers,
-                      numbering_row=numbering_row, project=self.project)
+                      numbering_row=numbering_row, project=self.project, notes=notes)
+
+
+def note_columns(t: LTable) -> list[Column]:
+    """The numeric columns of the total row that decide whether the table's empty note shows (the table's
+    ``note_columns``, else the first numeric column)."""
+    total_row = next(r for r in t.rows.values() if r.total)
+    cols = [c for c in t.desc.block(total_row.block).columns if c.numeric]
+    if t.desc.note_columns:
+        return [c for c in cols if c.key in t.desc.note_columns]
+    return cols[:1]
 
 
 def _header_depth(b: Block) -> int:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .classification import leaf
 from .errors import SpecError
 
 if sys.version_info >= (3, 11):
@@ -144,19 +145,24 @@ def spec_from_mapping(d: dict[str, Any]) -> Spec:
         seen.add(key)
         if not p.get("name"):
             raise SpecError(f"项目 {key} 缺少项目名称 name")
-        fn = _codes([p.get("function")], (7,), "项目功能分类")[0]
+        fn = _codes([p.get("function")], (leaf("function"),), "项目功能分类")[0]
         sangong = tuple(p.get("sangong") or ())
         bad = [s for s in sangong if s not in SANGONG_ITEMS]
         if bad:
             raise SpecError(f"项目 {key} 的三公事项 {bad} 无效，可选：{', '.join(SANGONG_ITEMS)}")
         projects.append(Project(key=key, name=str(p["name"]).strip(), function=fn, sangong=sangong, unit=str(p.get("unit", ""))))
     names = {str(k): str(v) for k, v in (d.get("names") or {}).items()}
+    tableset = str(d.get("tableset", "xj11"))
+    from .tableset import installed_tablesets
+
+    if tableset not in installed_tablesets():  # a spec names an installed set by id, never a folder
+        raise SpecError(f"部门规格中的表套 tableset = {tableset!r} 未安装，可选：{'、'.join(installed_tablesets())}")
     return Spec(
-        department=str(dept["name"]).strip(), year=year, tableset=str(d.get("tableset", "xj11")),
+        department=str(dept["name"]).strip(), year=year, tableset=tableset,
         unit=str(dept.get("unit", "万元")), short_name=str(dept.get("short_name", "")),
-        functions=_codes(codes.get("functions"), (7,), "功能分类"),
-        economic=_codes(codes.get("economic"), (5,), "经济分类"),
-        fund_functions=_codes(codes.get("fund_functions"), (7,), "政府性基金功能分类"),
+        functions=_codes(codes.get("functions"), (leaf("function"),), "功能分类"),
+        economic=_codes(codes.get("economic"), (leaf("economic"),), "经济分类"),
+        fund_functions=_codes(codes.get("fund_functions"), (leaf("function"),), "政府性基金功能分类"),
         soe_functions=_codes(codes.get("soe_functions"), (7,), "国有资本经营功能分类"),
         carryover_functions=_codes(codes.get("carryover_functions"), (7,), "结转结余功能分类"),
         projects=tuple(projects), names=names, fund_sources=tuple(d.get("fund_sources") or ()),
@@ -174,8 +180,20 @@ def load_spec(path: str | Path) -> Spec:
     try:
         d = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as e:
-        raise SpecError(f"部门规格文件格式错误：{p}：{e}") from None
+        raise SpecError(f"部门规格文件格式错误：{p}：{_syntax_where(e, p)}") from None
     return spec_from_mapping(d)
+
+
+def _syntax_where(e: Exception, p: Path) -> str:
+    """Where a TOML or JSON parser stopped, in Chinese (the parsers' own texts are English)."""
+    kind = "JSON" if p.suffix.lower() == ".json" else "TOML"
+    line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
+    if line is None:
+        m = re.search(r"line (\d+), column (\d+)", str(e))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    if line is None:
+        return f"不符合 {kind} 语法"
+    return f"第 {line} 行第 {col} 列附近不符合 {kind} 语法（请检查引号、方括号和等号）"
 
 
 def generic_spec(department: str = "", year: int = 2025, spare_rows: int = 30, tableset: str = "xj11") -> Spec:

@@ -13,13 +13,7 @@ from xlbudget.model import load_example
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "rule(id): a mutation test of the rule with this id (see test_meta.py)")
-
-
-@pytest.fixture(autouse=True)
-def _no_user_catalogue(tmp_path_factory, monkeypatch):
-    """Catalogues imported on the machine must not change what the tests see."""
-    monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path_factory.mktemp("xlbudget-home")))
+    config.addinivalue_line("markers", "rule(id, tableset=\"xj11\"): a mutation test of the rule with this id of that table set (see test_meta.py)")
 
 
 @pytest.fixture
