@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import xlsxwriter.worksheet
 
-# The sheets every template carries besides its tables (the reader knows them without importing the writer).
-META_SHEET = "xlbudget"
-CODE_SHEET = "代码表"
-CHECK_SHEET = "校验"
-
 
 def amount_format(decimals: int, blank_zero: bool = True) -> str:
     """Number format of an amount printed with ``decimals`` decimals (zero shown blank unless told otherwise)."""
