@@ -677,7 +677,7 @@ def _merged_ranges(xml: bytes, start: int, pats: dict, sheet: str, path: str | N
     of every reference; anything else takes the attribute-by-attribute path."""
     tail = xml[start:]
     refs = _MERGE_FAST.findall(tail)
-    if len(refs) == tail.count(b"<mergeCell ") and (refs or b"mergeCell " not in tail):
+    if len(refs) == len(pats["merge"].findall(tail)):  # every <mergeCell> (any prefix or spacing) is usual
         if refs:
             joined = b" ".join(refs)
             top_row = max(map(int, _DIGITS.findall(joined)))
