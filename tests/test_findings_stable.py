@@ -4,8 +4,9 @@ The workbooks in ``tests/data/stable`` are submissions written by the benchmark 
 (``bench/common.py``: three small departments and one large one, 97 sheets). Each test run also derives
 mutated copies (changed inputs, overwritten and edited formulas, stale cached values, text in number cells,
 removed protection), so that the report holds errors, warnings and rounding notes, not only passes.
-The golden reports were written by the checker before any of the speed work; regenerate them only for an
-intended change of findings: ``XLBUDGET_REGEN_GOLDEN=1 python -m pytest tests/test_findings_stable.py``.
+The golden reports were written by the checker without the speed work (the code the speed work was merged
+with); regenerate them only for an intended change of findings, from code whose findings are trusted:
+``XLBUDGET_REGEN_GOLDEN=1 python -m pytest tests/test_findings_stable.py``.
 """
 
 from __future__ import annotations
