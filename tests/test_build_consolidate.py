@@ -163,6 +163,32 @@ def test_build_from_files(units, tmp_path):
     assert result.budget.value("T1", "in_total", "amount") == sum(u.value("T1", "in_total", "amount") for u in units)
 
 
+def test_build_in_parallel_is_the_same_build(tmp_path):
+    """--jobs 2 reads and checks the units in worker processes: the same findings and the same workbook."""
+    import zipfile
+
+    from xlbudget.writer.template import write_workbook
+
+    paths = []
+    for i, (n, k) in enumerate(UNITS + [("克州第四单位", Decimal("3.25"))], start=1):
+        u = unit_budget(n, k)
+        p = tmp_path / f"unit{i}.xlsx"
+        write_workbook(u.layout, p, u)
+        paths.append(p)
+    results = [build(paths, tmp_path / f"out{j}.xlsx", name=DEPT, force=True, jobs=j) for j in (1, 2)]
+
+    def findings(r):
+        return [(rep.label, [(f.rule, f.severity, f.message(), f.cells) for f in rep.findings]) for rep in r.reports]
+
+    def parts(p):
+        with zipfile.ZipFile(p) as z:
+            return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+    assert findings(results[0]) == findings(results[1])
+    assert sum(len(rep.findings) for rep in results[0].reports) > 0
+    assert parts(tmp_path / "out1.xlsx") == parts(tmp_path / "out2.xlsx")
+
+
 def test_different_years_are_refused():
     a = unit_budget("甲单位", Decimal(1))
     b = unit_budget("乙单位", Decimal(1), year=2026)

@@ -317,6 +317,28 @@ def c_absurd_dimension(tmp: Path) -> Path:
         dimension="A1:XFD1048576")})
 
 
+def c_far_merge(tmp: Path) -> Path:
+    # Thousands of ordinary merged ranges, one of them (not the last) past the last column.
+    merges = "".join(f'<mergeCell ref="A{r}:C{r}"/>' for r in range(1, 3000))
+    merges = merges.replace('ref="A1500:C1500"', 'ref="A1500:XFE1500"')
+    return patched(tmp, {"xl/worksheets/sheet1.xml": sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>').replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="2999">' + merges.encode() + b"</mergeCells>")})
+
+
+def c_far_merge_odd_form(tmp: Path) -> Path:
+    # The same in a form the fast path does not take (single quotes, lower case).
+    return patched(tmp, {"xl/worksheets/sheet1.xml": sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>').replace(
+        b"</sheetData>", b"</sheetData><mergeCells count=\"2\"><mergeCell ref='a1:c1'/>"
+                         b"<mergeCell ref='b2:c1048577'/></mergeCells>")})
+
+
+def c_far_merge_after_a_tab(tmp: Path) -> Path:
+    # An ordinary range, then one past the grid whose tag has a tab where the usual form has a space.
+    return patched(tmp, {"xl/worksheets/sheet1.xml": sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>').replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="2"><mergeCell ref="A2:C2"/>'
+                         b'<mergeCell\tref="B2:C1048577"/></mergeCells>')})
+
+
 def c_far_column(tmp: Path) -> Path:
     # The dimension claims A1:B2; a cell at column 16000 hides behind it.
     return patched(tmp, {"xl/worksheets/sheet1.xml": sheet_xml(
@@ -483,6 +505,9 @@ CORPUS = {
     "undefined-entity": (c_undefined_entity, "bad-xml", None),
     "absurd-dimension": (c_absurd_dimension, "absurd-dimensions", None),
     "column-16000": (c_far_column, "absurd-dimensions", None),
+    "merged-range-past-the-grid": (c_far_merge, "absurd-dimensions", None),
+    "merged-range-past-the-grid-odd-form": (c_far_merge_odd_form, "absurd-dimensions", None),
+    "merged-range-past-the-grid-after-a-tab": (c_far_merge_after_a_tab, "absurd-dimensions", None),
     "row-1048000-no-dimension": (c_far_row_no_dimension, "absurd-dimensions", None),
     "sparse-area": (c_sparse_area, "absurd-dimensions", None),
     "far-cell-general-scan": (c_far_cell_general_path, "absurd-dimensions", None),

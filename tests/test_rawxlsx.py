@@ -506,3 +506,21 @@ def test_error_values_in_plain_cells(budget: Path, tmp_path: Path) -> None:
     notes = RawWorkbook.open(out).sheet("说明")
     assert notes.errors == {(6, 5): "#N/A"}
     assert (6, 5) not in notes.values and (6, 5) not in notes.formulas
+
+
+def test_unread_sheets_stay_compressed_until_asked_for(budget: Path, monkeypatch) -> None:
+    full = RawWorkbook.open(budget)
+    wb = RawWorkbook.open(budget, unread=("代码表", "说明"))
+    inflated: list[str] = []
+    read = wb.container.read
+    monkeypatch.setattr(wb.container, "read", lambda part: inflated.append(part) or read(part))
+    for name in ("收支总表", "收入总表"):
+        assert wb.sheet(name).values == full.sheet(name).values
+    codes_part = wb.sheet_info("代码表").part
+    assert codes_part not in inflated and wb.sheet_info("说明").part not in inflated
+    # asked for after all: read in full, and the sheets read before are still right
+    for name in SHEETS:
+        got, want = wb.sheet(name), full.sheet(name)
+        assert (got.values, got.formulas, got.merged, got.protected) == \
+            (want.values, want.formulas, want.merged, want.protected), name
+    assert codes_part in inflated

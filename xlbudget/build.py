@@ -193,18 +193,16 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
 def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: str | None = None,
           force: bool = False, pdf: str | os.PathLike | None = None, datapackage: str | os.PathLike | None = None,
           zero_last_year: str = "100", checker: Checker | None | str = "default",
-          tableset: str | None = None) -> BuildResult:
+          tableset: str | None = None, jobs: int = 1) -> BuildResult:
     """Read the submitted workbooks ``paths`` and build the consolidated disclosure ``out``.
 
     ``tableset`` names the set of inputs in an official layout (default: detected from their titles).
-
+    With ``jobs > 1`` the workbooks are read (and, with the default checker, checked) in that many processes.
     Raises :class:`BuildError` when a file cannot be read, when two inputs are one submission (the same file,
     the same content, or the same department and year: consolidating them would double every figure), or
     when errors are found and ``force`` is False;
     :class:`xlbudget.errors.DataError` when the inputs cannot be consolidated (different years or table sets).
     """
-    from .reader import read_workbook
-
     paths = [Path(p) for p in paths]
     if not paths:
         raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
@@ -215,19 +213,25 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     budgets: list[Budget] = []
     prior: list[InputReport] = []
     unreadable: list[InputReport] = []
+    checked: dict[int, list[Finding]] = {}   # id(budget) -> its findings, when a worker checked it already
     seen: dict[object, Path] = {}
-    for p in paths:
-        res = read_workbook(p, tableset=tableset)
-        rep = InputReport(p.name, list(res.findings))
-        if res.budget is None:
+    for p, (findings, budget, found, sha256) in zip(paths, _read_all(paths, jobs, checker == "default", tableset)):
+        rep = InputReport(p.name, findings)
+        if budget is None:
             unreadable.append(rep)
             continue
-        _refuse_duplicate(seen, p, res.sha256, res.budget)
-        budgets.append(res.budget)
+        _refuse_duplicate(seen, p, sha256, budget)
+        budgets.append(budget)
         prior.append(rep)
+        if found is not None:
+            checked[id(budget)] = found
     if unreadable:
         detail = "\n".join(f"  [{r.label}] " + "；".join(f.message() for f in r.findings[:3]) for r in unreadable)
         raise BuildError(f"{len(unreadable)} 个文件无法读取，未生成公开文件：\n{detail}", unreadable + prior)
+    if checked:
+        default = _default_checker()
+        assert default is not None
+        checker = lambda b: checked[id(b)] if id(b) in checked else default(b)  # noqa: E731
     return build_from_budgets(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
                               zero_last_year=zero_last_year, labels=[p.name for p in paths], checker=checker,
                               input_reports=prior)
@@ -243,6 +247,55 @@ def _refuse_duplicate(seen: dict[object, Path], path: Path, sha256: str, budget:
             raise BuildError(f"{path} 与 {seen[key]} {why}，像是同一份提交的两个副本：汇总会把每个数字加两次，"
                              f"未生成公开文件。请只保留其中一份")
         seen[key] = path
+
+
+def _read_all(paths: list[Path], jobs: int, check: bool, tableset: str | None = None):
+    """(read findings, budget or None, check findings or None, sha256) of each path, in order."""
+    if jobs <= 1 or len(paths) <= 1:
+        from .reader import read_workbook
+
+        for p in paths:
+            res = read_workbook(p, tableset=tableset)
+            yield list(res.findings), res.budget, None, res.sha256
+        return
+    from .workers import process_pool
+
+    n = len(paths)
+    with process_pool(min(jobs, n)) as pool:
+        for findings, state, found, sha256 in pool.map(_read_one, paths, [check] * n, [tableset] * n, chunksize=4):
+            yield findings, _rebuilt(state), found, sha256
+
+
+# What a budget read from a workbook carries besides its document: constants over formulas, and for a
+# workbook in an official layout the real cells, the printed names and the tables it does not have.
+_CARRIED = ("overrides", "cell_map", "printed_labels", "absent_tables", "source")
+
+
+def _read_one(path: Path, check: bool, tableset: str | None = None):
+    """In a worker: read (and check) one workbook; the budget travels back as its spec, inputs and what it
+    carries besides (``_CARRIED``)."""
+    from .reader import read_workbook
+
+    res = read_workbook(path, tableset=tableset)
+    b = res.budget
+    if b is None:
+        return list(res.findings), None, None, res.sha256
+    checker = _default_checker() if check else None
+    found = list(checker(b)) if checker is not None else None
+    return list(res.findings), (b.spec.to_dict(), b.doc, {k: getattr(b, k) for k in _CARRIED}), found, res.sha256
+
+
+def _rebuilt(state) -> Budget | None:
+    if state is None:
+        return None
+    from .layout import layout_for
+    from .spec import Spec
+
+    spec, doc, carried = state
+    budget = Budget(layout_for(Spec.from_dict(spec)), doc)
+    for k, v in carried.items():
+        setattr(budget, k, v)
+    return budget
 
 
 def summary_lines(result: BuildResult) -> list[str]:

@@ -13,7 +13,27 @@ from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure,
 from .errors import XlbudgetError
 from .outputs import Output, OutputError, guard_outputs
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+
+class _LazyGroup(Group):
+    """The commands kept in ``xlbudget.commands.<name>`` are imported when used: ``xlbudget check FILE``
+    imports the checker only, not the builder and its writers."""
+
+    lazy = ("build", "catalogue", "check", "serve")
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            try:
+                module = __import__(f"xlbudget.commands.{name}", fromlist=[name])
+            except ImportError:
+                return None
+            self.add_command(getattr(module, name))
+        return self.commands.get(name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *(n for n in self.lazy if self.get_command(ctx, n) is not None)})
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="xlbudget")
 def cli() -> None:
     """xlbudget：部门预算公开表的模板、读取、校验与公开文件生成。"""
@@ -123,18 +143,6 @@ def tablesets() -> None:
         ts = load_tableset(tid)
         units = list(dict.fromkeys(t.table_precision.unit for t in ts.tables if t.number))
         click.echo(f"{ts.id}\t{ts.name}\t{'、'.join(units) or ts.unit}\t{ts.version}")
-
-
-def _optional_commands() -> None:
-    for mod, name in (("catalogue", "catalogue"), ("check", "check"), ("build", "build"), ("serve", "serve")):
-        try:
-            module = __import__(f"xlbudget.commands.{mod}", fromlist=[name])
-        except ImportError:
-            continue
-        cli.add_command(getattr(module, name))
-
-
-_optional_commands()
 
 
 def main() -> None:

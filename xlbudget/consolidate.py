@@ -211,13 +211,26 @@ def _sum_tables(budgets: list[Budget], spec: Spec, keys: list[list[str]],
     for i, (unit_keys, unit_projects) in enumerate(zip(keys, per_unit)):
         for key, (row_key, _p) in zip(unit_keys, unit_projects):
             origin[key] = (i, row_key)
+    # which units have each row (in unit order), and which have spare rows in a table: each combined cell
+    # then visits the units that can hold it, not all of them (linear in the size of the inputs)
+    holders: dict[tuple[str, str], list[int]] = {}
+    spares: dict[str, list[int]] = {}
+    for i, b in enumerate(budgets):
+        for tid, ut in b.layout.tables.items():
+            for rkey, urow in ut.rows.items():
+                holders.setdefault((tid, rkey), []).append(i)
+                if urow.spare and (not spares.get(tid) or spares[tid][-1] != i):
+                    spares.setdefault(tid, []).append(i)
     tables: dict[str, dict[str, dict[str, Decimal]]] = {}
     for t, row, col in _input_cells(layout):
         if row.project is not None:
             i, row_key = origin[row.project]
             sources = [(budgets[i], t.id, row_key)]
         else:
-            sources = [(b, t.id, row.key) for b in budgets]
+            units = holders.get((t.id, row.key), [])
+            if row.key.isdigit() and t.id in spares:
+                units = sorted(set(units) | set(spares[t.id]))
+            sources = [(budgets[i], t.id, row.key) for i in units]
         total: Decimal | None = None
         for b, tid, rkey in sources:
             v = _unit_value(b, tid, rkey, col.key)

@@ -338,18 +338,15 @@ class _TableBuilder:
             leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=inputs, spare=True)
                       for i in range(1, self.spec.spare_rows + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
-        units: list[str] = []
+        by_unit: dict[str, list] = {}  # unit -> its projects, in spec order (one pass: hundreds of units)
         for p in self.spec.projects:
-            u = p.unit or self.spec.department
-            if u not in units:
-                units.append(u)
-        if not units:
-            units = [self.spec.department]
+            by_unit.setdefault(p.unit or self.spec.department, []).append(p)
+        units = list(by_unit) or [self.spec.department]
         single = len(units) == 1
         rows: list[LRow] = []
         unit_keys: list[str] = []
         for i, u in enumerate(units, start=1):
-            projects = [p for p in self.spec.projects if (p.unit or self.spec.department) == u]
+            projects = by_unit.get(u, [])
             ukey = "unit" if single else f"u{i}"
             pre = "" if single else f"{ukey}:"
             cl, kl = classification.level_length("function", 1), classification.level_length("function", 2)

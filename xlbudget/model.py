@@ -151,6 +151,8 @@ class Budget:
 
     def recomputed(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         """The value the layout's formula gives, ignoring any overwrite of this cell."""
+        if (tid, rkey, ckey) not in self.overrides:  # then it is the value: memoised for the rules
+            return self.value(tid, rkey, ckey)
         return self._compute(tid, rkey, ckey)
 
     def published(self, tid: str, rkey: str, ckey: str) -> Decimal | None:

@@ -33,7 +33,7 @@ import hashlib
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,10 @@ class Spec:
         raise KeyError(key)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # what asdict() gives, without its recursive deep copy (the JSON round trip copies anyway); the
+        # reader and the layout cache ask for it several times per submission
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["projects"] = [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.projects]
         return json.loads(json.dumps(d, ensure_ascii=False))
 
     def to_json(self) -> str:

@@ -29,8 +29,10 @@ from xlbudget.outputs import Output, OutputError, guard_outputs
 @click.option("--zero-last-year", type=click.Choice(["100", "na"]), default="100", show_default=True,
               help="上年预算数为 0 时增幅的写法：100 写“增长 100.00%”，na 写“上年无预算，不计算增长率”")
 @table_set_option()
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="并行读取和检查输入文件的进程数。")
 def build(files: tuple[Path, ...], out: Path, name: str | None, force: bool, pdf: Path | None,
-          datapackage: Path | None, zero_last_year: str, table_set: str | None) -> None:
+          datapackage: Path | None, zero_last_year: str, table_set: str | None, jobs: int) -> None:
     """汇总一个或多个已填报的工作簿（FILES），生成可直接打印的部门预算公开文件。
 
     同一份提交给了两次（同一文件、内容相同，或同一单位同一年度）时拒绝汇总（退出码 1），以免每个数字被加两次。
@@ -40,7 +42,7 @@ def build(files: tuple[Path, ...], out: Path, name: str | None, force: bool, pdf
     try:
         guard_outputs(files, [Output("-o", out, "xlsx"), Output("--pdf", pdf, "pdf")] + package)
         result = build_disclosure(list(files), out, name=name, force=force, pdf=pdf, datapackage=datapackage,
-                                  zero_last_year=zero_last_year, tableset=table_set)
+                                  zero_last_year=zero_last_year, tableset=table_set, jobs=jobs)
     except OutputError as e:
         output_failure(e)
     except BuildError as e:

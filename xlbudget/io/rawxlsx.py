@@ -34,7 +34,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
@@ -664,6 +664,37 @@ def _check_ref_range(ref: str, what_zh: str, what_en: str, sheet: str, path: str
             raise _absurd(path, sheet, f"{what_zh} {ref}", f"{what_en} {ref}", limits)
 
 
+_MERGE_FAST = re.compile(rb'<mergeCell ref="([A-Z]{1,4}[0-9]{1,8}(?::[A-Z]{1,4}[0-9]{1,8})?)"\s*/>')
+_DIGITS = re.compile(rb"[0-9]+")
+_LETTERS = re.compile(rb"[A-Z]+")
+
+
+def _merged_ranges(xml: bytes, start: int, pats: dict, sheet: str, path: str | None, limits: Limits) -> list[str]:
+    """The merged ranges after <sheetData>, each checked against the limits.
+
+    Writers put thousands of them in a large workbook.  In the usual form (``<mergeCell ref="A1:Q1"/>``)
+    one bound check covers them all: the largest row number and the longest-then-greatest column letters
+    of every reference; anything else takes the attribute-by-attribute path."""
+    tail = xml[start:]
+    refs = _MERGE_FAST.findall(tail)
+    if len(refs) == len(pats["merge"].findall(tail)):  # every <mergeCell> (any prefix or spacing) is usual
+        if refs:
+            joined = b" ".join(refs)
+            top_row = max(map(int, _DIGITS.findall(joined)))
+            top_col = max(_LETTERS.findall(joined), key=lambda x: (len(x), x)).decode("ascii")
+            if top_row > limits.max_rows or _col_number(top_col) > limits.max_cols:
+                for r in refs:  # the first one over the limits, in file order, is reported
+                    _check_ref_range(r.decode("ascii"), "合并区域", "merged range", sheet, path, limits)
+        return [r.decode("ascii") for r in refs]
+    merged = []
+    for m in pats["merge"].finditer(xml, start):
+        ref = _attrs(m.group(1)).get("ref")
+        if ref:
+            _check_ref_range(ref, "合并区域", "merged range", sheet, path, limits)
+            merged.append(ref)
+    return merged
+
+
 def _check_cell(row: int, col: int, sheet: str, path: str | None, limits: Limits) -> None:
     if row + 1 > limits.max_rows or col + 1 > limits.max_cols:
         ref = to_ref(row, col)
@@ -839,11 +870,7 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
             last = _REF_RE.fullmatch(ref.split(":")[-1].strip())
             if last:
                 hint_rows, hint_cols = int(last.group(2)), _col_number(last.group(1))
-    for m in pats["merge"].finditer(xml, data_end):
-        ref = _attrs(m.group(1)).get("ref")
-        if ref:
-            _check_ref_range(ref, "合并区域", "merged range", sheet, path, limits)
-            out.merged.append(ref)
+    out.merged = _merged_ranges(xml, data_end, pats, sheet, path, limits)
     m = pats["protection"].search(xml, data_end)
     if m:
         out.protection = _attrs(m.group(1))
@@ -930,7 +957,7 @@ class RawWorkbook:
         sha256: Hex SHA-256 of the file.
     """
 
-    def __init__(self, container: ContainerInfo) -> None:
+    def __init__(self, container: ContainerInfo, unread: Iterable[str] = ()) -> None:
         self.container = container
         self.path = container.path
         self.limits = container.limits
@@ -949,17 +976,24 @@ class RawWorkbook:
         self._longest_shared = 0
         self._area_used = 0
         self._load()
+        # Sheets the caller does not mean to read stay compressed (and out of calamine's copy) until asked for.
+        unread = set(unread)
+        self._deferred = {s.part for s in self.sheets if s.name in unread}
 
     # -- Public API. ------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike, limits: Limits | None = None) -> "RawWorkbook":
+    def open(cls, path: str | os.PathLike, limits: Limits | None = None,
+             unread: Iterable[str] = ()) -> "RawWorkbook":
         """Check the container and read the workbook-level parts.
+
+        ``unread`` names sheets the caller does not expect to read (a template's own helper sheets,
+        say): they are neither inflated nor handed to calamine unless ``sheet()`` asks for them.
 
         Raises:
             WorkbookError: for any unsafe, corrupt or unsupported file.
         """
-        return cls(inspect_container(path, limits))
+        return cls(inspect_container(path, limits), unread)
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str | None = None,
@@ -1151,7 +1185,7 @@ class RawWorkbook:
         if self._sheet_xml is None:
             out: dict[str, bytes | WorkbookError] = {}
             for info in self.sheets:
-                if info.kind != "worksheet" or info.part in out:
+                if info.kind != "worksheet" or info.part in out or info.part in self._deferred:
                     continue
                 try:
                     raw = self.container.read(info.part)
@@ -1169,7 +1203,10 @@ class RawWorkbook:
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
                 for name, data in self._parts.items():
                     z.writestr(name, data)
-                for name, data in self._inflate_sheets().items():
+                sheets = self._inflate_sheets()
+                for part in self._deferred:
+                    z.writestr(part, _EMPTY_SHEET)
+                for name, data in sheets.items():
                     # A broken sheet gets an empty stand-in: calamine only
                     # parses the sheets we ask for, and we never ask for it.
                     if isinstance(data, WorkbookError):
@@ -1189,6 +1226,14 @@ class RawWorkbook:
         out = RawSheet(name=info.name, part=info.part, state=info.state, kind=info.kind)
         if info.kind != "worksheet":
             return out
+        if info.part in self._deferred:  # asked for after all: inflate it, and give calamine a new copy
+            self._deferred.discard(info.part)
+            if self._sheet_xml is not None:
+                try:
+                    self._sheet_xml[info.part] = _normalize_xml(self.container.read(info.part), info.part, self.path)
+                except WorkbookError as exc:
+                    self._sheet_xml[info.part] = exc
+            self.close()
         xml = self._inflate_sheets()[info.part]
         if isinstance(xml, WorkbookError):
             raise xml
@@ -1206,7 +1251,9 @@ class RawWorkbook:
                 detail=f"各工作表的使用区域合计超过 {self.limits.max_workbook_cells_area} 个单元格的上限",
                 detail_en=f"the used areas of all sheets add up to more than "
                           f"{self.limits.max_workbook_cells_area} cells")
-        if self._longest_shared:
+        # A cell showing a shared string takes at least 19 bytes (<c t="s"><v>0</v></c>): count them
+        # only when that many could go over the limit.
+        if self._longest_shared and (len(xml) // 19 + 1) * self._longest_shared > self.limits.max_shared_text_bytes:
             n_shared = xml.count(b't="s"') + xml.count(b"t='s'")
             if n_shared * self._longest_shared > self.limits.max_shared_text_bytes:
                 size = human_size(n_shared * self._longest_shared)

@@ -56,7 +56,20 @@ class _Safe(dict):
 
 def fill(text: str, subs: Mapping[str, str]) -> str:
     """Replace the foreach placeholders present in ``subs``; leave the others as they are."""
-    return string.Formatter().vformat(text, (), _Safe(subs))
+    if "{" not in text:
+        return text
+    try:
+        return _fill(text, tuple(sorted(subs.items())))
+    except TypeError:  # a value that cannot be a cache key
+        return string.Formatter().vformat(text, (), _Safe(subs))
+
+
+@functools.lru_cache(maxsize=8192)  # the same rule texts and codes come back in every submission
+def _fill(text: str, subs: tuple[tuple[str, str], ...]) -> str:
+    return string.Formatter().vformat(text, (), _Safe(dict(subs)))
+
+
+parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immutable: parse each text once
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -278,7 +291,7 @@ class Context:
         """A precondition as an Excel condition, with its value on this budget (rendering)."""
         kind, _, arg = when.partition(":")
         if kind in VALUE_CONDITIONS:
-            side = self.evaluate(parse(fill(arg, subs)))
+            side = self.evaluate(parse_cached(fill(arg, subs)))
             unit = side.precision or self.layout.tableset.precision
             places = unit.display_decimals + 6
             return (f"ROUND({side_formula(side, unit)},{places}){'<>' if kind == 'nonzero' else '='}0",
@@ -290,7 +303,7 @@ class Context:
     def holds(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> bool:
         kind, _, arg = when.partition(":")
         if kind in VALUE_CONDITIONS:
-            side = self.evaluate(parse(fill(arg, subs)))
+            side = self.evaluate(parse_cached(fill(arg, subs)))
             return (side.total != 0) == (kind == "nonzero")
         if named is None:
             raise RuleConfigError(f"未知的前提条件 {when}")
@@ -468,7 +481,7 @@ class Rule:
                 coded_blocks(ts, arg, f"foreach {form.strip()}")
         for key, text in self.expression_texts():
             for subs in self.static_subs():
-                for term in parse(fill(text, subs)).terms:
+                for term in parse_cached(fill(text, subs)).terms:
                     check_reference(ts, term.ref)
 
     def __repr__(self) -> str:
@@ -552,7 +565,7 @@ class Rule:
         return fill(self.id, subs)
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
-        return parse(fill(str(self.entry[key]), subs))
+        return parse_cached(fill(str(self.entry[key]), subs))
 
     def tol(self, ctx: Context) -> Tolerance:
         return self.tolerance or ctx.tolerance

@@ -909,7 +909,9 @@ def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified:
     out = Path(out_path)
     secs = list(sections) if sections is not None else narrative(budget, **(narrative_options or {}))
     with atomic_output(out) as tmp:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
+        # in_memory: a disclosure of many units has a sheet per project; one temporary file per sheet
+        # (written, read back, removed) cost more than the writing itself
+        wb = xlsxwriter.Workbook(tmp, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                        "strings_to_urls": False})
         wb.set_properties({"title": f"{budget.spec.department} {budget.spec.year} 年部门预算公开",
                            "subject": "部门预算公开", "author": budget.spec.department,
