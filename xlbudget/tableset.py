@@ -340,12 +340,54 @@ def load_tableset(name: str = "xj11") -> TableSet:
         display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
         tables=tables, rules_file=rules, folder=folder, example=meta.get("example"),
     )
+    _validate(ts)
+    return ts
+
+
+# The code that checks a set as it loads: a change to any of these files checks every set again.
+_CHECKERS = ("tableset.py", "setdata.py", "narrative.py", "expr.py", "rules/base.py", "rules/book.py",
+             "narrative_check/vocabulary.py")
+
+
+def _stamp(ts: TableSet) -> Path | None:
+    """Where the proof lives that this exact set (its files, sizes and times, and the checking code) was
+    checked: ``$XLBUDGET_HOME/cache/sets/<digest>`` (else ``~/.xlbudget/…``); None without a home."""
+    import hashlib
+    import os
+
+    from . import __version__
+
+    h = hashlib.sha256(f"{__version__}\0{ts.folder.resolve()}".encode())
+    try:
+        here = Path(__file__).resolve().parent
+        for p in sorted(ts.folder.iterdir()) + [here / c for c in _CHECKERS]:
+            st = p.stat()
+            h.update(f"\0{p.name}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+        home = os.environ.get("XLBUDGET_HOME")
+        base = Path(home).expanduser() if home else Path.home() / ".xlbudget"
+    except (OSError, RuntimeError):
+        return None
+    return base / "cache" / "sets" / h.hexdigest()
+
+
+def _validate(ts: TableSet) -> None:
+    """Check the rule book, the disclosure, narrative, roll-over and vocabulary data against the set (a
+    DescriptionError on the first problem). Checking the 情况说明 templates costs a few hundred ms, so a
+    set checked once with the same files and the same code is not checked again in every process."""
+    stamp = _stamp(ts)
+    if stamp is not None and stamp.is_file():
+        return
     from .rules.base import load_rules  # the rule book is checked against the set as the set loads
     from .setdata import validate_set  # so are its disclosure, narrative and roll-over data
 
     load_rules(ts)
     validate_set(ts)
-    return ts
+    if stamp is not None:
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(f"{ts.id} {ts.version}\n", encoding="utf-8")
+        except OSError:  # a read-only home: checked again next time
+            pass
 
 
 def installed_tablesets() -> list[str]:
