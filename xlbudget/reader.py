@@ -156,10 +156,14 @@ class _Reader:
         sha = wb_sha(self.wb)
         if getattr(self.wb, "has_macros", False):
             self.add("macros-present", "READ.macros", W)
-        if spec is None and not meta.get("tableset"):  # not our template: an official layout, or none
+        disclosure = meta.get("kind") == "disclosure"   # a disclosure we built: printed in the official layout
+        if spec is None and (not meta.get("tableset") or disclosure):  # not our template: an official layout
             from .official import read_official
+            from .tableset import installed_tablesets
 
-            result = read_official(self.path, self.wb, self.tableset)
+            ts = self.tableset or (meta.get("tableset") if disclosure and meta.get("tableset") in installed_tablesets()
+                                   else None)
+            result = read_official(self.path, self.wb, ts)
             result.findings[:0] = self.findings
             return result
         if spec is None or not meta.get("tableset"):

@@ -164,3 +164,28 @@ def books(tmp_path_factory, demo_dir) -> dict[str, Path]:
     write_workbook(other.layout, folder / "other.xlsx", budget=other)
     (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
     return {p.stem: p for p in folder.glob("*.xlsx")}
+
+
+# Workbooks in an official layout (not made from our template), one per installed table set, as a bureau
+# receives them: (file, department, status the overview must show).
+OFFICIAL = (("xj11", "handmade", "克孜勒苏柯尔克孜自治州数据局", "有错误"),   # the seed's S1, in another department
+            ("sh-budget", "sheets", "普陀区城市管理行政执法局", "通过"),
+            ("sh-final", "onesheet", "中共上海市普陀区委社会工作部", "通过"))
+
+
+@pytest.fixture(scope="session")
+def official_books(tmp_path_factory) -> list[tuple[Path, str, str]]:
+    import dataclasses
+
+    from officialgen import write_official
+
+    from xlbudget.model import budget_from_document, load_example
+
+    folder = tmp_path_factory.mktemp("desk-official")
+    out = []
+    for ts, arrangement, department, status in OFFICIAL:
+        spec, doc = load_example(ts)
+        spec = dataclasses.replace(spec, department=department)
+        budget = budget_from_document({**doc, "spec": spec.to_dict()}, spec)
+        out.append((write_official(budget, folder / f"{ts}-{arrangement}.xlsx", arrangement), department, status))
+    return out

@@ -1,7 +1,7 @@
 """The clerk's round trip in a real browser (headless system Chromium driven by Playwright).
 
-Uploads the demo's files (plus a second department, a broken file and the official-format workbooks of
-``OFFICIAL_FORMAT_WORKBOOKS``), waits for the checks, opens the submission with the S1 error, sees its
+Uploads the demo's files (plus a second department, a broken file and three workbooks in an official layout,
+one per table set), waits for the checks, opens the submission with the S1 error, sees its
 highlighted cell, downloads the report, uploads a corrected version and sees the department turn 通过;
 restarts the server and finds everything again. A screenshot of each page goes to the artifacts folder
 (``XLBUDGET_TEST_ARTIFACTS``, else a temporary folder).
@@ -21,7 +21,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from deskdata import DEPARTMENT, OFFICIAL_FORMAT_WORKBOOKS, OTHER
+from deskdata import DEPARTMENT, OTHER
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -74,13 +74,13 @@ class Server:
             self.proc.wait(timeout=20)
 
 
-def test_clerk_round_trip(chromium, artifacts, demo_dir, books, tmp_path):
+def test_clerk_round_trip(chromium, artifacts, demo_dir, books, official_books, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     server = Server(f"sqlite:///{tmp_path / 'desk.sqlite3'}", tmp_path / "data", tmp_path / "home")
     server.start()
     demo_files = [demo_dir / n for n in ("template.xlsx", "disclosure.xlsx", "filled.xlsx")]
-    first = demo_files + [books["other"], books["broken"], *OFFICIAL_FORMAT_WORKBOOKS]
+    first = demo_files + [books["other"], books["broken"], *(f for f, _, _ in official_books)]
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -96,6 +96,8 @@ def test_clerk_round_trip(chromium, artifacts, demo_dir, books, tmp_path):
             expect(row).to_contain_text("有错误", timeout=60_000)
             expect(page.locator("#overview tr", has_text=OTHER)).to_contain_text("通过")
             expect(page.get_by_text("无法识别部门的文件")).to_be_visible()
+            for _, department, status in official_books:  # workbooks in an official layout are filed too
+                expect(page.locator("#overview tr", has_text=department)).to_contain_text(status)
             page.screenshot(path=str(artifacts / "2-overview.png"), full_page=True)
 
             row.locator("a .badge").click()

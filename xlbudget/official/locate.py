@@ -270,8 +270,9 @@ def _numbering_row(cells: dict[int, Any]) -> bool:
     """The 栏次 row (1 2 3 …) under some headers."""
     marks = vocabulary()["numbering_marks"]
     vals = [norm(v) for v in cells.values() if not _numeric(v)]
-    nums = [x for x in vals if x.isdigit()]
-    return len(nums) >= 2 and all(x.isdigit() or x in marks for x in vals)
+    nums = [x for x in vals if x.isdigit()] + [v for v in cells.values() if _numeric(v) and v == int(v) and 0 < v < 200]
+    return len(nums) >= 2 and all(x.isdigit() or x in marks for x in vals) and \
+        len(nums) + sum(1 for x in vals if x in marks) == len(cells)
 
 
 def locate(wb: Any, ts: TableSet) -> list[Found]:
@@ -290,7 +291,7 @@ def locate(wb: Any, ts: TableSet) -> list[Found]:
             end = titles[i + 1].r if i + 1 < len(titles) else (grid.order[-1] + 1 if grid.order else t.r + 1)
             desc = descs[t.tid]
             prev = found.get(t.tid)
-            if prev is None:
+            if prev is None or not prev.header_rows:  # a title without a header (a 目录 line) is no table
                 f = Found(desc, name, t.r, t.c, t.text, year=year_in(t.text))
                 found[t.tid] = f
                 _read_region(grid, f, t.r + 1, end, al, first=True)
@@ -460,6 +461,10 @@ def _row_of(grid: Grid, f: Found, b: Block, r: int, segs: list[int], cls: str) -
             row.code = _code(parts, segs, cls, len(cols) > 1)
             label_cols.extend(cols)
             has = has or any(p not in (None, "") for p in parts)
+            if row.code is None:  # a label written across the code columns (合计 in a merged cell)
+                text = next((_text(p) for p in parts if isinstance(p, str) and p.strip() and digits(p) is None), "")
+                if text and not row.label:
+                    row.label, row.label_col = text, cols[0]
         elif col.kind in ("name", "label"):
             v = grid.get(r, cols[0])
             if v not in (None, ""):
