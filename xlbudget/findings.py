@@ -87,6 +87,13 @@ class Finding:
     table: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, kind: str, rule: str, severity: Severity, cells=(), table: str | None = None, **kw: Any) -> "Finding":
+        """A finding from keyword arguments: ``expected``, ``actual`` and ``difference`` are its figures,
+        every other keyword a parameter of its message."""
+        nums = {k: kw.pop(k) for k in ("expected", "actual", "difference") if k in kw}
+        return cls(kind, rule, severity, cells=tuple(cells), table=table, params=kw, **nums)
+
     @property
     def position(self) -> str:
         return self.cells[0] if self.cells else ""

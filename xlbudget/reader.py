@@ -121,8 +121,7 @@ class _Reader:
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
-        nums = {k: kw.pop(k) for k in ("expected", "actual", "difference") if k in kw}
-        self.findings.append(Finding(kind, rule, sev, cells=tuple(cells), table=table, params=kw, **nums))
+        self.findings.append(Finding.of(kind, rule, sev, cells, table, **kw))
 
     # --- identity ------------------------------------------------------------------------------------
     def _meta(self) -> tuple[dict[str, str], Spec | None]:

@@ -84,8 +84,7 @@ class OfficialReader:
         self.findings: list[Finding] = []
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
-        nums = {k: kw.pop(k) for k in ("expected", "actual", "difference") if k in kw}
-        self.findings.append(Finding(kind, rule, sev, cells=tuple(cells), table=table, params=kw, **nums))
+        self.findings.append(Finding.of(kind, rule, sev, cells, table, **kw))
 
     # --- entry ---------------------------------------------------------------------------------------------
     def read(self) -> tuple[Budget | None, list[Finding], dict[str, Any]]:
