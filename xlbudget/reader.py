@@ -59,16 +59,19 @@ def read_workbook(path: str | Path) -> ReadResult:
         wb = RawWorkbook.open(p)
     except WorkbookError as e:
         return _unreadable(p, e)
-    except Exception as e:  # last line of defence: one bad file never stops a batch
-        err = WorkbookError("corrupt", f"文件无法读取：{type(e).__name__}", f"cannot read the file: {type(e).__name__}", p)
-        return _unreadable(p, err)
+    except Exception:  # last line of defence: one bad file never stops a batch
+        return _unreadable(p, WorkbookError("corrupt", "文件内容异常，无法读取", "the file's content is abnormal and cannot be read", p))
     try:
         return _Reader(p, wb).read()
     except WorkbookError as e:
         return _unreadable(p, e, wb_sha(wb))
     except XlbudgetError as e:
-        err = WorkbookError("bad-template", f"模板内容无法解析：{e}", f"template content cannot be parsed: {e}", p)
-        return _unreadable(p, err, wb_sha(wb))
+        return _unreadable(p, WorkbookError("bad-template", f"模板内容无法解析：{e}",
+                                          f"template content cannot be parsed: {getattr(e, 'message_en', e)}", p),
+                           wb_sha(wb))
+    except Exception:  # a shape of workbook nobody foresaw: still one clear finding, never a traceback
+        return _unreadable(p, WorkbookError("bad-template", "模板内容异常，无法按模板读取",
+                                          "the template's content is abnormal and cannot be read", p), wb_sha(wb))
 
 
 def wb_sha(wb: Any) -> str:
@@ -173,24 +176,34 @@ class _Reader:
         self._layout = layout
         budget = Budget(layout, {"format": FORMAT, "spec": spec.to_dict(), "tables": {}})
         self._structure(layout)
+        present = []
         for t in layout.tables.values():
-            if t.sheet not in self.wb.sheet_names:
-                continue
-            self._read_table(layout, t, budget)
+            if t.sheet in self.wb.sheet_names and self._guard(t, self._read_table, layout, t, budget):
+                present.append(t)
         budget.invalidate()
-        present = [t for t in layout.tables.values() if t.sheet in self.wb.sheet_names]
         # First every overwrite, each compared with the total recomputed from the inputs alone; then the
         # constants take effect, so that the rules and the comparisons below see what the file shows.
         self._pending: dict[tuple[str, str, str], Decimal | None] = {}
-        for t in present:
-            self._integrity(layout, t, budget, overwrites=True)
+        present = [t for t in present if self._guard(t, self._integrity, layout, t, budget, True)]
         budget.overrides.update(self._pending)
         budget.invalidate()
         for t in present:
-            self._integrity(layout, t, budget, overwrites=False)
+            self._guard(t, self._integrity, layout, t, budget, False)
         budget.invalidate()
         meta = {**meta, "department": spec.department, "year": spec.year}
         return ReadResult(self.path, budget, self.findings, sha, meta)
+
+    def _guard(self, t: LTable, step, *args) -> bool:
+        """Run one step on one table; whatever the sheet's shape, a surprise becomes a finding of that table."""
+        try:  # a WorkbookError (a bomb, an absurd sheet) still refuses the whole file
+            step(*args)
+            return True
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError):
+            self.add("table-unreadable", "READ.table-unreadable", E, cells=(f"{t.sheet}!A1",), table=t.id,
+                     sheet=t.sheet, reason="表样与模板不符，无法按模板读取",
+                     reason_en="the layout differs from the template and cannot be read")
+        self._offsets.setdefault(t.id, 0)
+        return False
 
     def _structure(self, layout: Layout) -> None:
         names = set(self.wb.sheet_names)
@@ -308,8 +321,8 @@ class _Reader:
                              formula=want, actual=shown, expected=expected)
                     self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
                 elif cached is None:
-                    self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
-                             formula=want, actual="空", expected=expected)
+                    self.add("formula-emptied", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                             formula=want, expected=expected)
                     self._pending[(t.id, row.key, col.key)] = None
                 continue
             if overwrites:
