@@ -74,6 +74,11 @@ def read_workbook(path: str | Path) -> ReadResult:
                                           "the template's content is abnormal and cannot be read", p), wb_sha(wb))
 
 
+def _clip(value: Any, n: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def wb_sha(wb: Any) -> str:
     return getattr(wb, "sha256", "") or ""
 
@@ -269,6 +274,9 @@ class _Reader:
             if how == "bad":
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
                 return
+            if how == "range":
+                self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
+                return
             if d is None:
                 return
             if how == "number":
@@ -283,7 +291,9 @@ class _Reader:
             set_path(budget.doc, path, d)
         elif typ in ("int", "signed_int"):
             v, how = parse_int(raw)
-            if how == "bad":
+            if how == "range":
+                self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
+            elif how == "bad":
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
             elif v is not None:
                 set_path(budget.doc, path, v)
@@ -315,8 +325,8 @@ class _Reader:
                     continue
                 expected = budget.recomputed(t.id, row.key, col.key)
                 d, how = parse_amount(cached)
-                if d is not None or how == "bad":
-                    shown = d if d is not None else cached
+                if d is not None or how in ("bad", "range"):
+                    shown = d if d is not None else _clip(cached)
                     self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
                              formula=want, actual=shown, expected=expected)
                     self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
