@@ -16,7 +16,8 @@ XJ11 = Path(__file__).resolve().parents[1] / "templates" / "xj11"
 
 
 def _yuan_set(tmp_path: Path) -> Path:
-    folder = tmp_path / "yuan10"
+    """Install the set where installed table sets live ($XLBUDGET_HOME/tablesets/<id>)."""
+    folder = tmp_path / "tablesets" / "yuan10"
     shutil.copytree(XJ11, folder)
     meta = folder / "tableset.toml"
     text = meta.read_text(encoding="utf-8")
@@ -26,12 +27,13 @@ def _yuan_set(tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_table_set_in_yuan_with_ten_tables_is_written_and_read_back(tmp_path):
-    folder = _yuan_set(tmp_path)
-    ts = load_tableset(str(folder))
+def test_a_table_set_in_yuan_with_ten_tables_is_written_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path))
+    _yuan_set(tmp_path)
+    ts = load_tableset("yuan10")
     assert ts.id == "yuan10" and ts.unit == "元" and ts.table_ids == [f"T{i}" for i in range(1, 11)]
     spec, doc = load_example()
-    spec = dataclasses.replace(spec, tableset=str(folder))
+    spec = dataclasses.replace(spec, tableset="yuan10")
     budget = budget_from_document({**doc, "spec": spec.to_dict()}, spec)
     layout = layout_for(spec)
     assert set(layout.tables) == {f"T{i}" for i in range(1, 11)}

@@ -7,7 +7,6 @@ recomputed from the input cells by the table descriptions, and compared with wha
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +21,8 @@ from .layout import Layout, LRow, LTable, a1, layout_for
 from .model import FORMAT, Budget, cell_type, set_path
 from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
-from .spec import Spec
+from .errors import SpecError
+from .spec import Spec, parse_spec_text
 from .tableset import load_tableset
 from .writer import excel
 from .writer.template import CHECK_SHEET, CODE_SHEET, META_SHEET
@@ -149,10 +149,11 @@ class _Reader:
         spec = None
         if spec_json:
             try:
-                spec = Spec.from_dict(json.loads(spec_json))
-            except (ValueError, TypeError, KeyError) as e:
-                raise WorkbookError("bad-template", f"模板标识中的部门规格无法解析：{e}",
-                                    f"the spec embedded in the template cannot be parsed: {e}", self.path) from None
+                spec = Spec.from_dict(parse_spec_text(spec_json, json_form=True))
+            except SpecError as e:
+                raise WorkbookError("bad-template", f"模板标识中的部门规格无效：{e}",
+                                    f"the spec embedded in the template is invalid: {getattr(e, 'message_en', e)}",
+                                    self.path) from None
         return meta, spec
 
     def read(self) -> ReadResult:

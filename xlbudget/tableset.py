@@ -206,20 +206,44 @@ def _table(path: Path) -> TableDesc:
     return t
 
 
+def installed_dirs() -> list[Path]:
+    """Where table sets are installed: the shipped ones (templates/), then ``$XLBUDGET_HOME/tablesets``
+    (``~/.xlbudget/tablesets``), one folder per id."""
+    import os
+
+    home = os.environ.get("XLBUDGET_HOME")
+    base = Path(home).expanduser() if home else Path.home() / ".xlbudget"
+    return [Path(str(resources.files("xlbudget.templates"))), base / "tablesets"]
+
+
 def tableset_dir(name: str = "xj11") -> Path:
-    p = Path(name)
-    if p.is_dir():
-        return p
-    return Path(str(resources.files("xlbudget.templates").joinpath(name)))
+    """The folder of an installed table set, by id. Raises DescriptionError for a malformed id or a path: a
+    table set is never loaded from a folder a file names."""
+    from .specschema import TABLESET_ID
+
+    if not isinstance(name, str) or not TABLESET_ID.match(name):
+        raise DescriptionError(f"表套标识 {str(name)[:40]!r} 无效：表套按标识（小写字母、数字、连字符）从已安装的表套中选用，"
+                               "不能指定路径")
+    for base in installed_dirs():
+        folder = base / name
+        if (folder / "tableset.toml").is_file():
+            return folder
+    raise DescriptionError(f"未安装表套 {name}（已安装的表套在 templates/ 或 $XLBUDGET_HOME/tablesets/ 下）")
+
+
+def load_tableset(name: str = "xj11") -> TableSet:
+    """Load an installed table set by id (see :func:`tableset_dir`)."""
+    folder = tableset_dir(name)
+    ts = _load_folder(folder)
+    if ts.id != name:
+        raise DescriptionError(f"表套文件夹 {name} 中的标识为 {ts.id}，两者应一致")
+    return ts
 
 
 @functools.lru_cache(maxsize=8)
-def load_tableset(name: str = "xj11") -> TableSet:
-    """Load a table set by id (shipped under templates/) or by folder path."""
-    folder = tableset_dir(name)
+def _load_folder(folder: Path) -> TableSet:
     meta_path = folder / "tableset.toml"
-    if not meta_path.is_file():
-        raise DescriptionError(f"table set {name!r} not found")
+    name = folder.name
     meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
     tables = tuple(_table(folder / f"{tid}.toml") for tid in meta["tables"])
     ids = [t.id for t in tables]
