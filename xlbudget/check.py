@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -88,9 +89,13 @@ def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
 
 
 def _sha256(path: Path) -> str:
+    """Digest of a regular file; "" for anything else (a FIFO or /dev/zero would never end)."""
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return ""
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError:
@@ -98,11 +103,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _special(f: Path) -> bool:
+    """A folder entry that is neither a folder nor a regular file (FIFO, socket, device, dangling link)."""
+    try:
+        mode = f.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            mode = f.stat().st_mode
+    except OSError:
+        return True
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
     """Files named directly, plus every *.xlsx / *.xlsm under the folders named (recursively, sorted).
 
     Excel's lock files (``~$name.xlsx``) and anything under an ``exclude`` folder are skipped. A file
-    named twice is checked once.
+    named twice is checked once. Entries of a folder that are not regular files (named pipes, sockets,
+    devices, dangling links) are kept, so that the report says each was not read instead of passing over it.
     """
     skip = [Path(e).resolve() for e in exclude]
     out: list[Path] = []
@@ -119,7 +136,9 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
         p = Path(raw)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith("~$"):
+                if f.name.startswith("~$"):
+                    continue
+                if (f.is_file() and f.suffix.lower() in SUFFIXES) or _special(f):
                     add(f)
         else:
             add(p)

@@ -22,8 +22,8 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "File not found",
     ),
     "not-a-file": (
-        "路径不是普通文件（可能是文件夹）",
-        "The path is not a regular file (it may be a folder)",
+        "路径不是普通文件（{detail}），未读取",
+        "The path is not a regular file ({detail}); not read",
     ),
     "io-error": (
         "无法读取文件：{detail}",
