@@ -54,7 +54,7 @@ def _default_reader() -> Reader:
 
 
 def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
-    detail = f"{type(exc).__name__}: {exc}"
+    detail = " ".join(str(exc).split())[:200] or "内部错误 / internal error"
     if kind == "file-unreadable":
         return Finding(kind, rule, Severity.ERROR,
                        params={"reason": "文件无法读取：" + detail, "reason_en": "cannot read the file: " + detail})
@@ -145,6 +145,70 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
     return out
 
 
+_started = None  # in a pool worker: one flag per file of the batch, set when the worker takes the file
+
+
+def _mark(flags) -> None:
+    global _started
+    _started = flags
+
+
+def _check_marked(i: int, path: Path, kwargs: dict) -> FileReport:
+    if _started is not None:
+        _started[i] = 1
+    return check_file(path, **kwargs)
+
+
+def _dead_worker(path: Path) -> FileReport:
+    """The report of a file whose check kills the process that checks it (a native crash, the memory killer)."""
+    f = Finding("file-unreadable", "READ.worker-died", Severity.ERROR,
+                params={"reason": "文件无法读取：检查此文件的进程异常终止（文件结构异常或所需内存过大）",
+                        "reason_en": "cannot read the file: the process checking it terminated abnormally "
+                                     "(abnormal structure or too much memory needed)"})
+    return FileReport(path=str(path), findings=[f], sha256=_sha256(path), readable=False)
+
+
+def _run_pool(files: list[Path], workers: int, kwargs: dict, finished: Callable[[int, FileReport], None]) -> None:
+    """Check files in a process pool; a worker that dies costs its own file only.
+
+    When a worker dies every unfinished future fails. Each worker flags the files it takes, so afterwards the
+    files never started are run again in a fresh pool, and each file that was in the hands of a worker
+    (the culprit is one of them) is run again alone: the one that kills its pool again is reported as
+    unreadable, the others get their own result.
+    """
+    import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context()
+    pending = list(range(len(files)))
+    alone: list[int] = []
+    while pending or alone:
+        solo = not pending
+        batch = [alone.pop(0)] if solo else pending
+        flags = ctx.Array("b", len(files), lock=False)
+        lost: list[int] = []
+        with ProcessPoolExecutor(max_workers=1 if solo else min(workers, len(batch)), mp_context=ctx,
+                                 initializer=_mark, initargs=(flags,)) as pool:
+            futures = {pool.submit(_check_marked, i, files[i], kwargs): i for i in batch}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    finished(i, fut.result())
+                except BrokenProcessPool:
+                    lost.append(i)
+                except Exception as exc:  # anything else that went wrong around the check: this file only
+                    finished(i, FileReport(path=str(files[i]), findings=[_failure("check-failed", "CHECK.failed", exc)],
+                                           readable=False))
+        if solo:
+            if lost:
+                finished(lost[0], _dead_worker(files[lost[0]]))
+            continue
+        taken = sorted(i for i in lost if flags[i])
+        # nothing taken yet the pool broke (it could not even start): each file alone, never a loop
+        pending = [] if not taken else sorted(i for i in lost if not flags[i])
+        alone.extend(taken or sorted(lost))
+
+
 def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
                 catalogue_dir: str | Path | None = None, progress: Progress | None = None,
                 reader: Reader | None = None, exclude: Iterable[str | Path] = ()) -> Report:
@@ -167,20 +231,14 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
             if progress:
                 progress(done, len(files), f)
     else:
-        workers = min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(check_file, f, tolerance=str(tol), catalogue_dir=cat, reader=reader): i
-                       for i, f in enumerate(files)}
-            for fut in as_completed(futures):
-                i = futures[fut]
-                try:
-                    results[i] = fut.result()
-                except Exception as exc:  # a worker that died (out of memory, crash): this file only
-                    results[i] = FileReport(path=str(files[i]),
-                                            findings=[_failure("check-failed", "CHECK.failed", exc)],
-                                            readable=False)
-                done += 1
-                if progress:
-                    progress(done, len(files), files[i])
+        def finished(i: int, rep: FileReport) -> None:
+            nonlocal done
+            results[i] = rep
+            done += 1
+            if progress:
+                progress(done, len(files), files[i])
+
+        _run_pool(files, min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4),
+                  dict(tolerance=str(tol), catalogue_dir=cat, reader=reader), finished)
     reports = [r for r in results if r is not None]
     return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start)

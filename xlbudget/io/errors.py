@@ -73,6 +73,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "文件内部条目过多（{count} 个，上限 {limit} 个），已拒绝读取",
         "Too many entries inside the file ({count}, limit {limit}); refused",
     ),
+    "native-failure": (
+        "文件无法读取：{detail}（文件结构异常，请用 Excel 或 WPS 打开后另存为 .xlsx）",
+        "Cannot read the file: {detail} (abnormal structure; open it in Excel or WPS and save it as .xlsx)",
+    ),
     "missing-part": (
         "工作簿缺少必需的组成部分：{part}",
         "A required part of the workbook is missing: {part}",
