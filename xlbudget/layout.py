@@ -185,6 +185,30 @@ def catalogue_for(kind: str, year: int):
         return load_catalogue(kind)
 
 
+def shipped_catalogue(kind: str, year: int):
+    from .catalogue import CatalogueError, load_catalogue
+
+    try:
+        return load_catalogue(kind, year)
+    except (CatalogueError, FileNotFoundError, OSError):
+        return load_catalogue(kind)
+
+
+def class_codes(spec: Spec) -> tuple[str, ...]:
+    """The 类 of the per-class table: recorded in the spec, else those of the shipped list (never the active)."""
+    return spec.classes or tuple(c.code for c in shipped_catalogue("function", spec.year).classes())
+
+
+def with_classes(spec: Spec) -> Spec:
+    """The spec of a new template: its 类 fixed from the active catalogue (an imported list when there is
+    one), recorded in the template so that reading it never depends on the catalogue of the day."""
+    import dataclasses
+
+    if spec.classes:
+        return spec
+    return dataclasses.replace(spec, classes=tuple(c.code for c in catalogue_for("function", spec.year).classes()))
+
+
 def default_namer(spec: Spec):
     def namer(kind: str, code: str) -> str:
         if code in spec.names:
@@ -272,11 +296,12 @@ class _TableBuilder:
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
-        cat = catalogue_for("function", self.spec.year)
+        """One row per 类: those the spec recorded when its template was written, else the shipped list's, so
+        that importing a catalogue never changes the rows of a workbook that already exists."""
         rows = []
-        for c in cat.classes():
-            formulas = {k: parse(v.format(code=c.code)) for k, v in b.cells.items()}
-            rows.append(LRow(key=c.code, block=b.key, code=c.code, level=1, label=self.spec.names.get(c.code, c.name),
+        for code in class_codes(self.spec):
+            formulas = {k: parse(v.format(code=code)) for k, v in b.cells.items()}
+            rows.append(LRow(key=code, block=b.key, code=code, level=1, label=self.L.namer("function", code),
                              formulas=formulas))
         rows.append(self._total_row(b, ()))
         return rows

@@ -96,7 +96,12 @@ class Spec:
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()[:16]
+        """Digest of the department's spec as written (the 类 a template fixed are the template's, not the
+        department's: a spec and the template made from it have one digest)."""
+        d = self.to_dict()
+        d.pop("classes", None)
+        text = json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @classmethod
     def from_dict(cls, d: Any) -> "Spec":

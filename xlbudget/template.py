@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from .layout import layout_for
+from .layout import layout_for, with_classes
 from .model import FORMAT, Budget, budget_from_document
 from .spec import Spec, generic_spec, load_spec
 from .writer.template import write_workbook
@@ -18,7 +18,7 @@ def make_template(spec: Spec | str | Path | None, out: str | Path) -> Path:
         spec = generic_spec()
     elif not isinstance(spec, Spec):
         spec = load_spec(spec)
-    return write_workbook(layout_for(spec), out)
+    return write_workbook(layout_for(with_classes(spec)), out)
 
 
 def fill(doc: dict[str, Any], out: str | Path, spec: Spec | None = None) -> Path:
