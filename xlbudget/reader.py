@@ -16,7 +16,7 @@ from .catalogue import normalize_code
 from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .io.errors import WorkbookError
-from .io.rawxlsx import RawWorkbook
+from .io.rawxlsx import RawWorkbook, parse_ref
 from .layout import Layout, LRow, LTable, a1, layout_for
 from .model import FORMAT, Budget, cell_type, set_path
 from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
@@ -240,12 +240,29 @@ class _Reader:
         if off or shifted:
             self.add("layout-shifted", "READ.layout-shifted", E, cells=(f"{t.sheet}!A1",), table=t.id,
                      detail=shifted or f"表头偏移 {off} 行")
+        self._merges(layout, t, sh, off)
         values = sh.values
         for row, col, c0 in _plan(layout, t).inputs:
             raw = values.get((row.r + off, c0))
             if raw is None:
                 continue
             self._store(layout, t, row, col, raw, budget, (row.r + off, c0))
+
+    def _merges(self, layout: Layout, t: LTable, sh, off: int) -> None:
+        """Merged ranges over several input cells: a merge keeps the first and hides what was typed in the others."""
+        if not sh.merged:
+            return
+        inputs = {(row.r + off, c0) for row, _col, c0 in _plan(layout, t).inputs}
+        for ref in sh.merged:
+            a, _, b = ref.partition(":")
+            try:
+                (r0, c0), (r1, c1) = parse_ref(a), parse_ref(b or a)
+            except (ValueError, KeyError):
+                continue
+            covered = sum((r, c) in inputs for r in range(r0, min(r1, r0 + 500) + 1)
+                          for c in range(c0, min(c1, c0 + 100) + 1))
+            if covered > 1:  # a form's text field spans several columns by design: one input, never two
+                self.add("cells-merged", "READ.cells-merged", E, cells=(f"{t.sheet}!{ref}",), table=t.id, range=ref)
 
     def _check_anchors(self, t: LTable, sh, off: int) -> str:
         for row, c0, n in _plan(self._layout, t).anchors:
