@@ -272,27 +272,83 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
+def _forked(fn: Callable[[], tuple], timeout: float) -> tuple:
+    """Run ``fn`` in a forked child (so that an abort or a hang of the code under test is counted, not fatal
+    to the harness); returns its result, ("died", signal) or ("hang",)."""
+    import os
+    import pickle
+    import select
+    import signal
+
+    if not hasattr(os, "fork"):
+        return fn()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(r)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # a native backtrace of the code under test is noise here
+            data = pickle.dumps(fn())
+            with os.fdopen(w, "wb") as fh:
+                fh.write(data)
+        finally:
+            os._exit(0)
+    os.close(w)
+    chunks, deadline = [], time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        ready = select.select([r], [], [], max(left, 0))[0] if left > 0 else []
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(r)
+            return ("hang",)
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status) or not chunks:
+        return ("died", os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)
+    return pickle.loads(b"".join(chunks))
+
+
 def run_case(path: Path, name: str, command: str = "check", limit: float = 5.0) -> Outcome:
-    """Run ``xlbudget check FILE`` (or ``read FILE``) in this process; list what breaks the contract."""
+    """Run ``xlbudget check FILE`` (or ``read FILE``) in-process (in a forked child of this process where
+    possible) and list what breaks the contract: a traceback or an exception name in the output, an exit code
+    other than 0/1/2, a hang, a changed input."""
     from click.testing import CliRunner
 
     from xlbudget.cli import cli
 
+    args = [command, str(path)] if command != "read" else ["read", str(path), "-o", str(path) + ".json"]
+
+    def invoke() -> tuple:
+        result = CliRunner().invoke(cli, args)
+        exc = result.exception
+        crashed = exc is not None and not isinstance(exc, SystemExit)
+        return ("done", result.exit_code, result.output, f"{type(exc).__name__}: {exc}" if crashed else "")
+
     before = sha(path)
     start = time.perf_counter()
-    result = CliRunner().invoke(cli, [command, str(path)] if command != "read" else ["read", str(path), "-o",
-                                                                                      str(path) + ".json"])
+    got = _forked(invoke, limit * 6)
     seconds = time.perf_counter() - start
-    out = Outcome(name, command, result.exit_code, seconds)
-    text = result.output + (getattr(result, "stderr", "") if result.stderr_bytes is not None else "")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        out.problems.append(f"traceback: {type(result.exception).__name__}: {result.exception}")
-    elif EXCEPTION_NAME.search(text):
-        out.problems.append("traceback: exception name in the output: " + EXCEPTION_NAME.search(text).group(0))
-    if result.exit_code not in (0, 1, 2):
-        out.problems.append(f"exit code {result.exit_code}")
-    if seconds > limit:
-        out.problems.append(f"hang: {seconds:.1f} s")
+    out = Outcome(name, command, got[1] if got[0] == "done" else -1, seconds)
+    if got[0] == "died":
+        out.problems.append(f"exit code: the process died (signal {got[1]})")
+    elif got[0] == "hang":
+        out.problems.append(f"hang: over {limit * 6:.0f} s")
+    else:
+        _, code, text, crash = got
+        if crash:
+            out.problems.append(f"traceback: {crash[:200]}")
+        elif EXCEPTION_NAME.search(text):
+            out.problems.append("traceback: exception name in the output: " + EXCEPTION_NAME.search(text).group(0))
+        if code not in (0, 1, 2):
+            out.problems.append(f"exit code {code}")
+        if seconds > limit:
+            out.problems.append(f"hang: {seconds:.1f} s")
     if sha(path) != before:
         out.problems.append("input modified")
     return out
