@@ -1189,6 +1189,8 @@ class RawWorkbook:
             except WorkbookError as exc:
                 prepared[info.name] = exc
         if wanted:
+            import python_calamine  # noqa: F401  (imported here, once, not in every child)
+
             data = self._calamine_zip({i.part for i in wanted})
             names = [i.name for i in wanted]
             try:
