@@ -22,8 +22,8 @@ CODE_LISTS = ("functions", "economic", "fund_functions", "soe_functions", "carry
 
 MAX_NAME = 200          # department, project and code names
 MAX_SHORT = 60          # short texts: unit, a fund source
-MAX_CODES = 2000        # codes in one list
-MAX_PROJECTS = 2000
+MAX_CODES = 1000        # codes in one list (the whole official list of 项 is about 1,400)
+MAX_PROJECTS = 500
 MAX_NAMES = 5000
 MAX_SOURCES = 50
 MAX_SPARE_ROWS = 500
