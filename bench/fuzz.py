@@ -5,9 +5,10 @@
 Cases come from tests/hostile/generate.py: openpyxl variants of the built-in example (cleared formulas,
 inserted and deleted rows and columns, merges, renamed and removed sheets, odd strings and huge numbers,
 mangled embedded specs), each mutated again at the zip/XML level. Each case runs ``xlbudget check`` (every
-fourth ``xlbudget read``) in-process; one case in 50 also runs as a real process, where an abort would show as
-a signal exit (the in-process runs happen in a forked child, so an abort is counted, not fatal). Printed: the counts of tracebacks (or exception names in the output), hangs (over 5 s), modified
-inputs and exit codes other than 0, 1 and 2, then the first few of each. Exit code 1 when any count is not 0.
+fourth ``xlbudget read``) in-process, in a forked child so that an abort is counted, not fatal; one case in 50
+runs as a real process instead, where an abort shows as a signal exit. Printed: the counts of tracebacks (or
+exception names in the output), hangs (over 5 s), modified inputs and exit codes other than 0, 1 and 2, then
+the first few of each. Exit code 1 when any count is not 0.
 """
 
 from __future__ import annotations

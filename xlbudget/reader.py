@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalogue import normalize_code
-from .errors import XlbudgetError
+from .errors import SpecError, XlbudgetError
 from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
@@ -21,7 +21,6 @@ from .layout import Layout, LRow, LTable, a1, layout_for
 from .model import FORMAT, Budget, cell_type, set_path
 from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
-from .errors import SpecError
 from .spec import Spec, parse_spec_text
 from .tableset import load_tableset
 from .writer import excel
@@ -60,7 +59,8 @@ def read_workbook(path: str | Path) -> ReadResult:
     except WorkbookError as e:
         return _unreadable(p, e)
     except Exception:  # last line of defence: one bad file never stops a batch
-        return _unreadable(p, WorkbookError("corrupt", "文件内容异常，无法读取", "the file's content is abnormal and cannot be read", p))
+        return _unreadable(p, WorkbookError("corrupt", "文件内容异常，无法读取",
+                                            "the file's content is abnormal and cannot be read", p))
     try:
         return _Reader(p, wb).read()
     except WorkbookError as e:

@@ -1196,8 +1196,8 @@ class RawWorkbook:
             try:
                 cells = isolate.run(lambda: _native_cells(data, names))
             except isolate.NativeFailure as exc:
-                err = WorkbookError("native-failure", path=self.path, detail=_NATIVE_REASONS.get(exc.reason, ("", ""))[0],
-                                    detail_en=_NATIVE_REASONS.get(exc.reason, ("", ""))[1])
+                zh, en = _NATIVE_REASONS.get(exc.reason, ("", ""))
+                err = WorkbookError("native-failure", path=self.path, detail=zh, detail_en=en)
                 if exc.reason == "error":
                     err = _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿（解析器提示：{exc.detail}）",
                                      f"cannot read the workbook: {exc.detail}")
