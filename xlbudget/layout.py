@@ -487,14 +487,18 @@ def merge_regions(grid: list[list[str | None]]) -> list[tuple[int, int, int, int
     return out
 
 
-@functools.lru_cache(maxsize=8)  # small: a batch of distinct departments must not grow a worker's memory
-def _cached_layout(spec_json: str, tableset: str) -> Layout:
-    from .spec import Spec as _S
-    import json
-
-    return Layout(_S.from_dict(json.loads(spec_json)))
+_LAYOUTS: "dict[str, Layout]" = {}
+_MAX_LAYOUTS = 8  # small: a batch of distinct departments must not grow a worker's memory
 
 
 def layout_for(spec: Spec) -> Layout:
-    """Layouts are immutable in practice and costly to build: share one per spec."""
-    return _cached_layout(spec.to_json(), spec.tableset)
+    """Layouts are immutable in practice and costly to build: share one per spec (the spec itself is used,
+    never rebuilt from its text: a spec is validated once, where it comes from outside)."""
+    key = spec.to_json()
+    layout = _LAYOUTS.pop(key, None)
+    if layout is None:
+        layout = Layout(spec)
+        while len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+    _LAYOUTS[key] = layout  # most recently used last
+    return layout

@@ -174,6 +174,13 @@ class _Reader:
             self.add("template-unknown", "READ.template-unknown", E,
                      detail=f"表套标识不一致（{meta['tableset']} 与 {ts.id}）")
             return ReadResult(self.path, None, self.findings, sha, meta)
+        per_project = sum(1 for d in ts.tables if d.per == "project")
+        if per_project and len(spec.projects) * per_project > len(self.wb.sheet_names):
+            # each project has its own sheet: a spec naming more projects than the file has sheets is not its own
+            n, sheets = len(spec.projects), len(self.wb.sheet_names)
+            raise WorkbookError("bad-template", f"模板标识中的部门规格列出 {n} 个项目，工作簿只有 {sheets} 个工作表",
+                                f"the spec embedded in the template lists {n} projects, the workbook has {sheets} "
+                                "sheets", self.path)
         if meta.get("version") and meta["version"] != ts.version:
             self.add("template-version", "READ.template-version", W, found=meta["version"], current=ts.version)
         if meta.get("spec_hash") and meta["spec_hash"] != spec.hash:
