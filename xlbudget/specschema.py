@@ -166,8 +166,8 @@ def names(v: Any) -> dict[str, str]:
                    f"names in the spec has too many entries ({len(v)}, limit {MAX_NAMES})")
     out = {}
     for k, name in v.items():
-        key = text(k, "names 的编码", 7)
-        if not key.isdigit() or len(key) not in (3, 5, 7):
+        key = k.strip() if isinstance(k, str) else ""
+        if not (key.isascii() and key.isdigit()) or len(key) not in (3, 5, 7):
             raise fail(f"部门规格 names 中的编码 {_clip(k)} 格式不正确（应为 3、5 或 7 位数字）",
                        f"code {_clip(k)} in names is malformed (3, 5 or 7 digits)")
         out[key] = text(name, f"names.{key}", required=True)
