@@ -44,3 +44,41 @@ def poppler() -> None:
     missing = [p for p in ("pdfinfo", "pdftoppm", "pdftotext") if shutil.which(p) is None]
     if missing:
         _missing_tool("poppler-utils（" + "、".join(missing) + "）")
+
+
+# ============================================================================================
+# The user's home
+#
+# No test reads ~/.xlbudget (or a real $XLBUDGET_HOME): a catalogue imported on the machine must not change
+# what the tests see. The whole session points XLBUDGET_HOME at an empty folder of its own (module
+# fixtures run with it too), and each test at a fresh one; a test that imports a catalogue into its home
+# drops the catalogues and layouts cached meanwhile, so the next test does not see it either.
+# ============================================================================================
+
+HOME_ENV = "XLBUDGET_HOME"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv(HOME_ENV, str(tmp_path_factory.mktemp("xlbudget-session-home")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _test_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("xlbudget-home")
+    monkeypatch.setenv(HOME_ENV, str(home))
+    yield home
+    if any(home.iterdir()):
+        _forget_cached_catalogues()
+
+
+def _forget_cached_catalogues() -> None:
+    from xlbudget import layout
+    from xlbudget.rules import base
+
+    layout.catalogue_for.cache_clear()
+    layout._cached_layout.cache_clear()
+    base._load_catalogue.cache_clear()

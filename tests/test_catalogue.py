@@ -650,7 +650,7 @@ def test_cli_show_shipped(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path))
     result = runner.invoke(catalogue_cli, ["show", "--year", "2025"])
     assert result.exit_code == 0, result.output
-    assert "支出功能分类（2025年度）：共 63 条（类 29，款 10，项 24）" in result.output
+    assert "支出功能分类（2025年度）：共 70 条（类 29，款 11，项 30）" in result.output
     assert "部门预算支出经济分类（2025年度）：共 77 条（类 10，款 67）" in result.output
     assert "部分目录" in result.output
 

@@ -21,11 +21,6 @@ from xlbudget.report import schema
 from xlbudget.writer.template import write_workbook
 
 
-@pytest.fixture(autouse=True)
-def _no_user_catalogue(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path_factory.mktemp("xlbudget-home")))
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """A folder of submissions: the seed, a clean one, an unreadable one and a stray text file."""

@@ -27,11 +27,6 @@ def _clean_doc():
     return spec, doc
 
 
-@pytest.fixture(autouse=True)
-def _no_user_catalogue(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path_factory.mktemp("xlbudget-home")))
-
-
 @pytest.fixture(scope="module")
 def books(tmp_path_factory) -> dict[str, Path]:
     """seed.xlsx (the seed as published), clean.xlsx (its inconsistency repaired), broken.xlsx (not a workbook)."""

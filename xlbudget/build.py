@@ -24,6 +24,7 @@ from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .model import Budget
 from .narrative import ZERO_LAST_YEAR
+from .outputs import TEMP_PREFIX, OutputError, finish_output, output_folder, same_file
 
 __all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
 
@@ -118,11 +119,13 @@ def write_pdf(xlsx: str | os.PathLike, pdf: str | os.PathLike, *, timeout: float
     from .libreoffice import convert
 
     target = Path(pdf)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".xlbudget-pdf-", dir=str(target.parent)))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + "pdf-", dir=str(output_folder(target.parent))))
+    except OSError as exc:
+        raise OutputError(f"无法写入 {target}：{exc.strerror}", f"cannot write {target}: {exc.strerror}") from None
     try:
         produced = convert(xlsx, work, "pdf", recalc=True, timeout=timeout)
-        os.replace(produced, target)
+        finish_output(produced, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
@@ -192,7 +195,9 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
           zero_last_year: str = "100", checker: Checker | None | str = "default") -> BuildResult:
     """Read the submitted workbooks ``paths`` and build the consolidated disclosure ``out``.
 
-    Raises :class:`BuildError` when a file cannot be read, or when errors are found and ``force`` is False;
+    Raises :class:`BuildError` when a file cannot be read, when two inputs are one submission (the same file,
+    the same content, or the same department and year: consolidating them would double every figure), or
+    when errors are found and ``force`` is False;
     :class:`xlbudget.errors.DataError` when the inputs cannot be consolidated (different years or table sets).
     """
     from .reader import read_workbook
@@ -200,15 +205,21 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     paths = [Path(p) for p in paths]
     if not paths:
         raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
+    for i, p in enumerate(paths):
+        for q in paths[:i]:
+            if same_file(p, q):
+                raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
     budgets: list[Budget] = []
     prior: list[InputReport] = []
     unreadable: list[InputReport] = []
+    seen: dict[object, Path] = {}
     for p in paths:
         res = read_workbook(p)
         rep = InputReport(p.name, list(res.findings))
         if res.budget is None:
             unreadable.append(rep)
             continue
+        _refuse_duplicate(seen, p, res.sha256, res.budget)
         budgets.append(res.budget)
         prior.append(rep)
     if unreadable:
@@ -217,6 +228,18 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     return build_from_budgets(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
                               zero_last_year=zero_last_year, labels=[p.name for p in paths], checker=checker,
                               input_reports=prior)
+
+
+def _refuse_duplicate(seen: dict[object, Path], path: Path, sha256: str, budget: Budget) -> None:
+    """Two copies of one submission (same content, or same department and year) would double every figure."""
+    keys = [("sha", sha256)] if sha256 else []
+    keys.append(("unit", budget.spec.department.strip(), budget.spec.year))
+    for key in keys:
+        if key in seen:
+            why = "内容完全相同" if key[0] == "sha" else f"是同一单位同一年度（{budget.spec.department} {budget.spec.year} 年）"
+            raise BuildError(f"{path} 与 {seen[key]} {why}，像是同一份提交的两个副本：汇总会把每个数字加两次，"
+                             f"未生成公开文件。请只保留其中一份")
+        seen[key] = path
 
 
 def summary_lines(result: BuildResult) -> list[str]:

@@ -26,6 +26,9 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from xlbudget.classification import ALL_LENGTHS, FIRST_DIGIT, LEVEL_BY_LENGTH, LEVELS, SEGMENTS
+from xlbudget.classification import KINDS as CLASSIFICATION_KINDS
+from xlbudget.classification import parent as code_parent
 from xlbudget.errors import XlbudgetError
 
 __all__ = [
@@ -45,17 +48,11 @@ __all__ = [
     "default_catalogue_dir",
 ]
 
-KINDS = ("function", "economic")
+KINDS = CLASSIFICATION_KINDS
 KIND_LABELS = {"function": "支出功能分类", "economic": "部门预算支出经济分类"}
-LEVELS = ("类", "款", "项")
-
-# Code length -> level, per kind. Function codes are 类 3 + 款 2 + 项 2 digits; the
-# 部门预算支出经济分类 stops at 款 (3 + 2).
-_LEVEL_BY_LENGTH = {
-    "function": {3: "类", 5: "款", 7: "项"},
-    "economic": {3: "类", 5: "款"},
-}
-_FIRST_DIGIT = {"function": "2", "economic": "3"}
+# Code length -> level, per kind, and the first digit of each kind (xlbudget/classification.py).
+_LEVEL_BY_LENGTH = LEVEL_BY_LENGTH
+_FIRST_DIGIT = FIRST_DIGIT
 
 CSV_HEADER = ("code", "name", "level", "source")
 METADATA_FILE = "catalogue.json"
@@ -84,7 +81,7 @@ class Code:
 _CODE_SEPARATORS = re.compile(r"[\s\-_./·\u2010-\u2015\u2212]+")
 _TRAILING_ZERO_FRACTION = re.compile(r"\.0+$")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
-_CODE_LENGTHS = (3, 5, 7)
+_CODE_LENGTHS = ALL_LENGTHS
 
 
 def normalize_code(value: object) -> str | None:
@@ -260,9 +257,9 @@ class Catalogue:
         Returns None for a 类 code and for anything that is not a code of this kind.
         """
         norm = normalize_code(code)
-        if norm is None or kind_of(norm) != self.kind or len(norm) == 3:
+        if norm is None or kind_of(norm) != self.kind:
             return None
-        return norm[:-2]
+        return code_parent(self.kind, norm)
 
     def children(self, code: object) -> list[Code]:
         """Return the listed direct children of ``code`` in code order."""
@@ -640,11 +637,11 @@ def _collect_codes(path: Path, kinds: Sequence[str] = KINDS) -> _Found:
         for row in rows[layout.header_row + 1 :]:
             if layout.split_cols is not None:
                 lei_col, kuan_col, xiang_col = layout.split_cols
-                lei = _part(_cell(row, lei_col), 3, "")
+                lei = _part(_cell(row, lei_col), SEGMENTS["function"][0], "")
                 if lei is None or (lei and normalize_code(lei) is None):
                     continue
-                kuan = _part(_cell(row, kuan_col), 2, lei or last_lei)
-                xiang = _part(_cell(row, xiang_col), 2, (lei or last_lei) + (kuan or last_kuan))
+                kuan = _part(_cell(row, kuan_col), SEGMENTS["function"][1], lei or last_lei)
+                xiang = _part(_cell(row, xiang_col), SEGMENTS["function"][2], (lei or last_lei) + (kuan or last_kuan))
                 if kuan is None or xiang is None or not (lei or kuan or xiang):
                     continue
                 # Lists that print 类 (and 款) only on the first row of a group: carry them down.
@@ -694,7 +691,7 @@ def _collect_codes(path: Path, kinds: Sequence[str] = KINDS) -> _Found:
         found.notes.append(f"跳过 {skipped_no_name} 行没有科目名称的编码")
     for kind in KINDS:
         codes = found.codes[kind]
-        orphans = [c for c in codes if len(c) > 3 and c[:-2] not in codes]
+        orphans = [c for c in codes if code_parent(kind, c) not in (None, *codes)]
         if orphans:
             shown = "、".join(orphans[:5]) + ("等" if len(orphans) > 5 else "")
             found.notes.append(f"{KIND_LABELS[kind]}有 {len(orphans)} 个编码的上级科目不在文件中：{shown}")

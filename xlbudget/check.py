@@ -16,18 +16,25 @@ import hashlib
 import os
 import stat
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .findings import Finding, Severity
 from .model import Budget
+from .outputs import is_temporary
 from .report import FileReport, Report
 from .rules import Context, Rule, Tolerance, run_rules
+from .workers import process_pool
 
-__all__ = ["SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths"]
+__all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths",
+           "is_unfilled"]
 
 SUFFIXES = (".xlsx", ".xlsm")
+# Other spreadsheet formats found in a folder are reported (the reader says why it cannot read them, as when
+# the file is named directly) rather than skipped without a word.
+UNSUPPORTED_SUFFIXES = (".xls", ".xlsb", ".xlt", ".xltx", ".xltm", ".et", ".ett", ".ods", ".fods", ".csv", ".tsv",
+                        ".numbers")
 Progress = Callable[[int, int, Path], None]
 Reader = Callable[[Path], object]
 
@@ -44,7 +51,16 @@ def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", c
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
-    return run_rules(budget, ctx, rules)
+    found = run_rules(budget, ctx, rules)
+    if rules is None and is_unfilled(budget):
+        found.insert(0, Finding("submission-empty", "FILE.empty", Severity.ERROR))
+    return found
+
+
+def is_unfilled(budget: Budget) -> bool:
+    """True when no figure of the budget is other than blank or zero: an unfilled template, which would pass
+    every reconciliation and build an all-zero disclosure."""
+    return all(v is None or v == 0 for _, _, _, v in budget.figures())
 
 
 def _default_reader() -> Reader:
@@ -117,9 +133,10 @@ def _special(f: Path) -> bool:
 def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
     """Files named directly, plus every *.xlsx / *.xlsm under the folders named (recursively, sorted).
 
-    Excel's lock files (``~$name.xlsx``) and anything under an ``exclude`` folder are skipped. A file
-    named twice is checked once. Entries of a folder that are not regular files (named pipes, sockets,
-    devices, dangling links) are kept, so that the report says each was not read instead of passing over it.
+    Other spreadsheet files in a folder (.xls, .ods, .csv, …: :data:`UNSUPPORTED_SUFFIXES`) are taken too, so
+    that the report says why they cannot be read, and so are entries that are not regular files (named pipes,
+    sockets, devices, dangling links). Excel's lock files (``~$name.xlsx``), xlbudget's own temporary files
+    (``.xlbudget-…``) and anything under an ``exclude`` folder are skipped. A file named twice is checked once.
     """
     skip = [Path(e).resolve() for e in exclude]
     out: list[Path] = []
@@ -136,9 +153,9 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
         p = Path(raw)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.name.startswith("~$"):
+                if f.name.startswith("~$") or is_temporary(f.relative_to(p)):
                     continue
-                if (f.is_file() and f.suffix.lower() in SUFFIXES) or _special(f):
+                if (f.suffix.lower() in SUFFIXES + UNSUPPORTED_SUFFIXES and f.is_file()) or _special(f):
                     add(f)
         else:
             add(p)
@@ -176,19 +193,18 @@ def _run_pool(files: list[Path], workers: int, kwargs: dict, finished: Callable[
     (the culprit is one of them) is run again alone: the one that kills its pool again is reported as
     unreadable, the others get their own result.
     """
-    import multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context()
+    from .workers import CONTEXT
+
     pending = list(range(len(files)))
     alone: list[int] = []
     while pending or alone:
         solo = not pending
         batch = [alone.pop(0)] if solo else pending
-        flags = ctx.Array("b", len(files), lock=False)
+        flags = CONTEXT.Array("b", len(files), lock=False)
         lost: list[int] = []
-        with ProcessPoolExecutor(max_workers=1 if solo else min(workers, len(batch)), mp_context=ctx,
-                                 initializer=_mark, initargs=(flags,)) as pool:
+        with process_pool(1 if solo else min(workers, len(batch)), initializer=_mark, initargs=(flags,)) as pool:
             futures = {pool.submit(_check_marked, i, files[i], kwargs): i for i in batch}
             for fut in as_completed(futures):
                 i = futures[fut]

@@ -9,55 +9,76 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure
 from .errors import XlbudgetError
+from .outputs import Output, OutputError, guard_outputs
 
-
-def _fail(msg: str, code: int = 2) -> None:
-    click.echo(f"错误：{msg}", err=True)
-    sys.exit(code)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="xlbudget")
 def cli() -> None:
     """xlbudget：部门预算公开表的模板、读取、校验与公开文件生成。"""
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES)
 @click.argument("spec", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="输出的模板文件 (.xlsx)")
 @click.option("--like", type=click.Path(exists=True, dir_okay=False), help="上年已填报的工作簿：按相同行次生成下一年模板，并带入上年预算数")
-@click.option("--department", default="", help="通用模板的编制部门名称（无部门规格时）")
-@click.option("--year", type=int, default=2025, show_default=True, help="通用模板的预算年度（无部门规格时）")
-@click.option("--spare-rows", type=int, default=30, show_default=True, help="通用模板每张表的备用行数")
-def template(spec: str | None, out: str, like: str | None, department: str, year: int, spare_rows: int) -> None:
-    """生成锁定的填报模板：SPEC 为部门规格文件（TOML/JSON）；不给则生成通用模板。"""
+@click.option("--department", default=None, help="编制部门名称（通用模板；与 --like 同用时为新名称）")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None,
+              help="预算年度：通用模板默认 2025；与 --like 同用时默认为上年的下一年")
+@click.option("--spare-rows", type=click.IntRange(1, 1000), default=None, help="通用模板每张表的备用行数（1–1000，默认 30）")
+@click.option("--table-set", "table_set", default=None, help="表套编号（xlbudget tablesets 列出）；默认取部门规格的 tableset，或 xj11")
+def template(spec: str | None, out: str, like: str | None, department: str | None, year: int | None,
+             spare_rows: int | None, table_set: str | None) -> None:
+    """生成锁定的填报模板：SPEC 为部门规格文件（TOML/JSON）；不给则生成通用模板；--like 按上年工作簿生成下一年模板。"""
     from .spec import generic_spec, load_spec
+    from .tableset import installed_tableset
     from .template import make_next_year, make_template
 
+    if spec and like:
+        raise click.UsageError("SPEC 与 --like 只能用一个：部门规格生成新模板，--like 按上年工作簿生成下一年模板")
+    given = [name for name, v in (("--department", department), ("--year", year), ("--spare-rows", spare_rows))
+             if v is not None]
+    if spec and given:
+        raise click.UsageError(f"{'、'.join(given)} 只用于通用模板或 --like；部门规格生成的模板按规格文件中的部门、年度和行次")
+    if like and spare_rows is not None:
+        raise click.UsageError("--spare-rows 只用于通用模板；--like 的行次与上年工作簿相同")
     try:
+        if table_set is not None:
+            installed_tableset(table_set)
+        guard_outputs([p for p in (spec, like) if p], [Output("-o", Path(out), "xlsx")])
         if like:
-            path = make_next_year(like, out)
+            path = make_next_year(like, out, year=year, department=department)
         elif spec:
-            path = make_template(load_spec(spec), out)
+            s = load_spec(spec)
+            if table_set is not None and table_set != s.tableset:
+                fail(f"--table-set {table_set} 与部门规格中的表套 {s.tableset} 不一致")
+            path = make_template(s, out)
         else:
-            path = make_template(generic_spec(department, year, spare_rows), out)
+            path = make_template(generic_spec(department or "", year or 2025, spare_rows or 30,
+                                              tableset=table_set or "xj11"), out)
+    except OutputError as e:
+        output_failure(e)
     except (XlbudgetError, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
     click.echo(f"已生成模板：{path}")
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES)
 @click.argument("file", type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出文件（默认输出到屏幕）")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="提示信息语言")
+@lang_option()
 def read(file: str, out: str | None, fmt: str, lang: str) -> None:
     """读取已填报的工作簿，输出统一数据模型（JSON）或长表（CSV）。文件不会被修改。"""
     from .export import to_csv, to_json
+    from .outputs import atomic_write
     from .reader import read_workbook
-    from .utility import atomic_write
 
+    try:
+        guard_outputs([file], [Output("-o", Path(out) if out else None, "text")])
+    except OutputError as e:
+        output_failure(e, lang)
     res = read_workbook(file)
     for f in res.findings:
         click.echo(f"[{f.severity.label(lang)}] {f.rule} {f.message(lang)}", err=True)
@@ -65,20 +86,42 @@ def read(file: str, out: str | None, fmt: str, lang: str) -> None:
         sys.exit(2)
     text = json.dumps(to_json(res, lang), ensure_ascii=False, indent=1) + "\n" if fmt == "json" else to_csv(res)
     if out:
-        atomic_write(out, text)
+        try:
+            atomic_write(out, text)
+        except OutputError as e:
+            output_failure(e, lang)
         click.echo(("已写出：" if lang == "zh" else "written: ") + out, err=True)
     else:
         click.echo(text, nl=False)
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES)
 @click.argument("outdir", required=False, default="xlbudget-demo", type=click.Path(file_okay=False))
-def demo(outdir: str) -> None:
-    """用内置示例（克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
+@click.option("--table-set", "table_set", default="xj11", show_default=True, help="用哪个表套的内置示例")
+def demo(outdir: str, table_set: str) -> None:
+    """用表套的内置示例（默认 xj11：克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
     from .demo import run_demo
+    from .tableset import installed_tableset
 
-    for line in run_demo(Path(outdir)):
-        click.echo(line)
+    try:
+        installed_tableset(table_set)
+        for line in run_demo(Path(outdir), table_set):
+            click.echo(line)
+    except OutputError as e:
+        output_failure(e)
+    except (XlbudgetError, FileNotFoundError) as e:
+        fail(str(e))
+
+
+@cli.command()
+def tablesets() -> None:
+    """列出已安装的表套：编号、名称、金额单位、版本。"""
+    from .tableset import installed_tablesets, load_tableset
+
+    for tid in installed_tablesets():
+        ts = load_tableset(tid)
+        units = list(dict.fromkeys(t.table_precision.unit for t in ts.tables if t.number))
+        click.echo(f"{ts.id}\t{ts.name}\t{'、'.join(units) or ts.unit}\t{ts.version}")
 
 
 def _optional_commands() -> None:

@@ -28,24 +28,30 @@ from typing import Any, Iterable
 
 from .errors import DataError
 from .layout import LTable, layout_for
-from .model import FORMAT, ZERO, Budget, get_path, normalise_document, to_decimal
-from .spec import CODE_LISTS, SANGONG_ITEMS, Project, Spec
+from .model import FORMAT, ZERO, Budget, get_path, normalise_document, set_path, to_decimal
+from .setdata import disclosure_plan
+from .spec import CODE_LISTS, Project, Spec
 
 __all__ = ["consolidate", "unit_names"]
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 
-# Numeric facts that are summed (paths below facts).
-_SUM_FACTS = {
-    "overview": ("subordinate_units", "establishment", "staff_actual", "in_service", "in_service_change",
-                 "retired", "retired_change", "lixiu", "lixiu_change"),
-    "operating_costs": ("amount", "last_year"),
-    "procurement": ("goods", "works", "services", "sme_reserved", "sme_micro"),
-    "assets": ("housing_area", "housing_value", "vehicles_general_count", "vehicles_general_value",
-               "vehicles_law_count", "vehicles_law_value", "vehicles_other_count", "vehicles_other_value",
-               "furniture_value", "other_assets_value", "equipment_50_count", "equipment_100_count",
-               "planned_vehicle_purchase", "planned_equipment_50_count", "planned_equipment_100_count"),
-}
+NUMERIC_ROWS = ("amount", "int", "signed_int")
+
+
+def summed_paths(layout, root: str) -> list[tuple[str, ...]]:
+    """Document paths below ``root`` (facts, performance) of the numeric figures a unit enters once for the
+    department (staff, 机关运行经费, 政府采购, 国有资产, 绩效 funds): the numeric form rows of the set's
+    descriptions that are not per project. Their consolidated value is the sum over the units."""
+    out: list[tuple[str, ...]] = []
+    for t in layout.tables.values():
+        if t.project is not None:
+            continue
+        for row in t.rows.values():
+            if row.record is None and row.path and row.type in NUMERIC_ROWS and row.path[0] == root:
+                if row.path[1:] not in out:
+                    out.append(row.path[1:])
+    return out
 
 
 def unit_names(budgets: Iterable[Budget]) -> list[str]:
@@ -274,60 +280,52 @@ def _join_texts(values: list[Any], sep: str = "；") -> str | None:
     return sep.join(s.rstrip("。；;") for s in out) + ("。" if out[-1].endswith("。") else "")
 
 
+def _sum_into(out: dict[str, Any], docs: list[dict[str, Any]], paths: list[tuple[str, ...]]) -> None:
+    for path in paths:
+        v = _sum_values([get_path(d, path) for d in docs])
+        if v is not None:
+            set_path(out, path, v)
+
+
+def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: list[Budget], spec: Spec) -> None:
+    """The set's [consolidate] policy for the texts, lists and mappings of the facts (paths from ``facts``)."""
+    plan = disclosure_plan(budgets[0].layout.tableset)
+    policy = plan.consolidate
+
+    def put(path: tuple[str, ...], value: Any) -> None:
+        if value not in (None, [], {}):
+            set_path(out, path[1:], value)
+
+    for path in policy.union:
+        items: list[Any] = []
+        for d in docs:
+            for x in get_path(d, path) or ():
+                if x not in items:
+                    items.append(x)
+        put(path, items)
+    for path in policy.merge:
+        merged: dict[str, Any] = {}
+        for d in docs:
+            for k, v in (get_path(d, path) or {}).items():
+                merged.setdefault(str(k), v)
+        put(path, merged)
+    for path in policy.join:
+        put(path, _join_texts([get_path(d, path) for d in docs]))
+    if policy.units:
+        lead = policy.units_lead.format(department=spec.department, subject=plan.subject, n=len(budgets),
+                                        units="、".join(b.spec.department for b in budgets))
+        texts = [str(get_path(d, policy.units) or "").strip() for d in docs]
+        put(policy.units, "\n".join([lead] + [t for t in texts if t]))
+
+
 def _merged_facts(budgets: list[Budget], spec: Spec, keys: list[list[str]],
                   per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
     facts_list = [b.doc.get("facts") or {} for b in budgets]
     out: dict[str, Any] = copy.deepcopy(facts_list[0])
     multi = len(budgets) > 1
-    for group, fields in _SUM_FACTS.items():
-        sect = dict(out.get(group) or {})
-        for f in fields:
-            v = _sum_values([(fa.get(group) or {}).get(f) for fa in facts_list])
-            if v is not None:
-                sect[f] = v
-        if sect:
-            out[group] = sect
+    _sum_into(out, facts_list, summed_paths(budgets[0].layout, "facts"))
     if multi:
-        ov = dict(out.get("overview") or {})
-        sections: list[str] = []
-        for fa in facts_list:
-            for s in (fa.get("overview") or {}).get("sections") or ():
-                if s not in sections:
-                    sections.append(s)
-        if sections:
-            ov["sections"] = sections
-        names = [b.spec.department for b in budgets]
-        texts = [str((fa.get("overview") or {}).get("org_text") or "").strip() for fa in facts_list]
-        lead = f"{spec.department}部门预算由 {len(budgets)} 个预算单位汇总编制，分别是：{'、'.join(names)}。"
-        ov["org_text"] = "\n".join([lead] + [t for t in texts if t])
-        out["overview"] = ov
-        narr = dict(out.get("narrative") or {})
-        n_list = [fa.get("narrative") or {} for fa in facts_list]
-        for f in ("change_reason", "other_matters"):
-            v = _join_texts([n.get(f) for n in n_list])
-            if v is not None:
-                narr[f] = v
-        reasons = {}
-        for item in SANGONG_ITEMS:
-            v = _join_texts([(n.get("sangong_reasons") or {}).get(item) for n in n_list])
-            if v is not None:
-                reasons[item] = v
-        if reasons:
-            narr["sangong_reasons"] = reasons
-        uses: dict[str, str] = {}
-        for n in n_list:
-            for k, v in (n.get("class_uses") or {}).items():
-                uses.setdefault(str(k), v)
-        if uses:
-            narr["class_uses"] = uses
-        out["narrative"] = narr
-        glossary: list[str] = []
-        for fa in facts_list:
-            for g in fa.get("glossary") or ():
-                if g not in glossary:
-                    glossary.append(g)
-        if glossary:
-            out["glossary"] = glossary
+        _combine_texts(out, [{"facts": fa} for fa in facts_list], budgets, spec)
     projects: dict[str, Any] = {}
     for b, fa, unit_keys, unit_projects in zip(budgets, facts_list, keys, per_unit):
         for key, (row_key, _p) in zip(unit_keys, unit_projects):
@@ -345,12 +343,10 @@ def _merged_performance(budgets: list[Budget], spec: Spec, keys: list[list[str]]
     dept = copy.deepcopy(perf_list[0].get("department") or {})
     if dept or len(budgets) > 1:
         dept["unit_name"] = spec.department
-        funds = dict(dept.get("funds") or {})
-        for f in ("fiscal_upper", "fiscal_own", "other"):
-            v = _sum_values([((p.get("department") or {}).get("funds") or {}).get(f) for p in perf_list])
-            if v is not None:
-                funds[f] = v
-        dept["funds"] = funds
+        summed = {"department": dept}
+        _sum_into(summed, perf_list, [p for p in summed_paths(budgets[0].layout, "performance")
+                                      if p[0] == "department"])
+        dept = summed["department"]
     projects: dict[str, Any] = {}
     for perf, unit_keys, unit_projects in zip(perf_list, keys, per_unit):
         for key, (row_key, p) in zip(unit_keys, unit_projects):

@@ -2,18 +2,21 @@
 
 ``write_datapackage(budget, out_dir)`` writes
 
-* ``expenditure.csv`` and ``revenue.csv``: one line per published figure of 表1–表11 (long format):
-  table, table title, row key, classification code and type (functional / economic), row label, project and
-  its unit (表7), measure (the column key) and its header, the amount (published, 2 decimals) and the unit
-  (万元). A row's ``level`` tells totals (0) from 类 (1), 款 (2) and 项 or project rows (3), so that sums can
-  be taken over one level without counting a figure twice; ``is_total`` marks total and subtotal rows;
+* ``expenditure.csv`` and ``revenue.csv``: one line per published figure of the set's open-data tables
+  (``[open_data]`` of ``disclosure.toml``; long format): table, table title, row key, classification code
+  and type (functional / economic), row label, project and its unit, measure (the column key) and its
+  header, the amount and the unit. Each amount is its table's published figure converted exactly into the
+  open data's unit (a 2-decimal 元 figure is 6 decimals of 万元, never rounded again). A row's ``level``
+  tells totals (0) from 类 (1), 款 (2) and 项 or project rows (3), so that sums can be taken over one level
+  without counting a figure twice; ``is_total`` marks total and subtotal rows;
 * ``datapackage.json``: the Fiscal Data Package descriptor (profile ``fiscal-data-package``) with the
-  resources' schemas and the model: the ``amount`` measure with ``currency: CNY``, ``factor: 10000``
-  (the amounts are in 万元), ``direction`` (expenditure / revenue) and ``phase: approved``; the
+  resources' schemas and the model: the ``amount`` measure with ``currency: CNY``, ``factor`` (10000 for
+  万元, 1 for 元), ``direction`` (expenditure / revenue) and ``phase`` (approved / executed); the
   classification dimensions with ``classificationType`` (functional, economic, administrative) and the
   classification ``version`` (the budget year of 《政府收支分类科目》).
 
-Every file is written atomically (temporary file in the same folder, then rename).
+Every file is written atomically (temporary file in the same folder, then rename). Text fields that a
+spreadsheet would take for a formula (starting with ``= + - @``) get a leading apostrophe; numbers never do.
 """
 
 from __future__ import annotations
@@ -28,35 +31,23 @@ from typing import Any
 
 from . import __version__
 from .model import Budget, q
+from .outputs import atomic_write, csv_text, output_folder
+from .setdata import disclosure_plan
+from .tableset import Precision
 
 __all__ = ["write_datapackage", "datapackage_rows", "FIELDS"]
 
 FIELDS = ["table", "table_title", "row", "level", "is_total", "classification_type", "code", "label", "project",
           "unit_name", "measure", "measure_label", "amount", "unit", "year", "department"]
 
-# Tables (or blocks) of revenue; everything else is expenditure.
-_REVENUE = {("T1", "income"), ("T2", "main"), ("T4", "income")}
-_TABLES = ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11")
-
-
-def _write_atomic(path: Path, data: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
-
 
 def datapackage_rows(budget: Budget) -> dict[str, list[dict[str, Any]]]:
     """The lines of ``expenditure.csv`` and ``revenue.csv`` (published figures, zero and blank cells left out)."""
     spec = budget.spec
+    od = disclosure_plan(budget.layout.tableset).open_data
+    unit = Precision(od.unit)
     out: dict[str, list[dict[str, Any]]] = {"expenditure": [], "revenue": []}
-    for tid in _TABLES:
+    for tid in od.tables:
         t = budget.layout.tables.get(tid)
         if t is None:
             continue
@@ -70,8 +61,9 @@ def datapackage_rows(budget: Budget) -> dict[str, list[dict[str, Any]]]:
                 v = budget.published(tid, row.key, col.key)
                 if v is None or v == 0:
                     continue
+                prec = budget.layout.precision(tid, col.key)
                 label = row.label
-                out["revenue" if (tid, block.key) in _REVENUE else "expenditure"].append({
+                out["revenue" if (tid, block.key) in od.revenue else "expenditure"].append({
                     "table": t.desc.number or tid,
                     "table_title": t.title,
                     "row": row.key,
@@ -84,20 +76,29 @@ def datapackage_rows(budget: Budget) -> dict[str, list[dict[str, Any]]]:
                     "unit_name": (project.unit or spec.department) if project else spec.department,
                     "measure": col.key,
                     "measure_label": "/".join(h for h in col.header if h) or col.key,
-                    "amount": format(q(v, 2), "f"),
-                    "unit": spec.unit or "万元",
+                    "amount": _amount(prec.convert(v, unit), prec.convert(prec.quantum, unit)),
+                    "unit": od.unit,
                     "year": spec.year,
                     "department": spec.department,
                 })
     return out
 
 
+def _amount(v: Decimal, quantum: Decimal) -> str:
+    """The exact amount, with at least the decimals of its published figure (and 2)."""
+    places = max(2, -quantum.normalize().as_tuple().exponent)
+    return format(q(v, places), "f")
+
+
+_TEXT_FIELDS = frozenset(f for f in FIELDS if f not in ("level", "is_total", "amount", "year"))
+
+
 def _csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
     w.writeheader()
-    for r in rows:
-        w.writerow(r)
+    for r in rows:  # names that look like formulas stay text when the CSV is opened in a spreadsheet
+        w.writerow({k: csv_text(v) if k in _TEXT_FIELDS else v for k, v in r.items()})
     return buf.getvalue()
 
 
@@ -123,12 +124,15 @@ def _schema() -> dict[str, Any]:
 
 def _descriptor(budget: Budget, counts: dict[str, int]) -> dict[str, Any]:
     spec = budget.spec
+    plan = disclosure_plan(budget.layout.tableset)
+    od = plan.open_data
+    subject = plan.subject
     version = str(spec.year)
     resources = []
     for name, direction in (("expenditure", "expenditure"), ("revenue", "revenue")):
         resources.append({
             "name": f"{name}",
-            "title": f"{spec.department} {spec.year} 年部门预算（{'支出' if direction == 'expenditure' else '收入'}）",
+            "title": f"{spec.department} {spec.year} 年{subject}（{'支出' if direction == 'expenditure' else '收入'}）",
             "path": f"{name}.csv",
             "profile": "tabular-data-resource",
             "format": "csv",
@@ -138,8 +142,8 @@ def _descriptor(budget: Budget, counts: dict[str, int]) -> dict[str, Any]:
         })
 
     def measure(direction: str, resource: str) -> dict[str, Any]:
-        return {"source": "amount", "resource": resource, "title": "金额（万元）", "currency": "CNY",
-                "factor": 10000, "direction": direction, "phase": "approved"}
+        return {"source": "amount", "resource": resource, "title": f"金额（{od.unit}）", "currency": "CNY",
+                "factor": int(Precision(od.unit).factor), "direction": direction, "phase": od.phase}
 
     dimensions = {
         "functional-classification": {
@@ -173,12 +177,14 @@ def _descriptor(budget: Budget, counts: dict[str, int]) -> dict[str, Any]:
     return {
         "profile": "fiscal-data-package",
         "name": f"budget-{spec.year}-{spec.hash}",
-        "title": f"{spec.department} {spec.year} 年部门预算公开数据",
-        "description": ("部门预算公开表（表1–表11）的公开数（万元，两位小数）长表。金额 × factor 为元。"
-                        "同一数字在不同公开表中重复出现；按表（table）和层级（level）筛选后再求和。"),
+        "title": f"{spec.department} {spec.year} 年{subject}公开数据",
+        "description": od.description or (
+            f"{subject}公开表（{'、'.join(_numbers(budget, od.tables))}）的公开数长表，金额单位{od.unit}"
+            "（各表公开数按精确换算，不再舍入）。金额 × factor 为元。"
+            "同一数字在不同公开表中重复出现；按表（table）和层级（level）筛选后再求和。"),
         "countryCode": "CN",
         "fiscalPeriod": {"start": f"{spec.year}-01-01", "end": f"{spec.year}-12-31"},
-        "keywords": ["部门预算", "预算公开", spec.department],
+        "keywords": [subject, f"{subject}公开", spec.department],
         "version": "1.0",
         "created_by": f"xlbudget {__version__}",
         "tableset": {"id": budget.layout.tableset.id, "version": budget.layout.tableset.version},
@@ -193,16 +199,19 @@ def _descriptor(budget: Budget, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _numbers(budget: Budget, tables: tuple[str, ...]) -> list[str]:
+    return [budget.layout.tables[t].desc.number or t for t in tables if t in budget.layout.tables]
+
+
 def write_datapackage(budget: Budget, out_dir: str | os.PathLike) -> Path:
     """Write the Fiscal Data Package of ``budget`` into ``out_dir``; return the descriptor's path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out_dir, "--datapackage")
     rows = datapackage_rows(budget)
     for name, lines in rows.items():
-        _write_atomic(out / f"{name}.csv", _csv(lines))
+        atomic_write(out / f"{name}.csv", _csv(lines))
     desc = _descriptor(budget, {k: len(v) for k, v in rows.items()})
     path = out / "datapackage.json"
-    _write_atomic(path, json.dumps(desc, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    atomic_write(path, json.dumps(desc, ensure_ascii=False, indent=2, default=_json_default) + "\n")
     return path
 
 

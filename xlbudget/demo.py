@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Iterator
 
 
-def run_demo(outdir: Path) -> Iterator[str]:
+def run_demo(outdir: Path, tableset: str = "xj11") -> Iterator[str]:
     from .layout import layout_for
     from .model import budget_from_document, load_example
+    from .outputs import output_folder
     from .writer.template import write_workbook
 
-    outdir.mkdir(parents=True, exist_ok=True)
-    spec, doc = load_example()
+    output_folder(outdir)
+    spec, doc = load_example(tableset)
     layout = layout_for(spec)
     p = write_workbook(layout, outdir / "template.xlsx")
     yield f"已写出 {p}：{spec.department} {spec.year} 年空白填报模板"

@@ -59,8 +59,18 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+# Params that echo what the user typed (a cell's text, a name, a formula): a message quotes at most
+# ECHO_MAX characters of them, then "…" (a cell holds up to 32,767).
+ECHO_PARAMS = frozenset({"text", "name", "found", "sheet", "project_name"})
+ECHO_MAX = 60
+
+
+def _clip(key: str, text: str) -> str:
+    return text[:ECHO_MAX] + "…" if key in ECHO_PARAMS and len(text) > ECHO_MAX else text
+
+
 def render(template: str, params: Mapping[str, Any]) -> str:
-    data = _Safe({k: _fmt(v) for k, v in params.items()})
+    data = _Safe({k: _clip(k, _fmt(v)) for k, v in params.items()})
     return string.Formatter().vformat(template, (), data)
 
 

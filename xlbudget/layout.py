@@ -11,12 +11,17 @@ import functools
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from . import classification
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .spec import Spec
-from .tableset import Block, Column, RowDef, TableDesc, TableSet, load_tableset
+from .tableset import Block, Column, Precision, RowDef, TableDesc, TableSet, load_tableset
 
 TITLE_ROWS = 3  # 表N / title / 编制部门 + 单位
+# The workbook's own sheets besides the tables: the embedded identity, the code lists, the live checks.
+META_SHEET = "xlbudget"
+CODE_SHEET = "代码表"
+CHECK_SHEET = "校验"
 
 
 def col_letter(c: int) -> str:
@@ -112,6 +117,7 @@ class Layout:
         self.tableset = tableset or load_tableset(spec.tableset)
         self.namer = namer or default_namer(spec)
         self.tables: dict[str, LTable] = {}
+        self._precisions: dict[tuple[str, str], Precision] = {}
         for desc in self.tableset.tables:
             if desc.per == "project":
                 for n, p in enumerate(spec.projects, start=1):
@@ -134,6 +140,17 @@ class Layout:
     def position(self, t: str, r: str, c: str) -> str:
         """``表6!C12`` style position of a cell."""
         return self.tables[t].ref(r, c)
+
+    def precision(self, t: str, c: str | None = None) -> Precision:
+        """Unit and decimals of column ``c`` of table ``t`` (the table's without a column, the set's for a
+        table the layout lacks)."""
+        k = (t, c or "")
+        p = self._precisions.get(k)
+        if p is None:
+            lt = self.tables.get(t)
+            p = lt.desc.precision(c) if lt is not None else self.tableset.precision
+            self._precisions[k] = p
+        return p
 
     def cells(self) -> Iterator[tuple[LTable, LRow, Column]]:
         for t in self.tables.values():
@@ -209,6 +226,16 @@ def with_classes(spec: Spec) -> Spec:
     return dataclasses.replace(spec, classes=tuple(c.code for c in catalogue_for("function", spec.year).classes()))
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (1..99)."""
+    tens, ones = divmod(n, 10)
+    head = ("" if tens == 1 else _DIGITS[tens]) + "十" if tens else ""
+    return head + (_DIGITS[ones] if ones or not tens else "")
+
+
 def default_namer(spec: Spec):
     def namer(kind: str, code: str) -> str:
         if code in spec.names:
@@ -278,7 +305,7 @@ class _TableBuilder:
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
         codes = self.spec.codes(b.codes or "functions")
-        lens = (3, 5) if kind == "economic" else (3, 5, 7)
+        lens = classification.lengths(kind)
         nodes: dict[str, set[str]] = {}
         for code in codes:
             for i, ln in enumerate(lens):
@@ -292,18 +319,27 @@ class _TableBuilder:
             kids = tuple(sorted(nodes[code]))
             rows.append(LRow(key=code, block=b.key, code=code, level=level, label=self.L.namer(kind, code),
                              children=kids, inputs=frozenset() if kids else self._leaf_inputs(b)))
-        classes = tuple(c for c in sorted(nodes) if len(c) == 3)
+        classes = tuple(c for c in sorted(nodes) if len(c) == lens[0])
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
-        """One row per 类: those the spec recorded when its template was written, else the shipped list's, so
-        that importing a catalogue never changes the rows of a workbook that already exists."""
+        """One row per 功能分类 类: every class of the table's list (those the spec recorded when its template
+        was written, else the shipped list's, so that importing a catalogue never changes the rows of a workbook
+        that exists), or (``codes`` given) the classes of the spec's codes, labelled 一、二、… when the block is
+        ``ordinal``."""
+        if b.codes and not self.spec.generic:
+            used = sorted({code[:3] for code in self.spec.codes(b.codes)})
+        else:
+            used = list(class_codes(self.spec))
+        classes = [(code, self.L.namer("function", code)) for code in used]
         rows = []
-        for code in class_codes(self.spec):
+        for i, (code, name) in enumerate(classes, start=1):
             formulas = {k: parse(v.format(code=code)) for k, v in b.cells.items()}
-            rows.append(LRow(key=code, block=b.key, code=code, level=1, label=self.L.namer("function", code),
-                             formulas=formulas))
-        rows.append(self._total_row(b, ()))
+            label = f"{chinese_ordinal(i)}、{name}" if b.ordinal else name
+            rows.append(LRow(key=code, block=b.key, code=code, level=1, label=label, formulas=formulas))
+        # ``sum = ["*"]`` on the total: it also equals the sum of the class rows (checked by the sums rules)
+        summed = b.total is not None and b.total.sum == ("*",)
+        rows.append(self._total_row(b, tuple(r.key for r in rows) if summed else ()))
         return rows
 
     def _projects(self, b: Block) -> list[LRow]:
@@ -330,15 +366,16 @@ class _TableBuilder:
             projects = [p for p in self.spec.projects if (p.unit or self.spec.department) == u]
             ukey = "unit" if single else f"u{i}"
             pre = "" if single else f"{ukey}:"
-            classes = sorted({p.function[:3] for p in projects})
+            cl, kl = classification.level_length("function", 1), classification.level_length("function", 2)
+            classes = sorted({p.function[:cl] for p in projects})
             unit_keys.append(ukey)
             rows.append(LRow(key=ukey, block=b.key, label=u, level=0, children=tuple(pre + c for c in classes)))
             for cls in classes:
-                kuans = sorted({p.function[:5] for p in projects if p.function.startswith(cls)})
+                kuans = sorted({p.function[:kl] for p in projects if p.function.startswith(cls)})
                 rows.append(LRow(key=pre + cls, block=b.key, code=cls, level=1, label=self.L.namer("function", cls),
                                  children=tuple(pre + k for k in kuans)))
                 for k in kuans:
-                    kids = [p for p in projects if p.function[:5] == k]
+                    kids = [p for p in projects if p.function[:kl] == k]
                     rows.append(LRow(key=pre + k, block=b.key, code=k, level=2, label=self.L.namer("function", k),
                                      children=tuple(p.key for p in kids)))
                     for p in kids:

@@ -15,11 +15,17 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import DataError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 from .layout import Layout, LRow, LTable, layout_for
 from .spec import Spec
 from .tableset import Column
@@ -102,7 +108,12 @@ class Budget:
 
     @property
     def decimals(self) -> int:
+        """The set's default display decimals (each table or column may set its own: ``precision``)."""
         return self.layout.tableset.display_decimals
+
+    def precision(self, tid: str, ckey: str | None = None):
+        """Unit and decimals of a column of a table (see ``TableDesc.precision``)."""
+        return self.layout.precision(tid, ckey)
 
     # --- addresses -----------------------------------------------------------------------------------
     @staticmethod
@@ -142,7 +153,7 @@ class Budget:
         k = (tid, rkey, ckey)
         pub = self._published
         if k not in pub:
-            pub[k] = q(self.value(tid, rkey, ckey), self.decimals)
+            pub[k] = q(self.value(tid, rkey, ckey), self.layout.precision(tid, ckey).display_decimals)
         return pub[k]
 
     def invalidate(self) -> None:
@@ -191,12 +202,15 @@ class Budget:
         if role == "formula":
             expr = self.layout.expr_of(t, row, col)
             total, seen = ZERO, False
+            here = self.layout.precision(tid, ckey)
             for term in expr.terms:
                 ref = term.ref.resolve(tid, rkey)
                 v = self.value(ref.table, ref.row, ref.col)
                 if v is None and not self.layout.has(ref.table, ref.row) and not self._has_spares(ref.table):
                     continue
                 seen = True
+                if v is not None:  # a figure kept in another unit converts exactly
+                    v = self.layout.precision(ref.table, ref.col).convert(v, here)
                 total += term.sign * (v or ZERO)
             return total if seen else None
         if role == "sum":
@@ -311,36 +325,69 @@ def load_document(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def example_dir() -> Path:
+def example_dir(tableset: str = "xj11") -> Path:
+    """The folder of the example document of an installed table set (``example`` in its tableset.toml)."""
     from importlib import resources
 
+    from .tableset import load_tableset
+
+    slug = load_tableset(tableset).example
+    if not slug:
+        raise FileNotFoundError(f"table set {tableset} has no example")
     here = Path(__file__).resolve().parent
-    shipped = Path(str(resources.files("xlbudget.examples").joinpath("kezhou-2025")))
-    for cand in (shipped, here.parent / "examples" / "kezhou-2025"):
+    shipped = Path(str(resources.files("xlbudget.examples").joinpath(slug)))
+    for cand in (shipped, here.parent / "examples" / slug):
         if (cand / "spec.toml").is_file():
             return cand
-    raise FileNotFoundError("built-in example not found")
+    raise FileNotFoundError(f"example {slug} not found")
 
 
-def load_example() -> tuple[Spec, dict[str, Any]]:
-    """The seed department (克州数字化发展局 2025): spec and canonical document."""
+def load_example(tableset: str = "xj11") -> tuple[Spec, dict[str, Any]]:
+    """The example department of a table set (default: the seed, 克州数字化发展局 2025): spec and canonical
+    document. The example folder holds ``spec.toml``, ``figures.json`` (the inputs of the tables) and
+    optionally ``facts.json`` and ``performance.json``."""
     from .spec import load_spec
 
-    d = example_dir()
+    d = example_dir(tableset)
     spec = load_spec(d / "spec.toml")
     figures = load_document(d / "figures.json")
-    doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"],
-                           "performance": load_document(d / "performance.json"),
-                           "facts": load_document(d / "facts.json")}
-    # derived in the workbook, not entered: project names come from the spec, 财政拨款 from 表7
-    for p in doc["performance"].get("projects", {}).values():
-        for k in ("name", "fiscal", "budget_total"):
-            p.pop(k, None)
-    # last year's figures live in the 上年预算数 table (the department was founded in 2024: all 0)
-    last = doc["facts"].get("operating_costs", {}).pop("last_year", None)
-    doc["tables"]["LY"] = {"operating_costs": {"value": last}} if last is not None else {}
+    doc: dict[str, Any] = {"format": FORMAT, "spec": spec.to_dict(), "tables": figures["tables"]}
+    for part in ("performance", "facts"):
+        if (d / f"{part}.json").is_file():
+            doc[part] = load_document(d / f"{part}.json")
+    recipe = d / "document.toml"
+    if recipe.is_file():
+        _apply_recipe(doc, tomllib.loads(recipe.read_text(encoding="utf-8")))
     layout = layout_for(spec)
     return spec, normalise_document(layout, doc)
+
+
+def _paths(doc: Any, parts: list[str], prefix: tuple = ()) -> Iterator[tuple]:
+    """The existing paths of ``doc`` matching ``parts`` ("*" matches every key of a mapping)."""
+    if not parts:
+        yield prefix
+        return
+    head, rest = parts[0], parts[1:]
+    if not isinstance(doc, dict):
+        return
+    for k in (list(doc) if head == "*" else [head]):
+        if k in doc:
+            yield from _paths(doc[k], rest, prefix + (k,))
+
+
+def _apply_recipe(doc: dict[str, Any], recipe: dict[str, Any]) -> None:
+    """Turn the published files of an example into a document: drop what the workbook derives, move what
+    is printed in one place and entered in another (``document.toml`` of the example)."""
+    for pattern in recipe.get("derived", ()):
+        for path in list(_paths(doc, pattern.split("."))):
+            get_path(doc, path[:-1]).pop(path[-1], None)
+    for move in recipe.get("move", ()):
+        src = tuple(move["from"].split("."))
+        value = get_path(doc, src)
+        if value is None:
+            continue
+        get_path(doc, src[:-1]).pop(src[-1])
+        set_path(doc, tuple(move["to"].split(".")), value)
 
 
 def budget_from_document(doc: dict[str, Any], spec: Spec | None = None) -> Budget:

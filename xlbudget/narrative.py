@@ -1,42 +1,68 @@
-"""The words of the disclosure: 第一部分 部门概况, 第三部分 情况说明 and 第四部分 名词解释.
+"""The words of the disclosure (部门概况, 情况说明, 名词解释), rendered from the set's ``narrative.toml``.
 
-Every amount, share and year-on-year change is computed from the figures of the budget, never copied
-from text: amounts are the published figures (``Budget.published``, 2 decimals, rounded half-up each on
-its own), shares are ``part / denominator × 100`` rounded half-up to 2 decimals, and changes compare
-with the 上年预算数 table (``LY``) of the table set. The wording follows the seed disclosure (新疆 11 表).
+A table set describes its narrative as data (``templates/<set>/narrative.toml``, format in the header
+comment of ``templates/xj11/narrative.toml``): named figures (``name = "<table>.<row>.<column>"``,
+signed sums allowed) and an ordered list of sections whose titles and texts are Jinja2 templates. This
+module is the one generic evaluator: it checks every reference against the set when the set is loaded
+(:class:`~xlbudget.errors.DescriptionError`, never a silent 0), evaluates the figures from the budget and
+renders the sections in a sandbox.
+
+Amounts are the published figures of their tables (``Budget.published``), converted exactly (Decimal) from
+each table's unit into the unit the narrative names (``unit = "万元"``) and printed to its decimals;
+shares are ``part / denominator × 100`` rounded half-up to 2 decimals; changes compare with last year's
+figures named by the template.
 
 When last year's figure is 0 the growth rate is undefined. ``zero_last_year`` picks the convention:
 
 * ``"100"`` (default, the seed's): "比上年预算增加 417.37 万元，增长 100.00%";
 * ``"na"``: "比上年预算增加 417.37 万元（上年无预算，不计算增长率）".
-
-The words that are the department's own (职能, reasons, project policy bases, 名词解释) come from the
-document's ``facts``.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .model import ZERO, Budget, q, to_decimal
-from .spec import SANGONG_ITEMS
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes, pass_context
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import DescriptionError
+from .expr import Expr, parse
+from .model import ZERO, Budget, get_path, q, to_decimal
+from .setdata import cached, check_document_path, check_ref as _check_ref, doc_path as _path
+from .tableset import UNITS, Precision
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from .tableset import TableSet
 
 __all__ = ["Section", "narrative", "fmt_amount", "fmt_pct", "share", "change_text", "ZERO_LAST_YEAR",
-           "empty_note", "part_title"]
+           "empty_note", "load_narrative", "NarrativeDef"]
 
 ZERO_LAST_YEAR = ("100", "na")
 CN_NUM = "一二三四五六七八九十"
+NARRATIVE_FILE = "narrative.toml"
+SUBSECTION = "\x1e"         # marks a subsection title in rendered text (XML 1.0 forbids it in cell text)
+SECTION_KINDS = ("text", "performance_tables", "signature")
+# template functions whose first argument is a table id (checked against the set when it is loaded)
+_TABLE_FUNCS = {"value", "rows", "empty_note", "is_empty"}
 
 
 @dataclass
 class Section:
     """One heading with its paragraphs.
 
-    ``part`` is 1, 3 or 4 (第一/第三/第四部分); ``level`` 0 is the part's title, 1 a section (一、),
+    ``part`` is the part's number (第一/第三/第四部分); ``level`` 0 is the part's title, 1 a section (一、),
     2 a subsection (（一）). ``kind`` is "text", "performance_tables" (where the 绩效目标表 go) or
-    "signature" (the closing lines: department and date).
+    "signature" (the closing lines: department and date). ``sheet`` is the disclosure sheet it prints on.
     """
 
     part: int
@@ -45,6 +71,7 @@ class Section:
     level: int = 1
     paragraphs: list[str] = field(default_factory=list)
     kind: str = "text"
+    sheet: str = ""
 
     def text(self) -> str:
         return "\n".join(([self.title] if self.title else []) + self.paragraphs)
@@ -57,6 +84,7 @@ class Section:
 
 def cn_number(n: int) -> str:
     """1 -> 一, 10 -> 十, 12 -> 十二, 21 -> 二十一 (enough for headings)."""
+    n = int(n)
     if n <= 0:
         return str(n)
     if n <= 10:
@@ -69,18 +97,23 @@ def cn_number(n: int) -> str:
     return str(n)
 
 
-def fmt_amount(v: Decimal | None) -> str:
-    """A published amount: 2 decimals, no thousands separator (as in the seed's text)."""
-    return format(q(v or ZERO, 2), "f")
+def _dec(v: Any) -> Decimal:
+    if v is None or v == "":
+        return ZERO
+    return to_decimal(v) or ZERO
 
 
-def fmt_pct(v: Decimal) -> str:
-    return format(q(v, 2), "f") + "%"
+def fmt_amount(v: Any, decimals: int = 2) -> str:
+    """A published amount: ``decimals`` decimals, no thousands separator (as in the seed's text)."""
+    return format(q(_dec(v), decimals), "f")
+
+
+def fmt_pct(v: Decimal | None) -> str:
+    return format(q(v or ZERO, 2), "f") + "%"
 
 
 def fmt_count(v: Any) -> str:
-    d = to_decimal(v) if v not in (None, "") else ZERO
-    d = d or ZERO
+    d = _dec(v)
     if d == d.to_integral_value():
         return str(int(d))
     return format(d.normalize(), "f")
@@ -95,420 +128,367 @@ def share(part: Decimal | None, denominator: Decimal | None) -> Decimal | None:
         return ((part or ZERO) * 100 / denominator).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+@dataclass(frozen=True)
+class ChangeWords:
+    """The words of a year-on-year change (a 决算 set says 比上年决算 …)."""
+
+    prefix: str = "比上年预算"
+    same: str = "与上年预算持平，增减 {zero} {unit}，增减幅度 {zero_pct}"
+    no_rate: str = "（上年无预算，不计算增长率）"
+    up: tuple[str, str] = ("增加", "增长")
+    down: tuple[str, str] = ("减少", "下降")
+
+
 def change_text(current: Decimal | None, last: Decimal | None, *, zero_last_year: str = "100",
-                prefix: str = "比上年预算") -> str:
+                prefix: str | None = None, unit: str = "万元", decimals: int = 2,
+                words: ChangeWords = ChangeWords()) -> str:
     """"比上年预算增加 X 万元，增长 Y%" and its variants; the verbs agree with the sign of the change."""
     cur = current or ZERO
     ly = last or ZERO
     delta = cur - ly
+    prefix = words.prefix if prefix is None else prefix
     if delta == 0:
-        return f"与上年预算持平，增减 {fmt_amount(ZERO)} 万元，增减幅度 {fmt_pct(ZERO)}"
-    verb, rate_verb = ("增加", "增长") if delta > 0 else ("减少", "下降")
-    amount = f"{prefix}{verb} {fmt_amount(abs(delta))} 万元"
+        return words.same.format(zero=fmt_amount(ZERO, decimals), unit=unit, zero_pct=fmt_pct(ZERO))
+    verb, rate_verb = words.up if delta > 0 else words.down
+    amount = f"{prefix}{verb} {fmt_amount(abs(delta), decimals)} {unit}"
     if ly == 0:
         if zero_last_year == "na":
-            return f"{amount}（上年无预算，不计算增长率）"
+            return f"{amount}{words.no_rate}"
         return f"{amount}，{rate_verb} {fmt_pct(Decimal(100))}"
     rate = share(abs(delta), abs(ly))
     return f"{amount}，{rate_verb} {fmt_pct(rate)}"
 
 
-def _reason(text: str | None) -> str:
-    text = (text or "").strip().rstrip("。")
+def _reason(text: Any) -> str:
+    text = str(text or "").strip().rstrip("。")
     if not text:
         return ""
     return f"，主要原因是{' ' if text[0].isascii() and text[0].isalnum() else ''}{text}"
 
 
-# --------------------------------------------------------------------------------------------
-# Builder
-# --------------------------------------------------------------------------------------------
-
-
-def part_title(part: int, year: int) -> str:
-    return {1: f"第一部分 {year} 年部门概况", 2: f"第二部分 {year} 年部门预算公开表",
-            3: f"第三部分 {year} 年部门预算情况说明", 4: "第四部分 名词解释"}[part]
-
-
 def empty_note(budget: Budget, tid: str) -> str | None:
-    """The official note of an empty table (表8/9/11), from the table description; None if not empty."""
+    """The official note of an empty table (e.g. 表8), from the table description; None if not empty."""
     t = budget.layout.tables.get(tid)
     if t is None or not t.note_text or not budget.table_is_empty(tid):
         return None
     return t.note_text
 
 
-class _Narrative:
-    def __init__(self, budget: Budget, zero_last_year: str):
-        if zero_last_year not in ZERO_LAST_YEAR:
-            raise ValueError(f"zero_last_year 应为 {' 或 '.join(ZERO_LAST_YEAR)}，而不是 {zero_last_year!r}")
+# --------------------------------------------------------------------------------------------
+# The description: narrative.toml
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionDef:
+    part: int
+    key: str
+    level: int
+    title: str
+    text: str
+    kind: str
+    when: str | None
+    sheet: str
+
+
+@dataclass(frozen=True)
+class NarrativeDef:
+    unit: str
+    decimals: int
+    figures: dict[str, Expr]
+    context: dict[str, tuple[str, ...]]
+    reason: tuple[str, ...] | None
+    words: ChangeWords
+    prelude: str
+    sections: tuple[SectionDef, ...]
+    source: str
+
+
+def _env() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False,
+                              extensions=["jinja2.ext.do"])
+    env.filters.update(amount=_amount_filter, pct=fmt_pct, count=fmt_count, cn=cn_number, reason=_reason, dec=_dec)
+    return env
+
+
+@pass_context
+def _amount_filter(context: Any, v: Any) -> str:
+    return fmt_amount(v, context.get("decimals", 2))
+
+
+_ENV = _env()
+_GLOBALS = {"value", "rows", "empty_note", "is_empty", "name", "share", "change", "change_reason", "dec", "total",
+            "subsection", "projects", "dept", "year", "number", "zero_last_year", "unit", "decimals"}
+
+
+def _check_template(ts: "TableSet", source: str, where: str, names: set[str]) -> None:
+    try:
+        ast = _ENV.parse(source)
+    except TemplateSyntaxError as e:
+        raise DescriptionError(f"{where}：模板语法错误（第 {e.lineno} 行）：{e.message}") from None
+    stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    unknown = sorted(meta.find_undeclared_variables(ast) - names - stored)
+    if unknown:
+        raise DescriptionError(f"{where}：模板使用了未声明的名称 {'、'.join(unknown)}")
+    for call in ast.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name in _TABLE_FUNCS and call.args:
+            first = call.args[0]
+            if isinstance(first, nodes.Const) and isinstance(first.value, str):
+                col = None
+                if call.node.name in ("value", "rows"):   # value(table, row, col), rows(table, level, col)
+                    arg = call.args[2] if len(call.args) > 2 else None
+                    for kw in call.kwargs:
+                        if kw.key == "col":
+                            arg = kw.value
+                    if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+                        col = arg.value
+                _check_ref(ts, first.value, None, col, where)
+
+
+def load_narrative(ts: "TableSet") -> NarrativeDef | None:
+    """The set's narrative description (None when the set has no ``narrative.toml``); validated."""
+    path = Path(ts.folder) / NARRATIVE_FILE
+    if not path.is_file():
+        return None
+    return cached(ts, "narrative", lambda: _load(path, ts))
+
+
+def _load(path: Path, ts: "TableSet") -> NarrativeDef:
+    where = f"{ts.id}/{NARRATIVE_FILE}"
+    try:
+        d = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise DescriptionError(f"{where}：TOML 格式错误：{e}") from None
+    figures: dict[str, Expr] = {}
+    for name, text in (d.get("figures") or {}).items():
+        expr = parse(str(text))
+        for ref in expr.refs():
+            if ref.table is None or ref.row is None:
+                raise DescriptionError(f"{where}：数字 {name} = {text!r} 应写成 表.行.列")
+            _check_ref(ts, ref.table, ref.row, ref.col, f"{where}：数字 {name}")
+        figures[name] = expr
+    context = {str(k): _path(v) for k, v in (d.get("context") or {}).items()}
+    reason = _path(d["reason"]) if d.get("reason") else None
+    for name, path in list(context.items()) + ([("reason", reason)] if reason else []):
+        check_document_path(ts, path, f"{where}：{name}")
+    w = d.get("change") or {}
+    base = ChangeWords()
+    words = ChangeWords(prefix=w.get("prefix", base.prefix), same=w.get("same", base.same),
+                        no_rate=w.get("no_rate", base.no_rate), up=tuple(w.get("up", base.up)),
+                        down=tuple(w.get("down", base.down)))
+    prelude = str(d.get("prelude") or "")
+    names = set(figures) | set(context) | _GLOBALS
+    clash = set(figures) & (set(context) | _GLOBALS)
+    if clash:
+        raise DescriptionError(f"{where}：数字名称 {'、'.join(sorted(clash))} 与内置名称重复")
+    sections: list[SectionDef] = []
+    for p in d.get("part") or ():
+        keys: set[str] = set()
+        try:
+            number = int(p["number"])
+        except (KeyError, TypeError, ValueError):
+            raise DescriptionError(f"{where}：[[part]] 缺少整数 number") from None
+        sheet = str(p.get("sheet") or "")
+        for s in p.get("section") or ():
+            key = str(s.get("key") or "")
+            if not key or key in keys:
+                raise DescriptionError(f"{where}：第 {number} 部分的段落 key {key!r} 为空或重复")
+            keys.add(key)
+            kind = str(s.get("kind", "text"))
+            if kind not in SECTION_KINDS:
+                raise DescriptionError(f"{where}：段落 {key} 的 kind {kind!r} 无效，可选：{'、'.join(SECTION_KINDS)}")
+            sd = SectionDef(part=number, key=key, level=int(s.get("level", 1)), title=str(s.get("title", "")),
+                            text=str(s.get("text", "")), kind=kind, when=s.get("when"),
+                            sheet=str(s.get("sheet") or sheet))
+            for label, src in (("标题", prelude + sd.title), ("正文", prelude + sd.text)):
+                _check_template(ts, src, f"{where}：段落 {key} 的{label}", names)
+            if sd.when:
+                _check_template(ts, "{{ " + sd.when + " }}", f"{where}：段落 {key} 的 when", names)
+            sections.append(sd)
+    unit = str(d.get("unit", ts.unit))
+    if unit not in UNITS:
+        raise DescriptionError(f"{where}：单位 {unit!r} 无效（应为 {'、'.join(UNITS)}）")
+    return NarrativeDef(unit=unit, decimals=int(d.get("decimals", 2)), figures=figures,
+                        context=context, reason=reason, words=words, prelude=prelude, sections=tuple(sections),
+                        source=where)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+class NRow:
+    """A row of a table as the templates see it: key, code, label, level and its figures."""
+
+    def __init__(self, ctx: "_Context", tid: str, row: Any, kind: str, parents: list["NRow"]):
+        self._ctx = ctx
+        self._tid = tid
+        self.key = row.key
+        self.code = row.code or ""
+        self.level = row.level
+        self.label = row.label or (ctx.namer(kind, row.code) if row.code else "") or self.code
+        self.project = row.project or ""
+        self.project_name = row.project_name or ""
+        self.ancestors = parents
+
+    def v(self, col: str) -> Decimal:
+        return self._ctx.value(self._tid, self.key, col)
+
+
+class _Context:
+    def __init__(self, budget: Budget, nd: NarrativeDef, zero_last_year: str):
         self.b = budget
+        self.nd = nd
         self.zly = zero_last_year
-        self.spec = budget.spec
-        self.dept = self.spec.department
-        self.year = self.spec.year
-        self.facts: dict[str, Any] = budget.doc.get("facts") or {}
-        self.perf: dict[str, Any] = budget.doc.get("performance") or {}
-        self.narr: dict[str, Any] = self.facts.get("narrative") or {}
-        self.reason = self.narr.get("change_reason")
-        self.sections: list[Section] = []
+        self.namer = budget.layout.namer
+        self.doc = budget.doc
+        self._figures: dict[str, Decimal] = {}
+        self.unit = Precision(nd.unit, nd.decimals)
 
-    # --- figures -------------------------------------------------------------------------------
-    def p(self, tid: str, rkey: str, ckey: str) -> Decimal:
-        if not self.b.layout.has(tid, rkey):
+    def value(self, tid: str, rkey: str, ckey: str) -> Decimal:
+        """The published figure of a cell in the narrative's unit; 0 for a row the department lacks."""
+        layout = self.b.layout
+        if tid not in layout.tables:
+            raise DescriptionError(f"{self.nd.source}：表套中没有表 {tid}")
+        if not layout.has(tid, rkey):
             return ZERO
-        return self.b.published(tid, rkey, ckey) or ZERO
+        v = self.b.published(tid, rkey, ckey) or ZERO
+        t = layout.tables[tid]
+        row = t.rows[rkey]
+        try:
+            col = t.column(row, ckey)
+        except KeyError:
+            raise DescriptionError(f"{self.nd.source}：表 {tid} 没有列 {ckey}") from None
+        if col.kind == "amount" or (col.kind == "field" and row.type == "amount"):   # money converts; counts do not
+            return layout.precision(tid, ckey).convert(v, self.unit)
+        return v
 
-    def ly(self, rkey: str, ckey: str = "value") -> Decimal:
-        return self.p("LY", rkey, ckey)
+    def figure(self, name: str) -> Decimal:
+        if name not in self._figures:
+            total = ZERO
+            for term in self.nd.figures[name].terms:
+                ref = term.ref
+                total += term.sign * self.value(ref.table, ref.row, ref.col)  # type: ignore[arg-type]
+            self._figures[name] = total
+        return self._figures[name]
 
-    def change(self, cur: Decimal, last: Decimal, prefix: str = "比上年预算") -> str:
-        return change_text(cur, last, zero_last_year=self.zly, prefix=prefix)
-
-    def change_with_reason(self, cur: Decimal, last: Decimal, reason: str | None = None) -> str:
-        text = self.change(cur, last)
-        if cur - last == 0:
-            return text
-        return text + _reason(reason if reason is not None else self.reason)
-
-    def name(self, kind: str, code: str) -> str:
-        return self.b.layout.namer(kind, code) or code
-
-    def tree_rows(self, tid: str, level: int):
+    def rows(self, tid: str, level: int | None = None, col: str | None = None) -> list[NRow]:
         t = self.b.layout.tables.get(tid)
         if t is None:
-            return []
-        return [r for r in t.rows.values() if r.level == level and r.code]
-
-    # --- sections ------------------------------------------------------------------------------
-    def add(self, part: int, key: str, title: str, paragraphs: list[str], level: int = 1, kind: str = "text"):
-        self.sections.append(Section(part=part, key=key, title=title, level=level, paragraphs=paragraphs,
-                                     kind=kind))
-
-    def about(self, what: str) -> str:
-        return f"关于{self.dept} {self.year} 年{what}"
-
-    # 第一部分 ------------------------------------------------------------------------------------
-    def part1(self) -> None:
-        ov = self.facts.get("overview") or {}
-        self.add(1, "p1", part_title(1, self.year), [], level=0)
-        paras = []
-        if ov.get("functions_intro"):
-            paras.append(str(ov["functions_intro"]).strip())
-        paras += [str(d).strip() for d in ov.get("duties") or () if str(d).strip()]
-        self.add(1, "1", "一、主要职能", paras)
-        paras = [line.strip() for line in str(ov.get("org_text") or "").splitlines() if line.strip()]
-        if not paras and ov.get("sections"):
-            secs = list(ov.get("sections") or ())
-            paras.append(f"{self.dept}下设 {len(secs)} 个科室，分别是：{'、'.join(secs)}。")
-        staff = self.staff_sentence(ov)
-        if staff:
-            paras.append(staff)
-        self.add(1, "2", "二、机构设置及人员情况", paras)
-
-    def staff_sentence(self, ov: dict[str, Any]) -> str | None:
-        if not any(k in ov for k in ("establishment", "staff_actual", "in_service")):
-            return None
-
-        def delta(k: str) -> str:
-            d = to_decimal(ov.get(k)) if ov.get(k) not in (None, "") else ZERO
-            d = d or ZERO
-            if d > 0:
-                return f"增加 {fmt_count(d)} 人"
-            if d < 0:
-                return f"减少 {fmt_count(-d)} 人"
-            return "与上年持平"
-
-        return (f"{self.dept}编制数 {fmt_count(ov.get('establishment'))}，实有人数 {fmt_count(ov.get('staff_actual'))} 人，"
-                f"其中：在职 {fmt_count(ov.get('in_service'))} 人，{delta('in_service_change')}；"
-                f"退休 {fmt_count(ov.get('retired'))} 人，{delta('retired_change')}；"
-                f"离休 {fmt_count(ov.get('lixiu'))} 人，{delta('lixiu_change')}。")
-
-    # 第三部分 ------------------------------------------------------------------------------------
-    def income_sources(self) -> list[tuple[str, str, Decimal, str]]:
-        """(key, name, amount, LY key) of each income source of 表1."""
-        return [
-            ("gp", "一般公共预算", self.p("T1", "in_gp", "amount"), "gp"),
-            ("fund", "政府性基金预算", self.p("T1", "in_fund", "amount"), "fund"),
-            ("soe", "国有资本经营预算", self.p("T1", "in_soe", "amount"), "soe"),
-            ("special", "财政专户核拨", self.p("T1", "in_special", "amount"), "special"),
-            ("unit", "单位资金", self.p("T1", "in_unit", "amount"), "unit"),
-            ("carry", "上年结转结余", self.p("T1", "in_carry", "amount"), "carry"),
-        ]
-
-    def classes_with(self, tid: str, col: str) -> list[tuple[str, str, Decimal]]:
-        return [(r.code, r.label or self.name("function", r.code), self.p(tid, r.key, col))
-                for r in self.tree_rows(tid, 1) if self.p(tid, r.key, col)]
-
-    def s1(self) -> None:
-        total = self.p("T1", "in_total", "amount")
-        sources = [n for _k, n, v, _l in self.income_sources() if v]
-        classes = [n for _c, n, _v in self.classes_with("T3", "total")]
-        paras = [f"按照全口径预算的原则，{self.dept} {self.year} 年所有收入和支出均纳入部门预算管理。"
-                 f"收支总预算 {fmt_amount(total)} 万元。",
-                 f"收入预算包括：{'、'.join(sources) if sources else '无'}。",
-                 f"支出预算包括：{'、'.join(classes) if classes else '无'}。"]
-        self.add(3, "1", f"一、{self.about('收支预算情况总体说明')}", paras)
-
-    def s2(self) -> None:
-        total = self.p("T1", "in_current", "amount") + self.p("T1", "in_carry", "amount")
-        paras = [f"{self.dept}部门收入预算 {fmt_amount(total)} 万元，其中："]
-        transfers = {"gp": ("in_gp_transfer", "上级一般公共预算安排的转移支付资金"),
-                     "fund": ("in_fund_transfer", "上级政府性基金安排的转移支付资金"),
-                     "soe": ("in_soe_transfer", "上级国有资本经营预算安排的转移支付资金")}
-        for key, name, value, ly_key in self.income_sources():
-            if value:
-                paras.append(f"{name} {fmt_amount(value)} 万元，占 {fmt_pct(share(value, total))}，"
-                             f"{self.change_with_reason(value, self.ly(ly_key))}。")
-            elif key in transfers or key in ("fund", "soe"):
-                paras.append(f"{name}未安排。")
-            if key in transfers:
-                row, tname = transfers[key]
-                tv = self.p("T1", row, "amount")
-                if tv:
-                    paras.append(f"{tname} {fmt_amount(tv)} 万元，占 {fmt_pct(share(tv, total))}。")
-                else:
-                    paras.append(f"{tname}未安排。")
-        self.add(3, "2", f"二、{self.about('收入预算情况说明')}", paras)
-
-    def s3(self) -> None:
-        total = self.p("T3", "total", "total")
-        basic = self.p("T3", "total", "basic")
-        project = self.p("T3", "total", "project")
-        paras = [f"{self.dept} {self.year} 年支出预算 {fmt_amount(total)} 万元，其中："]
-        for name, v, ly_key in (("基本支出", basic, "basic"), ("项目支出", project, "project")):
-            paras.append(f"{name} {fmt_amount(v)} 万元，占 {fmt_pct(share(v, total) or ZERO)}，"
-                         f"{self.change_with_reason(v, self.ly(ly_key))}。")
-        self.add(3, "3", f"三、{self.about('支出预算情况说明')}", paras)
-
-    def s4(self) -> None:
-        total = self.p("T4", "in_total", "amount")
-        gp = self.p("T4", "in_gp", "amount")
-        fund = self.p("T4", "in_fund", "amount")
-        soe = self.p("T4", "in_soe", "amount")
-        paras = [f"{self.year} 年财政拨款收支总预算 {fmt_amount(total)} 万元。"]
-        if gp and not fund and not soe:
-            paras.append("收入全部为一般公共预算拨款，无政府性基金预算拨款和国有资本经营预算。")
-        parts = [f"{n} {fmt_amount(v)} 万元" for n, v in (("一般公共预算拨款", gp), ("政府性基金预算拨款", fund),
-                                                       ("国有资本经营预算拨款", soe)) if v]
-        paras.append(f"收入预算包括：{'；'.join(parts) if parts else '无'}。")
-        uses = {str(k): str(v) for k, v in (self.narr.get("class_uses") or {}).items()}
-        for label, col in (("一般公共预算支出", "gp"), ("政府性基金预算支出", "fund"), ("国有资本经营预算支出", "soe")):
-            items = []
-            for code, name, v in self.classes_with("T4", col):
-                use = uses.get(code, "").strip().rstrip("。；")
-                items.append(f"{name} {fmt_amount(v)} 万元" + (f"，{use}" if use else ""))
-            if items:
-                paras.append(f"{label}包括：{'；'.join(items)}。")
-        self.add(3, "4", f"四、{self.about('财政拨款收支预算情况的总体说明')}", paras)
-
-    def s5(self) -> None:
-        total = self.p("T5", "total", "total")
-        basic = self.p("T5", "total", "basic")
-        project = self.p("T5", "total", "project")
-        self.add(3, "5", f"五、{self.about('一般公共预算当年拨款情况说明')}", [])
-        paras = [f"{self.dept} {self.year} 年一般公共预算拨款合计 {fmt_amount(total)} 万元，其中："]
-        for name, v, ly_key in (("基本支出", basic, "gp_basic"), ("项目支出", project, "gp_project")):
-            paras.append(f"{name} {fmt_amount(v)} 万元，{self.change_with_reason(v, self.ly(ly_key))}。")
-        self.add(3, "5.1", "（一）一般公共预算当年拨款规模变化情况", paras, level=2)
-        paras = []
-        for i, (code, name, v) in enumerate(self.classes_with("T5", "total"), start=1):
-            paras.append(f"{i}、{name}（类）{fmt_amount(v)} 万元，占 {fmt_pct(share(v, total) or ZERO)}。")
-        if not paras:
-            paras.append(f"{self.dept} {self.year} 年没有一般公共预算当年拨款。")
-        self.add(3, "5.2", "（二）一般公共预算当年拨款结构情况", paras, level=2)
-        paras = []
-        n = 0
-        for r in self.tree_rows("T5", 3):
-            v = self.p("T5", r.key, "total")
-            if not v:
+            raise DescriptionError(f"{self.nd.source}：表套中没有表 {tid}")
+        parent_of: dict[str, str] = {}
+        for r in t.rows.values():
+            for ch in r.children:
+                parent_of.setdefault(ch, r.key)
+        out = []
+        for r in t.rows.values():
+            if not r.code or (level is not None and r.level != level):
                 continue
-            n += 1
-            cls, kuan = r.code[:3], r.code[:5]
-            path = (f"{self.name('function', cls)}（类）{self.name('function', kuan)}（款）"
-                    f"{r.label or self.name('function', r.code)}（项）")
-            paras.append(f"{n}、{path}：{self.year} 年预算数为 {fmt_amount(v)} 万元，"
-                         f"{self.change_with_reason(v, self.p('LY', r.code, 'last_year'))}。")
-        if not paras:
-            paras.append(f"{self.dept} {self.year} 年没有一般公共预算当年拨款。")
-        self.add(3, "5.3", "（三）一般公共预算当年拨款具体使用情况", paras, level=2)
+            if col is not None and not self.value(tid, r.key, col):
+                continue
+            kind = "economic" if t.desc.block(r.block).codes == "economic" else "function"
+            chain: list[NRow] = []
+            k = parent_of.get(r.key)
+            while k is not None and t.rows[k].code:
+                chain.insert(0, NRow(self, tid, t.rows[k], kind, []))
+                k = parent_of.get(k)
+            out.append(NRow(self, tid, r, kind, chain))
+        return out
 
-    def s6(self) -> None:
-        total = self.p("T6", "total", "total")
-        paras = [f"{self.dept} {self.year} 年一般公共预算基本支出 {fmt_amount(total)} 万元，其中："]
-        for name, col in (("人员经费", "personnel"), ("公用经费", "operating")):
-            v = self.p("T6", "total", col)
-            items = [r.label or self.name("economic", r.code) for r in self.tree_rows("T6", 2) if self.p("T6", r.key, col)]
-            text = f"{name} {fmt_amount(v)} 万元"
-            if items:
-                text += f"，主要包括：{'、'.join(items)}"
-            paras.append(text + "。")
-        self.add(3, "6", f"六、{self.about('一般公共预算基本支出情况说明')}", paras)
+    def change(self, cur: Any, last: Any, prefix: str | None = None) -> str:
+        return change_text(_dec(cur), _dec(last), zero_last_year=self.zly, prefix=prefix, unit=self.nd.unit,
+                           decimals=self.nd.decimals, words=self.nd.words)
 
-    def s7(self) -> None:
-        self.add(3, "7", f"七、{self.about('一般公共预算项目支出情况说明')}", [])
-        pfacts = self.facts.get("projects") or {}
-        projects = list(self.spec.projects)
-        if not projects:
-            self.add(3, "7.0", "", [f"{self.dept} {self.year} 年没有一般公共预算项目支出。"], level=2)
-        for i, p in enumerate(projects, start=1):
-            f = pfacts.get(p.key) or {}
-            paras = []
-            if f.get("policy_basis"):
-                paras.append(f"设立的政策依据：{str(f['policy_basis']).strip()}")
-            paras.append(f"预算安排规模：{fmt_amount(self.p('T7', p.key, 'total'))} 万元")
-            paras.append(f"项目承担单位：{f.get('unit') or p.unit or self.dept}")
-            alloc = [a for a in f.get("allocation") or () if a and (a.get("item") or a.get("amount") not in (None, ""))]
-            if alloc:
-                items = []
-                for a in alloc:
-                    amount = to_decimal(a.get("amount")) if a.get("amount") not in (None, "") else None
-                    items.append(f"{str(a.get('item') or '').strip()} {fmt_amount(amount)} 万元" if amount is not None
-                                 else str(a.get("item") or "").strip())
-                paras.append(f"资金分配情况：{'，'.join(items)}。")
-            if f.get("period"):
-                paras.append(f"资金执行时间：{str(f['period']).strip()}")
-            self.add(3, f"7.{i}", f"（{cn_number(i)}）项目名称：{p.name}", paras, level=2)
+    def change_reason(self, cur: Any, last: Any, reason: Any = None) -> str:
+        text = self.change(cur, last)
+        if _dec(cur) - _dec(last) == 0:
+            return text
+        if reason is None and self.nd.reason:
+            reason = get_path(self.doc, self.nd.reason)
+        return text + _reason(reason)
 
-    def fund_section(self, key: str, number: str, tid: str, what: str, label: str) -> None:
-        note = empty_note(self.b, tid)
-        if note:
-            paras = [note]
-        else:
-            total = self.p(tid, "total", "total")
-            basic = self.p(tid, "total", "personnel") + self.p(tid, "total", "operating")
-            project = self.p(tid, "total", "project")
-            paras = [f"{self.dept} {self.year} 年{label}支出 {fmt_amount(total)} 万元，其中：基本支出 {fmt_amount(basic)} 万元，"
-                     f"项目支出 {fmt_amount(project)} 万元。"]
-            items = [f"{r.label or self.name('function', r.code)} {fmt_amount(self.p(tid, r.key, 'total'))} 万元"
-                     for r in self.tree_rows(tid, 1) if self.p(tid, r.key, "total")]
-            if items:
-                paras.append(f"按支出功能分类：{'；'.join(items)}。")
-        self.add(3, key, f"{number}、{self.about(what)}", paras)
+    def variables(self, number: int) -> dict[str, Any]:
+        spec = self.b.spec
+        projects = list(spec.projects)
+        v: dict[str, Any] = {
+            "dept": spec.department, "year": spec.year, "number": cn_number(number) if number else "",
+            "zero_last_year": self.zly, "unit": self.nd.unit, "decimals": self.nd.decimals, "projects": projects,
+            "value": self.value, "rows": self.rows, "name": lambda kind, code: self.namer(kind, code) or code,
+            "empty_note": lambda tid: empty_note(self.b, tid),
+            "is_empty": lambda tid: tid in self.b.layout.tables and self.b.table_is_empty(tid),
+            "share": share, "change": self.change, "change_reason": self.change_reason, "dec": _dec,
+            "total": lambda values: sum((_dec(x) for x in values), ZERO),
+            "subsection": lambda title: SUBSECTION + str(title) + "\n",
+        }
+        for name, path in self.nd.context.items():
+            got = get_path(self.doc, path)
+            v[name] = got if got is not None else {}
+        for name in self.nd.figures:
+            v[name] = self.figure(name)
+        return v
 
-    def s10(self) -> None:
-        items = {"abroad": ("因公出国（境）费", "abroad"), "vehicle_purchase": ("公务用车购置费", "vehicle_purchase"),
-                 "vehicle_operation": ("公务用车运行费", "vehicle_operation"), "reception": ("公务接待费", "reception")}
-        total = self.p("T10", "total", "total")
-        cur = {k: self.p("T10", k, "total") for k in SANGONG_ITEMS}
-        parts = "，".join(f"{items[k][0]} {fmt_amount(cur[k])} 万元" for k in items)
-        paras = [f"{self.dept} {self.year} 年财政拨款“三公”经费数为 {fmt_amount(total)} 万元，其中：{parts}。"]
-        reasons = self.narr.get("sangong_reasons") or {}
-        clauses = []
-        for k, (name, ly_key) in items.items():
-            last = self.ly(ly_key)
-            text = self.change(cur[k], last, prefix="")
-            clause = f"{name}{text}"
-            reason = reasons.get(k) or (self.reason if cur[k] - last else None)
-            clauses.append(clause + _reason(reason))
-        paras.append(f"{self.year} 年财政拨款“三公”经费预算{self.change(total, self.ly('sangong'))}，"
-                     f"其中：{'；'.join(clauses)}。")
-        self.add(3, "10", f"十、{self.about('财政拨款“三公”经费预算情况说明')}", paras)
 
-    def s11(self) -> None:
-        note = empty_note(self.b, "T11")
-        if note:
-            paras = [note]
-        else:
-            total = self.p("T11", "total", "total")
-            fiscal = self.p("T11", "total", "fiscal")
-            nonfiscal = self.p("T11", "total", "nonfiscal")
-            paras = [f"{self.dept} {self.year} 年上年结转结余预算安排的支出 {fmt_amount(total)} 万元，其中："
-                     f"财政拨款结转 {fmt_amount(fiscal)} 万元，非财政拨款结转结余 {fmt_amount(nonfiscal)} 万元。"]
-        self.add(3, "11", f"十一、{self.about('上年结转结余预算情况说明')}", paras)
+@functools.lru_cache(maxsize=256)
+def _template(source: str):
+    return _ENV.from_string(source)
 
-    def s12(self) -> None:
-        self.add(3, "12", "十二、其他重要事项的情况说明", [])
-        oc = self.p("FA", "operating_costs", "value")
-        self.add(3, "12.1", "（一）单位运行经费情况", [
-            f"{self.dept} {self.year} 年的机关运行经费财政拨款预算 {fmt_amount(oc)} 万元，"
-            f"{self.change_with_reason(oc, self.ly('operating_costs'))}。"], level=2)
-        pr = {k: self.p("FA", k, "value") for k in ("proc_total", "proc_goods", "proc_works", "proc_services",
-                                                     "sme_reserved", "sme_micro")}
-        self.add(3, "12.2", "（二）政府采购情况", [
-            f"{self.year} 年，{self.dept}政府采购预算 {fmt_amount(pr['proc_total'])} 万元，其中：政府采购货物预算 "
-            f"{fmt_amount(pr['proc_goods'])} 万元，政府采购工程预算 {fmt_amount(pr['proc_works'])} 万元，"
-            f"政府采购服务预算 {fmt_amount(pr['proc_services'])} 万元。",
-            f"{self.year} 年，{self.dept}面向中小企业预留政府采购项目预算金额 {fmt_amount(pr['sme_reserved'])} 万元，"
-            f"其中：小微企业预留政府采购项目预算金额 {fmt_amount(pr['sme_micro'])} 万元。"], level=2)
-        a = self.facts.get("assets") or {}
 
-        def amt(k: str) -> str:
-            return fmt_amount(self.p("FA", k, "value"))
+@functools.lru_cache(maxsize=64)
+def _expression(source: str):
+    return _ENV.compile_expression(source)
 
-        def cnt(k: str) -> str:
-            return fmt_count(self.p("FA", k, "value"))
 
-        as_of = str(a.get("as_of") or f"{self.year - 1} 年底").strip()
-        self.add(3, "12.3", "（三）国有资产占用使用情况", [
-            f"截至 {as_of}，{self.dept}占用使用国有资产总体情况为：",
-            f"1.房屋 {amt('housing_area')} 平方米，价值 {amt('housing_value')} 万元。",
-            f"2.车辆 {cnt('vehicles_count')} 辆，价值 {amt('vehicles_value')} 万元；其中：一般公务用车 "
-            f"{cnt('vehicles_general_count')} 辆，价值 {amt('vehicles_general_value')} 万元；执法执勤用车 "
-            f"{cnt('vehicles_law_count')} 辆，价值 {amt('vehicles_law_value')} 万元；其他车辆 "
-            f"{cnt('vehicles_other_count')} 辆，价值 {amt('vehicles_other_value')} 万元。",
-            f"3.办公家具价值 {amt('furniture_value')} 万元。",
-            f"4.其他资产价值 {amt('other_assets_value')} 万元。",
-            f"部门价值 50 万元以上大型设备 {cnt('equipment_50_count')} 台，部门价值 100 万元以上大型设备 "
-            f"{cnt('equipment_100_count')} 台。",
-            f"{self.year} 年部门预算安排购置车辆经费 {amt('planned_vehicle_purchase')} 万元，安排购置 50 万元以上大型设备 "
-            f"{cnt('planned_equipment_50_count')} 台，单位价值 100 万元以上大型设备 {cnt('planned_equipment_100_count')} 台。",
-        ], level=2)
-        dept_perf = self.perf.get("department") or {}
-        n_dept = 1 if (dept_perf.get("goal") or dept_perf.get("indicators")) else 0
-        dept_amount = self.p("PD", "funds_total", "value") if n_dept else ZERO
-        n_proj = len(self.spec.projects)
-        fiscal = sum((self.p("T7", p.key, "total") for p in self.spec.projects), ZERO)
-        other = ZERO
-        for p in self.spec.projects:
-            v = ((self.perf.get("projects") or {}).get(p.key) or {}).get("other_funds")
-            if v not in (None, ""):
-                other += q(to_decimal(v)) or ZERO
-        perf_projects = self.perf.get("projects") or {}
-        tables = bool(n_dept or any(p.key in perf_projects for p in self.spec.projects))
-        paras = [f"{self.year} 年，本部门预算绩效管理整体预算绩效目标 {n_dept} 个，涉及预算金额 {fmt_amount(dept_amount)} 万元；"
-                 f"当年预算安排项目共 {n_proj} 个，其中：财政拨款项目涉及预算金额 {fmt_amount(fiscal)} 万元；"
-                 f"非财政拨款项目涉及预算金额 {fmt_amount(other)} 万元。"
-                 + ("具体情况见下表：" if tables else "")]
-        self.add(3, "12.4", "（四）预算绩效情况", paras, level=2)
-        if tables:
-            self.add(3, "12.4.tables", "", [], level=2, kind="performance_tables")
-        other_matters = str(self.narr.get("other_matters") or "").strip() or "本部门无其他需说明事项。"
-        self.add(3, "12.5", "（五）其他需说明的事项", [line for line in other_matters.splitlines() if line.strip()],
-                 level=2)
+def _render(source: str, variables: dict[str, Any], where: str) -> str:
+    try:
+        return _template(source).render(variables)
+    except UndefinedError as e:
+        raise DescriptionError(f"{where}：{e.message}") from None
 
-    def part3(self) -> None:
-        self.add(3, "p3", part_title(3, self.year), [], level=0)
-        self.s1()
-        self.s2()
-        self.s3()
-        self.s4()
-        self.s5()
-        self.s6()
-        self.s7()
-        self.fund_section("8", "八", "T8", "政府性基金预算拨款情况说明", "政府性基金预算拨款安排的")
-        self.fund_section("9", "九", "T9", "国有资本经营预算拨款情况说明", "国有资本经营预算拨款安排的")
-        self.s10()
-        self.s11()
-        self.s12()
 
-    # 第四部分 ------------------------------------------------------------------------------------
-    def part4(self) -> None:
-        self.add(4, "p4", part_title(4, self.year), [], level=0)
-        paras = []
-        for i, g in enumerate(self.facts.get("glossary") or (), start=1):
-            g = str(g).strip()
-            if g:
-                paras.append(f"{cn_number(i)}、{g}")
-        self.add(4, "glossary", "", paras)
-        date = str(self.narr.get("date") or "").strip()
-        self.add(4, "sign", "", [self.dept] + ([date] if date else []), kind="signature")
+def _test(expression: str, variables: dict[str, Any], where: str) -> bool:
+    try:
+        return bool(_expression(expression)(**variables))
+    except UndefinedError as e:
+        raise DescriptionError(f"{where}：{e.message}") from None
+
+
+def _paragraphs(text: str) -> list[tuple[str | None, list[str]]]:
+    """Split rendered text into (subsection title or None, paragraphs): one non-empty line, one paragraph."""
+    out: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line in text.split("\n"):
+        if line.startswith(SUBSECTION):
+            out.append((line[1:].strip(), []))
+            continue
+        line = line.strip()
+        if line:
+            out[-1][1].append(line)
+    return out
 
 
 def narrative(budget: Budget, *, zero_last_year: str = "100") -> list[Section]:
-    """Sections of 第一部分, 第三部分 and 第四部分, in print order."""
-    n = _Narrative(budget, zero_last_year)
-    n.part1()
-    n.part3()
-    n.part4()
-    return n.sections
+    """Sections of the set's narrative, in print order (empty when the set has none)."""
+    if zero_last_year not in ZERO_LAST_YEAR:
+        raise ValueError(f"zero_last_year 应为 {' 或 '.join(ZERO_LAST_YEAR)}，而不是 {zero_last_year!r}")
+    nd = load_narrative(budget.layout.tableset)
+    if nd is None:
+        return []
+    ctx = _Context(budget, nd, zero_last_year)
+    out: list[Section] = []
+    numbers: dict[int, int] = {}
+    for sd in nd.sections:
+        where = f"{nd.source}：段落 {sd.key}"
+        if sd.when and not _test(sd.when, ctx.variables(0), where):
+            continue
+        n = 0
+        if sd.level == 1:
+            n = numbers[sd.part] = numbers.get(sd.part, 0) + 1
+        variables = ctx.variables(n)
+        title = _render(nd.prelude + sd.title, variables, where).strip()
+        pieces = _paragraphs(_render(nd.prelude + sd.text, variables, where)) if sd.text else [(None, [])]
+        out.append(Section(part=sd.part, key=sd.key, title=title, level=sd.level, paragraphs=pieces[0][1],
+                           kind=sd.kind, sheet=sd.sheet))
+        for i, (sub, paras) in enumerate(pieces[1:], start=1):
+            out.append(Section(part=sd.part, key=f"{sd.key}.{i}", title=sub or "", level=sd.level + 1,
+                               paragraphs=paras, sheet=sd.sheet))
+    return out

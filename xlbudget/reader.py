@@ -17,14 +17,13 @@ from .errors import SpecError, XlbudgetError
 from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
-from .layout import Layout, LRow, LTable, a1, layout_for
+from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, layout_for
 from .model import FORMAT, Budget, cell_type, set_path
 from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
 from .spec import Spec, parse_spec_text
 from .tableset import load_tableset
-from .writer import excel
-from .writer.template import CHECK_SHEET, CODE_SHEET, META_SHEET
+from .formulas import formula as cell_formula
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 STALE = Decimal("0.000001")
@@ -105,7 +104,7 @@ def _plan(layout: Layout, t: LTable) -> _TablePlan:
             if role == "input":
                 inputs.append((row, col, c0))
             elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
-                want = excel.formula(layout, t, row, col)
+                want = cell_formula(layout, t, row, col)
                 if want is not None:
                     formulas.append((row, col, c0, want, normalize_formula(want)))
         if not (row.spare or row.record is not None or not row.code):
@@ -308,9 +307,10 @@ class _Reader:
                 d = clean_float(d)
             if how == "text":
                 self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw), actual=d)
-            if decimals_of(d) > layout.tableset.entry_decimals:
+            entry = layout.precision(t.id, col.key).entry_decimals
+            if decimals_of(d) > entry:
                 self.add("excess-digits", "READ.excess-digits", W, cells=(pos(),), table=t.id, actual=d,
-                         decimals=layout.tableset.entry_decimals)
+                         decimals=entry)
             if d < 0:
                 self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
             set_path(budget.doc, path, d)

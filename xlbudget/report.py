@@ -4,14 +4,14 @@
 * ``Report.to_dict()`` / ``to_json()``: the JSON report (schema: ``xlbudget/schemas/check-report.schema.json``);
 * ``Report.render_text(lang)``: the terminal report, grouped by file and table, in Chinese or English;
 * ``Report.write_xlsx(path)``: one row per submission, one sheet of all findings (xlsxwriter, atomic);
-* ``Report.annotate(folder)``: a fresh copy of each submission with the offending cells highlighted and
-  commented (openpyxl); the submitted file is never written.
+* ``Report.annotate(folder)`` / ``annotate_all(folder)``: a fresh copy of each submission with the offending
+  cells highlighted and commented (openpyxl; an .xlsm becomes a macro-free .xlsx); the submitted file is never
+  written, and ``annotate_all`` says which submissions got no copy and why.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .findings import Finding, Severity
-from .utility import atomic_output
+from .outputs import atomic_output, output_folder, same_file
 
-__all__ = ["FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema", "schema_path"]
+__all__ = ["Annotated", "FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema",
+           "schema_path"]
 
 SCHEMA_ID = "xlbudget-check-report"
 SEVERITIES = ("error", "warning", "info")
@@ -32,7 +33,6 @@ STATUS = {  # status -> (zh, en)
     "unreadable": ("无法读取", "unreadable"),
 }
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
-_TABLE_ORDER = re.compile(r"^T(\d+)$")
 
 
 def schema_path() -> Path:
@@ -69,14 +69,14 @@ def _split(position: str) -> tuple[str, str]:
     return sheet, cell
 
 
-def _table_key(tid: str | None) -> tuple[int, int, str]:
-    """T1..T11 first, then the other tables (PD, PP_*, FA, LY) by name, findings without a table last."""
+def _table_key(tid: str | None, order: dict[str, int]) -> tuple[int, int, str]:
+    """The tables in their set's order (``order``: position of each table id), then tables the report does not
+    know by id, findings without a table last."""
     if tid is None:
         return (3, 0, "")
-    m = _TABLE_ORDER.match(tid)
-    if m:
-        return (0, int(m.group(1)), "")
-    return (1 if tid in ("PD",) or tid.startswith("PP") else 2, 0, tid)
+    if tid in order:
+        return (0, order[tid], "")
+    return (1, 0, tid)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class FileReport:
     sha256: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     readable: bool = True
-    tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表"
+    tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表", in set order
     seconds: float = 0.0
 
     @property
@@ -115,9 +115,11 @@ class FileReport:
         return "errors" if c["error"] else ("warnings" if c["warning"] else "ok")
 
     def sorted_findings(self) -> list[Finding]:
-        """By table (表1…表11, 绩效, 其他), then severity, keeping rule-book order otherwise."""
+        """By table (in the set's order: 表1…表11, 绩效, 其他 for the seed's set), then severity, keeping
+        rule-book order otherwise."""
         order = {id(f): i for i, f in enumerate(self.findings)}
-        return sorted(self.findings, key=lambda f: (_table_key(f.table), f.severity.rank, order[id(f)]))
+        tables = {tid: i for i, tid in enumerate(self.tables)}
+        return sorted(self.findings, key=lambda f: (_table_key(f.table, tables), f.severity.rank, order[id(f)]))
 
     def table_title(self, tid: str | None, lang: str = "zh") -> str:
         if tid is None:
@@ -312,7 +314,6 @@ class Report:
         import xlsxwriter
 
         out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
         zh = lang != "en"
         with atomic_output(out) as tmp:
             wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
@@ -387,39 +388,66 @@ class Report:
 
     # --- annotated copies ----------------------------------------------------------------------------
     def annotate(self, folder: str | Path, lang: str = "zh", jobs: int = 1) -> list[Path]:
+        """Write ``<name>.checked.xlsx`` in ``folder`` for every readable submission; return the files written.
+
+        See :meth:`annotate_all` (which also says which submissions got no copy, and why)."""
+        return self.annotate_all(folder, lang, jobs).written
+
+    def annotate_all(self, folder: str | Path, lang: str = "zh", jobs: int = 1) -> "Annotated":
         """Write ``<name>.checked.xlsx`` in ``folder`` for every readable submission.
 
         Offending cells are filled by severity and carry a comment with the messages; a first sheet lists
-        every finding. The submitted files are only read. ``jobs > 1`` spreads the copies over processes
-        (openpyxl needs seconds for a workbook with many merged cells). Returns the files written.
+        every finding. The submitted files are only read; a macro workbook (.xlsm) gets a plain .xlsx copy
+        without its macros. ``jobs > 1`` spreads the copies over processes (openpyxl needs seconds for a
+        workbook with many merged cells). Submissions without a copy are listed with the reason.
         """
-        outdir = Path(folder)
-        outdir.mkdir(parents=True, exist_ok=True)
+        outdir = output_folder(folder, "--annotate")
+        zh = lang != "en"
+        result = Annotated()
         tasks: list[tuple[Path, Path, FileReport]] = []
         used: set[str] = set()
         for fr in self.files:
-            if not fr.readable:
-                continue
             src = Path(fr.path)
+            if not fr.readable:
+                result.skipped.append((src, "文件无法读取" if zh else "the file cannot be read"))
+                continue
             name = f"{src.stem}.checked.xlsx"
             n = 2
-            while name in used or (outdir / name).resolve() == src.resolve():
+            while name in used or same_file(outdir / name, src):
                 name = f"{src.stem}.checked-{n}.xlsx"
                 n += 1
             used.add(name)
             tasks.append((src, outdir / name, fr))
         if jobs <= 1 or len(tasks) <= 1:
-            done = [annotate_file(src, dest, fr, lang) for src, dest, fr in tasks]
+            done = [_annotate(src, dest, fr, lang) for src, dest, fr in tasks]
         else:
-            from concurrent.futures import ProcessPoolExecutor
+            from .workers import process_pool
 
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-                done = list(pool.map(annotate_file, *zip(*tasks), [lang] * len(tasks)))
-        return [dest for (_, dest, _), ok in zip(tasks, done) if ok]
+            with process_pool(min(jobs, len(tasks))) as pool:
+                done = list(pool.map(_annotate, *zip(*tasks), [lang] * len(tasks)))
+        for (src, dest, _), reason in zip(tasks, done):
+            if reason:
+                result.skipped.append((src, reason))
+            else:
+                result.written.append(dest)
+        return result
+
+
+@dataclass
+class Annotated:
+    """The annotated copies written, and the submissions that got none with the reason."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def annotate_file(src: Path, dest: Path, fr: FileReport, lang: str = "zh") -> bool:
     """Write an annotated copy of ``src`` to ``dest`` (atomically); False when openpyxl cannot open it."""
+    return not _annotate(src, dest, fr, lang)
+
+
+def _annotate(src: Path, dest: Path, fr: FileReport, lang: str = "zh") -> str:
+    """Write the annotated copy; "" when done, else why not (in ``lang``)."""
     import openpyxl
     from openpyxl.cell.cell import MergedCell
     from openpyxl.comments import Comment
@@ -429,9 +457,10 @@ def annotate_file(src: Path, dest: Path, fr: FileReport, lang: str = "zh") -> bo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            wb = openpyxl.load_workbook(src)
-        except Exception:
-            return False
+            wb = openpyxl.load_workbook(src)  # macros are not kept (keep_vba is off): the copy is a plain .xlsx
+        except Exception as exc:  # a file our reader accepts but openpyxl cannot open
+            detail = f"{type(exc).__name__}: {str(exc)[:120]}"
+            return f"无法打开以写标注（{detail}）" if zh else f"cannot be opened for annotation ({detail})"
     notes: dict[tuple[str, str], list[Finding]] = {}
     for f in fr.findings:
         for pos in f.cells:
@@ -482,5 +511,5 @@ def annotate_file(src: Path, dest: Path, fr: FileReport, lang: str = "zh") -> bo
         other.sheet_view.tabSelected = False
     with atomic_output(dest) as tmp:
         wb.save(tmp)
-    return True
+    return ""
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -117,7 +118,17 @@ def _build(args: dict[str, Any]) -> Spec:
 
 def spec_from_mapping(d: Any) -> Spec:
     """Validate a user-written spec mapping (TOML/JSON) and build a :class:`Spec`."""
-    return _build(schema.nested(d))
+    from .errors import DescriptionError
+    from .tableset import installed_tablesets, tableset_dir
+
+    args = schema.nested(d)
+    try:  # a spec names an installed set by id, never a folder
+        tableset_dir(args["tableset"])
+    except DescriptionError:
+        raise schema.fail(f"部门规格中的表套 tableset = {args['tableset']!r} 未安装，可选：{'、'.join(installed_tablesets())}",
+                          f"table set {args['tableset']!r} of the spec is not installed; installed: "
+                          f"{', '.join(installed_tablesets())}") from None
+    return _build(args)
 
 
 def spec_problems(spec: Spec) -> list[tuple[str, str]]:
@@ -157,10 +168,22 @@ def parse_spec_text(text: str, json_form: bool) -> Any:
     try:
         return json.loads(text) if json_form else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as e:
-        detail = str(e).splitlines()[0][:120] if str(e) else ""
-        raise schema.fail(f"部门规格格式错误（{detail}）", f"the spec is not well-formed ({detail})") from None
+        zh, en = _syntax_where(e, "JSON" if json_form else "TOML")
+        raise schema.fail(f"部门规格格式错误：{zh}", f"the spec is not well-formed: {en}") from None
     except RecursionError:
         raise schema.fail("部门规格嵌套过深", "the spec is nested too deeply") from None
+
+
+def _syntax_where(e: Exception, kind: str) -> tuple[str, str]:
+    """Where a TOML or JSON parser stopped (zh, en): the parsers' own texts are English."""
+    line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
+    if line is None:
+        m = re.search(r"line (\d+), column (\d+)", str(e))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+    if line is None:
+        return f"不符合 {kind} 语法", f"not valid {kind}"
+    return (f"第 {line} 行第 {col} 列附近不符合 {kind} 语法（请检查引号、方括号和等号）",
+            f"not valid {kind} near line {line}, column {col} (check quotes, brackets and equals signs)")
 
 
 def load_spec(path: str | Path, strict: bool = True) -> Spec:

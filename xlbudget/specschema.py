@@ -13,6 +13,7 @@ import difflib
 import re
 from typing import Any, Callable
 
+from .classification import ALL_LENGTHS, leaf
 from .errors import SpecError
 
 TABLESET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -29,7 +30,8 @@ MAX_SOURCES = 50
 MAX_SPARE_ROWS = 500
 YEARS = (2000, 2100)
 
-_DIGITS = {"functions": 7, "fund_functions": 7, "soe_functions": 7, "carryover_functions": 7, "economic": 5}
+_DIGITS = {"functions": leaf("function"), "fund_functions": leaf("function"), "soe_functions": leaf("function"),
+           "carryover_functions": leaf("function"), "economic": leaf("economic")}
 _WHAT = {"functions": ("功能分类", "function"), "economic": ("经济分类", "economic"),
          "fund_functions": ("政府性基金功能分类", "government fund function"),
          "soe_functions": ("国有资本经营功能分类", "state capital function"),
@@ -167,7 +169,7 @@ def names(v: Any) -> dict[str, str]:
     out = {}
     for k, name in v.items():
         key = k.strip() if isinstance(k, str) else ""
-        if not (key.isascii() and key.isdigit()) or len(key) not in (3, 5, 7):
+        if not (key.isascii() and key.isdigit()) or len(key) not in ALL_LENGTHS:
             raise fail(f"部门规格 names 中的编码 {_clip(k)} 格式不正确（应为 3、5 或 7 位数字）",
                        f"code {_clip(k)} in names is malformed (3, 5 or 7 digits)")
         out[key] = text(name, f"names.{key}", required=True)
@@ -228,7 +230,7 @@ def project_list(v: Any, flat_form: bool = False) -> tuple[dict[str, Any], ...]:
                        f"project key {_clip(key)} is invalid or repeated (a letter, then letters, digits, underscores)")
         seen.add(key)
         return {"key": key, "name": text(p.get("name"), f"项目 {key} 的 name（项目名称）", required=True),
-                "function": code(p.get("function"), 7, "functions"),
+                "function": code(p.get("function"), leaf("function"), "functions"),
                 "sangong": sangong(p.get("sangong"), f"项目 {key}"),
                 "unit": text(p.get("unit"), f"项目 {key} 的 unit")}
 

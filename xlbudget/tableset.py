@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,57 @@ COLUMN_KINDS = {"code", "name", "label", "project", "amount", "int", "text", "fi
 ROW_TYPES = {"amount", "int", "signed_int", "text", "longtext", "lines", "mapping"}
 PLANS = {"fixed", "tree", "classes", "projects", "form", "records"}
 NUMERIC_KINDS = {"amount", "int"}
+# The size of each money unit in 元: a figure converts from unit A to unit B as value * A / B (exact Decimal).
+UNITS = {"元": Decimal(1), "万元": Decimal(10000)}
+PRECISION_KEYS = ("unit", "display_decimals", "entry_decimals")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How a figure is kept and printed: its money unit, the decimals it is published with and the decimals
+    an accountant may enter."""
+
+    unit: str = "万元"
+    display_decimals: int = 2
+    entry_decimals: int = 6
+
+    @property
+    def factor(self) -> Decimal:
+        """The unit's size in 元 (元 → 1, 万元 → 10000)."""
+        return UNITS[self.unit]
+
+    @functools.cached_property
+    def quantum(self) -> Decimal:
+        """The last printed digit: 0.01 at 2 decimals."""
+        return Decimal(10) ** -self.display_decimals
+
+    @functools.cached_property
+    def half(self) -> Decimal:
+        """Half a unit of the last printed digit: what one published figure may differ from its exact value."""
+        return self.quantum / 2
+
+    def convert(self, value: Decimal, to: "Precision") -> Decimal:
+        """``value`` in this unit expressed in the unit of ``to`` (exact)."""
+        if self.unit == to.unit:
+            return value
+        return value * self.factor / to.factor
+
+
+def _precision(d: dict[str, Any], base: Precision, where: str) -> Precision | None:
+    """The precision keys of a description level over ``base`` (None when the level sets none)."""
+    given = {k: d[k] for k in PRECISION_KEYS if k in d}
+    if not given:
+        return None
+    unit = str(given.get("unit", base.unit))
+    if unit not in UNITS:
+        raise DescriptionError(f"{where}：单位 {unit!r} 无效（应为 {'、'.join(UNITS)}）")
+    out = {"unit": unit}
+    for k in ("display_decimals", "entry_decimals"):
+        v = given.get(k, getattr(base, k))
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10:
+            raise DescriptionError(f"{where}：{k} 应为 0 到 10 之间的整数，而不是 {v!r}")
+        out[k] = v
+    return Precision(**out)
 
 
 @dataclass(frozen=True)
@@ -38,6 +90,7 @@ class Column:
     input: bool = False
     formula: Expr | None = None
     span: int = 1
+    precision: Precision | None = None     # the column's own unit and decimals (None: the table's)
 
     @property
     def numeric(self) -> bool:
@@ -78,6 +131,7 @@ class Block:
     cells: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     spare: int = 0
+    ordinal: bool = False       # classes plan: labels numbered 一、二、… (Shanghai 表1/表4)
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -104,12 +158,23 @@ class TableDesc:
     landscape: bool = False
     empty_note: str | None = None
     per: str | None = None
+    table_precision: Precision = Precision()   # the table's unit and decimals (the set's when it sets none)
+    zeros: bool = False                        # amounts print 0 (e.g. 0.00) instead of a blank cell
 
     def block(self, key: str) -> Block:
         for b in self.blocks:
             if b.key == key:
                 return b
         raise KeyError(key)
+
+    def precision(self, column_key: str | None = None) -> Precision:
+        """The column's own precision, else the table's (itself the set's unless the table sets one)."""
+        if column_key is not None:
+            for b in self.blocks:
+                for c in b.columns:
+                    if c.key == column_key and c.precision is not None:
+                        return c.precision
+        return self.table_precision
 
 
 @dataclass(frozen=True)
@@ -123,6 +188,12 @@ class TableSet:
     tables: tuple[TableDesc, ...]
     rules_file: Path | None
     folder: Path
+    example: str | None = None      # the folder of examples/ holding this set's example document
+
+    @property
+    def precision(self) -> Precision:
+        """The set's default unit and decimals."""
+        return Precision(self.unit, self.display_decimals, self.entry_decimals)
 
     def table(self, tid: str) -> TableDesc:
         for t in self.tables:
@@ -151,23 +222,26 @@ def _row(d: dict[str, Any], where: str) -> RowDef:
     return rd
 
 
-def _column(d: dict[str, Any], where: str) -> Column:
+def _column(d: dict[str, Any], where: str, base: Precision) -> Column:
     kind = d.get("kind")
     if kind not in COLUMN_KINDS:
         raise DescriptionError(f"{where}: column {d.get('key')!r}: unknown kind {kind!r}")
+    precision = _precision(d, base, f"{where}: column {d.get('key')!r}")
+    if precision is not None and kind not in NUMERIC_KINDS:
+        raise DescriptionError(f"{where}：列 {d.get('key')!r} 不是金额列，不能设单位或小数位")
     return Column(
         key=d["key"], kind=kind, header=tuple(d.get("header", ())), split=tuple(d.get("split", ())),
         width=float(d.get("width", 13.0)), input=bool(d.get("input", False)),
-        formula=parse(d["formula"]) if "formula" in d else None, span=int(d.get("span", 1)),
+        formula=parse(d["formula"]) if "formula" in d else None, span=int(d.get("span", 1)), precision=precision,
     )
 
 
-def _block(d: dict[str, Any], where: str) -> Block:
+def _block(d: dict[str, Any], where: str, base: Precision) -> Block:
     plan = d.get("plan")
     if plan not in PLANS:
         raise DescriptionError(f"{where}: unknown plan {plan!r}")
     w = f"{where}/{d.get('key')}"
-    cols = tuple(_column(c, w) for c in d.get("columns", ()))
+    cols = tuple(_column(c, w, base) for c in d.get("columns", ()))
     keys = [c.key for c in cols]
     if len(set(keys)) != len(keys):
         raise DescriptionError(f"{w}: duplicate column keys")
@@ -183,23 +257,32 @@ def _block(d: dict[str, Any], where: str) -> Block:
         key=d["key"], plan=plan, columns=cols, rows=rows, codes=d.get("codes"),
         code_style=d.get("code_style", "split"),
         total=_row(d["total"], w) if "total" in d else None, cells=dict(d.get("cells", {})),
-        path=d.get("path"), spare=int(d.get("spare", 0)),
+        path=d.get("path"), spare=int(d.get("spare", 0)), ordinal=bool(d.get("ordinal", False)),
     )
 
 
-def _table(path: Path) -> TableDesc:
+def _table(path: Path, default: Precision) -> TableDesc:
     d = tomllib.loads(path.read_text(encoding="utf-8"))
     where = path.name
+    base = _precision(d, default, where) or default
     try:
         t = TableDesc(
             id=d["id"], number=d.get("number", ""), sheet=d["sheet"], title=d["title"],
-            blocks=tuple(_block(b, where) for b in d["blocks"]), subtitle=d.get("subtitle"),
+            blocks=tuple(_block(b, where, base) for b in d["blocks"]), subtitle=d.get("subtitle"),
             arrange=d.get("arrange", "side"), numbering=bool(d.get("numbering", True)),
             unit_line=bool(d.get("unit_line", True)), landscape=bool(d.get("landscape", False)),
-            empty_note=d.get("empty_note"), per=d.get("per"),
+            empty_note=d.get("empty_note"), per=d.get("per"), table_precision=base,
+            zeros=bool(d.get("zeros", False)),
         )
     except KeyError as e:
         raise DescriptionError(f"{where}: missing {e}") from None
+    seen: dict[str, Precision] = {}
+    for b in t.blocks:
+        for c in b.columns:
+            if c.numeric:
+                p = c.precision or base
+                if seen.setdefault(c.key, p) != p:
+                    raise DescriptionError(f"{where}：各部分的同名列 {c.key!r} 单位或小数位不一致")
     sheet_probe = t.sheet.replace("{n}", "99")
     if len(sheet_probe) > 31 or any(ch in sheet_probe for ch in "[]:*?/\\"):
         raise DescriptionError(f"{where}: sheet name {t.sheet!r} is not a valid Excel sheet name")
@@ -216,6 +299,15 @@ def installed_dirs() -> list[Path]:
     return [Path(str(resources.files("xlbudget.templates"))), base / "tablesets"]
 
 
+def installed_tablesets() -> list[str]:
+    """The ids of the installed table sets (one folder each with a tableset.toml)."""
+    ids: set[str] = set()
+    for base in installed_dirs():
+        if base.is_dir():
+            ids.update(p.name for p in base.iterdir() if p.is_dir() and (p / "tableset.toml").is_file())
+    return sorted(ids)
+
+
 def tableset_dir(name: str = "xj11") -> Path:
     """The folder of an installed table set, by id. Raises DescriptionError for a malformed id or a path: a
     table set is never loaded from a folder a file names."""
@@ -228,33 +320,42 @@ def tableset_dir(name: str = "xj11") -> Path:
         folder = base / name
         if (folder / "tableset.toml").is_file():
             return folder
-    raise DescriptionError(f"未安装表套 {name}（已安装的表套在 templates/ 或 $XLBUDGET_HOME/tablesets/ 下）")
+    raise DescriptionError(f"没有名为“{name}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}"
+                           "（在 templates/ 或 $XLBUDGET_HOME/tablesets/ 下）")
 
 
 def load_tableset(name: str = "xj11") -> TableSet:
     """Load an installed table set by id (see :func:`tableset_dir`)."""
-    folder = tableset_dir(name)
-    ts = _load_folder(folder)
+    ts = _load_folder(tableset_dir(name))
     if ts.id != name:
         raise DescriptionError(f"表套文件夹 {name} 中的标识为 {ts.id}，两者应一致")
     return ts
 
 
+installed_tableset = load_tableset  # the installed table set ``tid``; a path or an unknown id is refused
+
+
 @functools.lru_cache(maxsize=8)
 def _load_folder(folder: Path) -> TableSet:
-    meta_path = folder / "tableset.toml"
     name = folder.name
-    meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-    tables = tuple(_table(folder / f"{tid}.toml") for tid in meta["tables"])
+    meta = tomllib.loads((folder / "tableset.toml").read_text(encoding="utf-8"))
+    default = _precision(meta, Precision(), "tableset.toml") or Precision()
+    tables = tuple(_table(folder / f"{tid}.toml", default) for tid in meta["tables"])
     ids = [t.id for t in tables]
     if len(set(ids)) != len(ids):
         raise DescriptionError(f"{name}: duplicate table ids")
     rules = folder / meta["rules"] if meta.get("rules") else None
-    return TableSet(
-        id=meta["id"], version=str(meta["version"]), name=meta.get("name", meta["id"]), unit=meta.get("unit", "万元"),
-        display_decimals=int(meta.get("display_decimals", 2)), entry_decimals=int(meta.get("entry_decimals", 6)),
-        tables=tables, rules_file=rules, folder=folder,
+    ts = TableSet(
+        id=meta["id"], version=str(meta["version"]), name=meta.get("name", meta["id"]), unit=default.unit,
+        display_decimals=default.display_decimals, entry_decimals=default.entry_decimals,
+        tables=tables, rules_file=rules, folder=folder, example=meta.get("example"),
     )
+    from .rules.base import load_rules  # the rule book is checked against the set as the set loads
+    from .setdata import validate_set  # so are its disclosure, narrative and roll-over data
+
+    load_rules(ts)
+    validate_set(ts)
+    return ts
 
 
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:

@@ -16,12 +16,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(id): a mutation test of the rule with this id (see test_meta.py)")
 
 
-@pytest.fixture(autouse=True)
-def _no_user_catalogue(tmp_path_factory, monkeypatch):
-    """Catalogues imported on the machine must not change what the tests see."""
-    monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path_factory.mktemp("xlbudget-home")))
-
-
 @pytest.fixture
 def clean() -> Case:
     return Case(*clean_document())

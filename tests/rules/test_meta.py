@@ -14,28 +14,32 @@ from xlbudget.errors import DescriptionError
 from xlbudget.findings import messages
 from xlbudget.rules import KINDS, load_rules
 from xlbudget.rules.base import rules_from_entries
-from xlbudget.tableset import load_rule_entries, load_tableset
+from xlbudget.tableset import installed_tablesets, load_rule_entries, load_tableset
 
 HERE = Path(__file__).parent
 
 
-def _marked_rules() -> set[str]:
-    """Rule ids named by @pytest.mark.rule("...") in the test modules of this folder."""
+def _marked_rules(tableset: str = "xj11") -> set[str]:
+    """Rule ids named by @pytest.mark.rule("...") in the test modules of this folder; a mark of another set's
+    rule says so: @pytest.mark.rule("X1", tableset="sh-budget")."""
     found: set[str] = set()
     for path in HERE.glob("test_*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "rule"
                     and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "mark"
                     and node.args and isinstance(node.args[0], ast.Constant)):
-                found.add(node.args[0].value)
+                marked = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+                if marked.get("tableset", "xj11") == tableset:
+                    found.add(node.args[0].value)
     return found
 
 
-def test_every_rule_has_a_mutation_test():
-    ids = {e["id"] for e in load_rule_entries(load_tableset("xj11"))}
-    missing = sorted(ids - _marked_rules())
-    assert missing == [], f"rules without a mutation test: {missing}"
-    assert sorted(_marked_rules() - ids) == []
+@pytest.mark.parametrize("tableset", installed_tablesets())
+def test_every_rule_has_a_mutation_test(tableset):
+    ids = {e["id"] for e in load_rule_entries(load_tableset(tableset))}
+    missing = sorted(ids - _marked_rules(tableset))
+    assert missing == [], f"rules of {tableset} without a mutation test: {missing}"
+    assert sorted(_marked_rules(tableset) - ids) == []
 
 
 def test_rule_book_entries_are_complete():

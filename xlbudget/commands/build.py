@@ -11,10 +11,12 @@ from pathlib import Path
 import click
 
 from xlbudget.build import BuildError, build as build_disclosure, summary_lines
+from xlbudget.commands.base import EXIT_CODES, Command, fail, output_failure
 from xlbudget.errors import XlbudgetError
+from xlbudget.outputs import Output, OutputError, guard_outputs
 
 
-@click.command(name="build")
+@click.command(name="build", cls=Command, epilog=EXIT_CODES)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="输出的公开文件（.xlsx）")
@@ -28,16 +30,22 @@ from xlbudget.errors import XlbudgetError
               help="上年预算数为 0 时增幅的写法：100 写“增长 100.00%”，na 写“上年无预算，不计算增长率”")
 def build(files: tuple[Path, ...], out: Path, name: str | None, force: bool, pdf: Path | None,
           datapackage: Path | None, zero_last_year: str) -> None:
-    """汇总一个或多个已填报的工作簿（FILES），生成可直接打印的部门预算公开文件。"""
+    """汇总一个或多个已填报的工作簿（FILES），生成可直接打印的部门预算公开文件。
+
+    同一份提交给了两次（同一文件、内容相同，或同一单位同一年度）时拒绝汇总（退出码 1），以免每个数字被加两次。
+    """
+    package = [Output("--datapackage", datapackage / n) for n in ("expenditure.csv", "revenue.csv",
+                                                                    "datapackage.json")] if datapackage else []
     try:
+        guard_outputs(files, [Output("-o", out, "xlsx"), Output("--pdf", pdf, "pdf")] + package)
         result = build_disclosure(list(files), out, name=name, force=force, pdf=pdf, datapackage=datapackage,
                                   zero_last_year=zero_last_year)
+    except OutputError as e:
+        output_failure(e)
     except BuildError as e:
-        click.echo(f"错误：{e}", err=True)
-        sys.exit(1)
-    except (XlbudgetError, ValueError, OSError) as e:
-        click.echo(f"错误：{e}", err=True)
-        sys.exit(2)
+        fail(str(e), code=1)
+    except (XlbudgetError, ValueError) as e:
+        fail(str(e), code=2)
     for line in summary_lines(result):
         click.echo(line, err=True)
     for note in result.notes:

@@ -18,6 +18,7 @@ from xlbudget.catalogue import (
     load_active_catalogue,
     load_catalogue,
 )
+from xlbudget.commands.base import EXIT_CODES, Command, Group
 
 
 def _counts_text(catalogue: Catalogue) -> str:
@@ -31,12 +32,12 @@ def _state_text(catalogue: Catalogue) -> str:
     return "部分目录（不完整：目录中没有的编码不一定无效）"
 
 
-@click.group(name="catalogue")
+@click.group(name="catalogue", cls=Group, epilog=EXIT_CODES)
 def catalogue() -> None:
     """科目目录：支出功能分类和部门预算支出经济分类。"""
 
 
-@catalogue.command(name="import")
+@catalogue.command(name="import", cls=Command, epilog=EXIT_CODES)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--year", type=int, default=2025, show_default=True, help="目录所属预算年度。")
 @click.option(
@@ -66,7 +67,7 @@ def import_command(file: Path, year: int, dest: Path | None, kind: str | None, c
     click.echo(f"存放位置：{dest}")
 
 
-@catalogue.command(name="show")
+@catalogue.command(name="show", cls=Command, epilog=EXIT_CODES)
 @click.option("--year", type=int, default=2025, show_default=True, help="预算年度。")
 @click.option(
     "--catalogue",

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from xlbudget.check import check_paths, collect_paths
+from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, use_color
+from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
 from xlbudget.rules import Tolerance
-from xlbudget.utility import atomic_write
 
 
 def _interactive() -> bool:
@@ -24,7 +25,7 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
         raise click.BadParameter(str(e), ctx, param) from None
 
 
-@click.command(name="check")
+@click.command(name="check", cls=Command, epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="并行检查的进程数。")
@@ -38,24 +39,30 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
               help="报告写入此文件（xlsx 格式必须指定）。")
 @click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="在此文件夹写出标注问题单元格的副本（原文件不变）。")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="报告语言。")
+@lang_option("报告语言")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
               help="终端报告列出的最低级别。")
 def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
           output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str) -> None:
     """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码。
 
-    退出码：0 没有错误；1 至少一个文件有错误或无法读取；2 用法错误。
+    文件夹中的其他表格文件（.xls、.ods、.csv 等）列为“无法读取”并说明原因。
     """
+    zh = lang != "en"
     if fmt == "xlsx" and output is None:
-        raise click.UsageError("--format xlsx 需要用 -o 指定报告文件" if lang == "zh" else
-                               "--format xlsx needs -o REPORT.xlsx")
+        raise click.UsageError("--format xlsx 需要用 -o 指定报告文件" if zh else "--format xlsx needs -o REPORT.xlsx")
     files = collect_paths(paths, exclude=[annotate_dir] if annotate_dir else [])
     if not files:
-        raise click.UsageError("没有找到 .xlsx 或 .xlsm 文件" if lang == "zh" else "no .xlsx or .xlsm file found")
+        raise click.UsageError("没有找到 .xlsx 或 .xlsm 文件" if zh else "no .xlsx or .xlsm file found")
+    try:
+        guard_outputs(files, [Output("-o", output, "xlsx" if fmt == "xlsx" else "text")])
+        if annotate_dir is not None:
+            output_folder(annotate_dir, "--annotate")
+    except OutputError as e:
+        output_failure(e, lang)
     bar = None
     if _interactive():
-        bar = click.progressbar(length=len(files), label="检查中" if lang == "zh" else "Checking", file=sys.stderr)
+        bar = click.progressbar(length=len(files), label="检查中" if zh else "Checking", file=sys.stderr)
         bar.__enter__()
     try:
         report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
@@ -63,26 +70,37 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    try:
+        _write(report, fmt, output, lang, min_severity)
+        if annotate_dir is not None:
+            _annotate(report, annotate_dir, lang, jobs)
+    except OutputError as e:
+        output_failure(e, lang)
+    if output is not None:
+        click.echo((f"报告已写入 {output}" if zh else f"report written to {output}"), err=True)
+    click.get_current_context().exit(0 if report.valid else 1)
+
+
+def _write(report, fmt: str, output: Path | None, lang: str, min_severity: str) -> None:
     if fmt == "json" and output is not None:
         report.write_json(output, lang)
-        text = None
     elif fmt == "json":
-        text = report.to_json(lang) + "\n"
+        click.echo(report.to_json(lang) + "\n", nl=False)
     elif fmt == "xlsx":
         assert output is not None
         report.write_xlsx(output, lang)
-        text = None
     else:
-        text = report.render_text(lang, min_severity, color=output is None and sys.stdout.isatty())
-    if text is not None:
+        text = report.render_text(lang, min_severity, color=output is None and use_color(sys.stdout))
         if output is not None:
             atomic_write(output, text)
         else:
             click.echo(text, nl=False)
-    if annotate_dir is not None:
-        written = report.annotate(annotate_dir, lang, jobs=jobs)
-        click.echo((f"已写出 {len(written)} 个标注副本：{annotate_dir}" if lang == "zh" else
-                    f"wrote {len(written)} annotated copies to {annotate_dir}"), err=True)
-    if output is not None:
-        click.echo((f"报告已写入 {output}" if lang == "zh" else f"report written to {output}"), err=True)
-    click.get_current_context().exit(0 if report.valid else 1)
+
+
+def _annotate(report, annotate_dir: Path, lang: str, jobs: int) -> None:
+    zh = lang != "en"
+    done = report.annotate_all(annotate_dir, lang, jobs=jobs)
+    click.echo((f"已写出 {len(done.written)} 个标注副本：{annotate_dir}" if zh else
+                f"wrote {len(done.written)} annotated copies to {annotate_dir}"), err=True)
+    for src, reason in done.skipped:
+        click.echo((f"未写标注副本：{src}：{reason}" if zh else f"no annotated copy of {src}: {reason}"), err=True)

@@ -12,6 +12,7 @@ expressions. Each kind is one class with ``check(budget, ctx) -> Iterator[Findin
 :class:`Tolerance` decides what a rounding residue is (interval arithmetic by default).
 """
 
+from ..findings import Finding, Severity
 from .base import KINDS, Context, Rule, RuleConfigError, load_rules, rules_for
 from .kinds import codes, compare, generic, performance, sangong  # noqa: F401  (register the kinds)
 from .tolerance import Tolerance
@@ -20,8 +21,17 @@ __all__ = ["KINDS", "Context", "Rule", "RuleConfigError", "Tolerance", "load_rul
 
 
 def run_rules(budget, ctx: Context, rules=None):
-    """Every finding of ``rules`` (default: the enabled rules of the budget's table set), in book order."""
+    """Every finding of ``rules`` (default: the enabled rules of the budget's table set), in book order.
+    A table set without any rule is a finding (RULES.none): a check that checks nothing never passes."""
     out = []
-    for rule in rules if rules is not None else rules_for(budget.layout):
+    if rules is None:
+        rules = rules_for(budget.layout)
+        if not load_rules(budget.layout.tableset):
+            out.append(no_rules(budget.layout.tableset))
+    for rule in rules:
         out.extend(rule.check(budget, ctx))
     return out
+
+
+def no_rules(ts) -> Finding:
+    return Finding(kind="rules-none", rule="RULES.none", severity=Severity.ERROR, params={"tableset": ts.id})

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import string
 import sys
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
+from .. import classification, formulas
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
 from ..layout import Layout, LRow, LTable, a1
 from ..model import Budget
-from ..tableset import TableSet, load_tableset
+from ..tableset import Precision, TableSet, load_tableset
+from .book import Condition, check_reference, coded_blocks, conditions_from
+from .sheet import (LISTED, Operand, SheetRow, aggregate, listed, merge, places_for, side_formula,
+                    tolerance_formula)
 from .tolerance import Tolerance
 
 if sys.version_info >= (3, 11):
@@ -30,13 +35,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["KINDS", "Context", "Rule", "RuleConfigError", "Side", "load_rules", "register", "rules_for"]
+__all__ = ["KINDS", "Condition", "Context", "Rule", "RuleConfigError", "Side", "load_rules", "register", "rules_for"]
 
 ZERO = Decimal(0)
-CODE_LENGTHS = {"classes": (3,), "kuan": (5,), "xiang": (7,), "codes": None, "rows": None}
-FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LENGTHS)
-# Dummy values used to validate expressions with placeholders when the rule book is loaded.
-_PROBE = {"table": "T1", "code": "201", "project": "p1", "item": "gp"}
+CODE_LEVELS = {"classes": 1, "kuan": 2, "xiang": 3, "codes": None, "rows": None}   # 类, 款, 项, every level
+FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LEVELS)
+VALUE_CONDITIONS = ("nonzero", "zero")          # when = "nonzero:EXPR" | "zero:EXPR"; other names: [conditions]
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDERS = {"table", "code", "project", "item"}
 
 
 class RuleConfigError(XlbudgetError):
@@ -58,23 +64,47 @@ def fill(text: str, subs: Mapping[str, str]) -> str:
 # ---------------------------------------------------------------------------------------------------------
 @dataclass
 class Side:
-    """One side of a comparison: the signed sum of published figures and where they sit."""
+    """One side of a comparison: the signed sum of published figures and where they sit.
+
+    Each figure carries its precision (unit and decimals). ``total`` is kept in the unit of the first
+    reference (``precision``); figures of another unit are converted into it exactly."""
 
     total: Decimal = ZERO
     figures: int = 0                       # non-blank operands (each carries a rounding interval)
     cells: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)   # "表6!C12" or "表6 30231" (no such line), signed
     tables: list[str] = field(default_factory=list)
+    precision: Precision | None = None     # of the first reference: the unit of ``total``
+    precisions: list[Precision] = field(default_factory=list)   # of each non-blank figure
+    operands: list[Operand] = field(default_factory=list)      # the figures as Excel (rendering only)
 
-    def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str) -> None:
+    def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str,
+            precision: Precision | None = None, operand: Operand | None = None) -> None:
+        if operand is not None:
+            self.operands.append(operand)
+        if self.precision is None:
+            self.precision = precision
         if value is not None:
+            if precision is not None and self.precision is not None:
+                value = precision.convert(value, self.precision)
             self.total += sign * value
             self.figures += 1
+            if precision is not None:
+                self.precisions.append(precision)
         if cell is not None and cell not in self.cells:
             self.cells.append(cell)
-        self.parts.append(("-" if sign < 0 else "+") + (cell or label))
+        shown = cell or label
+        if precision is not None and self.precision is not None and precision.unit != self.precision.unit:
+            shown += f"（{precision.unit}）"
+        self.parts.append(("-" if sign < 0 else "+") + shown)
         if table not in self.tables:
             self.tables.append(table)
+
+    def total_in(self, unit: Precision | None) -> Decimal:
+        """``total`` expressed in the unit of ``unit`` (exact)."""
+        if unit is None or self.precision is None:
+            return self.total
+        return self.precision.convert(self.total, unit)
 
     @property
     def blank(self) -> bool:
@@ -99,8 +129,13 @@ class Context:
     for what several rules derive from the same budget (``ctx.memo``)."""
 
     def __init__(self, budget: Budget, tolerance: "str | Tolerance | None" = "interval",
-                 catalogue_dir: str | Path | None = None):
+                 catalogue_dir: str | Path | None = None, *, rendering: bool = False):
         self.budget = budget
+        # Rendering the 校验 sheet: comparisons become sheet rows (``rows``) and preconditions become
+        # formulas (``when``) instead of findings; figures carry their Excel references.
+        self.rendering = rendering
+        self.rows: list[SheetRow] = []
+        self.when: tuple[str, bool] | None = None
         self.layout: Layout = budget.layout
         self.decimals = budget.decimals
         self.tolerance = Tolerance.parse(tolerance, self.decimals)
@@ -112,6 +147,33 @@ class Context:
     def pub(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         """The figure as published: rounded half-up to the display decimals, each on its own."""
         return self.budget.published(tid, rkey, ckey)
+
+    def precision(self, tid: str, ckey: str | None = None) -> Precision:
+        """Unit and decimals of a column of a table."""
+        return self.layout.precision(tid, ckey)
+
+    def single(self, tid: str, rkey: str, ckey: str, sign: int = 1, side: "Side | None" = None) -> Side:
+        """Add one cell to ``side`` (a new one by default): its published figure, position and precision."""
+        side = side if side is not None else Side()
+        precision = self.precision(tid, ckey)
+        if self.rendering:  # a sheet row names no cell in words: only its Excel reference matters
+            side.add(sign, self.pub(tid, rkey, ckey), None, "", tid, precision,
+                     self.operand(sign, tid, rkey, ckey, precision))
+        else:
+            side.add(sign, self.pub(tid, rkey, ckey), self.position(tid, rkey, ckey), self.label(tid, rkey), tid,
+                     precision)
+        return side
+
+    def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
+                rounded: bool = True) -> Operand | None:
+        """The cell as an Excel operand (None where the layout has no such cell: a blank)."""
+        ref = formulas.cell_addr(self.layout, None, tid, rkey, ckey)
+        if ref is not None:
+            return Operand.cell(sign, ref, precision, rounded, (tid, *self.layout.tables[tid].pos(rkey, ckey)))
+        agg = formulas.spare_aggregate(self.layout, None, tid, rkey, ckey) if rkey.isdigit() else None
+        if agg is not None:
+            return Operand(sign, agg[0], precision, agg[1], rounded)
+        return None
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
         t = self.layout.tables.get(tid)
@@ -154,9 +216,13 @@ class Context:
             raise RuleConfigError(f"表 {ref.table} 没有列 {ref.col}")
 
     def label(self, tid: str, rkey: str) -> str:
-        """How a row is named in a message when it has no cell: ``表6 30231``."""
+        """How a row is named in a message when it has no cell: ``表6 30231``, ``表7 某某项目``, ``表3 合计``."""
         t = self.layout.tables.get(tid)
-        return f"{t.sheet if t else tid} {rkey}"
+        row = t.rows.get(rkey) if t else None
+        if t is None or row is None or row.code == rkey:
+            return f"{t.sheet if t else tid} {rkey}"
+        code = self.budget.code_of(t, row) if row.spare else None   # a spare row: the code typed in it
+        return f"{t.sheet} {code or row_label(row) or a1(row.r, 0)}"  # never the internal row key
 
     def evaluate(self, expr: Expr) -> Side:
         side = Side()
@@ -164,8 +230,7 @@ class Context:
             ref = term.ref
             self.check_ref(ref)
             assert ref.table is not None and ref.row is not None
-            side.add(term.sign, self.pub(ref.table, ref.row, ref.col), self.position(ref.table, ref.row, ref.col),
-                     self.label(ref.table, ref.row), ref.table)
+            self.single(ref.table, ref.row, ref.col, term.sign, side)
         return side
 
     # --- foreach and when ----------------------------------------------------------------------------
@@ -179,42 +244,57 @@ class Context:
 
     def _expand_one(self, form: str) -> list[dict[str, str]]:
         kind, _, arg = form.partition(":")
-        if kind == "tables":
-            return [{"table": tid} for tid in self.layout.tables]
+        if kind == "tables":  # "tables:元" keeps the tables in that unit
+            return [{"table": tid} for tid, t in self.layout.tables.items()
+                    if not arg or t.desc.table_precision.unit == arg]
         if kind == "projects":
             return [{"project": p.key, "code": p.key} for p in self.layout.spec.projects]
         if kind == "list":
             return [{"item": w.strip()} for w in arg.split(",") if w.strip()]
-        if kind in CODE_LENGTHS:
+        if kind in CODE_LEVELS:
             t = self.layout.tables.get(arg)
             if t is None:
                 raise RuleConfigError(f"foreach {form}：没有表 {arg}")
-            lens = CODE_LENGTHS[kind]
+            level = CODE_LEVELS[kind]
             return [{"code": r.key} for r in t.rows.values()
-                    if r.code and not r.project and (lens is None or len(r.code) in lens)]
+                    if r.code and not r.project and (level is None or r.level == level)]
         raise RuleConfigError(f"未知的 foreach 形式 {form}")
 
-    def function_codes(self) -> set[str]:
-        """Every functional 项 code the department uses (spec lists, projects, codes entered in spare rows)."""
-        codes: set[str] = set()
+    def coded_rows(self, kind: str) -> Iterator[tuple[LTable, LRow]]:
+        """The rows of the tree and project blocks whose codes are of ``kind`` (function or economic)."""
         for t in self.layout.tables.values():
             for row in t.rows.values():
                 blk = t.desc.block(row.block)
-                if blk.plan not in ("tree", "projects") or blk.codes == "economic":
-                    continue
-                code = self.budget.code_of(t, row)
-                if code and len(code) == 7:
-                    codes.add(code)
-        return codes
+                if blk.plan in ("tree", "projects") and (blk.codes == "economic") == (kind == "economic"):
+                    yield t, row
 
-    def holds(self, when: str, subs: Mapping[str, str]) -> bool:
+    def codes_used(self, kind: str) -> set[str]:
+        """Every finest-level code of ``kind`` the department uses (spec lists, projects, spare rows)."""
+        leaf = classification.leaf(kind)
+        codes = {self.budget.code_of(t, row) for t, row in self.coded_rows(kind)}
+        return {c for c in codes if c and len(c) == leaf}
+
+    def condition(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> tuple[str, bool]:
+        """A precondition as an Excel condition, with its value on this budget (rendering)."""
         kind, _, arg = when.partition(":")
-        if kind == "administrative":
-            return not any(c.endswith("50") or c == "2101102" for c in self.function_codes())
-        if kind in ("nonzero", "zero"):
+        if kind in VALUE_CONDITIONS:
+            side = self.evaluate(parse(fill(arg, subs)))
+            unit = side.precision or self.layout.tableset.precision
+            places = unit.display_decimals + 6
+            return (f"ROUND({side_formula(side, unit)},{places}){'<>' if kind == 'nonzero' else '='}0",
+                    (side.total != 0) == (kind == "nonzero"))
+        if named is None:
+            raise RuleConfigError(f"未知的前提条件 {when}")
+        return named.formula(self), named.holds(self)
+
+    def holds(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> bool:
+        kind, _, arg = when.partition(":")
+        if kind in VALUE_CONDITIONS:
             side = self.evaluate(parse(fill(arg, subs)))
             return (side.total != 0) == (kind == "nonzero")
-        raise RuleConfigError(f"未知的前提条件 {when}")
+        if named is None:
+            raise RuleConfigError(f"未知的前提条件 {when}")
+        return named.holds(self)
 
     # --- catalogues ----------------------------------------------------------------------------------
     def catalogue(self, kind: str):
@@ -274,6 +354,45 @@ def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decim
     return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
 
 
+def printed_side(left: Side, right: Side) -> tuple[str, Precision, int] | None:
+    """For rules with ``as_printed = true``, when one side is wholly in a finer unit than the other (元 against
+    万元): ("left" or "right", the finer side, and the decimals — in the unit of comparison, the left side's —
+    at which the coarser unit prints it (÷ 10000 then 2 decimals, formats §2.3: 2 in 万元, -2 in 元))."""
+    lunits = {p.unit for p in left.precisions}
+    runits = {p.unit for p in right.precisions}
+    if len(lunits) != 1 or len(runits) != 1 or lunits == runits or left.precision is None:
+        return None
+    lp, rp = left.precisions[0], right.precisions[0]
+    coarse, finer = (lp, "right") if lp.quantum * lp.factor >= rp.quantum * rp.factor else (rp, "left")
+    unit = left.precision
+    shift = (coarse.factor / unit.factor).adjusted()          # 万元 in 元: 4
+    return finer, coarse, coarse.display_decimals - shift
+
+
+def printed_values(left: Side, right: Side, unit: Precision, printed: tuple[str, Precision, int] | None
+                   ) -> tuple[Decimal, Decimal]:
+    """Both sides in ``unit``; the finer one (``printed_side``) rounded as the coarser unit prints it."""
+    lv, rv = left.total_in(unit), right.total_in(unit)
+    if printed is not None:
+        quantum = Decimal(1).scaleb(-printed[2])
+        if printed[0] == "right":
+            rv = rv.quantize(quantum, rounding=ROUND_HALF_UP)
+        else:
+            lv = lv.quantize(quantum, rounding=ROUND_HALF_UP)
+    return lv, rv
+
+
+def weigh(ctx: "Context", op: str, left: "Side", right: "Side", tol: Tolerance, as_printed: bool = False):
+    """(unit, left, right, bound, verdict) of ``left op right``: both sides in the unit of the left side
+    (the right's when the left has no reference), the bound from the precision of every figure. With
+    ``as_printed`` (a rule's ``as_printed = true``) a side wholly in a finer unit is taken as the coarser unit
+    prints it (``printed_side``)."""
+    unit = left.precision or right.precision or ctx.layout.tableset.precision
+    lv, rv = printed_values(left, right, unit, printed_side(left, right) if as_printed else None)
+    bound = tol.bound_for(left.precisions + right.precisions, unit)
+    return unit, lv, rv, bound, judge(op, lv - rv, bound)
+
+
 RELATIONS = {"ge": ("不少于", "at least"), "le": ("不超过", "at most")}
 
 
@@ -302,6 +421,8 @@ class Rule:
         self.foreach: str | None = entry.get("foreach")
         self.when: str | None = entry.get("when")
         self.enabled: bool = bool(entry.get("enabled", True))
+        # across units, judge the finer side as the coarser unit prints it (see printed_side)
+        self.as_printed: bool = bool(entry.get("as_printed", False))
         try:
             self.tolerance = Tolerance.parse(entry["tolerance"]) if "tolerance" in entry else None
         except ValueError as e:
@@ -310,14 +431,45 @@ class Rule:
             for form in self.foreach.split("&"):
                 if form.strip().partition(":")[0] not in FOREACH_FORMS:
                     raise DescriptionError(f"{where}: rule {rid}: unknown foreach form {form.strip()!r}")
-        if self.when and self.when.partition(":")[0] not in ("administrative", "nonzero", "zero"):
+        if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
-        for key in self.expressions + (("when",) if self.when and ":" in self.when else ()):
-            text = str(entry[key]) if key != "when" else self.when.partition(":")[2]
+        self.condition: Condition | None = None      # a named precondition of the book (set on loading)
+        for key, text in self.expression_texts():
+            unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
+            if unknown:
+                raise DescriptionError(f"{where}: rule {rid}: {key}: unknown placeholder {{{sorted(unknown)[0]}}}")
             try:
-                parse(text.format(**_PROBE))
-            except (DescriptionError, KeyError, IndexError, ValueError) as e:
+                parse(text)
+            except DescriptionError as e:
                 raise DescriptionError(f"{where}: rule {rid}: {key}: {e}") from None
+
+    def expression_texts(self) -> Iterator[tuple[str, str]]:
+        """(field, expression text with placeholders) of every expression of the entry."""
+        for key in self.expressions:
+            yield key, str(self.entry[key])
+        if self.when and ":" in self.when:
+            yield "when", self.when.partition(":")[2]
+
+    def static_subs(self) -> list[dict[str, str]]:
+        """The foreach placeholders known without a department: the words of the ``list:`` forms."""
+        combos: list[dict[str, str]] = [{}]
+        for form in (self.foreach or "").split("&"):
+            kind, _, arg = form.strip().partition(":")
+            if kind == "list":
+                combos = [{**c, "item": w.strip()} for c in combos for w in arg.split(",") if w.strip()]
+        return combos
+
+    def validate(self, ts: TableSet) -> None:
+        """Raise DescriptionError for a reference to a table, row or column the set lacks (a coded row a
+        department does not use is not such a reference: it reads as blank)."""
+        for form in (self.foreach or "").split("&"):
+            kind, _, arg = form.strip().partition(":")
+            if kind in CODE_LEVELS:
+                coded_blocks(ts, arg, f"foreach {form.strip()}")
+        for key, text in self.expression_texts():
+            for subs in self.static_subs():
+                for term in parse(fill(text, subs)).terms:
+                    check_reference(ts, term.ref)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
@@ -332,14 +484,68 @@ class Rule:
             return
         for subs in instances:
             try:
-                if self.when and not ctx.holds(self.when, subs):
+                if ctx.rendering:
+                    ctx.when = ctx.condition(self.when, subs, self.condition) if self.when else None
+                elif self.when and not ctx.holds(self.when, subs, self.condition):
                     continue
                 yield from self.check_one(budget, ctx, subs)
             except RuleConfigError as e:
+                if ctx.rendering:
+                    ctx.rows.append(listed(self, subs, f"规则配置有误：{e}"))
                 yield self.config_finding(subs, str(e))
+            finally:
+                ctx.when = None
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         raise NotImplementedError
+
+    # --- the 校验 sheet --------------------------------------------------------------------------------
+    renders: ClassVar[bool] = False     # the kind records its comparisons as formulas (see rules/sheet.py)
+    aggregates: ClassVar[bool] = False  # its many comparisons per instance share rows (counts of failures)
+
+    def render(self, budget: Budget, ctx: Context) -> list[SheetRow]:
+        """This rule's rows on the 校验 sheet: its comparisons as formulas (the same code path as ``check``,
+        on a rendering context), or the rule listed by id and title when it cannot be a formula."""
+        ctx.rows = []
+        if self.renders:
+            for _ in self.check(budget, ctx):
+                pass
+            rows = aggregate(ctx.rows) if self.aggregates else ctx.rows
+        else:
+            try:
+                rows = [listed(self, subs) for subs in ctx.expand(self.foreach)]
+            except RuleConfigError as e:
+                rows = [listed(self, {}, f"规则配置有误：{e}")]
+        ctx.rows = []
+        return rows or [listed(self, {}, f"{LISTED}（本表样无适用项）")]
+
+    def record(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side,
+               tol: Tolerance | None = None, title: str | None = None) -> None:
+        """Record the comparison ``left op right`` as a row of the 校验 sheet (rendering only), with the
+        verdict ``compare`` reaches as its cached result. Op "nonzero": the left side must not be 0."""
+        tol = tol or self.tol(ctx)
+        unit, lv, rv, bound, status = weigh(ctx, op if op != "nonzero" else "eq", left, right, tol,
+                                            self.as_printed and op != "nonzero")
+        printed = printed_side(left, right) if self.as_printed and op != "nonzero" else None
+        if op == "nonzero":
+            status = "ok" if lv != 0 else "fail"
+        when = ctx.when
+        if when is not None and not when[1]:
+            status = "na"
+        lm, rm = merge(left.operands), merge(right.operands)
+        single = left.operands[0].at if len(left.operands) == 1 else None
+        lf, rf = side_formula(lm, unit), side_formula(rm, unit)
+        if printed is not None:   # the finer side as the coarser unit prints it
+            if printed[0] == "right":
+                rf = f"ROUND({rf},{printed[2]})"
+            else:
+                lf = f"ROUND({lf},{printed[2]})"
+        ctx.rows.append(SheetRow(
+            rule=self.rule_id(subs), title=title or fill(self.zh, subs), severity=self.severity, op=op, unit=unit.unit,
+            left=lf, right=rf,
+            tolerance=tolerance_formula(tol, [lm, rm], unit), places=places_for(tol, [lm, rm], unit),
+            display=unit.display_decimals, when=when[0] if when else None, values=(lv, rv, lv - rv, bound),
+            status=status, cell=single))
 
     # --- helpers for the kinds -----------------------------------------------------------------------
     def rule_id(self, subs: Mapping[str, str]) -> str:
@@ -354,14 +560,21 @@ class Rule:
     def make(self, kind: str, severity: Severity, subs: Mapping[str, str], *, cells: Iterable[str | None] = (),
              table: str | None = None, expected: Decimal | None = None, actual: Decimal | None = None,
              difference: Decimal | None = None, tol: Tolerance | None = None, figures: int = 0,
-             **params: Any) -> Finding:
+             precisions: "list[Precision] | None" = None, unit: Precision | None = None, **params: Any) -> Finding:
+        """A finding of this rule. With ``precisions`` (of each figure compared) and ``unit`` (the unit of
+        comparison) the tolerance is the interval of those figures; else ``figures`` of the set's precision."""
         p: dict[str, Any] = {"rule_zh": fill(self.zh, subs), "rule_en": fill(self.en, subs)}
         bound = mode = None
         if tol is not None:
-            bound = tol.bound(figures).normalize()
             mode = tol.mode
-            p["mode_zh"] = tol.describe(figures, "zh")
-            p["mode_en"] = tol.describe(figures, "en")
+            if precisions is not None and unit is not None:
+                bound = tol.bound_for(precisions, unit).normalize()
+                p["mode_zh"] = tol.describe_for(precisions, unit, "zh")
+                p["mode_en"] = tol.describe_for(precisions, unit, "en")
+            else:
+                bound = tol.bound(figures).normalize()
+                p["mode_zh"] = tol.describe(figures, "zh")
+                p["mode_en"] = tol.describe(figures, "en")
         p.update(params)
         seen: list[str] = []
         for c in cells:
@@ -377,13 +590,18 @@ class Rule:
 
     def compare(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side, *,
                 fail_kind: str | None = None, table: str | None = None, **params: Any) -> Iterator[Finding]:
-        """Compare two sides with the rule's tolerance: nothing, an info residue, or a failure."""
+        """Compare two sides with the rule's tolerance: nothing, an info residue, or a failure (rendering:
+        the comparison becomes a row of the 校验 sheet)."""
+        if ctx.rendering:
+            self.record(ctx, subs, op, left, right)
+            return
         if left.blank and right.blank:
             return
         tol = self.tol(ctx)
         figures = left.figures + right.figures
-        diff = left.total - right.total
-        status = judge(op, diff, tol.bound(figures))
+        precisions = left.precisions + right.precisions
+        unit, lv, rv, _, status = weigh(ctx, op, left, right, tol, self.as_printed)
+        diff = lv - rv
         if status == "ok":
             return
         if fail_kind is None:
@@ -391,18 +609,21 @@ class Rule:
         rel = RELATIONS.get(op, ("等于", "equal to"))
         kind, severity = ("rounding-residue", Severity.INFO) if status == "residue" else (fail_kind, self.severity)
         params.setdefault("lhs", left.text)
-        params.setdefault("rhs", right.text)
+        params.setdefault("rhs", right.text + (f"（{right.precision.unit}）" if right.precision is not None
+                                               and right.precision.unit != unit.unit else ""))
         params.setdefault("n", figures)
         yield self.make(kind, severity, subs, cells=left.cells + right.cells,
-                        table=table or (left.tables + right.tables + [None])[0], expected=right.total,
-                        actual=left.total, difference=diff, tol=tol, figures=figures,
+                        table=table or (left.tables + right.tables + [None])[0], expected=rv,
+                        actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
                         relation_zh=rel[0], relation_en=rel[1], **params)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------------------------------------
-def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules.toml") -> list[Rule]:
+def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules.toml",
+                       conditions: Mapping[str, Condition] | None = None) -> list[Rule]:
+    """Rules from ``[[rule]]`` entries; ``conditions`` are the named preconditions of their book."""
     from . import kinds  # noqa: F401  (registers the kinds)
 
     out: list[Rule] = []
@@ -414,6 +635,10 @@ def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules
         rule = KINDS[kind](entry, where)
         if rule.id in seen:
             raise DescriptionError(f"{where}: duplicate rule id {rule.id}")
+        if rule.when and ":" not in rule.when:
+            rule.condition = (conditions or {}).get(rule.when)
+            if rule.condition is None:
+                raise DescriptionError(f"{where}：规则 {rule.id} 的前提条件 {rule.when!r} 未在 [conditions] 中定义")
         seen.add(rule.id)
         out.append(rule)
     return out
@@ -421,19 +646,38 @@ def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules
 
 @functools.lru_cache(maxsize=8)
 def _cached_rules(path: str, mtime: float) -> tuple[Rule, ...]:
+    name = Path(path).name
     try:
-        entries = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("rule", [])
+        book = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
-        raise DescriptionError(f"{Path(path).name}: {e}") from None
-    return tuple(rules_from_entries(entries, Path(path).name))
+        raise DescriptionError(f"{name}: {e}") from None
+    return tuple(rules_from_entries(book.get("rule", []), name, conditions_from(book, name)))
+
+
+_VALIDATED: set[tuple[str, str, float]] = set()
 
 
 def load_rules(tableset: "TableSet | str" = "xj11") -> list[Rule]:
-    """The rules of a table set's rule book, in book order (enabled or not)."""
+    """The rules of a table set's rule book, in book order (enabled or not), checked against the set: a
+    reference to a table, row or column the set lacks is a DescriptionError. A set without a rule book
+    has no rules (``check`` then reports that nothing was checked); a rule book the set names but that
+    does not exist is an error."""
     ts = load_tableset(tableset) if isinstance(tableset, str) else tableset
-    if ts.rules_file is None or not ts.rules_file.is_file():
+    if ts.rules_file is None:
         return []
-    return list(_cached_rules(str(ts.rules_file), ts.rules_file.stat().st_mtime))
+    if not ts.rules_file.is_file():
+        raise DescriptionError(f"表样 {ts.id} 的规则簿 {ts.rules_file.name} 不存在")
+    mtime = ts.rules_file.stat().st_mtime
+    rules = list(_cached_rules(str(ts.rules_file), mtime))
+    key = (str(ts.folder), str(ts.rules_file), mtime)
+    if key not in _VALIDATED:
+        for rule in rules:
+            try:
+                rule.validate(ts)
+            except DescriptionError as e:
+                raise DescriptionError(f"{ts.rules_file.name}：规则 {rule.id}：{e}") from None
+        _VALIDATED.add(key)
+    return rules
 
 
 def rules_for(layout: Layout) -> list[Rule]:
@@ -444,11 +688,13 @@ def rules_for(layout: Layout) -> list[Rule]:
 # Small shared helpers for the kinds
 # ---------------------------------------------------------------------------------------------------------
 def row_label(row: LRow) -> str:
+    """The row as the user sees it (its code and name, its project, its label); "" for a blank spare row,
+    whose internal key never reaches a message."""
     if row.project:
         return row.project_name or row.project
     if row.code:
         return f"{row.code} {row.label}".strip()
-    return row.label or row.key
+    return row.label or ""
 
 
 def column_label(t: LTable, row: LRow, ckey: str) -> str:
@@ -458,9 +704,12 @@ def column_label(t: LTable, row: LRow, ckey: str) -> str:
 
 def cell_name(t: LTable, row: LRow, ckey: str, lang: str) -> str:
     """``表6“301 工资福利支出”行“人员经费”列`` / ``表6 row “…” column “…”``."""
+    label = row_label(row)
     if lang == "en":
-        return f"{t.sheet} row “{row_label(row)}” column “{column_label(t, row, ckey)}”"
-    return f"{t.sheet}“{row_label(row)}”行“{column_label(t, row, ckey)}”列"
+        which = f"row “{label}”" if label else f"row {row.r + 1}"
+        return f"{t.sheet} {which} column “{column_label(t, row, ckey)}”"
+    which = f"“{label}”行" if label else f"第 {row.r + 1} 行"
+    return f"{t.sheet}{which}“{column_label(t, row, ckey)}”列"
 
 
 def table_names(ctx: "Context", t: LTable) -> dict[str, str]:

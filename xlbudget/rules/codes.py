@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
+from .. import classification
 from ..catalogue import kind_of, normalize_code
 from ..errors import DescriptionError
 from ..findings import Finding, Severity
@@ -20,8 +21,7 @@ from .base import Context, Rule, register
 
 LISTS = {"function": ("支出功能分类", "functional classification"),
          "economic": ("部门预算支出经济分类", "economic classification")}
-LEVELS = {3: ("类", "class"), 5: ("款", "section"), 7: ("项", "item")}
-FIRST_DIGIT = {"function": "2", "economic": "3"}
+LEVEL_EN = {"类": "class", "款": "section", "项": "item"}
 
 
 @dataclass
@@ -61,10 +61,11 @@ def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
             if not code:
                 continue
             kind = "economic" if blk.codes == "economic" else "function"
+            lens = classification.lengths(kind)
             if row.spare or row.project:
-                digits = 5 if kind == "economic" else 7
+                digits = lens[-1]
             else:
-                digits = {1: 3, 2: 5, 3: 7}.get(row.level, len(code))
+                digits = lens[row.level - 1] if 1 <= row.level <= len(lens) else len(code)
             project = bool(row.project or (row.spare and blk.plan == "projects"))
             yield CodedRow(t, row, code, kind, digits, t.ref(row.key, code_col.key),
                            None if row.spare else row.label, project, unit)
@@ -90,10 +91,10 @@ class Codes(Rule):
             if ok:
                 continue
             lz, le = LISTS[cr.kind]
-            level = LEVELS.get(cr.digits, ("", ""))
+            level = classification.LEVEL_BY_LENGTH[cr.kind].get(cr.digits, "")
             yield self.make("code-format", self.severity, subs, cells=[cr.position], table=cr.table.id,
-                            code=cr.code, list_zh=lz, list_en=le, level_zh=level[0], level_en=level[1],
-                            digits=cr.digits, first=FIRST_DIGIT[cr.kind])
+                            code=cr.code, list_zh=lz, list_en=le, level_zh=level, level_en=LEVEL_EN.get(level, ""),
+                            digits=cr.digits, first=classification.FIRST_DIGIT[cr.kind])
 
     # --- hierarchy and order -------------------------------------------------------------------------
     def _hierarchy(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
@@ -103,27 +104,36 @@ class Codes(Rule):
         for rows in groups.values():
             last_at: dict[int, str] = {}
             prev: CodedRow | None = None
+            first: dict[str, CodedRow] = {}
             for cr in rows:
                 code = cr.code
                 detail = None
-                if len(code) > 3 and not cr.row.spare:
-                    parent = code[:-2]
+                earlier = None
+                parent = classification.parent(cr.kind, code)
+                if parent is not None and not cr.row.spare:
                     if last_at.get(len(parent)) != parent:
                         detail = ("parent", parent)
                 if detail is None and prev is not None:
-                    if code < prev.code:
-                        detail = ("order", prev.code)
-                    elif code == prev.code and not (cr.project and prev.project):
-                        detail = ("duplicate", prev.code)
+                    if code == prev.code and not (cr.project and prev.project):
+                        detail, earlier = ("duplicate", prev.code), prev
+                    elif code < prev.code:
+                        seen = first.get(code)
+                        if seen is not None and not (cr.project and seen.project):
+                            detail, earlier = ("duplicate", code), seen   # a repeat, not a code out of order
+                        else:
+                            detail = ("order", prev.code)
+                first.setdefault(code, cr)
                 if detail is not None:
                     what, other = detail
+                    prev_cell = earlier if what == "duplicate" else prev
                     texts = {
                         "parent": (f" 不在其上级科目 {other} 之下", f"is not under its parent {other}"),
                         "order": (f" 排在 {other} 之后，顺序不对", f"comes after {other}, out of order"),
-                        "duplicate": (" 重复出现", "appears twice"),
+                        "duplicate": (" 重复出现（同一科目只能列一行）", "appears twice (one row per code)"),
                     }[what]
                     yield self.make("code-hierarchy", self.severity, subs,
-                                    cells=[cr.position] + ([prev.position] if prev and what != "parent" else []),
+                                    cells=[cr.position] + ([prev_cell.position] if prev_cell and what != "parent"
+                                                           else []),
                                     table=cr.table.id, code=code, detail_zh=texts[0], detail_en=texts[1])
                 last_at[len(code)] = code
                 for ln in [k for k in last_at if k > len(code)]:

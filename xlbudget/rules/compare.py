@@ -11,6 +11,7 @@ from .base import Context, Rule, register
 
 class Compare(Rule):
     op = "eq"
+    renders = True
     required = ("left", "right")
     expressions = ("left", "right")
 

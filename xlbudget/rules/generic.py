@@ -7,10 +7,15 @@ from decimal import Decimal
 from typing import Iterator, Mapping
 
 from ..findings import Finding
+from .. import classification, formulas
+from ..expr import Ref
+from ..tableset import TableSet
 from ..layout import LTable
 from ..model import Budget
 from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
                    table_names)
+from .book import check_reference
+from .sheet import Operand, SheetRow, nonzero_count
 
 
 def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
@@ -22,9 +27,7 @@ def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
 
 
 def _single(ctx: Context, t: LTable, rkey: str, ckey: str) -> Side:
-    side = Side()
-    side.add(1, ctx.pub(t.id, rkey, ckey), t.ref(rkey, ckey), ctx.label(t.id, rkey), t.id)
-    return side
+    return ctx.single(t.id, rkey, ckey)
 
 
 @register
@@ -32,6 +35,8 @@ class Sums(Rule):
     """Every total row equals the sum of its child rows, column by column (合计 columns included)."""
 
     kind = "sums"
+    renders = True
+    aggregates = True
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
@@ -44,14 +49,16 @@ class Sums(Rule):
                 role = ctx.layout.cell_role(t, row, col)
                 # a 合计 column is a formula in every row, but its parent rows still add up their children
                 column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
-                if role != "sum" and not (column_total and row.record is None):
+                # a total taken from another table (表1 支出总计 = 表3 合计) that also sums its own rows
+                taken = role == "formula" and col.key in row.formulas
+                if role != "sum" and not ((column_total or taken) and row.record is None):
                     continue
                 kids = [ctx.pub(t.id, ch, col.key) for ch in row.children]
-                if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):
+                if not ctx.rendering and holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):
                     continue
                 right = Side()
-                for ch, v in zip(row.children, kids):
-                    right.add(1, v, t.ref(ch, col.key), ctx.label(t.id, ch), t.id)
+                for ch in row.children:
+                    ctx.single(t.id, ch, col.key, side=right)
                 yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
                                         fail_kind="sum-mismatch", table=t.id, n=len(row.children),
                                         label_zh=cell_name(t, row, col.key, "zh"),
@@ -63,6 +70,8 @@ class Formulas(Rule):
     """Every formula cell of a table equals the signed sum of its operands (as published)."""
 
     kind = "formulas"
+    renders = True
+    aggregates = True
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
@@ -76,14 +85,15 @@ class Formulas(Rule):
                     continue
                 refs = [(term.sign, term.ref.resolve(t.id, row.key)) for term in expr.terms]
                 values = [ctx.pub(ref.table, ref.row, ref.col) for _, ref in refs]  # type: ignore[arg-type]
-                signed = [None if v is None else sign * v for (sign, _), v in zip(refs, values)]
-                if holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], signed):
+                here = ctx.precision(t.id, col.key)
+                signed = [None if v is None else sign * ctx.precision(ref.table, ref.col).convert(v, here)
+                          for (sign, ref), v in zip(refs, values)]  # type: ignore[arg-type]
+                if not ctx.rendering and holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], signed):
                     continue
                 right = Side()
-                for (sign, ref), v in zip(refs, values):
+                for sign, ref in refs:
                     assert ref.table is not None and ref.row is not None
-                    right.add(sign, v, ctx.position(ref.table, ref.row, ref.col), ctx.label(ref.table, ref.row),
-                              ref.table)
+                    ctx.single(ref.table, ref.row, ref.col, sign, right)
                 yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
                                         fail_kind="formula-mismatch", table=t.id,
                                         label_zh=cell_name(t, row, col.key, "zh"),
@@ -99,6 +109,7 @@ class EmptyNote(Rule):
     """
 
     kind = "empty_note"
+    renders = True
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
@@ -111,12 +122,28 @@ class EmptyNote(Rule):
         total = ctx.pub(t.id, total_row.key, tcol.key)
         shown = (total or 0) == 0
         figures = Side()
+        inputs: list[Operand] = []
         for row in t.rows.values():
             for col in t.desc.block(row.block).columns:
                 if col.numeric and ctx.layout.cell_role(t, row, col) == "input":
                     v = budget.value(t.id, row.key, col.key)
+                    if ctx.rendering:
+                        inputs.append(Operand.cell(1, formulas.cell_addr(ctx.layout, None, t.id, row.key, col.key),
+                                                   ctx.precision(t.id, col.key)))
                     if v not in (None, Decimal(0)):
-                        figures.add(1, v, t.ref(row.key, col.key), ctx.label(t.id, row.key), t.id)
+                        figures.add(1, v, t.ref(row.key, col.key), ctx.label(t.id, row.key), t.id,
+                                    ctx.precision(t.id, col.key))
+        if ctx.rendering:
+            # 1 while the note shows (the total rounds to 0) against 1 while no input holds a figure
+            places = ctx.precision(t.id, tcol.key).display_decimals
+            total_ref = formulas.cell_addr(ctx.layout, None, t.id, total_row.key, tcol.key)
+            lv, rv = Decimal(int(shown)), Decimal(int(not figures.figures))
+            ctx.rows.append(SheetRow(
+                rule=self.rule_id(subs), title=f"{fill(self.zh, subs)}（左：显示空表说明，右：无数据）",
+                severity=self.severity, op="eq", unit="", left=f"IF(ROUND({total_ref},{places})=0,1,0)",
+                right=f"IF({nonzero_count(inputs)}=0,1,0)", tolerance="0", places=0, display=0,
+                values=(lv, rv, lv - rv, Decimal(0)), status="ok" if lv == rv else "fail"))
+            return
         common = table_names(ctx, t)
         if figures.figures and shown:
             yield self.make("empty-table-figures", self.severity, subs, cells=[note_position(t)] + figures.cells,
@@ -132,8 +159,13 @@ class ProjectsByFunction(Rule):
     """Per functional 项: the projects of that 项 (表7 rows) add up to ``right`` (e.g. 表5 项目支出)."""
 
     kind = "projects_by_function"
+    renders = True
     required = ("projects", "column", "right")
     expressions = ("right",)
+
+    def validate(self, ts: TableSet) -> None:
+        super().validate(ts)
+        check_reference(ts, Ref(str(self.entry["projects"]), "{project}", str(self.entry["column"])))
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         tid = fill(str(self.entry["projects"]), subs)
@@ -148,17 +180,16 @@ class ProjectsByFunction(Rule):
                 if code:
                     by_code.setdefault(code, []).append(row.key)
         # the 项 lines of the tables on the right (a 项 with project spending but no project counts too)
-        probe = self.expr("right", {**subs, "code": "0000000"})
-        for term in probe.terms:
+        for term in self.expr("right", subs).terms:  # {code} left as it is: only the tables matter
             other = ctx.layout.tables.get(term.ref.table or "")
             if other is None:
                 raise RuleConfigError(f"没有表 {term.ref.table}")
             for row in other.rows.values():
-                if row.code and len(row.code) == 7 and not row.project:
+                if row.code and len(row.code) == classification.leaf("function") and not row.project:
                     by_code.setdefault(row.code, [])
         for code in sorted(by_code):
             left = Side()
             for rkey in by_code[code]:
-                left.add(1, ctx.pub(t.id, rkey, column), t.ref(rkey, column), ctx.label(t.id, rkey), t.id)
+                ctx.single(t.id, rkey, column, side=left)
             right = ctx.evaluate(self.expr("right", {**subs, "code": code}))
             yield from self.compare(ctx, {**subs, "code": code}, "eq", left, right, table=t.id)

@@ -6,6 +6,11 @@ n-1 children, or the two sides of a cross-table rule) can only be told false whe
 n × 0.005: that is the interval mode (Arelle calc 1.1, EBA). The fixed mode compares against one bound
 whatever the number of figures (``fixed:0.01``).
 
+Each figure carries the precision of its table or column (:class:`~xlbudget.tableset.Precision`): a 万元
+figure printed to 2 decimals stands for ±0.005 万元, an 元 figure to 2 decimals for ±0.005 元. A relation
+across units is judged in one unit (the left side's): each figure's half-unit is converted into it exactly
+and the bound is their sum (``bound_for``).
+
 Blank cells are exact zeros (nothing was rounded), so they do not widen the interval.
 """
 
@@ -13,8 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Sequence
 
-__all__ = ["Tolerance"]
+from ..tableset import Precision
+
+__all__ = ["EXACT", "Tolerance"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,32 @@ class Tolerance:
             return self.amount * max(figures, 0)
         return self.amount
 
+    def bound_for(self, figures: Sequence[Precision], unit: Precision) -> Decimal:
+        """The largest difference rounding can explain between published figures of the given precisions,
+        in the unit of ``unit``: the sum of their half-units converted (interval), or the fixed bound."""
+        if self.mode == "interval":
+            return sum((p.convert(p.half, unit) for p in figures), Decimal(0))
+        return self.amount
+
+    def describe_for(self, figures: Sequence[Precision], unit: Precision, lang: str = "zh") -> str:
+        """How ``bound_for`` was obtained, for messages (as ``describe`` when every figure is in ``unit``)."""
+        halves: dict[tuple[str, Decimal], int] = {}
+        for p in figures:
+            halves[(p.unit, p.half)] = halves.get((p.unit, p.half), 0) + 1
+        if self.mode != "interval" or not halves:
+            return self.describe(len(figures), lang)
+        if len(halves) == 1 and next(iter(halves))[0] == unit.unit:
+            half = next(iter(halves))[1]
+            if lang == "en":
+                return f"interval: {len(figures)} figures, ±{half} each"
+            return f"区间法：{len(figures)} 个数各 ±{half}"
+        total = self.bound_for(figures, unit).normalize()
+        if lang == "en":
+            parts = " + ".join(f"{n} × ±{h} {u}" for (u, h), n in halves.items())
+            return f"interval: {len(figures)} figures, {parts} = ±{total} {unit.unit}"
+        parts = "、".join(f"{n} 个各 ±{h} {u}" for (u, h), n in halves.items())
+        return f"区间法：{len(figures)} 个数，{parts}，合计 ±{total} {unit.unit}"
+
     def describe(self, figures: int, lang: str = "zh") -> str:
         """How the bound was obtained, for messages."""
         if self.mode == "interval":
@@ -64,3 +98,6 @@ class Tolerance:
 
     def __str__(self) -> str:
         return "interval" if self.mode == "interval" else f"fixed:{self.amount}"
+
+
+EXACT = Tolerance("fixed", Decimal(0))

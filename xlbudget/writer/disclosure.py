@@ -1,8 +1,10 @@
 """Write the print-ready disclosure workbook (部门预算公开文件) with XlsxWriter.
 
-Sheets, in print order: 封面, 目录, 第一部分 (部门概况), 表1 … 表11 (第二部分), 第三部分 (情况说明 一 …
-十二（四）), the 绩效目标 tables (部门整体绩效目标表, one 项目支出绩效目标表 per project), then 第四部分 (which
-opens with 十二（五）, as the seed prints it on the same page, and closes with the department and date).
+The sheets and their order come from the set's ``disclosure.toml`` (:mod:`xlbudget.setdata`); for the
+seed's set: 封面, 目录, 第一部分 (部门概况), 表1 … 表11 (第二部分), 第三部分 (情况说明 一 … 十二（四）), the 绩效目标
+tables (部门整体绩效目标表, one 项目支出绩效目标表 per project, written from their descriptions), then 第四部分
+(which opens with 十二（五）, as the seed prints it on the same page, and closes with the department and date).
+Each table prints its own 单位 line and each numeric column its own decimals (``TableDesc.precision``).
 
 How totals reproduce the published figures
 -------------------------------------------
@@ -12,9 +14,11 @@ two copies of every numeric cell of 表1–表11:
 
 * the hidden sheet ``精确数`` holds the exact figures: the inputs as approved (to the 元 or 分) and every
   total as an unrounded formula over that sheet (表1's 一般公共预算拨款 is the exact 表2 total, and so on);
-* the visible cells print the published figures: an input is written as its published (2-decimal) number,
-  a total or derived cell is the formula ``=ROUND(<the same expression over the exact cells>,2)``, e.g.
-  ``=ROUND(SUM(精确数!E112:E119),2)`` for 表6 301.
+* the visible cells print the published figures: an input is written as its published number (rounded to
+  its column's display decimals), a total or derived cell is the formula
+  ``=ROUND(<the same expression over the exact cells>,<decimals>)``, e.g.
+  ``=ROUND(SUM(精确数!E112:E119),2)`` for 表6 301. A term kept in another unit is converted in the
+  formula (``精确数!E5/10000`` for an 元 figure in a 万元 total).
 
 So every formula's cached value is the published figure (180.43 above), a recalculation by Excel, WPS or
 LibreOffice gives the same numbers, and each visible table is the disclosure cell for cell. Zero cells are
@@ -38,24 +42,24 @@ from typing import Any, Iterable
 
 import xlsxwriter
 
-from .. import __version__
+from .. import __version__, classification
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
-from ..model import ZERO, Budget, q, to_decimal
-from ..narrative import Section, narrative, part_title
+from ..model import ZERO, Budget, get_path, q, to_decimal
+from ..narrative import Section, narrative
+from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
+from ..formulas import unit_factor
 from ..utility import atomic_output
+from .excel import PortableSheet, amount_format
 
-__all__ = ["write_disclosure", "TABLE_IDS"]
+__all__ = ["write_disclosure"]
 
 FONT = "宋体"
 TITLE_FONT = "黑体"
-AMOUNT_FMT = '#,##0.00;-#,##0.00;"";@'      # zero shown blank, as in the official tables
-AMOUNT_FMT_ZERO = "#,##0.00"                  # forms (绩效目标表) print 0.00
 EXACT_FMT = "0.00####"
 EXACT_SHEET = "精确数"                        # hidden sheet of the exact figures
 EXACT_COL0 = 3                                # first column of the exact blocks (A-C hold labels)
 NARRATIVE_WIDTH = 72                          # width (in Excel units) of the single text column
-TABLE_IDS = ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11")
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,10 +104,12 @@ class NumCell:
     exact: Decimal | None
     terms: list[tuple[int, tuple[str, str, str]]] | None = None   # None: an input
     sum: bool = False                                               # a sum of child rows
+    decimals: int = 2                                               # display decimals of the column
+    key: tuple[str, str] = ("", "")                                 # (table, column): its unit
 
     @property
     def published(self) -> Decimal | None:
-        return q(self.exact, 2)
+        return q(self.exact, self.decimals)
 
 
 @dataclass
@@ -111,6 +117,7 @@ class PlanTable:
     t: LTable
     rows: list[LRow]
     off: int                                   # sheet rows inserted above the layout's rows
+    heading: str = ""                          # the part title printed above the table (first of its part)
     cells: dict[tuple[str, str], NumCell] = field(default_factory=dict)
     empty: bool = False
     note: str | None = None
@@ -151,20 +158,24 @@ class _Formats:
 
 
 class _Plans:
-    """Rows, exact values and formula terms of 表1–表11, and where each cell sits."""
+    """Rows, exact values and formula terms of the public tables, and where each cell sits."""
 
-    def __init__(self, budget: Budget):
+    def __init__(self, budget: Budget, plan: DisclosurePlan):
         self.b = budget
         self.layout = budget.layout
         self.tables: dict[str, PlanTable] = {}
-        for tid in TABLE_IDS:
-            t = self.layout.tables.get(tid)
-            if t is None:
+        year = {"year": budget.spec.year, "department": budget.spec.department}
+        for sheet in plan.sheets:
+            if sheet.kind != "tables":
                 continue
-            off = 2 if tid == "T1" else 0
-            rows = list(t.rows.values())
-            pt = PlanTable(t=t, rows=rows, off=off)
-            self.tables[tid] = pt
+            heading = sheet.heading.format(**year)
+            for tid in sheet.tables:
+                t = self.layout.tables.get(tid)
+                if t is None:
+                    continue
+                off = 2 if heading else 0
+                self.tables[tid] = PlanTable(t=t, rows=list(t.rows.values()), off=off, heading=heading)
+                heading = ""
         self.layout_exact_sheet()
         for pt in self.tables.values():
             self._cells(pt)
@@ -181,25 +192,32 @@ class _Plans:
                     continue
                 role = self.layout.cell_role(t, row, col)
                 exact = self.b.value(t.id, row.key, col.key)
+                fmt = {"decimals": self.layout.precision(t.id, col.key).display_decimals, "key": (t.id, col.key)}
                 if role == "input":
-                    pt.cells[(row.key, col.key)] = NumCell(exact)
+                    pt.cells[(row.key, col.key)] = NumCell(exact, **fmt)
                 elif role == "formula":
                     expr = self.layout.expr_of(t, row, col)
-                    terms = []
+                    terms: list[tuple[int, tuple[str, str, str]]] | None = []
                     for term in expr.terms:
                         ref = term.ref.resolve(t.id, row.key)
                         if ref.table == t.id:
                             if ref.row not in keys:
                                 continue
-                        elif not self.layout.has(ref.table, ref.row) or ref.table not in TABLE_IDS:
+                        elif not self.layout.has(ref.table, ref.row):
                             continue
+                        elif ref.table not in self.tables:   # a figure of a table not printed: write the value
+                            terms = None
+                            break
                         terms.append((term.sign, (ref.table, ref.row, ref.col)))
-                    pt.cells[(row.key, col.key)] = NumCell(exact, terms) if terms else NumCell(None, [])
+                    if terms is None:
+                        pt.cells[(row.key, col.key)] = NumCell(exact, **fmt)
+                    else:
+                        pt.cells[(row.key, col.key)] = NumCell(exact, terms, **fmt) if terms else NumCell(None, [], **fmt)
                 elif role == "sum":
                     terms = [(1, (t.id, ch, col.key)) for ch in row.children if ch in keys]
-                    pt.cells[(row.key, col.key)] = NumCell(exact, terms, sum=True)
+                    pt.cells[(row.key, col.key)] = NumCell(exact, terms, sum=True, **fmt)
                 else:
-                    pt.cells[(row.key, col.key)] = NumCell(None, [])
+                    pt.cells[(row.key, col.key)] = NumCell(None, [], **fmt)
 
     # --- addresses -------------------------------------------------------------------------------
     def layout_exact_sheet(self) -> None:
@@ -240,7 +258,7 @@ class _Plans:
         for sign, key in cell.terms or ():
             r = self.ref(here, key)
             if r is not None:
-                refs.append((sign, key, r))
+                refs.append((sign, key, r + unit_factor(self.layout, key[0], key[2], *cell.key)))
         if not refs:
             return None
         if cell.sum and len(refs) > 1:
@@ -275,8 +293,10 @@ class _Writer:
         self.sections = sections
         self.unverified = unverified
         self.f = _Formats(wb)
-        self.plans = _Plans(budget)
+        self.plan = disclosure_plan(budget.layout.tableset)
+        self.plans = _Plans(budget, self.plan)
         self.sheet_names: list[str] = []
+        self.subs = {"year": self.year, "department": self.dept, "unit": budget.layout.tableset.unit}
 
     # --- common page setup -----------------------------------------------------------------------
     def page(self, ws, *, landscape: bool = False, repeat: tuple[int, int] | None = None,
@@ -299,13 +319,13 @@ class _Writer:
         ws.hide_gridlines(2)
 
     def add_sheet(self, name: str):
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.add_worksheet(name, worksheet_class=PortableSheet)
         self.sheet_names.append(name)
         return ws
 
     # --- 封面 --------------------------------------------------------------------------------------
-    def cover(self) -> None:
-        ws = self.add_sheet("封面")
+    def cover(self, sd: SheetDef) -> None:
+        ws = self.add_sheet(sd.name)
         ws.set_column(0, 0, NARRATIVE_WIDTH)
         f = self.f
         ws.set_row(0, 60)
@@ -313,18 +333,19 @@ class _Writer:
         ws.write_string(2, 0, self.dept, f(bold=True, font_size=20, align="center", text_wrap=True, font_name=TITLE_FONT))
         ws.set_row(3, 30)
         ws.set_row(4, 56)
-        ws.write_string(4, 0, f"{self.year} 年部门预算公开", f(bold=True, font_size=28, align="center",
-                                                          font_name=TITLE_FONT))
+        ws.write_string(4, 0, sd.title.format(**self.subs), f(bold=True, font_size=28, align="center",
+                                                              font_name=TITLE_FONT))
         ws.set_row(5, 30)
-        ws.set_row(6, 24)
-        ws.write_string(6, 0, f"编制部门：{self.dept}", f(font_size=12, align="center"))
-        ws.set_row(7, 24)
-        ws.write_string(7, 0, f"金额单位：{self.spec.unit or '万元'}", f(font_size=12, align="center"))
-        pub = str(((self.b.doc.get("facts") or {}).get("narrative") or {}).get("date") or "").strip()
-        ws.set_row(8, 24)
-        ws.write_string(8, 0, f"公开日期：{pub}" if pub else f"生成日期：{date.today():%Y 年 %m 月 %d 日}",
+        row = 6
+        for line in sd.lines:
+            ws.set_row(row, 24)
+            ws.write_string(row, 0, line.format(**self.subs), f(font_size=12, align="center"))
+            row += 1
+        pub = str(get_path(self.b.doc, sd.date) or "").strip() if sd.date else ""
+        ws.set_row(row, 24)
+        ws.write_string(row, 0, f"公开日期：{pub}" if pub else f"生成日期：{date.today():%Y 年 %m 月 %d 日}",
                         f(font_size=12, align="center"))
-        row = 10
+        row += 2
         if self.unverified:
             ws.set_row(row, 50)
             ws.write_string(row, 0, "未经校验", f(bold=True, font_size=28, align="center", font_color="#C00000",
@@ -336,12 +357,13 @@ class _Writer:
         self.page(ws, area=(0, 0, max(row, 9), 0))
 
     # --- 目录 --------------------------------------------------------------------------------------
-    def toc(self, entries: list[tuple[int, str, str | None]]) -> None:
-        ws = self.add_sheet("目录")
+    def toc(self, sd: SheetDef, entries: list[tuple[int, str, str | None]]) -> None:
+        ws = self.add_sheet(sd.name)
         ws.set_column(0, 0, NARRATIVE_WIDTH)
         f = self.f
         ws.set_row(0, 36)
-        ws.write_string(0, 0, "目　　录", f(bold=True, font_size=18, align="center", font_name=TITLE_FONT))
+        ws.write_string(0, 0, sd.title.format(**self.subs), f(bold=True, font_size=18, align="center",
+                                                              font_name=TITLE_FONT))
         r = 2
         for level, text, sheet in entries:
             fmt = f(font_size=12 if level == 0 else 11, bold=level == 0, indent=level * 2)
@@ -367,8 +389,7 @@ class _Writer:
                 ws.set_row(r, 40)
                 ws.write_string(r, 0, s.title, f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
                 r += 1
-                continue
-            if s.title:
+            elif s.title:  # a part title may carry its own paragraphs (the Shanghai 编制说明 has no sections)
                 size = 12 if s.level == 1 else 11
                 fmt = f(bold=True, font_size=size, text_wrap=True, font_name=TITLE_FONT if s.level == 1 else FONT)
                 ws.set_row(r, _lines(s.title, NARRATIVE_WIDTH, size) * _line_height(size) + 8)
@@ -386,7 +407,7 @@ class _Writer:
         self.page(ws, area=(0, 0, max(r - 1, 0), 0))
 
     # --- 表1–表11 ------------------------------------------------------------------------------------
-    def table(self, pt: PlanTable, first: bool) -> None:
+    def table(self, pt: PlanTable) -> None:
         t = pt.t
         ws = self.add_sheet(t.sheet)
         f = self.f
@@ -401,16 +422,15 @@ class _Writer:
                     colw[c0 + i] = col.width
         for c, w in enumerate(colw):
             ws.set_column(c, c, w)
-        if first:
+        if pt.heading:
             ws.set_row(0, 34)
-            ws.merge_range(0, 0, 0, W - 1, part_title(2, self.year),
-                           f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
+            ws.merge_range(0, 0, 0, W - 1, pt.heading, f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
         # 表N / title / 编制部门 + 单位
         ws.write_string(off + 0, 0, t.desc.number.replace("表", "表 ") if t.desc.number else "", f(font_size=11))
         ws.set_row(off + 1, 30)
         ws.merge_range(off + 1, 0, off + 1, W - 1, t.title, f(bold=True, font_size=16, align="center",
                                                               font_name=TITLE_FONT))
-        unit = f"单位：{self.spec.unit or '万元'}"
+        unit = f"单位：{t.desc.precision().unit}"
         if W >= 2:
             ws.merge_range(off + 2, 0, off + 2, W - 2, f"编制部门：{self.dept}", f(align="left"))
             ws.write_string(off + 2, W - 1, unit, f(align="right"))
@@ -498,19 +518,20 @@ class _Writer:
             if height > 18.5:
                 ws.set_row(r, height)
             self._body_height += max(height, 15.0)
-            fmt = f(num_format=AMOUNT_FMT, border=1, bold=bold)
             for col in block.columns:
                 if not col.numeric:
                     continue
                 c0, _ = t.colpos[(block.key, col.key)]
                 cell = pt.cells.get((row.key, col.key))
+                decimals = self.b.layout.precision(t.id, col.key).display_decimals
+                fmt = f(num_format=amount_format(decimals, blank_zero=not t.desc.zeros), border=1, bold=bold)
                 expr = self.plans.expression(t.id, cell) if cell is not None and cell.terms else None
                 if cell is None or cell.exact is None or (cell.terms is not None and expr is None):
                     ws.write_blank(r, c0, None, fmt)
                 elif cell.terms is None:
                     ws.write_number(r, c0, _num(cell.published), fmt)
                 else:
-                    ws.write_formula(r, c0, f"=ROUND({expr},2)", fmt, _num(cell.published))
+                    ws.write_formula(r, c0, f"=ROUND({expr},{decimals})", fmt, _num(cell.published))
         return last
 
     def exact_sheet(self) -> None:
@@ -521,14 +542,14 @@ class _Writer:
         ws.set_column(1, 1, 12)
         ws.set_column(2, 2, 36)
         ws.set_column(EXACT_COL0, EXACT_COL0 + 20, 14)
-        ws.write_string(0, 0, "精确数：录入的批复数（万元，可到元、分）及按其计算的未舍入合计。公开表中的合计 = 本表对应合计四舍五入到两位小数。",
-                        f())
+        ws.write_string(0, 0, "精确数：录入的批复数（各表的单位，可到元、分）及按其计算的未舍入合计。公开表中的合计 = 本表对应合计"
+                              "按该列的小数位四舍五入。", f())
         xf = f(num_format=EXACT_FMT)
         for pt in self.plans.tables.values():
             t = pt.t
             top = pt.base + t.header_top + pt.off - 1
             ws.write_string(top, 0, t.desc.number, f(bold=True))
-            ws.write_string(top, 2, t.title, f(bold=True))
+            ws.write_string(top, 2, f"{t.title}（单位：{t.desc.precision().unit}）", f(bold=True))
             for b in t.desc.blocks:
                 for col in b.columns:
                     if col.numeric:
@@ -569,6 +590,8 @@ class _Writer:
         spans = [(t.colpos[(block.key, c.key)], c) for c in label_cols]
         text_fmt = f(border=1, text_wrap=True, bold=bold, indent=min(row.indent, 3) if row.indent else 0)
         code_fmt = f(border=1, align="left", bold=bold)
+        if not spans:  # a table of figures only (one row, no label column)
+            return height
         if row.code is None or row.code == "":
             # total, unit or fixed rows: the label spans every label column of the block (fixed blocks have one)
             c_start = spans[0][0][0]
@@ -586,7 +609,8 @@ class _Writer:
         for (c0, n), col in spans:
             if col.kind == "code":
                 if col.split:
-                    parts = _split_code(row.code, [2 if i else 3 for i in range(n)])
+                    kind = "economic" if block.codes == "economic" else "function"
+                    parts = [row.code[a:b] for a, b in classification.cuts(kind) if a < len(row.code)]
                     for i in range(n):
                         ws.write_string(r, c0 + i, parts[i] if i < len(parts) else "", code_fmt)
                 else:
@@ -611,186 +635,243 @@ class _Writer:
                     return col.width
         return 13.0
 
-    # --- 绩效目标表 ------------------------------------------------------------------------------------
-    def _perf_sheet(self, name: str, title: str, widths: list[int]):
-        """A 绩效目标表 sheet with its title and year lines; returns (sheet, width, formats...)."""
-        ws = self.add_sheet(name)
+    # --- 绩效目标表 (written from their descriptions, at the layout's coordinates) ----------------------
+    def perf_tables(self, sd: SheetDef) -> list[LTable]:
+        """The laid-out tables of a performance sheet entry that hold data (one per project when per project)."""
+        out = []
+        for t in self.b.layout.tables.values():
+            if t.desc.id != sd.table:
+                continue
+            path = tuple(p.format(project=t.project or "") for p in sd.when)
+            if path and not get_path(self.b.doc, path):
+                continue
+            out.append(t)
+        return out
+
+    def perf_label(self, sd: SheetDef, t: LTable) -> str:
+        name = self.spec.project(t.project).name if t.project else ""
+        return (sd.toc or t.title).format(project_name=name, **self.subs)
+
+    def perf_sheet(self, sd: SheetDef, t: LTable) -> None:
+        ws = self.add_sheet(t.sheet)
+        hide = set(sd.hide)
         f = self.f
+        d = t.desc
+        W = t.width
+        widths = [8.0] * W
+        for blk in d.blocks:
+            for col in blk.columns:
+                c0, n = t.colpos[(blk.key, col.key)]
+                for i in range(n):
+                    widths[c0 + i] = max(widths[c0 + i], col.width / n)
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
-        W = len(widths)
-        ws.set_row(0, 32)
-        ws.merge_range(0, 0, 0, W - 1, title, f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
-        ws.merge_range(1, 0, 1, W - 1, f"（{self.year} 年）", f(align="center"))
-        return (ws, W, f(border=1, text_wrap=True), f(border=1, text_wrap=True, align="center"),
-                f(border=1, num_format=AMOUNT_FMT_ZERO, align="right"))
-
-    def perf_department(self) -> str | None:
-        perf = (self.b.doc.get("performance") or {}).get("department") or {}
-        if not perf:
-            return None
-        t = self.b.layout.tables.get("PD")
-        name = t.sheet if t is not None else "部门整体绩效"
-        widths = [12, 12, 30, 12, 20, 9]
-        ws, W, b, bc, money = self._perf_sheet(name, "部门整体绩效目标表", widths)
-        f = self.f
-        ws.merge_range(2, 0, 2, 1, "部门名称（盖章）", bc)
-        ws.merge_range(2, 2, 2, W - 1, str(perf.get("unit_name") or self.dept), b)
-        ws.merge_range(3, 0, 3, 1, "部门联系人", bc)
-        ws.write_string(3, 2, str(perf.get("contact") or ""), b)
-        ws.write_string(3, 3, "联系电话", bc)
-        ws.merge_range(3, 4, 3, W - 1, str(perf.get("phone") or ""), b)
-        goal = str(perf.get("goal") or "")
-        ws.merge_range(4, 0, 4, 1, "年度绩效目标", bc)
-        ws.merge_range(4, 2, 4, W - 1, goal, f(border=1, text_wrap=True, valign="top"))
-        ws.set_row(4, _lines(goal, sum(widths[2:])) * _line_height(10) + 8)
-        funds = perf.get("funds") or {}
-        vals = [q(to_decimal(funds.get(k)) or ZERO) for k in ("fiscal_upper", "fiscal_own", "other")]
-        ws.merge_range(5, 0, 9, 1, "年度预算（万元）", bc)
-        ws.merge_range(5, 2, 5, 3, "资金来源", bc)
-        ws.merge_range(5, 4, 5, W - 1, "资金总额（万元）", bc)
-        ws.merge_range(6, 2, 7, 2, "财政资金（万元）", bc)
-        ws.write_string(6, 3, "上级安排", bc)
-        ws.write_string(7, 3, "本级安排", bc)
-        ws.write_string(8, 2, "其他资金（万元）", bc)
-        ws.write_string(8, 3, "其他", bc)
-        for i, v in enumerate(vals):
-            ws.merge_range(6 + i, 4, 6 + i, W - 1, None, money)
-            ws.write_number(6 + i, 4, float(v), money)
-        ws.merge_range(9, 2, 9, 3, "合计", bc)
-        ws.merge_range(9, 4, 9, W - 1, None, money)
-        ws.write_formula(9, 4, "=ROUND(SUM(E7:E9),2)", money, float(sum(vals, ZERO)))
-        header = ["一级指标", "二级指标", "三级指标", "指标值", "指标设定依据", "分值权重"]
-        keys = ["level1", "level2", "name", "value", "basis", "weight"]
-        last = self._indicators(ws, 10, header, keys, widths, perf.get("indicators") or [])
-        self.page(ws, repeat=None, area=(0, 0, last, W - 1))
-        return name
-
-    def perf_project(self, n: int, pkey: str) -> str | None:
-        perf = ((self.b.doc.get("performance") or {}).get("projects") or {}).get(pkey)
-        if perf is None:
-            return None
-        p = self.spec.project(pkey)
-        tid = f"PP_{pkey}"
-        t = self.b.layout.tables.get(tid)
-        name = t.sheet if t is not None else f"项目绩效{n}"
-        widths = [10, 10, 26, 12, 14, 10, 8, 14, 10]
-        ws, W, b, bc, money = self._perf_sheet(name, "项目支出绩效目标表", widths)
-        f = self.f
-        ws.merge_range(2, 0, 2, 1, "预算单位", bc)
-        ws.merge_range(2, 2, 2, W - 1, p.unit or self.dept, b)
-        ws.merge_range(3, 0, 3, 1, "项目名称", bc)
-        ws.merge_range(3, 2, 3, 5, p.name, b)
-        ws.write_string(3, 6, "项目负责人", bc)
-        ws.merge_range(3, 7, 3, W - 1, str(perf.get("owner") or ""), b)
-        ws.set_row(3, max(18, _lines(p.name, sum(widths[2:6])) * _line_height(10) + 6))
-        ws.merge_range(4, 0, 5, 1, "项目资金（万元）", bc)
-        ws.merge_range(4, 2, 4, 3, "年度预算总额", bc)
-        ws.merge_range(5, 2, 5, 3, "其中：财政拨款", bc)
-        other = q(to_decimal(perf.get("other_funds")) or ZERO)
-        t7 = self.plans.tables.get("T7")
-        fiscal_ref = self.plans.ref(None, ("T7", pkey, "total"), mirror=False) if t7 is not None else None
-        fiscal = q(self.b.value("T7", pkey, "total") or ZERO)
-        ws.merge_range(5, 4, 5, 5, None, money)
-        if fiscal_ref:
-            ws.write_formula(5, 4, f"={fiscal_ref}", money, float(fiscal))
-        else:
-            ws.write_number(5, 4, float(fiscal), money)
-        ws.write_string(5, 6, "其他资金", bc)
-        ws.merge_range(5, 7, 5, W - 1, None, money)
-        ws.write_number(5, 7, float(other), money)
-        ws.merge_range(4, 4, 4, W - 1, None, money)
-        ws.write_formula(4, 4, "=ROUND(E6+H6,2)", money, float(fiscal + other))
-        goal = str(perf.get("goal") or "")
-        ws.merge_range(6, 0, 6, 1, "项目总体目标", bc)
-        ws.merge_range(6, 2, 6, W - 1, goal, f(border=1, text_wrap=True, valign="top"))
-        ws.set_row(6, _lines(goal, sum(widths[2:])) * _line_height(10) + 8)
-        header = ["一级指标", "二级指标", "三级指标", "指标值", "指标值设置依据", "上年完成值", "指标分值权重",
-                  "指标赋分规则", "佐证资料"]
-        keys = ["level1", "level2", "name", "value", "basis", "last_year", "weight", "scoring", "evidence"]
-        last = self._indicators(ws, 7, header, keys, widths, perf.get("indicators") or [])
-        self.page(ws, landscape=True, repeat=(7, 7), area=(0, 0, last, W - 1))
-        return name
-
-    def _indicators(self, ws, r0: int, header: list[str], keys: list[str], widths: list[float],
-                    rows: list[dict[str, Any]]) -> int:
-        f = self.f
+        ws.set_row(1, 32)
+        ws.merge_range(1, 0, 1, W - 1, t.title, f(bold=True, font_size=16, align="center", font_name=TITLE_FONT))
+        if d.subtitle:
+            ws.merge_range(2, 0, 2, W - 1, d.subtitle.format(year=self.year, department=self.dept), f(align="center"))
         hf = f(bold=True, border=1, align="center", text_wrap=True)
-        for c, h in enumerate(header):
-            ws.write_string(r0, c, h, hf)
-        ws.set_row(r0, max(_lines(h, widths[c]) for c, h in enumerate(header)) * _line_height(10) + 6)
-        cf = f(border=1, text_wrap=True, align="center")
-        lf = f(border=1, text_wrap=True)
-        r = r0 + 1
-        rows = [x for x in rows if any(x.get(k) not in (None, "") for k in keys)]
-        for i, ind in enumerate(rows):
-            h = 18.0
-            for c, k in enumerate(keys):
-                v = ind.get(k)
-                if k == "weight" and v not in (None, ""):
-                    ws.write_number(r + i, c, int(Decimal(str(v))), cf)
+        for blk in d.blocks:
+            if blk.key in t.block_headers:
+                r0, _depth = t.block_headers[blk.key]
+                grid = header_grid(t, blk.key)
+                for l0, c0, l1, c1, label in merge_regions(grid):
+                    if l0 == l1 and c0 == c1:
+                        ws.write_string(r0 + l0, c0, label, hf)
+                    else:
+                        ws.merge_range(r0 + l0, c0, r0 + l1, c1, label, hf)
+                ws.set_row(r0, max(_lines(h or "", widths[c]) for c, h in enumerate(grid[-1])) * _line_height(10) + 6)
+        for r, text in t.section_rows:
+            ws.merge_range(r, 0, r, W - 1, text, f(bold=True, border=1))
+        for blk in d.blocks:
+            if blk.key in hide and blk.key in t.block_headers:
+                r0, depth = t.block_headers[blk.key]
+                for r in range(r0, r0 + depth):
+                    ws.set_row(r, None, None, {"hidden": True})
+        for row in t.rows.values():
+            blk = d.block(row.block)
+            height = 18.0
+            if row.key in hide or blk.key in hide or \
+                    (row.record is not None and not row.total and self._record_empty(t, row, blk)):
+                ws.set_row(row.r, None, None, {"hidden": True})
+                continue
+            sum_start = min((t.colpos[(blk.key, c.key)][0] for c in blk.columns
+                             if self.b.layout.cell_role(t, row, c) == "sum"), default=None)
+            if row.total and row.record is not None and sum_start:
+                ws.merge_range(row.r, 0, row.r, sum_start - 1, row.label, f(border=1, align="center", bold=True)) \
+                    if sum_start > 1 else ws.write_string(row.r, 0, row.label, f(border=1, align="center", bold=True))
+            for col in blk.columns:
+                c0, n = t.colpos[(blk.key, col.key)]
+                if sum_start is not None and row.total and c0 < sum_start:
                     continue
-                text = "" if v is None else str(v)
-                ws.write_string(r + i, c, text, lf if k in ("name", "basis", "scoring") else cf)
-                if c >= 2:
-                    h = max(h, _lines(text, widths[c]) * _line_height(10) + 6)
-            ws.set_row(r + i, h)
-        # merge runs of equal 一级/二级指标 cells
-        for c, k in enumerate(keys[:2]):
-            start = 0
-            while start < len(rows):
-                end = start
-                while end + 1 < len(rows) and rows[end + 1].get(k) == rows[start].get(k) and \
-                        (c == 0 or rows[end + 1].get(keys[0]) == rows[start].get(keys[0])):
-                    end += 1
-                if end > start:
-                    ws.merge_range(r + start, c, r + end, c, str(rows[start].get(k) or ""), cf)
-                start = end + 1
-        return r + max(len(rows), 1) - 1
+                text = self._perf_cell(ws, t, row, col, c0, n)
+                if text:
+                    height = max(height, _lines(text, sum(widths[c0:c0 + n])) * _line_height(10) + 6)
+            if height > 18.5:
+                ws.set_row(row.r, min(height, 400))
+        for blk in d.blocks:
+            if blk.plan == "records" and blk.key not in hide:
+                self._merge_runs(ws, t, blk)
+        self.page(ws, landscape=d.landscape, area=(0, 0, t.last_row, W - 1))
+
+    def _merge_runs(self, ws, t: LTable, blk) -> None:
+        """Merge the runs of equal values in the leading text columns of a records block (一级/二级指标),
+        each run within the run of the column before it, up to the first column whose values all differ."""
+        rows = [r for r in t.rows_of(blk.key) if not r.total and not self._record_empty(t, r, blk)]
+        if len(rows) < 2:
+            return
+        fmt = self.f(border=1, text_wrap=True, align="center")
+        bounds = [(0, len(rows))]
+        for col in blk.columns:
+            values = [str(self.b.raw(t, r, col) or "") for r in rows]
+            if col.kind != "text" or len(set(values)) == len(values):
+                break
+            c0, n = t.colpos[(blk.key, col.key)]
+            runs = []
+            for lo, hi in bounds:
+                i = lo
+                while i < hi:
+                    j = i
+                    while j + 1 < hi and values[j + 1] == values[i] and rows[j + 1].r == rows[j].r + 1:
+                        j += 1
+                    if j > i and values[i]:
+                        ws.merge_range(rows[i].r, c0, rows[j].r, c0 + n - 1, values[i], fmt)
+                    runs.append((i, j + 1))
+                    i = j + 1
+            bounds = runs
+
+    def _record_empty(self, t: LTable, row: LRow, blk) -> bool:
+        for col in blk.columns:
+            v = self.b.raw(t, row, col)
+            if v not in (None, ""):
+                return False
+        return True
+
+    def _perf_cell(self, ws, t: LTable, row: LRow, col: Column, c0: int, n: int) -> str:
+        """Write one cell of a 绩效 sheet; return its text (for the row height)."""
+        f = self.f
+        role = self.b.layout.cell_role(t, row, col)
+        typ = row.type if col.kind == "field" else ("amount" if col.kind == "amount" else
+                                                     "int" if col.kind == "int" else "text")
+        money = typ == "amount"
+        decimals = self.b.layout.precision(t.id, col.key).display_decimals
+        if money:
+            fmt = f(border=1, num_format=amount_format(decimals, blank_zero=False), align="right")
+        elif typ in ("int", "signed_int"):
+            fmt = f(border=1, align="center", num_format="0")
+        else:
+            fmt = f(border=1, text_wrap=True, valign="top" if typ in ("longtext", "lines") else "vcenter")
+
+        def put(write, value, *cached) -> None:
+            if n > 1:
+                ws.merge_range(row.r, c0, row.r, c0 + n - 1, None, fmt)
+            write(row.r, c0, value, fmt, *cached)
+
+        if role == "label":
+            text = "" if row.record is not None else row.label
+            put(ws.write_string, text)
+            return text
+        if role == "fixed":
+            put(ws.write_string, row.fixed or "")
+            return row.fixed or ""
+        if role in ("formula", "sum"):
+            v = self.b.value(t.id, row.key, col.key) or ZERO
+            expr = self._perf_formula(t, row, col)
+            shown = q(v, decimals) if money else v
+            if expr is None:
+                put(ws.write_number, _num(shown))
+            else:
+                put(ws.write_formula, f"=ROUND({expr},{decimals})" if money else f"={expr}", _num(shown))
+            return ""
+        if role == "input":
+            raw = self.b.raw(t, row, col)
+            if typ in ("amount", "int", "signed_int"):
+                v = to_decimal(raw) if raw not in (None, "") and not isinstance(raw, (list, dict)) else None
+                if v is None:
+                    put(ws.write_blank, None)
+                else:
+                    put(ws.write_number, _num(q(v, decimals) if money else v))
+                return ""
+            text = _text_value(raw)
+            put(ws.write_string, text)
+            return text
+        put(ws.write_blank, None)
+        return ""
+
+    def _perf_formula(self, t: LTable, row: LRow, col: Column) -> str | None:
+        """A 绩效 cell's formula: same-sheet cells at the layout's positions, public tables' printed cells."""
+        role = self.b.layout.cell_role(t, row, col)
+        if role == "sum":
+            rs = sorted(t.rows[k].r for k in row.children if k in t.rows)
+            if not rs:
+                return None
+            c0, _ = t.colpos[(row.block, col.key)]
+            return f"SUM({a1(rs[0], c0)}:{a1(rs[-1], c0)})"
+        expr = self.b.layout.expr_of(t, row, col)
+        out = ""
+        for term in expr.terms if expr is not None else ():
+            ref = term.ref.resolve(t.id, row.key)
+            if ref.table == t.id and ref.row in t.rows:
+                cell = a1(*t.pos(ref.row, ref.col))
+            elif ref.table in self.plans.tables:
+                cell = self.plans.ref(None, (ref.table, ref.row, ref.col), mirror=False)
+                if cell is None:
+                    continue
+                cell += unit_factor(self.b.layout, ref.table, ref.col, t.id, col.key)
+            else:
+                return None   # a figure of a table not printed: the value is written
+            out += ("-" if term.sign < 0 else ("+" if out else "")) + cell
+        return out or None
 
     # --- whole book -------------------------------------------------------------------------------
     def write(self) -> None:
         secs = self.sections
-        part1 = [s for s in secs if s.part == 1]
-        part3 = [s for s in secs if s.part == 3]
-        part4 = [s for s in secs if s.part == 4]
-        cut = next((i for i, s in enumerate(part3) if s.kind == "performance_tables"), None)
-        part3_main = part3 if cut is None else part3[:cut]
-        part3_rest = [] if cut is None else part3[cut + 1:]
-        table_sheets = [(pt.t.sheet, f"{pt.t.desc.number} {pt.t.title}") for pt in self.plans.tables.values()]
-        perf_projects = [p.key for p in self.spec.projects
-                         if p.key in ((self.b.doc.get("performance") or {}).get("projects") or {})]
-        pd = self.b.layout.tables.get("PD")
-        has_pd = bool((self.b.doc.get("performance") or {}).get("department"))
+        sheets = self.plan.sheets
+        perf = {i: self.perf_tables(sd) for i, sd in enumerate(sheets) if sd.kind == "performance"}
         entries: list[tuple[int, str, str | None]] = []
-        entries.append((0, part_title(1, self.year), "第一部分"))
-        for s in part1:
-            if s.level == 1 and s.title:
-                entries.append((1, s.title, None))
-        entries.append((0, part_title(2, self.year), table_sheets[0][0] if table_sheets else None))
-        for sheet, label in table_sheets:
-            entries.append((1, label, sheet))
-        entries.append((0, part_title(3, self.year), "第三部分"))
-        for s in part3_main:
-            if s.level == 1 and s.title:
-                entries.append((1, s.title, None))
-        if has_pd:
-            entries.append((1, "部门整体绩效目标表", pd.sheet if pd is not None else "部门整体绩效"))
-        for n, key in enumerate(perf_projects, start=1):
-            t = self.b.layout.tables.get(f"PP_{key}")
-            entries.append((1, f"项目支出绩效目标表：{self.spec.project(key).name}", t.sheet if t else f"项目绩效{n}"))
-        entries.append((0, part_title(4, self.year), "第四部分"))
-        self.cover()
-        self.toc(entries)
-        self.text_sheet("第一部分", part1)
-        for i, pt in enumerate(self.plans.tables.values()):
-            self.table(pt, first=i == 0)
-        self.text_sheet("第三部分", part3_main)
-        self.perf_department()
-        for n, key in enumerate(perf_projects, start=1):
-            self.perf_project(n, key)
-        self.text_sheet("第四部分", part3_rest + part4)
+        for i, sd in enumerate(sheets):
+            if sd.kind == "text":
+                for s in secs:
+                    if s.sheet != sd.name:
+                        continue
+                    if s.level == 0:
+                        entries.append((0, s.title, sd.name))
+                    elif s.level == 1 and s.title:
+                        entries.append((1, s.title, None))
+            elif sd.kind == "tables":
+                pts = [self.plans.tables[tid] for tid in sd.tables if tid in self.plans.tables]
+                if sd.heading:
+                    entries.append((0, sd.heading.format(**self.subs), pts[0].t.sheet if pts else None))
+                for pt in pts:
+                    entries.append((1, f"{pt.t.desc.number} {pt.t.title}", pt.t.sheet))
+            elif sd.kind == "performance":
+                for t in perf[i]:
+                    entries.append((1, self.perf_label(sd, t), t.sheet))
+        for i, sd in enumerate(sheets):
+            if sd.kind == "cover":
+                self.cover(sd)
+            elif sd.kind == "toc":
+                self.toc(sd, entries)
+            elif sd.kind == "text":
+                self.text_sheet(sd.name, [s for s in secs if s.sheet == sd.name])
+            elif sd.kind == "tables":
+                for tid in sd.tables:
+                    if tid in self.plans.tables:
+                        self.table(self.plans.tables[tid])
+            else:
+                for t in perf[i]:
+                    self.perf_sheet(sd, t)
         self.exact_sheet()
+
+
+def _text_value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return "\n".join(str(x) for x in v)
+    if isinstance(v, dict):
+        return "\n".join(f"{k}：{x}" for k, x in v.items())
+    return str(v)
 
 
 def _landscape(width_units: float, height_pt: float, preferred: bool) -> bool:
@@ -811,17 +892,6 @@ def _landscape(width_units: float, height_pt: float, preferred: bool) -> bool:
     return preferred
 
 
-def _split_code(code: str, lens: list[int]) -> list[str]:
-    parts = []
-    pos = 0
-    for ln in lens:
-        if pos >= len(code):
-            break
-        parts.append(code[pos:pos + ln])
-        pos += ln
-    return parts
-
-
 def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified: bool = False,
                      narrative_options: dict[str, Any] | None = None,
                      sections: Iterable[Section] | None = None) -> Path:
@@ -831,7 +901,6 @@ def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified:
     :func:`xlbudget.narrative.narrative` (e.g. ``{"zero_last_year": "na"}``).
     """
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     secs = list(sections) if sections is not None else narrative(budget, **(narrative_options or {}))
     with atomic_output(out) as tmp:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,

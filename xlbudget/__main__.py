@@ -1,0 +1,5 @@
+"""``python -m xlbudget``: the command line."""
+
+from .cli import main
+
+main()

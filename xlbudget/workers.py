@@ -1,0 +1,66 @@
+"""Worker processes that never outlive the command.
+
+A batch killed with SIGKILL cannot clean up after itself, so each pool worker watches its parent: on Linux
+the kernel sends it SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread
+polls the parent's pid. :func:`process_pool` is the pool every parallel job uses.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+__all__ = ["die_with_parent", "process_pool"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _prctl_deathsig() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(parent: int, interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def die_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Pool initializer: end this process as soon as process ``parent`` is gone."""
+    if not _prctl_deathsig():
+        threading.Thread(target=_watch, args=(parent, interval), daemon=True, name="xlbudget-parent-watch").start()
+    if os.getppid() != parent:  # the parent died before the watch was set up
+        os._exit(1)
+
+
+def _start(parent: int, initializer, initargs: tuple) -> None:
+    die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def process_pool(max_workers: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A process pool whose workers end with this process, even when it is killed (``initializer`` runs in
+    each worker after that is arranged).
+
+    Workers are started with "spawn": a worker forked while the pool's manager thread holds a lock can hang
+    before its initializer runs, and would then outlive a killed parent."""
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=CONTEXT,
+                               initializer=_start, initargs=(os.getpid(), initializer, initargs))
+
+
+CONTEXT = multiprocessing.get_context("spawn")
