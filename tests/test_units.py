@@ -22,6 +22,8 @@ from xlbudget.tableset import Precision, load_tableset
 from xlbudget import formulas
 from xlbudget.writer.template import write_workbook
 
+from setinstall import installed
+
 XJ11 = Path(__file__).resolve().parents[1] / "templates" / "xj11"
 YUAN = Precision("元", 2, 2)
 WAN = Precision("万元", 2, 6)
@@ -182,7 +184,12 @@ def test_a_description_formula_across_units_converts_in_the_model_and_the_workbo
     rules = {str(dv.sqref): dv.formula1 for name in ("表6", "表10") for dv in wb[name].data_validations.dataValidation
              if dv.type == "custom"}
     assert any(",2)=" in f for f in rules.values()) and any(",6)=" in f for f in rules.values())
-    res = read_workbook(out)
+    with installed(folder) as tid:  # a workbook names its set by id: read back, the set must be installed
+        spec = dataclasses.replace(b.spec, tableset=tid)
+        out = write_workbook(layout_for(spec), tmp_path / "units-installed.xlsx", budget_from_document(
+            {"spec": spec.to_dict(), "tables": {"T6": {"30217": {"operating": D("12345.67")}},
+                                                "T10": {"reception": {"gp": D("1.234567")}}}}, spec))
+        res = read_workbook(out)
     assert res.findings == []
     assert res.budget.published("T10", "from_t6", "gp") == D("1.2346")
 

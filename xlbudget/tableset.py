@@ -290,13 +290,15 @@ def _table(path: Path, default: Precision) -> TableDesc:
 
 
 def installed_dirs() -> list[Path]:
-    """Where table sets are installed: the shipped ones (templates/), then ``$XLBUDGET_HOME/tablesets``
-    (``~/.xlbudget/tablesets``), one folder per id."""
+    """Where table sets are installed, one folder per id: the shipped ones (templates/), then
+    ``$XLBUDGET_HOME/tablesets`` (``~/.xlbudget/tablesets``), then the folders listed in ``$XLBUDGET_TABLESETS``
+    (separated by the system's path separator, e.g. a folder shared by a finance bureau)."""
     import os
 
     home = os.environ.get("XLBUDGET_HOME")
     base = Path(home).expanduser() if home else Path.home() / ".xlbudget"
-    return [Path(str(resources.files("xlbudget.templates"))), base / "tablesets"]
+    extra = [Path(p).expanduser() for p in os.environ.get("XLBUDGET_TABLESETS", "").split(os.pathsep) if p]
+    return [Path(str(resources.files("xlbudget.templates"))), base / "tablesets", *extra]
 
 
 def installed_tablesets() -> list[str]:
@@ -309,13 +311,18 @@ def installed_tablesets() -> list[str]:
 
 
 def tableset_dir(name: str = "xj11") -> Path:
-    """The folder of an installed table set, by id. Raises DescriptionError for a malformed id or a path: a
-    table set is never loaded from a folder a file names."""
+    """The folder of an installed table set, by id; or a folder the calling code names (a set being written or
+    tested). A spec from outside (a spec file, the spec a submission embeds) can only name an id: the spec
+    schema refuses anything else before a table set is looked up (see :mod:`xlbudget.specschema`)."""
     from .specschema import TABLESET_ID
 
-    if not isinstance(name, str) or not TABLESET_ID.match(name):
-        raise DescriptionError(f"表套标识 {str(name)[:40]!r} 无效：表套按标识（小写字母、数字、连字符）从已安装的表套中选用，"
-                               "不能指定路径")
+    if not isinstance(name, str):
+        raise DescriptionError(f"表套标识 {str(name)[:40]!r} 无效")
+    if not TABLESET_ID.match(name):
+        folder = Path(name)
+        if (folder / "tableset.toml").is_file():
+            return folder
+        raise DescriptionError(f"没有名为“{name[:60]}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}")
     for base in installed_dirs():
         folder = base / name
         if (folder / "tableset.toml").is_file():
@@ -325,14 +332,25 @@ def tableset_dir(name: str = "xj11") -> Path:
 
 
 def load_tableset(name: str = "xj11") -> TableSet:
-    """Load an installed table set by id (see :func:`tableset_dir`)."""
-    ts = _load_folder(tableset_dir(name))
-    if ts.id != name:
+    """Load a table set by id (installed) or by folder (see :func:`tableset_dir`)."""
+    folder = tableset_dir(name)
+    ts = _load_folder(folder.resolve())
+    if folder.name == name and ts.id != name:
         raise DescriptionError(f"表套文件夹 {name} 中的标识为 {ts.id}，两者应一致")
     return ts
 
 
-installed_tableset = load_tableset  # the installed table set ``tid``; a path or an unknown id is refused
+load_tableset.cache_clear = lambda: _load_folder.cache_clear()  # type: ignore[attr-defined]
+
+
+def installed_tableset(tid: str) -> TableSet:
+    """The installed table set ``tid``; a path or an unknown id is refused (sets are named by id only)."""
+    from .specschema import TABLESET_ID
+
+    if not isinstance(tid, str) or not TABLESET_ID.match(tid):
+        raise DescriptionError(f"未知的表套 {str(tid)[:40]!r}，已安装的表套：{'、'.join(installed_tablesets())}"
+                               "（xlbudget tablesets 列出；表套只按编号选用，不接受路径）")
+    return load_tableset(tid)
 
 
 @functools.lru_cache(maxsize=8)
