@@ -85,10 +85,11 @@ def units_set(tmp_path: Path, sangong_decimals: int = 2) -> Path:
     return folder
 
 
-def budget(folder: Path, t6: str, t10: str):
+def budget(folder: Path, t6: str, t10: str, tid: str | None = None):
+    """``tid``: the id under which the set is installed (a workbook of it is read back), else the folder."""
     spec = spec_from_mapping({"department": {"name": "测试部门", "year": 2025},
                               "codes": {"functions": ["2014101"], "economic": ["30217"]}})
-    spec = dataclasses.replace(spec, tableset=str(folder))
+    spec = dataclasses.replace(spec, tableset=tid or str(folder))
     doc = {"spec": spec.to_dict(), "tables": {"T6": {"30217": {"operating": D(t6)}},
                                              "T10": {"reception": {"gp": D(t10)}}}}
     return budget_from_document(doc, spec)
@@ -185,11 +186,8 @@ def test_a_description_formula_across_units_converts_in_the_model_and_the_workbo
              if dv.type == "custom"}
     assert any(",2)=" in f for f in rules.values()) and any(",6)=" in f for f in rules.values())
     with installed(folder) as tid:  # a workbook names its set by id: read back, the set must be installed
-        spec = dataclasses.replace(b.spec, tableset=tid)
-        out = write_workbook(layout_for(spec), tmp_path / "units-installed.xlsx", budget_from_document(
-            {"spec": spec.to_dict(), "tables": {"T6": {"30217": {"operating": D("12345.67")}},
-                                                "T10": {"reception": {"gp": D("1.234567")}}}}, spec))
-        res = read_workbook(out)
+        b = budget(folder, "12345.67", "1.234567", tid)
+        res = read_workbook(write_workbook(b.layout, tmp_path / "units-installed.xlsx", b))
     assert res.findings == []
     assert res.budget.published("T10", "from_t6", "gp") == D("1.2346")
 
