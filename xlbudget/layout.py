@@ -541,3 +541,6 @@ def layout_for(spec: Spec) -> Layout:
             _LAYOUTS.pop(next(iter(_LAYOUTS)))
     _LAYOUTS[key] = layout  # most recently used last
     return layout
+
+
+layout_for.cache_clear = _LAYOUTS.clear  # type: ignore[attr-defined]

@@ -149,8 +149,8 @@ def tableset_id(v: Any) -> str:
                    f"tableset in the spec should be text, not {_clip(v)}")
     if not TABLESET_ID.match(v):
         if any(ch in v for ch in "/\\.") or len(v) > 32:
-            raise fail(f"部门规格中的 tableset（表套）{_clip(v)} 不是表套标识：表套只能按标识从已安装的表套中选用，不能指定路径",
-                       f"tableset {_clip(v)} in the spec is not a table-set id: table sets are chosen by id among "
+            raise fail(f"部门规格中的 tableset（表套）{_clip(v)} 未安装：表套只能按标识从已安装的表套中选用，不能指定路径",
+                       f"tableset {_clip(v)} in the spec is not installed: table sets are chosen by id among "
                        "the installed ones, never by path")
         raise fail(f"部门规格中的 tableset（表套）{_clip(v)} 无效（只能含小写字母、数字和连字符，至多 32 个字符）",
                    f"tableset {_clip(v)} in the spec is invalid (lower-case letters, digits and hyphens, "

@@ -347,7 +347,7 @@ def installed_tableset(tid: str) -> TableSet:
     """The installed table set ``tid``; a path or an unknown id is refused (sets are named by id only)."""
     from .specschema import TABLESET_ID
 
-    if not isinstance(tid, str) or not TABLESET_ID.match(tid):
+    if not isinstance(tid, str) or not TABLESET_ID.match(tid) or tid not in installed_tablesets():
         raise DescriptionError(f"未知的表套 {str(tid)[:40]!r}，已安装的表套：{'、'.join(installed_tablesets())}"
                                "（xlbudget tablesets 列出；表套只按编号选用，不接受路径）")
     return load_tableset(tid)
