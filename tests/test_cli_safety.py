@@ -542,3 +542,22 @@ def test_no_color_is_honoured_on_a_terminal(books):
     assert "[错误]" in plain and "\x1b[" not in plain
     coloured = _on_a_terminal(["check", str(books["seed"])], {"NO_COLOR": ""})
     assert "\x1b[" in coloured
+
+
+def test_an_output_that_is_a_fifo_or_a_device_is_written_through_not_replaced(runner, books, tmp_path):
+    """``-o /dev/null`` or a named pipe: the report goes through it; the special file stays what it was (an
+    atomic rename over it would put a regular file in the place of /dev/null when run as root)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = runner.invoke(cli, ["check", str(books["clean"]), "--format", "json", "-o", str(fifo)])
+    reader.join(10)
+    assert result.exit_code in (0, 1), result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got and json.loads(got[0].decode("utf-8"))["files"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)]

@@ -640,7 +640,6 @@ HOSTILE = {
     "undefined-entity": lambda f, d: rezip(d, replace={"xl/workbook.xml": _undefined_entity}),
     "sheet-part-missing": lambda f, d: rezip(d, drop=(sheet_part(d, "表1"),)),
     "not-a-template": lambda f, d: _plain_workbook(),
-    "identity-removed": lambda f, d: _edited(f, _strip_identity),
     "embedded-spec-broken": lambda f, d: _edited(f, _break_spec),
     "unknown-tableset": lambda f, d: rezip(d, replace={"docProps/custom.xml": lambda x: x.replace(b">xj11<", b">zz99<")}),
 }
@@ -720,7 +719,7 @@ def test_hostile_file_gets_a_specific_reason(name, corpus):
             "external-entity-in-sheet": "READ.xml-entities", "encrypted": "READ.encrypted",
             "legacy-xls": "READ.legacy-xls", "nested-archive": "READ.nested-archive",
             "truncated": "READ.truncated-zip", "absurd-dimensions": "READ.absurd-dimensions",
-            "not-a-template": "READ.template-unknown"}[name]
+            "not-a-template": "READ.layout-unknown"}[name]
     assert f.rule == rule, (f.rule, f.message())
     assert "\n" not in f.message("zh") and "\n" not in f.message("en")
     assert f.message("en") and f.message("en") != f.message("zh")

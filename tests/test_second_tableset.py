@@ -56,7 +56,7 @@ def _yuan_set(tmp_path: Path) -> Path:
     text = text.replace('id = "xj11"', 'id = "yuan10"').replace('unit = "万元"', 'unit = "元"')
     text = text.replace('"T10", "T11", "PD", "PP", "FA", "LY"]', '"T10"]').replace('rules = "rules.toml"\n', "")
     meta.write_text(text, encoding="utf-8")
-    for name in ("disclosure.toml", "narrative.toml", "next_year.toml"):  # they name tables this set lacks
+    for name in ("disclosure.toml", "narrative.toml", "next_year.toml", "vocabulary.toml"):  # they name absent tables
         (folder / name).unlink(missing_ok=True)
     return folder
 

@@ -192,8 +192,11 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
 
 def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: str | None = None,
           force: bool = False, pdf: str | os.PathLike | None = None, datapackage: str | os.PathLike | None = None,
-          zero_last_year: str = "100", checker: Checker | None | str = "default") -> BuildResult:
+          zero_last_year: str = "100", checker: Checker | None | str = "default",
+          tableset: str | None = None) -> BuildResult:
     """Read the submitted workbooks ``paths`` and build the consolidated disclosure ``out``.
+
+    ``tableset`` names the set of inputs in an official layout (default: detected from their titles).
 
     Raises :class:`BuildError` when a file cannot be read, when two inputs are one submission (the same file,
     the same content, or the same department and year: consolidating them would double every figure), or
@@ -214,7 +217,7 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     unreadable: list[InputReport] = []
     seen: dict[object, Path] = {}
     for p in paths:
-        res = read_workbook(p)
+        res = read_workbook(p, tableset=tableset)
         rep = InputReport(p.name, list(res.findings))
         if res.budget is None:
             unreadable.append(rep)

@@ -3,7 +3,7 @@
 Public API:
     check_budget(budget, *, tolerance="interval", catalogue_dir=None, lang="zh") -> list[Finding]
     check_file(path, *, tolerance="interval", catalogue_dir=None) -> FileReport
-    check_paths(paths, *, jobs=1, tolerance="interval", catalogue_dir=None, progress=None) -> Report
+    check_paths(paths, *, jobs=1, tolerance="interval", catalogue_dir=None, progress=None, cache=None) -> Report
     collect_paths(paths) -> list[Path]
 
 Each file is checked on its own: a file that cannot be read, or that breaks the checker, becomes a finding
@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import time
 from concurrent.futures import as_completed
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .findings import Finding, Severity
 from .model import Budget
@@ -26,6 +27,10 @@ from .outputs import is_temporary
 from .report import FileReport, Report
 from .rules import Context, Rule, Tolerance, run_rules
 from .workers import process_pool
+
+if TYPE_CHECKING:
+    from .cache import ReportCache
+    from .narrative_check import Line
 
 __all__ = ["SUFFIXES", "UNSUPPORTED_SUFFIXES", "check_budget", "check_file", "check_paths", "collect_paths",
            "is_unfilled"]
@@ -40,18 +45,27 @@ Reader = Callable[[Path], object]
 
 
 def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", catalogue_dir: str | Path | None = None,
-                 lang: str = "zh", rules: Sequence[Rule] | None = None) -> list[Finding]:
+                 lang: str = "zh", rules: Sequence[Rule] | None = None,
+                 narrative: "Sequence[Line] | None" = None) -> list[Finding]:
     """Every finding of the rule book on one budget, in rule-book order.
 
     ``tolerance`` is "interval" (default: a relation between n published figures holds within n × 0.005),
     "fixed:0.01" or "exact". ``catalogue_dir`` is a folder written by ``xlbudget catalogue import``; without
     it the imported catalogue in the default place, else the shipped partial list, is used. ``lang`` is
     accepted for symmetry with the reports: findings render in either language (``Finding.message(lang)``).
+    ``narrative`` is the text of the 情况说明 (:mod:`xlbudget.narrative_check`): its statements are checked
+    against the tables and reported with the tables' findings.
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")
     ctx = Context(budget, tolerance, catalogue_dir)
     found = run_rules(budget, ctx, rules)
+    if narrative:
+        from .narrative_check import check_narrative
+
+        found.extend(check_narrative(budget, narrative))
+    if budget.absent_tables or budget.cell_map:
+        found = _in_the_workbook(budget, found)
     if rules is None and is_unfilled(budget):
         found.insert(0, Finding("submission-empty", "FILE.empty", Severity.ERROR))
     return found
@@ -63,9 +77,37 @@ def is_unfilled(budget: Budget) -> bool:
     return all(v is None or v == 0 for _, _, _, v in budget.figures())
 
 
-def _default_reader() -> Reader:
+def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
+    """Findings of a workbook in an official layout: none over a table it does not carry, every cell named
+    as the real cell of the real file."""
+    import dataclasses
+
+    absent = budget.absent_tables
+    sheets = {budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables}
+    cmap = budget.cell_map
+    def real(m: "re.Match[str]") -> str:
+        return cmap.get(m.group(0), m.group(0))
+
+    out = []
+    for f in findings:
+        if f.table in absent or any(c.startswith(tuple(sheets)) for c in f.cells if sheets):
+            continue
+        cells = tuple(dict.fromkeys(cmap.get(c, c) for c in f.cells))
+        params = {k: _CELL.sub(real, v) if isinstance(v, str) else v for k, v in f.params.items()}
+        out.append(dataclasses.replace(f, cells=cells, params=params))
+    return out
+
+
+_CELL = re.compile(r"[^\s!+−,，、（）()“”：:]+![A-Z]{1,3}[0-9]{1,7}")
+
+
+def _default_reader(tableset: str | None = None) -> Reader:
     from .reader import read_workbook
 
+    if tableset:
+        import functools
+
+        return functools.partial(read_workbook, tableset=tableset)
     return read_workbook
 
 
@@ -77,12 +119,35 @@ def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
     return Finding(kind, rule, Severity.ERROR, params={"detail": detail})
 
 
+def _narrative(path: Path, budget: Budget, narrative: str | Path | None) -> "tuple[list, list[Finding]]":
+    """The lines of the narrative of one workbook: the file given, else a file beside it with the same stem
+    (.txt, .docx, .pdf), else the narrative sheets its set names, when the workbook has them."""
+    from .narrative_check import NarrativeError, companion, lines_of_sheets, narrative_sheets, read_file
+
+    source = Path(narrative) if narrative else companion(path)
+    try:
+        if source is not None:
+            return read_file(source), []
+        sheets = narrative_sheets(budget)
+        return (lines_of_sheets(path, sheets) if sheets else []), []
+    except Exception as e:  # an unreadable narrative costs the narrative check only
+        detail = str(e) if isinstance(e, NarrativeError) else f"{type(e).__name__}: {e}"
+        name = (source or path).name
+        return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR, params={"file": name, "detail": detail})]
+
+
 def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
-               catalogue_dir: str | Path | None = None, reader: Reader | None = None) -> FileReport:
-    """Read one workbook and check it; never raises for a bad file."""
+               catalogue_dir: str | Path | None = None, reader: Reader | None = None,
+               tableset: str | None = None, narrative: str | Path | None = None) -> FileReport:
+    """Read one workbook and check it; never raises for a bad file.
+
+    ``tableset`` names the table set of a workbook in an official layout (default: detected from its
+    titles); our templates carry their own. ``narrative`` is a 情况说明 file (.txt, .docx, .pdf) to check
+    against the workbook; without it a narrative file beside the workbook with the same stem, else the
+    workbook's own narrative sheets, are checked."""
     p = Path(path)
     start = time.perf_counter()
-    read = reader or _default_reader()
+    read = reader or _default_reader(tableset)
     try:
         result = read(p)
     except Exception as exc:  # one bad file never stops a batch
@@ -93,7 +158,9 @@ def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
     tables: dict[str, str] = {}
     if budget is not None:
         try:
-            findings.extend(check_budget(budget, tolerance=tolerance, catalogue_dir=catalogue_dir))
+            lines, problems = _narrative(p, budget, narrative)
+            findings.extend(problems)
+            findings.extend(check_budget(budget, tolerance=tolerance, catalogue_dir=catalogue_dir, narrative=lines))
         except Exception as exc:
             findings.append(_failure("check-failed", "CHECK.failed", exc))
         # titles of the tables that have findings only: a batch of thousands keeps no more than it reports
@@ -185,8 +252,9 @@ def _dead_worker(path: Path) -> FileReport:
     return FileReport(path=str(path), findings=[f], sha256=_sha256(path), readable=False)
 
 
-def _run_pool(files: list[Path], workers: int, kwargs: dict, finished: Callable[[int, FileReport], None]) -> None:
-    """Check files in a process pool; a worker that dies costs its own file only.
+def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
+              finished: Callable[[int, FileReport], None]) -> None:
+    """Check ``files[i]`` for each i of ``todo`` in a process pool; a worker that dies costs its own file only.
 
     When a worker dies every unfinished future fails. Each worker flags the files it takes, so afterwards the
     files never started are run again in a fresh pool, and each file that was in the hands of a worker
@@ -197,7 +265,7 @@ def _run_pool(files: list[Path], workers: int, kwargs: dict, finished: Callable[
 
     from .workers import CONTEXT
 
-    pending = list(range(len(files)))
+    pending = list(todo)
     alone: list[int] = []
     while pending or alone:
         solo = not pending
@@ -227,34 +295,74 @@ def _run_pool(files: list[Path], workers: int, kwargs: dict, finished: Callable[
 
 def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
                 catalogue_dir: str | Path | None = None, progress: Progress | None = None,
-                reader: Reader | None = None, exclude: Iterable[str | Path] = ()) -> Report:
+                reader: Reader | None = None, exclude: Iterable[str | Path] = (),
+                tableset: str | None = None, narrative: str | Path | None = None,
+                cache: "ReportCache | None" = None) -> Report:
     """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
 
     ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
     :func:`xlbudget.reader.read_workbook` (it must be a module-level function when ``jobs > 1``).
-    Raises ValueError for a bad tolerance.
+    ``narrative`` (one workbook only) is its 情况说明 file; otherwise each workbook's narrative is picked up
+    beside it or in its own sheets (see :func:`check_file`).
+    With a ``cache`` (:mod:`xlbudget.cache`), a file whose bytes (and its narrative file's), table sets,
+    catalogues, tolerance and xlbudget are unchanged since it was last checked is not checked again;
+    ``Report.cached`` counts them.
+    Raises ValueError for a bad tolerance, or for a narrative file given with several workbooks.
     """
     tol = Tolerance.parse(tolerance)
     files = collect_paths(paths, exclude)
+    if narrative is not None and len(files) > 1:
+        raise ValueError("--narrative applies to one workbook; in a batch, put each narrative beside its "
+                         "workbook with the same name")
     start = time.perf_counter()
     results: list[FileReport | None] = [None] * len(files)
     cat = str(catalogue_dir) if catalogue_dir else None
+    keys: list[str | None] = [None] * len(files)
     done = 0
-    if jobs <= 1 or len(files) <= 1:
+    if cache is not None:
+        from .cache import cache_key, fingerprint, load_report
+        from .narrative_check import companion
+
+        fp = fingerprint(f"{tol}|{tableset or ''}", cat)
         for i, f in enumerate(files):
-            results[i] = check_file(f, tolerance=tol, catalogue_dir=cat, reader=reader)
+            sha = _sha256(f)
+            if not sha:
+                continue
+            told = Path(narrative) if narrative else companion(f)
+            if told is not None:  # the narrative checked with the workbook is part of what was checked
+                sha += ":" + _sha256(told)
+            keys[i] = cache_key(sha, fp)
+            text = cache.get(keys[i])
+            if text is None:
+                continue
+            try:
+                results[i] = load_report(text, f)
+            except (ValueError, KeyError, TypeError):
+                continue
             done += 1
             if progress:
                 progress(done, len(files), f)
-    else:
-        def finished(i: int, rep: FileReport) -> None:
-            nonlocal done
-            results[i] = rep
-            done += 1
-            if progress:
-                progress(done, len(files), files[i])
+    cached = done
+    todo = [i for i in range(len(files)) if results[i] is None]
 
-        _run_pool(files, min(jobs, len(files), max(os.cpu_count() or 1, 1) * 4),
-                  dict(tolerance=str(tol), catalogue_dir=cat, reader=reader), finished)
+    def finished(i: int, fr: FileReport) -> None:
+        nonlocal done
+        results[i] = fr
+        if cache is not None and keys[i] and not any(x.rule == "CHECK.failed" for x in fr.findings):
+            from .cache import dump_report
+
+            cache.put(keys[i], dump_report(fr))
+        done += 1
+        if progress:
+            progress(done, len(files), files[i])
+
+    if jobs <= 1 or len(todo) <= 1:
+        for i in todo:
+            finished(i, check_file(files[i], tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset,
+                                   narrative=narrative))
+    else:
+        _run_pool(files, todo, min(jobs, len(todo), max(os.cpu_count() or 1, 1) * 4),
+                  dict(tolerance=str(tol), catalogue_dir=cat, reader=reader, tableset=tableset), finished)
     reports = [r for r in results if r is not None]
-    return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start)
+    return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start,
+                  cached=cached)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure
+from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure, table_set_option
 from .errors import XlbudgetError
 from .outputs import Output, OutputError, guard_outputs
 
@@ -68,8 +68,9 @@ def template(spec: str | None, out: str, like: str | None, department: str | Non
 @click.argument("file", type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出文件（默认输出到屏幕）")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@table_set_option()
 @lang_option()
-def read(file: str, out: str | None, fmt: str, lang: str) -> None:
+def read(file: str, out: str | None, fmt: str, lang: str, table_set: str | None) -> None:
     """读取已填报的工作簿，输出统一数据模型（JSON）或长表（CSV）。文件不会被修改。"""
     from .export import to_csv, to_json
     from .outputs import atomic_write
@@ -79,7 +80,7 @@ def read(file: str, out: str | None, fmt: str, lang: str) -> None:
         guard_outputs([file], [Output("-o", Path(out) if out else None, "text")])
     except OutputError as e:
         output_failure(e, lang)
-    res = read_workbook(file)
+    res = read_workbook(file, tableset=table_set)
     for f in res.findings:
         click.echo(f"[{f.severity.label(lang)}] {f.rule} {f.message(lang)}", err=True)
     if res.budget is None:
@@ -125,7 +126,7 @@ def tablesets() -> None:
 
 
 def _optional_commands() -> None:
-    for mod, name in (("catalogue", "catalogue"), ("check", "check"), ("build", "build")):
+    for mod, name in (("catalogue", "catalogue"), ("check", "check"), ("build", "build"), ("serve", "serve")):
         try:
             module = __import__(f"xlbudget.commands.{mod}", fromlist=[name])
         except ImportError:

@@ -387,4 +387,8 @@ def consolidate(budgets: list[Budget], name: str | None = None) -> Budget:
     if len(budgets) > 1:
         doc["units"] = [{"department": b.spec.department, "projects": [k for k in unit_keys]}
                         for b, unit_keys in zip(budgets, keys)]
-    return Budget(layout, normalise_document(layout, doc))
+    out = Budget(layout, normalise_document(layout, doc))
+    # tables no input carries (inputs in an official layout have no 绩效 or facts sheets) are absent here too
+    absent = set.intersection(*({b.layout.tables[t].desc.id for t in b.absent_tables} for b in budgets))
+    out.absent_tables = frozenset(tid for tid, t in layout.tables.items() if t.desc.id in absent)
+    return out

@@ -89,6 +89,7 @@ class LTable:
     block_headers: dict[str, tuple[int, int]] = field(default_factory=dict)  # block -> (first header row, depth)
     numbering_row: int | None = None
     project: str | None = None
+    notes: list[tuple[int, str]] = field(default_factory=list)  # fixed lines under the table (sheet row, text)
 
     def block(self, key: str) -> Block:
         return self.desc.block(key)
@@ -278,9 +279,14 @@ class _TableBuilder:
         raise DescriptionError(plan)
 
     def _fixed_row(self, b: Block, rd: RowDef) -> LRow:
-        inputs = frozenset(c.key for c in b.amount_columns if rd.input and c.formula is None and c.key not in rd.formula)
-        return LRow(key=rd.key, block=b.key, label=rd.label, total=rd.total, bottom=rd.bottom, children=rd.sum,
-                    formulas=dict(rd.formula), inputs=inputs, indent=rd.indent)
+        formulas = dict(rd.formula)
+        if rd.code:  # a coded fixed row (e.g. a 类 line of a summary table) takes the block's cell pattern
+            formulas = {**{k: parse(v.format(code=rd.code)) for k, v in b.cells.items()}, **formulas}
+        inputs = frozenset(c.key for c in b.amount_columns if rd.input and c.formula is None and c.key not in formulas)
+        ends = classification.lengths("function")
+        level = ends.index(len(rd.code)) + 1 if rd.code and len(rd.code) in ends else 0
+        return LRow(key=rd.key, block=b.key, label=rd.label, code=rd.code, level=level, total=rd.total,
+                    bottom=rd.bottom, children=rd.sum, formulas=formulas, inputs=inputs, indent=rd.indent)
 
     def _form_row(self, b: Block, rd: RowDef) -> LRow:
         formulas = {k: parse(self.fmt(v.text)) for k, v in rd.formula.items()}
@@ -301,10 +307,15 @@ class _TableBuilder:
         kind = "economic" if b.codes == "economic" else "function"
         if self.spec.generic:
             n = self.spec.spare_rows if b.codes in ("functions", "economic") else max(5, self.spec.spare_rows // 6)
-            leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
+            # spare rows r1, r2 …; a second tree block of the same table (表6 人员/公用 side by side) names its own
+            first = next(blk for blk in self.desc.blocks if blk.plan == "tree") is b
+            pre = "r" if first else f"{b.key}_r"
+            leaves = [LRow(key=f"{pre}{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
         codes = self.spec.codes(b.codes or "functions")
+        if b.prefixes:
+            codes = tuple(c for c in codes if c.startswith(b.prefixes))
         lens = classification.lengths(kind)
         nodes: dict[str, set[str]] = {}
         for code in codes:
@@ -461,6 +472,8 @@ class _TableBuilder:
                 if r.key in rows:
                     raise DescriptionError(f"{self.id}: duplicate row key {r.key}")
                 rows[r.key] = r
+        notes = [(last + 1 + i, self.fmt(text)) for i, text in enumerate(d.notes)]
+        last += len(notes)
         note_row = note_text = None
         if d.empty_note:
             note_row = last + 1
@@ -469,7 +482,17 @@ class _TableBuilder:
         return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=colpos,
                       header_top=top, header_rows=header_rows, body_top=body, last_row=note_row or last, width=width,
                       note_row=note_row, note_text=note_text, section_rows=section_rows, block_headers=block_headers,
-                      numbering_row=numbering_row, project=self.project)
+                      numbering_row=numbering_row, project=self.project, notes=notes)
+
+
+def note_columns(t: LTable) -> list[Column]:
+    """The numeric columns of the total row that decide whether the table's empty note shows (the table's
+    ``note_columns``, else the first numeric column)."""
+    total_row = next(r for r in t.rows.values() if r.total)
+    cols = [c for c in t.desc.block(total_row.block).columns if c.numeric]
+    if t.desc.note_columns:
+        return [c for c in cols if c.key in t.desc.note_columns]
+    return cols[:1]
 
 
 def _header_depth(b: Block) -> int:

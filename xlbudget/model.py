@@ -101,6 +101,12 @@ class Budget:
         # Formula cells overwritten by constants in a submitted workbook: the constant is what the
         # department sees and publishes, so the rules see it too (the reader reports the overwrite).
         self.overrides: dict[tuple[str, str, str], Decimal | None] = {}
+        # Workbooks in an official layout (xlbudget.official): the real cell of each template coordinate,
+        # and the tables the workbook does not carry (no rule is evaluated over them).
+        self.cell_map: dict[str, str] = {}
+        self.printed_labels: dict[tuple[str, str], str] = {}   # (table, row) -> the name as the file prints it
+        self.absent_tables: frozenset[str] = frozenset()
+        self.source = "template"
 
     @property
     def spec(self) -> Spec:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +105,9 @@ def atomic_output(path: str | os.PathLike[str], suffix: str = "") -> Iterator[st
     ``.xlbudget-`` and ends with ``.tmp`` (``suffix`` goes before it), so no folder scan takes it for a
     submission. An output that cannot be written raises :class:`OutputError`."""
     out = Path(path)
+    if _special(out):  # /dev/null, /dev/stdout, a FIFO: written through, never replaced by a file
+        yield from _through(out, suffix)
+        return
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix + TEMP_SUFFIX, dir=str(out.parent))
@@ -112,6 +117,30 @@ def atomic_output(path: str | os.PathLike[str], suffix: str = "") -> Iterator[st
     try:
         yield tmp
         finish_output(tmp, out)
+    except OSError as exc:
+        raise _unwritable(out, exc) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _special(path: Path) -> bool:
+    """An existing output that is neither a regular file nor a folder (a device, a FIFO, a socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _through(out: Path, suffix: str) -> Iterator[str]:
+    """Write to a temporary file elsewhere, then copy its bytes into the device or FIFO ``out``."""
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix + TEMP_SUFFIX)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb") as src, open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst)
     except OSError as exc:
         raise _unwritable(out, exc) from None
     finally:

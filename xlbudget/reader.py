@@ -50,8 +50,12 @@ def _unreadable(path: Path, err: Exception, sha: str = "") -> ReadResult:
     return ReadResult(path=path, budget=None, findings=[f], sha256=sha)
 
 
-def read_workbook(path: str | Path) -> ReadResult:
-    """Read one submission. Never raises for a bad file; see ``ReadResult.findings``."""
+def read_workbook(path: str | Path, tableset: str | None = None) -> ReadResult:
+    """Read one submission. Never raises for a bad file; see ``ReadResult.findings``.
+
+    A workbook made from our template is read by its identity; any other workbook is read as an official
+    layout (:mod:`xlbudget.official`): its tables found by title and header, the table set detected from
+    the titles found (``tableset`` names it instead)."""
     p = Path(path)
     try:
         wb = RawWorkbook.open(p)
@@ -61,7 +65,7 @@ def read_workbook(path: str | Path) -> ReadResult:
         return _unreadable(p, WorkbookError("corrupt", "文件内容异常，无法读取",
                                             "the file's content is abnormal and cannot be read", p))
     try:
-        return _Reader(p, wb).read()
+        return _Reader(p, wb, tableset).read()
     except WorkbookError as e:
         return _unreadable(p, e, wb_sha(wb))
     except XlbudgetError as e:
@@ -117,9 +121,10 @@ def _plan(layout: Layout, t: LTable) -> _TablePlan:
 
 
 class _Reader:
-    def __init__(self, path: Path, wb: RawWorkbook):
+    def __init__(self, path: Path, wb: RawWorkbook, tableset: str | None = None):
         self.path = path
         self.wb = wb
+        self.tableset = tableset
         self.findings: list[Finding] = []
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
 
@@ -160,6 +165,12 @@ class _Reader:
         sha = wb_sha(self.wb)
         if getattr(self.wb, "has_macros", False):
             self.add("macros-present", "READ.macros", W)
+        if spec is None and not meta.get("tableset"):  # not our template: an official layout, or none
+            from .official import read_official
+
+            result = read_official(self.path, self.wb, self.tableset)
+            result.findings[:0] = self.findings
+            return result
         if spec is None or not meta.get("tableset"):
             self.add("template-unknown", "READ.template-unknown", E,
                      detail="文件不是由 xlbudget 模板生成，或模板标识被删除")

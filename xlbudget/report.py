@@ -172,6 +172,7 @@ class Report:
     tolerance: str = "interval"
     catalogue: str | None = None
     seconds: float = 0.0
+    cached: int = 0          # submissions whose result came from the content-hash cache (xlbudget.cache)
 
     @property
     def valid(self) -> bool:

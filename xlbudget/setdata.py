@@ -305,7 +305,9 @@ def next_year_plan(ts: "TableSet") -> NextYear:
 def validate_set(ts: "TableSet") -> None:
     """Load (and so check) every set-level file of ``ts``; raise DescriptionError on the first problem."""
     from .narrative import load_narrative
+    from .narrative_check import load_vocabulary
 
     disclosure_plan(ts)
     next_year_plan(ts)
     load_narrative(ts)
+    load_vocabulary(ts)

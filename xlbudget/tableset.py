@@ -3,6 +3,18 @@
 One description per official table: title, header tree, columns, row plan, which cells are inputs and
 which are formulas. The template writer, the reader, the rules and the disclosure builder all interpret
 these objects; nothing else in the code base knows where a figure sits.
+
+Besides titles, headers, columns and rows, a description may say (examples in ``templates/sh-final``):
+
+* on a fixed row, ``code = "201"``: the row stands for that classification code (a 类 line of a summary
+  table); it takes the block's ``cells`` pattern (``{ amount = "T3.{code}.total" }``) and is expanded by the
+  rule book's ``classes:T`` / ``rows:T`` forms like a coded row;
+* on a tree block, ``prefixes = ["301", "303"]``: only the spec's codes under these (two blocks of one table
+  side by side, 人员经费 and 公用经费);
+* on a table, ``notes = ["注：本表反映…"]``: lines printed under the table whatever its figures, before the
+  ``empty_note``; ``note_columns``: the total-row columns whose figures decide whether the empty note shows
+  (a table of balances lists 年初, 本年收入, 本年支出, 年末; default its first numeric column);
+  ``zeros = true``: zero figures print 0.00.
 """
 
 from __future__ import annotations
@@ -117,6 +129,7 @@ class RowDef:
     path: str | None = None
     fixed: str | None = None
     section: str | None = None
+    code: str | None = None            # fixed rows: the classification code the row stands for (e.g. a 类)
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,7 @@ class Block:
     cells: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     spare: int = 0
+    prefixes: tuple[str, ...] = ()     # tree plan: only the codes under these (e.g. 301, 303)
     ordinal: bool = False       # classes plan: labels numbered 一、二、… (Shanghai 表1/表4)
 
     def column(self, key: str) -> Column:
@@ -160,6 +174,9 @@ class TableDesc:
     per: str | None = None
     table_precision: Precision = Precision()   # the table's unit and decimals (the set's when it sets none)
     zeros: bool = False                        # amounts print 0 (e.g. 0.00) instead of a blank cell
+    notes: tuple[str, ...] = ()                # lines printed under the table whatever its figures (注：本表反映…)
+    note_columns: tuple[str, ...] = ()         # the empty note shows while these cells of the total row are 0
+                                               # (default: its first numeric column)
 
     def block(self, key: str) -> Block:
         for b in self.blocks:
@@ -213,7 +230,7 @@ def _row(d: dict[str, Any], where: str) -> RowDef:
             key=d["key"], label=d.get("label", ""), indent=int(d.get("indent", 0)), input=bool(d.get("input", False)),
             sum=tuple(d.get("sum", ())), formula=formula, total=bool(d.get("total", False)),
             bottom=bool(d.get("bottom", False)), type=d.get("type", "amount"), path=d.get("path"),
-            fixed=d.get("fixed"), section=d.get("section"),
+            fixed=d.get("fixed"), section=d.get("section"), code=str(d["code"]) if "code" in d else None,
         )
     except KeyError as e:
         raise DescriptionError(f"{where}: row without {e}") from None
@@ -257,7 +274,8 @@ def _block(d: dict[str, Any], where: str, base: Precision) -> Block:
         key=d["key"], plan=plan, columns=cols, rows=rows, codes=d.get("codes"),
         code_style=d.get("code_style", "split"),
         total=_row(d["total"], w) if "total" in d else None, cells=dict(d.get("cells", {})),
-        path=d.get("path"), spare=int(d.get("spare", 0)), ordinal=bool(d.get("ordinal", False)),
+        path=d.get("path"), spare=int(d.get("spare", 0)), prefixes=tuple(str(p) for p in d.get("prefixes", ())),
+        ordinal=bool(d.get("ordinal", False)),
     )
 
 
@@ -271,7 +289,8 @@ def _table(path: Path, default: Precision) -> TableDesc:
             blocks=tuple(_block(b, where, base) for b in d["blocks"]), subtitle=d.get("subtitle"),
             arrange=d.get("arrange", "side"), numbering=bool(d.get("numbering", True)),
             unit_line=bool(d.get("unit_line", True)), landscape=bool(d.get("landscape", False)),
-            empty_note=d.get("empty_note"), per=d.get("per"), table_precision=base,
+            empty_note=d.get("empty_note"), per=d.get("per"), table_precision=base, notes=tuple(d.get("notes", ())),
+            note_columns=tuple(d.get("note_columns", ())),
             zeros=bool(d.get("zeros", False)),
         )
     except KeyError as e:

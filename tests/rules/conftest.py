@@ -13,7 +13,7 @@ from xlbudget.model import load_example
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "rule(id): a mutation test of the rule with this id (see test_meta.py)")
+    config.addinivalue_line("markers", "rule(id, tableset=\"xj11\"): a mutation test of the rule with this id of that table set (see test_meta.py)")
 
 
 @pytest.fixture

@@ -21,14 +21,18 @@ HERE = Path(__file__).parent
 
 def _marked_rules(tableset: str = "xj11") -> set[str]:
     """Rule ids named by @pytest.mark.rule("...") in the test modules of this folder; a mark of another set's
-    rule says so: @pytest.mark.rule("X1", tableset="sh-budget")."""
+    rule says so: @pytest.mark.rule("X1", tableset="sh-budget") (a string or a module-level constant)."""
     found: set[str] = set()
     for path in HERE.glob("test_*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                 and isinstance(n.value, ast.Constant) for t in n.targets if isinstance(t, ast.Name)}
+        for node in ast.walk(tree):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "rule"
                     and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "mark"
                     and node.args and isinstance(node.args[0], ast.Constant)):
-                marked = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+                marked = {k.arg: k.value.value if isinstance(k.value, ast.Constant) else names.get(k.value.id)
+                          for k in node.keywords if isinstance(k.value, (ast.Constant, ast.Name))}
                 if marked.get("tableset", "xj11") == tableset:
                     found.add(node.args[0].value)
     return found

@@ -193,6 +193,26 @@ def lang_option(what: str = "提示信息语言") -> Any:
                         help=f"{what}（也可用环境变量 {LANG_ENV}）")
 
 
+def _installed(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from ..errors import XlbudgetError
+    from ..tableset import installed_tableset
+
+    try:
+        installed_tableset(value)
+    except XlbudgetError as e:
+        raise click.BadParameter(str(e)) from None
+    return value
+
+
+def table_set_option() -> Any:
+    """``--table-set ID``: the table set of workbooks in an official layout (default: detected from the
+    titles found); our templates carry their own. Only installed sets, by id."""
+    return click.option("--table-set", "table_set", default=None, callback=_installed,
+                        help="公开表版式工作簿的表套编号（xlbudget tablesets 列出；默认按表题识别），本工具的模板自带表套")
+
+
 def fail(zh: str, en: str | None = None, code: int = 2, lang: str | None = None) -> NoReturn:
     """Print one line "错误：…" / "error: …" on stderr and end the command with ``code``."""
     lang = lang or _lang

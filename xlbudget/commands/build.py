@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from xlbudget.build import BuildError, build as build_disclosure, summary_lines
-from xlbudget.commands.base import EXIT_CODES, Command, fail, output_failure
+from xlbudget.commands.base import EXIT_CODES, Command, fail, output_failure, table_set_option
 from xlbudget.errors import XlbudgetError
 from xlbudget.outputs import Output, OutputError, guard_outputs
 
@@ -28,8 +28,9 @@ from xlbudget.outputs import Output, OutputError, guard_outputs
               help="同时把汇总数据写成财政数据包（CSV + datapackage.json）到此文件夹")
 @click.option("--zero-last-year", type=click.Choice(["100", "na"]), default="100", show_default=True,
               help="上年预算数为 0 时增幅的写法：100 写“增长 100.00%”，na 写“上年无预算，不计算增长率”")
+@table_set_option()
 def build(files: tuple[Path, ...], out: Path, name: str | None, force: bool, pdf: Path | None,
-          datapackage: Path | None, zero_last_year: str) -> None:
+          datapackage: Path | None, zero_last_year: str, table_set: str | None) -> None:
     """汇总一个或多个已填报的工作簿（FILES），生成可直接打印的部门预算公开文件。
 
     同一份提交给了两次（同一文件、内容相同，或同一单位同一年度）时拒绝汇总（退出码 1），以免每个数字被加两次。
@@ -39,7 +40,7 @@ def build(files: tuple[Path, ...], out: Path, name: str | None, force: bool, pdf
     try:
         guard_outputs(files, [Output("-o", out, "xlsx"), Output("--pdf", pdf, "pdf")] + package)
         result = build_disclosure(list(files), out, name=name, force=force, pdf=pdf, datapackage=datapackage,
-                                  zero_last_year=zero_last_year)
+                                  zero_last_year=zero_last_year, tableset=table_set)
     except OutputError as e:
         output_failure(e)
     except BuildError as e:

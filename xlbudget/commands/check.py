@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from xlbudget.cache import DirectoryCache
 from xlbudget.check import check_paths, collect_paths
-from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, use_color
+from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, table_set_option, use_color
 from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
 from xlbudget.rules import Tolerance
 
@@ -40,11 +41,20 @@ def _tolerance(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="在此文件夹写出标注问题单元格的副本（原文件不变）。")
 @lang_option("报告语言")
+@click.option("--narrative", "narrative", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="情况说明文件（.txt、.docx 或 .pdf），与工作簿中的数字核对（只能用于一个工作簿；批量检查时把与工作簿同名的"
+                   "情况说明文件放在工作簿旁边即可自动核对）。")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "info"]), default="info", show_default=True,
               help="终端报告列出的最低级别。")
+@table_set_option()
+@click.option("--cache", "use_cache", is_flag=True, default=False,
+              help="按文件内容缓存结果（XLBUDGET_HOME/cache）：文件、表套、规则、目录均未改变时不再重复检查。")
 def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Path | None, fmt: str,
-          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str) -> None:
-    """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码。
+          output: Path | None, annotate_dir: Path | None, lang: str, min_severity: str, table_set: str | None,
+          narrative: Path | None, use_cache: bool) -> None:
+    """检查部门预算公开工作簿（.xlsx/.xlsm，可给文件夹）：表内、表间勾稽，三公、绩效、科目编码，情况说明文字与数字。
+
+    本工具生成的模板按模板标识读取；其他工作簿（预算系统导出、地区官方模板、手工制作）按表题和表头识别公开表。
 
     文件夹中的其他表格文件（.xls、.ods、.csv 等）列为“无法读取”并说明原因。
     """
@@ -54,6 +64,10 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     files = collect_paths(paths, exclude=[annotate_dir] if annotate_dir else [])
     if not files:
         raise click.UsageError("没有找到 .xlsx 或 .xlsm 文件" if zh else "no .xlsx or .xlsm file found")
+    if narrative is not None and len(files) > 1:
+        raise click.UsageError("--narrative 只能与一个工作簿一起使用；批量检查时，把与工作簿同名的情况说明文件放在工作簿旁边"
+                               if zh else "--narrative takes one workbook; in a batch, put each narrative "
+                               "beside its workbook with the same name")
     try:
         guard_outputs(files, [Output("-o", output, "xlsx" if fmt == "xlsx" else "text")])
         if annotate_dir is not None:
@@ -65,8 +79,10 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         bar = click.progressbar(length=len(files), label="检查中" if zh else "Checking", file=sys.stderr)
         bar.__enter__()
     try:
-        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
-                             progress=(lambda done, total, path: bar.update(1)) if bar else None)
+        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir, tableset=table_set,
+                             narrative=narrative,
+                             progress=(lambda done, total, path: bar.update(1)) if bar else None,
+                             cache=DirectoryCache() if use_cache else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -76,6 +92,9 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
             _annotate(report, annotate_dir, lang, jobs)
     except OutputError as e:
         output_failure(e, lang)
+    if use_cache:
+        click.echo((f"{report.cached} 个文件未改变，结果取自缓存" if zh else
+                    f"{report.cached} unchanged files served from the cache"), err=True)
     if output is not None:
         click.echo((f"报告已写入 {output}" if zh else f"report written to {output}"), err=True)
     click.get_current_context().exit(0 if report.valid else 1)

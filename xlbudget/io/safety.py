@@ -52,6 +52,8 @@ ZIP64_EOCD = b"PK\x06\x06"
 ZIP_CENTRAL = b"PK\x01\x02"
 
 REQUIRED_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
+# The parts another Office package must have when it is opened as that kind (``document=``).
+DOCUMENT_PARTS = {"xlsx": REQUIRED_PARTS, "docx": ("[Content_Types].xml", "word/document.xml")}
 
 
 @dataclass(frozen=True)
@@ -164,12 +166,14 @@ def special_kind(mode: int) -> tuple[str, str]:
     return "特殊文件", "a special file"
 
 
-def inspect_container(path: str | os.PathLike, limits: Limits | None = None) -> ContainerInfo:
+def inspect_container(path: str | os.PathLike, limits: Limits | None = None,
+                      document: str = "xlsx") -> ContainerInfo:
     """Check a workbook file before anything in it is parsed.
 
     Args:
         path: The submitted file.
         limits: Resource limits; ``Limits()`` when omitted.
+        document: The package expected: "xlsx" (default) or "docx" (a Word document, e.g. a 情况说明).
 
     Returns:
         A ``ContainerInfo`` listing the members.
@@ -204,10 +208,11 @@ def inspect_container(path: str | os.PathLike, limits: Limits | None = None) -> 
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
         raise _fail("io-error", p, detail=exc.strerror or type(exc).__name__) from None
-    return inspect_bytes(data, limits, path=p)
+    return inspect_bytes(data, limits, path=p, document=document)
 
 
-def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = None) -> ContainerInfo:
+def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = None,
+                  document: str = "xlsx") -> ContainerInfo:
     """Same checks as ``inspect_container`` for data already in memory."""
     limits = limits or Limits()
     data = bytes(data)
@@ -268,8 +273,9 @@ def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = 
                     detail_en=f"{human_size(total)} uncompressed in all, "
                               f"limit {human_size(limits.max_total_uncompressed)}")
 
-    _check_kind(lower, path)
-    for part in REQUIRED_PARTS:
+    if document == "xlsx":
+        _check_kind(lower, path)
+    for part in DOCUMENT_PARTS[document]:
         if part.lower() not in lower:
             raise _fail("missing-part", path, part=part)
 

@@ -657,6 +657,23 @@ def _cached_rules(path: str, mtime: float) -> tuple[Rule, ...]:
 _VALIDATED: set[tuple[str, str, float]] = set()
 
 
+@functools.lru_cache(maxsize=8)
+def _cached_conditions(path: str, mtime: float) -> dict[str, Condition]:
+    name = Path(path).name
+    try:
+        book = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise DescriptionError(f"{name}: {e}") from None
+    return conditions_from(book, name)
+
+
+def book_conditions(tableset: "TableSet") -> dict[str, Condition]:
+    """The named preconditions (``[conditions.NAME]``) of a table set's rule book."""
+    if tableset.rules_file is None or not tableset.rules_file.is_file():
+        return {}
+    return _cached_conditions(str(tableset.rules_file), tableset.rules_file.stat().st_mtime)
+
+
 def load_rules(tableset: "TableSet | str" = "xj11") -> list[Rule]:
     """The rules of a table set's rule book, in book order (enabled or not), checked against the set: a
     reference to a table, row or column the set lacks is a DescriptionError. A set without a rule book

@@ -104,7 +104,7 @@ def coded_blocks(ts: TableSet, table: str, what: str) -> list[Block]:
     desc = desc_of(ts, table, what)
     if desc is None:
         return []
-    blocks = [b for b in desc.blocks if b.plan in CODED_PLANS]
+    blocks = [b for b in desc.blocks if b.plan in CODED_PLANS or any(r.code for r in b.rows)]
     if not blocks:
         raise DescriptionError(f"{what}：表 {desc.sheet}（{desc.id}）没有按科目编码排列的行")
     return blocks

@@ -68,7 +68,7 @@ def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
                 digits = lens[row.level - 1] if 1 <= row.level <= len(lens) else len(code)
             project = bool(row.project or (row.spare and blk.plan == "projects"))
             yield CodedRow(t, row, code, kind, digits, t.ref(row.key, code_col.key),
-                           None if row.spare else row.label, project, unit)
+                           None if row.spare else budget.printed_labels.get((t.id, row.key), row.label), project, unit)
 
 
 @register

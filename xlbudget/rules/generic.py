@@ -9,8 +9,8 @@ from typing import Iterator, Mapping
 from ..findings import Finding
 from .. import classification, formulas
 from ..expr import Ref
+from ..layout import LTable, note_columns
 from ..tableset import TableSet
-from ..layout import LTable
 from ..model import Budget
 from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
                    table_names)
@@ -104,7 +104,7 @@ class Formulas(Rule):
 class EmptyNote(Rule):
     """A table with an empty-table note shows it if and only if the table has no figures.
 
-    The template prints the note while the table's total rounds to 0 (a live formula), so a table whose
+    The template prints the note while the total row rounds to 0 (a live formula), so a table whose
     figures round away, or whose total was overwritten, contradicts its note.
     """
 
@@ -118,7 +118,10 @@ class EmptyNote(Rule):
         total_row = next((r for r in t.rows.values() if r.total), None)
         if total_row is None:
             return
-        tcol = next(c for c in t.desc.block(total_row.block).columns if c.numeric)
+        # the note shows while the total row's note columns round to 0 (a table of balances lists them all:
+        # it may have figures in 本年收入 with none in 年初结转和结余)
+        tcols = note_columns(t)
+        tcol = next((c for c in tcols if ctx.pub(t.id, total_row.key, c.key)), tcols[0])
         total = ctx.pub(t.id, total_row.key, tcol.key)
         shown = (total or 0) == 0
         figures = Side()

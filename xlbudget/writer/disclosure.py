@@ -492,11 +492,17 @@ class _Writer:
         # body
         self._body_height = 0.0
         if pt.empty:
-            ws.set_row(body_top, 40)
-            ws.merge_range(body_top, 0, body_top, W - 1, pt.note or "", f(text_wrap=True, border=1, align="left"))
-            last = body_top
+            last = body_top - 1
         else:
             last = self._body(ws, pt)
+        for text in (note for _, note in t.notes):  # 注：本表反映… under every table
+            last += 1
+            ws.set_row(last, max(18.0, 15.0 * _lines(text, sum(colw))))
+            ws.merge_range(last, 0, last, W - 1, text, f(text_wrap=True, align="left"))
+        if pt.empty:
+            last += 1
+            ws.set_row(last, 40)
+            ws.merge_range(last, 0, last, W - 1, pt.note or "", f(text_wrap=True, border=1, align="left"))
         height = 30 + 2 * 16 + sum(heights) + (18 if t.numbering_row is not None else 0) + self._body_height
         landscape = _landscape(sum(colw), height, t.desc.landscape)
         self.page(ws, landscape=landscape, repeat=(top, last_header), area=(0, 0, max(last, body_top), W - 1))

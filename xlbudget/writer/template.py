@@ -23,7 +23,7 @@ import xlsxwriter
 from .. import __version__
 from .. import classification, formulas
 from ..layout import (CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, catalogue_for, header_grid,
-                      merge_regions, quote_sheet)
+                      merge_regions, note_columns, quote_sheet)
 from ..model import Budget, cell_type
 from ..tableset import Column, Precision
 from ..utility import atomic_write
@@ -262,16 +262,20 @@ def _write_table(wb, ws, layout: Layout, t: LTable, b: Budget, fm: _Formats) -> 
         ws.set_row(r, h)
     for (r0, c, r1, signed, precision) in _runs(dv_amount):
         ws.data_validation(r0, c, r1, c, _validation_amount(r0, c, precision, signed))
+    for r, text in t.notes:
+        ws.merge_range(r, 0, r, last_col, text, fm.note)
+        ws.set_row(r, text_height(text, sum(widths)))
     # empty-table note: a live formula, shown only while the table has no figures
     if t.note_row is not None:
         first_total = next(r for r in t.rows.values() if r.total)
-        tcol = next(c for c in d.block(first_total.block).columns if c.numeric)
-        ref = a1(*t.pos(first_total.key, tcol.key))
+        tcols = note_columns(t)
+        rounded = [f"ROUND({a1(*t.pos(first_total.key, c.key))},{layout.precision(t.id, c.key).display_decimals})"
+                   for c in tcols]
+        rounded = rounded[0] if len(rounded) == 1 else "+".join(f"ABS({r})" for r in rounded)
         empty = b.table_is_empty(t.id)
         text = t.note_text or ""
         ws.merge_range(t.note_row, 0, t.note_row, last_col, "", fm.note)
-        places = layout.precision(t.id, tcol.key).display_decimals
-        ws.write_formula(t.note_row, 0, f'=IF(ROUND({ref},{places})=0,{excel.text(text)},"")', fm.note, text if empty else "")
+        ws.write_formula(t.note_row, 0, f'=IF({rounded}=0,{excel.text(text)},"")', fm.note, text if empty else "")
         ws.set_row(t.note_row, 36)
     _finish_sheet(ws, t, layout)
 

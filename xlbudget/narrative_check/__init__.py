@@ -1,0 +1,60 @@
+"""Check the words against the figures: the 情况说明 and the project texts of a disclosure.
+
+    check_narrative(budget, lines) -> list[Finding]
+    narrative_lines(path) / lines_of_sheets(workbook, sheets) / companion(workbook)
+
+* :mod:`.sources`     where the narrative is (a sheet, .txt, .docx, PDF) and its sentences, positioned
+* :mod:`.vocabulary`  the set's names of figures (``templates/<set>/vocabulary.toml``) and their values
+* :mod:`.statements`  statements read from the sentences (amounts, shares, changes, none, lists …)
+* :mod:`.rules`       each statement against its figure (rule ids ``N.*``, severities as data)
+* :mod:`.projects`    a project's 资金分配 against its 年度预算总额 and its 绩效 cost indicators
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..findings import Finding
+from ..model import Budget
+from .projects import check_projects
+from .rules import check_statements
+from .sources import Line, NarrativeError, companion, lines_of_sheets, read_file, sentences
+from .statements import Statement, extract
+from .vocabulary import Figures, load_vocabulary
+
+__all__ = ["check_narrative", "statements_of", "read_file", "lines_of_sheets", "companion", "NarrativeError",
+           "Line", "load_vocabulary", "narrative_sheets"]
+
+
+def statements_of(budget: Budget, lines: Sequence[Line]) -> list[Statement]:
+    vocab = load_vocabulary(budget.layout.tableset)
+    if vocab is None:
+        return []
+    figures = Figures(budget, vocab)
+    return extract(vocab, list(vocab.terms) + figures.row_terms(), sentences(lines, vocab.tables))
+
+
+def check_narrative(budget: Budget, lines: Sequence[Line], *, projects: bool = True) -> list[Finding]:
+    """Findings of the narrative ``lines`` against the budget's tables (none when the set has no vocabulary)."""
+    vocab = load_vocabulary(budget.layout.tableset)
+    if vocab is None:
+        return []
+    figures = Figures(budget, vocab)
+    sts = extract(vocab, list(vocab.terms) + figures.row_terms(), sentences(lines, vocab.tables))
+    findings = check_statements(figures, vocab, sts)
+    if projects:
+        findings.extend(check_projects(figures, vocab))
+    return findings
+
+
+def narrative_sheets(budget: Budget) -> tuple[str, ...]:
+    """The sheets of a workbook that hold the narrative: the text sheets of the set's disclosure
+    (``disclosure.toml``) and the sheets the vocabulary adds (those of an official template)."""
+    from ..setdata import disclosure_plan
+
+    ts = budget.layout.tableset
+    vocab = load_vocabulary(ts)
+    if vocab is None:
+        return ()
+    text = tuple(s.name for s in disclosure_plan(ts).sheets if s.kind == "text" and s.name)
+    return tuple(dict.fromkeys(text + vocab.sheets))
