@@ -9,6 +9,7 @@ available the call runs in this process (the safety checks made before it are th
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import os
 import pickle
@@ -47,6 +48,7 @@ def _vm_size() -> int:
 def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in the forked child
     gc.disable()  # a collection would touch (and so copy) every page inherited from the parent
     try:
+        faulthandler.disable()  # an abort here is reported by the parent, not as a Python stack on stderr
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         try:
