@@ -335,6 +335,8 @@ def tableset_dir(name: str = "xj11") -> Path:
     schema refuses anything else before a table set is looked up (see :mod:`xlbudget.specschema`)."""
     from .specschema import TABLESET_ID
 
+    if isinstance(name, Path):
+        name = str(name)
     if not isinstance(name, str):
         raise DescriptionError(f"表套标识 {str(name)[:40]!r} 无效")
     if not TABLESET_ID.match(name):
@@ -350,11 +352,11 @@ def tableset_dir(name: str = "xj11") -> Path:
                            "（在 templates/ 或 $XLBUDGET_HOME/tablesets/ 下）")
 
 
-def load_tableset(name: str = "xj11") -> TableSet:
+def load_tableset(name: "str | Path" = "xj11") -> TableSet:
     """Load a table set by id (installed) or by folder (see :func:`tableset_dir`)."""
     folder = tableset_dir(name)
     ts = _load_folder(folder.resolve())
-    if folder.name == name and ts.id != name:
+    if isinstance(name, str) and folder.name == name and ts.id != name:
         raise DescriptionError(f"表套文件夹 {name} 中的标识为 {ts.id}，两者应一致")
     return ts
 
