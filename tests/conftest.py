@@ -80,5 +80,5 @@ def _forget_cached_catalogues() -> None:
     from xlbudget.rules import base
 
     layout.catalogue_for.cache_clear()
-    layout._cached_layout.cache_clear()
+    layout.layout_for.cache_clear()
     base._load_catalogue.cache_clear()

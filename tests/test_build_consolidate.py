@@ -197,16 +197,18 @@ def test_different_years_are_refused():
     assert "预算年度不一致" in str(e.value) and "2026" in str(e.value)
 
 
-def test_different_table_sets_are_refused(tmp_path):
+def test_different_table_sets_are_refused(tmp_path, monkeypatch):
     from xlbudget.tableset import tableset_dir
 
     src = tableset_dir("xj11")
-    other = tmp_path / "xj11-old"
+    monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path / "home"))  # a table set is installed, then named by id
+    other = tmp_path / "home" / "tablesets" / "xj11-old"
     shutil.copytree(src, other)
     meta = other / "tableset.toml"
-    meta.write_text(meta.read_text(encoding="utf-8").replace('version = "', 'version = "old-'), encoding="utf-8")
+    meta.write_text(meta.read_text(encoding="utf-8").replace('version = "', 'version = "old-')
+                    .replace('id = "xj11"', 'id = "xj11-old"'), encoding="utf-8")
     a = unit_budget("甲单位", Decimal(1))
-    b = unit_budget("乙单位", Decimal(1), tableset=str(other))
+    b = unit_budget("乙单位", Decimal(1), tableset="xj11-old")
     with pytest.raises(DataError) as e:
         consolidate([a, b], name="部门")
     assert "表套不一致" in str(e.value)

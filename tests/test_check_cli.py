@@ -144,7 +144,7 @@ def test_complete_catalogue_turns_unknown_codes_into_errors(runner: CliRunner, t
         for kind in ("function", "economic"):
             text = resources.files("xlbudget").joinpath(f"data/catalogue/2025/{kind}.csv").read_text(encoding="utf-8")
             w.writerows(r[:2] for r in list(csv.reader(text.splitlines()))[1:])
-    import_catalogue(src, tmp_path / "cat", 2025)
+    import_catalogue(src, tmp_path / "cat", 2025, complete=True)
     full = runner.invoke(check, [str(book), "--catalogue", str(tmp_path / "cat"), "--format", "json"])
     assert full.exit_code == 1
     bad = [f for f in json.loads(full.output)["files"][0]["findings"] if f["severity"] == "error"]

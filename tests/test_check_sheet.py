@@ -24,6 +24,7 @@ from xlbudget.rules import Context, load_rules
 from xlbudget.rules.sheet import LISTED, STATUS, sheet_rows
 from xlbudget.writer.template import write_workbook
 
+from setinstall import installed
 from test_units import budget as units_budget, units_set
 
 FIRST = 5        # first rule row of the sheet (1-based)
@@ -178,9 +179,10 @@ def test_libreoffice_verdicts_are_checks_verdicts_on_mutated_workbooks(soffice, 
 def test_libreoffice_converts_units_as_check_does(soffice, tmp_path):
     folder = units_set(tmp_path, sangong_decimals=4)
     for t6, status in (("15000.00", STATUS["ok"]), ("15001.00", FAIL)):
-        b = units_budget(folder, t6, "1.5")
-        path = write_workbook(b.layout, tmp_path / f"units-{t6}.xlsx", b)
-        rows = dict((rid, result) for rid, result, _ in sheet(lo.convert(path, tmp_path / f"lo-{t6}", "xlsx",
-                                                                          recalc=True)))
-        assert rows["U1"] == rows["U2"] == status
-        assert ("fail" in verdicts(check_file(path).findings).get("U1", set())) == (status == FAIL)
+        with installed(folder) as tid:  # the workbook is checked: its set is installed, named by id
+            b = units_budget(folder, t6, "1.5", tid)
+            path = write_workbook(b.layout, tmp_path / f"units-{t6}.xlsx", b)
+            rows = dict((rid, result) for rid, result, _ in sheet(lo.convert(path, tmp_path / f"lo-{t6}", "xlsx",
+                                                                              recalc=True)))
+            assert rows["U1"] == rows["U2"] == status
+            assert ("fail" in verdicts(check_file(path).findings).get("U1", set())) == (status == FAIL)

@@ -29,7 +29,7 @@ def _official_list(path: Path) -> Path:
 
 def _forget():
     layout.catalogue_for.cache_clear()
-    layout._cached_layout.cache_clear()
+    layout.layout_for.cache_clear()
     base._load_catalogue.cache_clear()
 
 
@@ -48,7 +48,8 @@ def test_each_test_has_a_fresh_empty_home():
 def test_a_catalogue_imported_in_the_users_home_does_not_reach_the_tests(tmp_path, monkeypatch):
     user = tmp_path / "user"
     monkeypatch.setenv("HOME", str(user))
-    import_catalogue(_official_list(tmp_path / "official.csv"), user / ".xlbudget" / "catalogue" / "2025", 2025)
+    import_catalogue(_official_list(tmp_path / "official.csv"), user / ".xlbudget" / "catalogue" / "2025", 2025,
+                     complete=True)
     _forget()
     try:
         spec, doc = load_example()

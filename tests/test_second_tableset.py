@@ -32,6 +32,8 @@ from xlbudget.tableset import load_tableset
 from xlbudget.template import fill, make_template
 from xlbudget.writer.template import write_workbook
 
+from setinstall import installed
+
 ROOT = Path(__file__).resolve().parents[1]
 XJ11 = ROOT / "templates" / "xj11"
 YUAN8 = ROOT / "tests" / "data" / "yuan8"
@@ -46,7 +48,8 @@ TEN_THOUSAND = Decimal(10000)
 
 
 def _yuan_set(tmp_path: Path) -> Path:
-    folder = tmp_path / "yuan10"
+    """Install the set where installed table sets live ($XLBUDGET_HOME/tablesets/<id>)."""
+    folder = tmp_path / "tablesets" / "yuan10"
     shutil.copytree(XJ11, folder)
     meta = folder / "tableset.toml"
     text = meta.read_text(encoding="utf-8")
@@ -58,12 +61,13 @@ def _yuan_set(tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_table_set_in_yuan_with_ten_tables_is_written_and_read_back(tmp_path):
-    folder = _yuan_set(tmp_path)
-    ts = load_tableset(str(folder))
+def test_a_table_set_in_yuan_with_ten_tables_is_written_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path))
+    _yuan_set(tmp_path)
+    ts = load_tableset("yuan10")
     assert ts.id == "yuan10" and ts.unit == "元" and ts.table_ids == [f"T{i}" for i in range(1, 11)]
     spec, doc = load_example()
-    spec = dataclasses.replace(spec, tableset=str(folder))
+    spec = dataclasses.replace(spec, tableset="yuan10")
     budget = budget_from_document({**doc, "spec": spec.to_dict()}, spec)
     layout = layout_for(spec)
     assert set(layout.tables) == {f"T{i}" for i in range(1, 11)}
@@ -135,7 +139,7 @@ def yuan8_document(folder: Path) -> tuple:
     spec, doc = load_example()
     projects = tuple(dataclasses.replace(p, sangong=tuple(s for s in p.sangong if s != "vehicle_purchase"))
                      for p in spec.projects)
-    spec = dataclasses.replace(spec, tableset=str(folder), projects=projects)
+    spec = dataclasses.replace(spec, tableset="yuan8", projects=projects)  # by id: installed (see setinstall)
     tables = {}
     for tid in TABLES:
         rows = doc["tables"].get(tid) or {}
@@ -153,7 +157,9 @@ def seed() -> Budget:
 
 @pytest.fixture(scope="module")
 def yuan8(tmp_path_factory) -> Path:
-    return make_yuan8(tmp_path_factory.mktemp("sets") / "yuan8")
+    folder = make_yuan8(tmp_path_factory.mktemp("sets") / "yuan8")
+    with installed(folder):  # workbooks of the set are read back: it is installed for the module
+        yield folder
 
 
 @pytest.fixture(scope="module")
@@ -411,13 +417,14 @@ def test_a_total_over_another_units_table_converts_in_the_formula(tmp_path, doc8
     t1 = folder / "T1.toml"
     t1.write_text(t1.read_text(encoding="utf-8").replace('numbering = false\n', 'numbering = false\nunit = "万元"\n'
                                                           'entry_decimals = 6\n', 1), encoding="utf-8")
-    spec, doc = yuan8_document(folder)
-    doc = {**doc, "tables": {**doc["tables"], "T1": {}}}        # 表1's inputs (单位资金 detail) are blank
-    b = budget_from_document(doc, spec)
-    assert b.published("T1", "in_total", "amount") == Decimal("417.37")
-    assert b.published("T2", "total", "gp") == Decimal("4173740.00")
-    out = tmp_path / "mixed.xlsx"
-    build([fill(doc, tmp_path / "filled.xlsx", spec)], out)
+    with installed(folder):
+        spec, doc = yuan8_document(folder)
+        doc = {**doc, "tables": {**doc["tables"], "T1": {}}}        # 表1's inputs (单位资金 detail) are blank
+        b = budget_from_document(doc, spec)
+        assert b.published("T1", "in_total", "amount") == Decimal("417.37")
+        assert b.published("T2", "total", "gp") == Decimal("4173740.00")
+        out = tmp_path / "mixed.xlsx"
+        build([fill(doc, tmp_path / "filled.xlsx", spec)], out)
     wb = openpyxl.load_workbook(out)
     t1_cells = [c for row in wb["表1"].iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=ROUND(")]
     converted = [c.value for c in t1_cells if "/10000" in c.value]          # terms taken from 表2 / 表3 (元)
@@ -442,9 +449,10 @@ def test_a_figure_from_a_table_not_printed_is_written_as_its_value(tmp_path):
     (folder / "disclosure.toml").write_text(
         text.replace('tables = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T10"]\n\n[[sheet]]', 'tables = ["T1"]\n\n[[sheet]]'),
         encoding="utf-8")
-    spec, doc = yuan8_document(folder)
-    b = budget_from_document(doc, spec)
-    out = build([fill(doc, tmp_path / "filled.xlsx", spec)], tmp_path / "only-t1.xlsx").out
+    with installed(folder):
+        spec, doc = yuan8_document(folder)
+        b = budget_from_document(doc, spec)
+        out = build([fill(doc, tmp_path / "filled.xlsx", spec)], tmp_path / "only-t1.xlsx").out
     wb = openpyxl.load_workbook(out)
     assert [n for n in wb.sheetnames if n.startswith("表")] == ["表1"]
     layout = b.layout

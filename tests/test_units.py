@@ -22,6 +22,8 @@ from xlbudget.tableset import Precision, load_tableset
 from xlbudget import formulas
 from xlbudget.writer.template import write_workbook
 
+from setinstall import installed
+
 XJ11 = Path(__file__).resolve().parents[1] / "templates" / "xj11"
 YUAN = Precision("元", 2, 2)
 WAN = Precision("万元", 2, 6)
@@ -83,10 +85,11 @@ def units_set(tmp_path: Path, sangong_decimals: int = 2) -> Path:
     return folder
 
 
-def budget(folder: Path, t6: str, t10: str):
+def budget(folder: Path, t6: str, t10: str, tid: str | None = None):
+    """``tid``: the id under which the set is installed (a workbook of it is read back), else the folder."""
     spec = spec_from_mapping({"department": {"name": "测试部门", "year": 2025},
                               "codes": {"functions": ["2014101"], "economic": ["30217"]}})
-    spec = dataclasses.replace(spec, tableset=str(folder))
+    spec = dataclasses.replace(spec, tableset=tid or str(folder))
     doc = {"spec": spec.to_dict(), "tables": {"T6": {"30217": {"operating": D(t6)}},
                                              "T10": {"reception": {"gp": D(t10)}}}}
     return budget_from_document(doc, spec)
@@ -182,7 +185,9 @@ def test_a_description_formula_across_units_converts_in_the_model_and_the_workbo
     rules = {str(dv.sqref): dv.formula1 for name in ("表6", "表10") for dv in wb[name].data_validations.dataValidation
              if dv.type == "custom"}
     assert any(",2)=" in f for f in rules.values()) and any(",6)=" in f for f in rules.values())
-    res = read_workbook(out)
+    with installed(folder) as tid:  # a workbook names its set by id: read back, the set must be installed
+        b = budget(folder, "12345.67", "1.234567", tid)
+        res = read_workbook(write_workbook(b.layout, tmp_path / "units-installed.xlsx", b))
     assert res.findings == []
     assert res.budget.published("T10", "from_t6", "gp") == D("1.2346")
 

@@ -704,7 +704,7 @@ def import_catalogue(
     year: int,
     kind: str | None = None,
     *,
-    complete: bool = True,
+    complete: bool | None = None,
 ) -> list[Catalogue]:
     """Import an official code list and store it as normalised CSV in ``dest_dir``.
 
@@ -722,7 +722,10 @@ def import_catalogue(
         dest_dir: directory to write into (created if needed).
         year: budget year the list belongs to.
         kind: import only this kind; None imports whatever the file holds.
-        complete: whether the list is complete (default True: an official list).
+        complete: whether the list is complete. None (default): complete unless the list itself shows it is
+            not (a code whose parent is missing, a 类 or a code of the shipped partial list missing, fewer
+            codes than that list); then it is imported as partial, with a note saying why. True: the caller
+            vouches for it (the gaps are still noted). False: partial.
 
     Returns:
         The imported catalogues, function first.
@@ -753,8 +756,16 @@ def import_catalogue(
     catalogues = []
     entries = dict(meta.get("catalogues", {})) if meta else {}
     for k in imported:
+        notes = list(found.notes)
+        gaps = _gaps(k, year, found.codes[k]) if complete is not False else []
+        if gaps and complete is None:  # a list that cannot be the whole official one never poses as complete
+            notes.append(f"{KIND_LABELS[k]}目录不完整（{'；'.join(gaps)}），已按部分目录导入：目录中没有的编码不会被判为无效。"
+                         "如导入的确是完整目录，请检查文件的分隔符和内容，或用 --complete 明确指定")
+        elif gaps:
+            notes.append(f"{KIND_LABELS[k]}目录按指定视为完整，但{'；'.join(gaps)}")
         catalogue = Catalogue(
-            k, year, found.codes[k].values(), complete=complete, origin=src.name, notes=found.notes
+            k, year, found.codes[k].values(), complete=bool(complete) or (complete is None and not gaps),
+            origin=src.name, notes=notes
         )
         _write_csv(dest / f"{k}.csv", catalogue)
         entries[k] = {
@@ -769,6 +780,32 @@ def import_catalogue(
     metadata = {"year": year, "catalogues": {k: entries[k] for k in KINDS if k in entries}}
     (dest / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return catalogues
+
+
+def _gaps(kind: str, year: int, codes: dict[str, Code]) -> list[str]:
+    """Why a list said to be complete cannot be the whole official list (empty when nothing is amiss): a code
+    whose parent is missing, a 类 or a code of the shipped partial list that it lacks, fewer codes than that."""
+    out = []
+    orphans = [c for c in codes if len(c) > 3 and c[:-2] not in codes]
+    if orphans:
+        out.append(f"{len(orphans)} 个编码的上级科目不在文件中")
+    try:
+        shipped = _load_shipped(kind, year)
+    except (CatalogueError, OSError):
+        try:
+            shipped = _load_shipped(kind, 2025)
+        except (CatalogueError, OSError):
+            return out
+    missing_classes = [c.code for c in shipped.classes() if c.code not in codes]
+    if missing_classes:
+        shown = "、".join(missing_classes[:5]) + ("等" if len(missing_classes) > 5 else "")
+        out.append(f"缺少 {len(missing_classes)} 个类级科目，如 {shown}")
+    missing = [c.code for c in shipped if c.code not in codes]
+    if missing and not missing_classes:
+        out.append(f"缺少内置目录中的 {len(missing)} 个编码，如 {'、'.join(missing[:3])}")
+    if len(codes) < len(shipped):
+        out.append(f"只有 {len(codes)} 条，少于内置部分目录的 {len(shipped)} 条")
+    return out
 
 
 def _write_csv(path: Path, catalogue: Catalogue) -> None:

@@ -17,6 +17,7 @@ import gc
 import hashlib
 import os
 import re
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
@@ -111,7 +112,7 @@ def _default_reader(tableset: str | None = None) -> Reader:
 
 
 def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
-    detail = f"{type(exc).__name__}: {exc}"
+    detail = " ".join(str(exc).split())[:200] or "内部错误 / internal error"
     if kind == "file-unreadable":
         return Finding(kind, rule, Severity.ERROR,
                        params={"reason": "文件无法读取：" + detail, "reason_en": "cannot read the file: " + detail})
@@ -191,9 +192,13 @@ def _check_file(p: Path, tolerance: "str | Tolerance", catalogue_dir: str | Path
 
 
 def _sha256(path: Path) -> str:
+    """Digest of a regular file; "" for anything else (a FIFO or /dev/zero would never end)."""
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return ""
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError:
@@ -201,13 +206,24 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _special(f: Path) -> bool:
+    """A folder entry that is neither a folder nor a regular file (FIFO, socket, device, dangling link)."""
+    try:
+        mode = f.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            mode = f.stat().st_mode
+    except OSError:
+        return True
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
     """Files named directly, plus every *.xlsx / *.xlsm under the folders named (recursively, sorted).
 
     Other spreadsheet files in a folder (.xls, .ods, .csv, …: :data:`UNSUPPORTED_SUFFIXES`) are taken too, so
-    that the report says why they cannot be read. Excel's lock files (``~$name.xlsx``), xlbudget's own
-    temporary files (``.xlbudget-…``) and anything under an ``exclude`` folder are skipped. A file named
-    twice is checked once.
+    that the report says why they cannot be read, and so are entries that are not regular files (named pipes,
+    sockets, devices, dangling links). Excel's lock files (``~$name.xlsx``), xlbudget's own temporary files
+    (``.xlbudget-…``) and anything under an ``exclude`` folder are skipped. A file named twice is checked once.
     """
     skip = [Path(e).resolve() for e in exclude]
     out: list[Path] = []
@@ -224,12 +240,78 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
         p = Path(raw)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if (f.suffix.lower() in SUFFIXES + UNSUPPORTED_SUFFIXES and not f.name.startswith("~$")
-                        and not is_temporary(f.relative_to(p)) and f.is_file()):
+                if f.name.startswith("~$") or is_temporary(f.relative_to(p)):
+                    continue
+                if (f.suffix.lower() in SUFFIXES + UNSUPPORTED_SUFFIXES and f.is_file()) or _special(f):
                     add(f)
         else:
             add(p)
     return out
+
+
+_started = None  # in a pool worker: one flag per file of the batch, set when the worker takes the file
+
+
+def _mark(flags) -> None:
+    global _started
+    _started = flags
+
+
+def _check_marked(i: int, path: Path, kwargs: dict) -> FileReport:
+    if _started is not None:
+        _started[i] = 1
+    return check_file(path, **kwargs)
+
+
+def _dead_worker(path: Path) -> FileReport:
+    """The report of a file whose check kills the process that checks it (a native crash, the memory killer)."""
+    f = Finding("file-unreadable", "READ.worker-died", Severity.ERROR,
+                params={"reason": "文件无法读取：检查此文件的进程异常终止（文件结构异常或所需内存过大）",
+                        "reason_en": "cannot read the file: the process checking it terminated abnormally "
+                                     "(abnormal structure or too much memory needed)"})
+    return FileReport(path=str(path), findings=[f], sha256=_sha256(path), readable=False)
+
+
+def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
+              finished: Callable[[int, FileReport], None]) -> None:
+    """Check ``files[i]`` for each i of ``todo`` in a process pool; a worker that dies costs its own file only.
+
+    When a worker dies every unfinished future fails. Each worker flags the files it takes, so afterwards the
+    files never started are run again in a fresh pool, and each file that was in the hands of a worker
+    (the culprit is one of them) is run again alone: the one that kills its pool again is reported as
+    unreadable, the others get their own result.
+    """
+    from concurrent.futures import as_completed  # not on the one-file path
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .workers import CONTEXT, process_pool
+
+    pending = list(todo)
+    alone: list[int] = []
+    while pending or alone:
+        solo = not pending
+        batch = [alone.pop(0)] if solo else pending
+        flags = CONTEXT.Array("b", len(files), lock=False)
+        lost: list[int] = []
+        with process_pool(1 if solo else min(workers, len(batch)), initializer=_mark, initargs=(flags,)) as pool:
+            futures = {pool.submit(_check_marked, i, files[i], kwargs): i for i in batch}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    finished(i, fut.result())
+                except BrokenProcessPool:
+                    lost.append(i)
+                except Exception as exc:  # anything else that went wrong around the check: this file only
+                    finished(i, FileReport(path=str(files[i]), findings=[_failure("check-failed", "CHECK.failed", exc)],
+                                           readable=False))
+        if solo:
+            if lost:
+                finished(lost[0], _dead_worker(files[lost[0]]))
+            continue
+        taken = sorted(i for i in lost if flags[i])
+        # nothing taken yet the pool broke (it could not even start): each file alone, never a loop
+        pending = [] if not taken else sorted(i for i in lost if not flags[i])
+        alone.extend(taken or sorted(lost))
 
 
 def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str | Tolerance" = "interval",
@@ -300,23 +382,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
             finished(i, check_file(files[i], tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset,
                                    narrative=narrative))
     else:
-        from concurrent.futures import as_completed  # not on the one-file path
-
-        from .workers import process_pool
-
-        workers = min(jobs, len(todo), max(os.cpu_count() or 1, 1) * 4)
-        with process_pool(workers) as pool:
-            futures = {pool.submit(check_file, files[i], tolerance=str(tol), catalogue_dir=cat, reader=reader,
-                                   tableset=tableset): i
-                       for i in todo}
-            for fut in as_completed(futures):
-                i = futures[fut]
-                try:
-                    fr = fut.result()
-                except Exception as exc:  # a worker that died (out of memory, crash): this file only
-                    fr = FileReport(path=str(files[i]), findings=[_failure("check-failed", "CHECK.failed", exc)],
-                                    readable=False)
-                finished(i, fr)
+        _run_pool(files, todo, min(jobs, len(todo), max(os.cpu_count() or 1, 1) * 4),
+                  dict(tolerance=str(tol), catalogue_dir=cat, reader=reader, tableset=tableset), finished)
     reports = [r for r in results if r is not None]
     return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start,
                   cached=cached)

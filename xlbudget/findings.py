@@ -48,9 +48,12 @@ def messages() -> dict[str, dict[str, Any]]:
     return tomllib.loads(text)
 
 
+NUMBERS = ("expected", "actual", "difference", "tolerance")
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, Decimal):
-        return format(v, "f")
+        return format(v, "f") if v.is_finite() else str(v)
     if isinstance(v, (list, tuple)):
         return "、".join(_fmt(x) for x in v)
     return str(v)
@@ -79,10 +82,10 @@ class Finding:
     rule: str                              # stable rule id, e.g. "X7", "T6.sum", "READ.formula-overwritten"
     severity: Severity
     cells: tuple[str, ...] = ()            # positions, "表6!C12"
-    expected: Decimal | None = None
-    actual: Decimal | None = None
-    difference: Decimal | None = None
-    tolerance: Decimal | None = None
+    expected: Any = None                   # figures: Decimal, or the text a cell holds where a number belongs
+    actual: Any = None
+    difference: Any = None
+    tolerance: Any = None
     tolerance_mode: str | None = None
     table: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -100,7 +103,7 @@ class Finding:
 
     def _params(self) -> dict[str, Any]:
         p = {"position": self.position, "cells": self.cells, "rule": self.rule, "table": self.table or ""}
-        for k in ("expected", "actual", "difference", "tolerance"):
+        for k in NUMBERS:
             v = getattr(self, k)
             if v is not None:
                 p[k] = v
@@ -122,9 +125,9 @@ class Finding:
             "rule": self.rule, "kind": self.kind, "severity": self.severity.value, "table": self.table,
             "cells": list(self.cells), "message": self.message(lang),
         }
-        for k in ("expected", "actual", "difference", "tolerance"):
+        for k in NUMBERS:
             v = getattr(self, k)
-            d[k] = None if v is None else format(v, "f")
+            d[k] = None if v is None else _fmt(v)
         d["tolerance_mode"] = self.tolerance_mode
         d["params"] = {k: (_fmt(v) if isinstance(v, Decimal) else v) for k, v in self.params.items()}
         return d

@@ -203,6 +203,30 @@ def catalogue_for(kind: str, year: int):
         return load_catalogue(kind)
 
 
+def shipped_catalogue(kind: str, year: int):
+    from .catalogue import CatalogueError, load_catalogue
+
+    try:
+        return load_catalogue(kind, year)
+    except (CatalogueError, FileNotFoundError, OSError):
+        return load_catalogue(kind)
+
+
+def class_codes(spec: Spec) -> tuple[str, ...]:
+    """The 类 of the per-class table: recorded in the spec, else those of the shipped list (never the active)."""
+    return spec.classes or tuple(c.code for c in shipped_catalogue("function", spec.year).classes())
+
+
+def with_classes(spec: Spec) -> Spec:
+    """The spec of a new template: its 类 fixed from the active catalogue (an imported list when there is
+    one), recorded in the template so that reading it never depends on the catalogue of the day."""
+    import dataclasses
+
+    if spec.classes:
+        return spec
+    return dataclasses.replace(spec, classes=tuple(c.code for c in catalogue_for("function", spec.year).classes()))
+
+
 _DIGITS = "零一二三四五六七八九"
 
 
@@ -310,14 +334,15 @@ class _TableBuilder:
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
-        """One row per 功能分类 类: every class of the catalogue, or (``codes`` given) the classes of the spec's
-        codes, labelled 一、二、… when the block is ``ordinal``."""
-        cat = catalogue_for("function", self.spec.year)
+        """One row per 功能分类 类: every class of the table's list (those the spec recorded when its template
+        was written, else the shipped list's, so that importing a catalogue never changes the rows of a workbook
+        that exists), or (``codes`` given) the classes of the spec's codes, labelled 一、二、… when the block is
+        ``ordinal``."""
         if b.codes and not self.spec.generic:
             used = sorted({code[:3] for code in self.spec.codes(b.codes)})
-            classes = [(code, self.L.namer("function", code)) for code in used]
         else:
-            classes = [(c.code, self.spec.names.get(c.code, c.name)) for c in cat.classes()]
+            used = list(class_codes(self.spec))
+        classes = [(code, self.L.namer("function", code)) for code in used]
         rows = []
         for i, (code, name) in enumerate(classes, start=1):
             formulas = {k: parse(v.format(code=code)) for k, v in b.cells.items()}
@@ -519,14 +544,23 @@ def merge_regions(grid: list[list[str | None]]) -> list[tuple[int, int, int, int
     return out
 
 
-@functools.lru_cache(maxsize=8)  # small: a batch of distinct departments must not grow a worker's memory
-def _cached_layout(spec_json: str, tableset: str) -> Layout:
-    from .spec import Spec as _S
-    import json
-
-    return Layout(_S.from_dict(json.loads(spec_json)))
+_LAYOUTS: "dict[str, Layout]" = {}
+_MAX_LAYOUTS = 8  # small: a batch of distinct departments must not grow a worker's memory
 
 
 def layout_for(spec: Spec) -> Layout:
-    """Layouts are immutable in practice and costly to build: share one per spec."""
-    return _cached_layout(spec.to_json(), spec.tableset)
+    """Layouts are immutable in practice and costly to build: share one per spec (the spec itself is used,
+    never rebuilt from its text: a spec is validated once, where it comes from outside)."""
+    from .tableset import tableset_dir
+
+    key = f"{tableset_dir(spec.tableset).resolve()}\n{spec.to_json()}"  # one id may name another folder later
+    layout = _LAYOUTS.pop(key, None)
+    if layout is None:
+        layout = Layout(spec)
+        while len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+    _LAYOUTS[key] = layout  # most recently used last
+    return layout
+
+
+layout_for.cache_clear = _LAYOUTS.clear  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -32,12 +32,14 @@ from .tableset import Column
 
 FORMAT = "xlbudget/1"
 ZERO = Decimal(0)
+# Rounding never fails for lack of precision, whatever the size of a sum (inputs are bounded when read).
+_ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 
 
 def q(value: Decimal | None, decimals: int = 2) -> Decimal | None:
     if value is None:
         return None
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_ROUNDING)
 
 
 def to_decimal(v: Any) -> Decimal | None:

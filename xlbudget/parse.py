@@ -8,6 +8,13 @@ from decimal import Decimal, InvalidOperation
 
 EMPTY_MARKS = {"", "-", "—", "－", "--", "——", "/", "无", "nan"}
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# Every number read from a cell is bounded here, before any arithmetic: an amount is smaller than 10^15 in its
+# table's unit (all of a country's budget, in 元, is about 10^13), carries at most MAX_DIGITS significant
+# digits and nothing below 10^-MIN_EXPONENT. Anything else is "range": a clear finding, never an exception.
+MAX_ABS = Decimal("1e15")
+MAX_DIGITS = 30
+MIN_EXPONENT = 20
+MAX_TEXT = 64  # longer text cannot be a number an accountant typed
 
 
 def _nfkc(s: str) -> str:
@@ -18,21 +25,42 @@ def parse_amount(value: object) -> tuple[Decimal | None, str]:
     """Parse a cell value into a Decimal.
 
     Returns (value, how) where how is "number" (a real number cell), "text" (a number typed as text and
-    recovered), "empty" (blank or a dash) or "bad" (text that is not a number; value None).
+    recovered), "empty" (blank or a dash), "bad" (text that is not a number; value None) or "range" (a number
+    outside what a budget figure can be, see ``MAX_ABS``; value None).
     """
+    d, how = _parse_amount(value)
+    if d is not None and not in_range(d):
+        return None, "range"
+    return d, how
+
+
+def in_range(d: Decimal) -> bool:
+    """A finite number smaller than MAX_ABS, with at most MAX_DIGITS digits and none below 10^-MIN_EXPONENT."""
+    if not d.is_finite():
+        return False
+    if d.is_zero():
+        return True
+    digits = "".join(map(str, d.as_tuple().digits)).rstrip("0")
+    return abs(d) < MAX_ABS and d.adjusted() >= -MIN_EXPONENT and len(digits) <= MAX_DIGITS
+
+
+def _parse_amount(value: object) -> tuple[Decimal | None, str]:
     if value is None:
         return None, "empty"
     if isinstance(value, bool):
         return None, "bad"
     if isinstance(value, int):
-        return Decimal(value), "number"
+        return (Decimal(value), "number") if abs(value) < MAX_ABS else (None, "range")
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return None, "bad"
         return Decimal(repr(value)), "number"
     if isinstance(value, Decimal):
         return value, "number"
-    s = _nfkc(str(value)).strip()
+    s = str(value)
+    if len(s) > MAX_TEXT * 4:
+        return None, "bad"
+    s = _nfkc(s).strip()
     s = "".join(ch for ch in s if not ch.isspace())
     if s.lower() in EMPTY_MARKS:
         return None, "empty"
@@ -40,12 +68,16 @@ def parse_amount(value: object) -> tuple[Decimal | None, str]:
     neg = False
     if s.startswith("(") and s.endswith(")"):
         s, neg = s[1:-1], True
-    if _NUM.match(s):
+    if len(s) <= MAX_TEXT and _NUM.match(s):
         try:
             d = Decimal(s)
         except InvalidOperation:
             return None, "bad"
-        return (-d if neg else d), "text"
+        if not in_range(d):
+            return None, "range"
+        return (Decimal(0) if d.is_zero() else -d if neg else d), "text"
+    if _NUM.match(s):
+        return None, "range"
     return None, "bad"
 
 

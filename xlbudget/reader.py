@@ -7,22 +7,21 @@ recomputed from the input cells by the table descriptions, and compared with wha
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .catalogue import normalize_code
-from .errors import XlbudgetError
+from .errors import SpecError, XlbudgetError
 from .findings import Finding, Severity
 from .io.errors import WorkbookError
-from .io.rawxlsx import RawWorkbook
+from .io.rawxlsx import RawWorkbook, parse_ref
 from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, layout_for
 from .model import FORMAT, Budget, cell_type, set_path
 from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
-from .spec import Spec
+from .spec import Spec, parse_spec_text
 from .tableset import load_tableset
 from .formulas import formula as cell_formula
 
@@ -62,16 +61,25 @@ def read_workbook(path: str | Path, tableset: str | None = None) -> ReadResult:
         wb = RawWorkbook.open(p, unread=(CHECK_SHEET, CODE_SHEET))  # no rule reads them
     except WorkbookError as e:
         return _unreadable(p, e)
-    except Exception as e:  # last line of defence: one bad file never stops a batch
-        err = WorkbookError("corrupt", f"文件无法读取：{type(e).__name__}", f"cannot read the file: {type(e).__name__}", p)
-        return _unreadable(p, err)
+    except Exception:  # last line of defence: one bad file never stops a batch
+        return _unreadable(p, WorkbookError("corrupt", "文件内容异常，无法读取",
+                                            "the file's content is abnormal and cannot be read", p))
     try:
         return _Reader(p, wb, tableset).read()
     except WorkbookError as e:
         return _unreadable(p, e, wb_sha(wb))
     except XlbudgetError as e:
-        err = WorkbookError("bad-template", f"模板内容无法解析：{e}", f"template content cannot be parsed: {e}", p)
-        return _unreadable(p, err, wb_sha(wb))
+        return _unreadable(p, WorkbookError("bad-template", f"模板内容无法解析：{e}",
+                                          f"template content cannot be parsed: {getattr(e, 'message_en', e)}", p),
+                           wb_sha(wb))
+    except Exception:  # a shape of workbook nobody foresaw: still one clear finding, never a traceback
+        return _unreadable(p, WorkbookError("bad-template", "模板内容异常，无法按模板读取",
+                                          "the template's content is abnormal and cannot be read", p), wb_sha(wb))
+
+
+def _clip(value: Any, n: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def wb_sha(wb: Any) -> str:
@@ -144,10 +152,11 @@ class _Reader:
         spec = None
         if spec_json:
             try:
-                spec = Spec.from_dict(json.loads(spec_json))
-            except (ValueError, TypeError, KeyError) as e:
-                raise WorkbookError("bad-template", f"模板标识中的部门规格无法解析：{e}",
-                                    f"the spec embedded in the template cannot be parsed: {e}", self.path) from None
+                spec = Spec.from_dict(parse_spec_text(spec_json, json_form=True))
+            except SpecError as e:
+                raise WorkbookError("bad-template", f"模板标识中的部门规格无效：{e}",
+                                    f"the spec embedded in the template is invalid: {getattr(e, 'message_en', e)}",
+                                    self.path) from None
         return meta, spec
 
     def read(self) -> ReadResult:
@@ -178,6 +187,13 @@ class _Reader:
             self.add("template-unknown", "READ.template-unknown", E,
                      detail=f"表套标识不一致（{meta['tableset']} 与 {ts.id}）")
             return ReadResult(self.path, None, self.findings, sha, meta)
+        per_project = sum(1 for d in ts.tables if d.per == "project")
+        if per_project and len(spec.projects) * per_project > len(self.wb.sheet_names):
+            # each project has its own sheet: a spec naming more projects than the file has sheets is not its own
+            n, sheets = len(spec.projects), len(self.wb.sheet_names)
+            raise WorkbookError("bad-template", f"模板标识中的部门规格列出 {n} 个项目，工作簿只有 {sheets} 个工作表",
+                                f"the spec embedded in the template lists {n} projects, the workbook has {sheets} "
+                                "sheets", self.path)
         if meta.get("version") and meta["version"] != ts.version:
             self.add("template-version", "READ.template-version", W, found=meta["version"], current=ts.version)
         if meta.get("spec_hash") and meta["spec_hash"] != spec.hash:
@@ -186,25 +202,35 @@ class _Reader:
         self._layout = layout
         budget = Budget(layout, {"format": FORMAT, "spec": spec.to_dict(), "tables": {}})
         self._structure(layout)
+        present = []
         for t in layout.tables.values():
-            if t.sheet not in self.wb.sheet_names:
-                continue
-            self._read_table(layout, t, budget)
+            if t.sheet in self.wb.sheet_names and self._guard(t, self._read_table, layout, t, budget):
+                present.append(t)
         budget.invalidate()
-        present = [t for t in layout.tables.values() if t.sheet in self.wb.sheet_names]
         # First every overwrite, each compared with the total recomputed from the inputs alone; then the
         # constants take effect, so that the rules and the comparisons below see what the file shows.
         self._pending: dict[tuple[str, str, str], Decimal | None] = {}
-        for t in present:
-            self._integrity(layout, t, budget, overwrites=True)
+        present = [t for t in present if self._guard(t, self._integrity, layout, t, budget, True)]
         budget.overrides.update(self._pending)
         budget.invalidate()
         for t in present:
-            self._integrity(layout, t, budget, overwrites=False)
+            self._guard(t, self._integrity, layout, t, budget, False)
         # no invalidate here: inputs and overrides are final, so the figures computed for the comparisons
         # above are the ones the rules see (computing them again cost a fifth of a check)
         meta = {**meta, "department": spec.department, "year": spec.year}
         return ReadResult(self.path, budget, self.findings, sha, meta)
+
+    def _guard(self, t: LTable, step, *args) -> bool:
+        """Run one step on one table; whatever the sheet's shape, a surprise becomes a finding of that table."""
+        try:  # a WorkbookError (a bomb, an absurd sheet) still refuses the whole file
+            step(*args)
+            return True
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError):
+            self.add("table-unreadable", "READ.table-unreadable", E, cells=(f"{t.sheet}!A1",), table=t.id,
+                     sheet=t.sheet, reason="表样与模板不符，无法按模板读取",
+                     reason_en="the layout differs from the template and cannot be read")
+        self._offsets.setdefault(t.id, 0)
+        return False
 
     def _structure(self, layout: Layout) -> None:
         names = set(self.wb.sheet_names)
@@ -235,12 +261,29 @@ class _Reader:
         if off or shifted:
             self.add("layout-shifted", "READ.layout-shifted", E, cells=(f"{t.sheet}!A1",), table=t.id,
                      detail=shifted or f"表头偏移 {off} 行")
+        self._merges(layout, t, sh, off)
         values = sh.values
         for row, col, c0 in _plan(layout, t).inputs:
             raw = values.get((row.r + off, c0))
             if raw is None:
                 continue
             self._store(layout, t, row, col, raw, budget, (row.r + off, c0))
+
+    def _merges(self, layout: Layout, t: LTable, sh, off: int) -> None:
+        """Merged ranges over several input cells: a merge keeps the first and hides what was typed in the others."""
+        if not sh.merged:
+            return
+        inputs = {(row.r + off, c0) for row, _col, c0 in _plan(layout, t).inputs}
+        for ref in sh.merged:
+            a, _, b = ref.partition(":")
+            try:
+                (r0, c0), (r1, c1) = parse_ref(a), parse_ref(b or a)
+            except (ValueError, KeyError):
+                continue
+            covered = sum((r, c) in inputs for r in range(r0, min(r1, r0 + 500) + 1)
+                          for c in range(c0, min(c1, c0 + 100) + 1))
+            if covered > 1:  # a form's text field spans several columns by design: one input, never two
+                self.add("cells-merged", "READ.cells-merged", E, cells=(f"{t.sheet}!{ref}",), table=t.id, range=ref)
 
     def _check_anchors(self, t: LTable, sh, off: int) -> str:
         for row, c0, n in _plan(self._layout, t).anchors:
@@ -270,6 +313,9 @@ class _Reader:
             if how == "bad":
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
                 return
+            if how == "range":
+                self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
+                return
             if d is None:
                 return
             if how == "number":
@@ -285,7 +331,9 @@ class _Reader:
             set_path(budget.doc, path, d)
         elif typ in ("int", "signed_int"):
             v, how = parse_int(raw)
-            if how == "bad":
+            if how == "range":
+                self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
+            elif how == "bad":
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
             elif v is not None:
                 set_path(budget.doc, path, v)
@@ -317,14 +365,14 @@ class _Reader:
                     continue
                 expected = budget.recomputed(t.id, row.key, col.key)
                 d, how = parse_amount(cached)
-                if d is not None or how == "bad":
-                    shown = d if d is not None else cached
+                if d is not None or how in ("bad", "range"):
+                    shown = d if d is not None else _clip(cached)
                     self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
                              formula=want, actual=shown, expected=expected)
                     self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
                 elif cached is None:
-                    self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
-                             formula=want, actual="空", expected=expected)
+                    self.add("formula-emptied", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                             formula=want, expected=expected)
                     self._pending[(t.id, row.key, col.key)] = None
                 continue
             if overwrites:

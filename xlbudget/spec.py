@@ -37,17 +37,16 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .classification import leaf
+from . import specschema as schema
 from .errors import SpecError
+from .specschema import CODE_LISTS, SANGONG_ITEMS  # noqa: F401  (re-exported)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-SANGONG_ITEMS = ("abroad", "reception", "vehicle_purchase", "vehicle_operation")
-CODE_LISTS = ("functions", "economic", "fund_functions", "soe_functions", "carryover_functions")
-_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
+MAX_SPEC_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,7 @@ class Spec:
     fund_sources: tuple[str, ...] = ()
     generic: bool = False
     spare_rows: int = 0
+    classes: tuple[str, ...] = ()      # 类 codes of the per-class table, fixed when the template is written
 
     def codes(self, which: str) -> tuple[str, ...]:
         return getattr(self, which)
@@ -91,6 +91,8 @@ class Spec:
         # reader and the layout cache ask for it several times per submission
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["projects"] = [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.projects]
+        if not d["classes"]:  # absent rather than empty: the digest of a spec that never had them is unchanged
+            del d["classes"]
         return json.loads(json.dumps(d, ensure_ascii=False))
 
     def to_json(self) -> str:
@@ -98,102 +100,118 @@ class Spec:
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()[:16]
+        """Digest of the department's spec as written (the 类 a template fixed are the template's, not the
+        department's: a spec and the template made from it have one digest)."""
+        d = self.to_dict()
+        d.pop("classes", None)
+        text = json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Spec":
-        """Build from the flat form written by :meth:`to_dict` (embedded in templates)."""
-        d = dict(d)
-        d["projects"] = tuple(Project(**{**p, "sangong": tuple(p.get("sangong", ()))}) for p in d.get("projects", ()))
-        for k in CODE_LISTS + ("fund_sources",):
-            d[k] = tuple(d.get(k, ()))
-        return cls(**d)
+    def from_dict(cls, d: Any) -> "Spec":
+        """Build from the flat form written by :meth:`to_dict` (embedded in templates), checked against the
+        schema first (:func:`xlbudget.specschema.flat`): raises SpecError, never anything else."""
+        return _build(schema.flat(d))
 
 
-def _codes(values: Any, digits: tuple[int, ...], what: str) -> tuple[str, ...]:
-    from .catalogue import normalize_code
-
-    out: list[str] = []
-    for v in values or ():
-        c = normalize_code(v)
-        if c is None or len(c) not in digits:
-            raise SpecError(f"部门规格中的{what}编码 {v!r} 格式不正确（应为 {'/'.join(map(str, digits))} 位数字）")
-        if c in out:
-            raise SpecError(f"部门规格中的{what}编码 {c} 重复")
-        out.append(c)
-    return tuple(sorted(out))
+def _build(args: dict[str, Any]) -> Spec:
+    projects = tuple(Project(**p) for p in args.pop("projects"))
+    return Spec(projects=projects, **args)
 
 
-def spec_from_mapping(d: dict[str, Any]) -> Spec:
+def spec_from_mapping(d: Any) -> Spec:
     """Validate a user-written spec mapping (TOML/JSON) and build a :class:`Spec`."""
-    dept = d.get("department") or {}
-    if not isinstance(dept, dict) or not dept.get("name"):
-        raise SpecError("部门规格缺少 [department] name（部门名称）")
-    try:
-        year = int(dept.get("year", 0))
-    except (TypeError, ValueError):
-        raise SpecError("部门规格中的 year（预算年度）应为整数") from None
-    if not 2000 <= year <= 2100:
-        raise SpecError("部门规格缺少或写错了 [department] year（预算年度），例如 2025")
-    codes = d.get("codes") or {}
-    projects: list[Project] = []
-    seen: set[str] = set()
-    for i, p in enumerate(d.get("projects") or (), start=1):
-        key = str(p.get("key") or f"p{i}")
-        if not _KEY.match(key) or key in seen:
-            raise SpecError(f"项目编号 {key!r} 无效或重复（字母开头，只含字母、数字、下划线）")
-        seen.add(key)
-        if not p.get("name"):
-            raise SpecError(f"项目 {key} 缺少项目名称 name")
-        fn = _codes([p.get("function")], (leaf("function"),), "项目功能分类")[0]
-        sangong = tuple(p.get("sangong") or ())
-        bad = [s for s in sangong if s not in SANGONG_ITEMS]
-        if bad:
-            raise SpecError(f"项目 {key} 的三公事项 {bad} 无效，可选：{', '.join(SANGONG_ITEMS)}")
-        projects.append(Project(key=key, name=str(p["name"]).strip(), function=fn, sangong=sangong, unit=str(p.get("unit", ""))))
-    names = {str(k): str(v) for k, v in (d.get("names") or {}).items()}
-    tableset = str(d.get("tableset", "xj11"))
-    from .tableset import installed_tablesets
+    from .errors import DescriptionError
+    from .tableset import installed_tablesets, tableset_dir
 
-    if tableset not in installed_tablesets():  # a spec names an installed set by id, never a folder
-        raise SpecError(f"部门规格中的表套 tableset = {tableset!r} 未安装，可选：{'、'.join(installed_tablesets())}")
-    return Spec(
-        department=str(dept["name"]).strip(), year=year, tableset=tableset,
-        unit=str(dept.get("unit", "万元")), short_name=str(dept.get("short_name", "")),
-        functions=_codes(codes.get("functions"), (leaf("function"),), "功能分类"),
-        economic=_codes(codes.get("economic"), (leaf("economic"),), "经济分类"),
-        fund_functions=_codes(codes.get("fund_functions"), (leaf("function"),), "政府性基金功能分类"),
-        soe_functions=_codes(codes.get("soe_functions"), (7,), "国有资本经营功能分类"),
-        carryover_functions=_codes(codes.get("carryover_functions"), (7,), "结转结余功能分类"),
-        projects=tuple(projects), names=names, fund_sources=tuple(d.get("fund_sources") or ()),
-    )
+    args = schema.nested(d)
+    try:  # a spec names an installed set by id, never a folder
+        tableset_dir(args["tableset"])
+    except DescriptionError:
+        raise schema.fail(f"部门规格中的表套 tableset = {args['tableset']!r} 未安装，可选：{'、'.join(installed_tablesets())}",
+                          f"table set {args['tableset']!r} of the spec is not installed; installed: "
+                          f"{', '.join(installed_tablesets())}") from None
+    return _build(args)
 
 
-def load_spec(path: str | Path) -> Spec:
-    p = Path(path)
+def spec_problems(spec: Spec) -> list[tuple[str, str]]:
+    """What a spec file says that the template cannot honour (zh, en): a project whose function is not among
+    the department's functions, a code that the catalogue does not know and [names] does not name, a code
+    missing from a complete imported catalogue."""
+    from .layout import catalogue_for
+
+    out: list[tuple[str, str]] = []
+    listed = set(spec.functions)
+    for p in spec.projects:
+        if p.function not in listed:
+            out.append((f"项目 {p.key} 的功能分类 {p.function} 不在 [codes] functions 中",
+                        f"project {p.key}: function {p.function} is not listed in [codes] functions"))
+    for kind, lists in (("function", ("functions", "fund_functions", "soe_functions", "carryover_functions")),
+                        ("economic", ("economic",))):
+        cat = catalogue_for(kind, spec.year)
+        lens = (3, 5) if kind == "economic" else (3, 5, 7)
+        for which in lists:
+            for code in spec.codes(which):
+                for prefix in (code[:n] for n in lens):
+                    if cat.complete and prefix not in cat:
+                        out.append((f"{which} 中的编码 {code}：{prefix} 不在 {spec.year} 年度完整科目目录中",
+                                    f"{which}: code {code}: {prefix} is not in the complete {spec.year} catalogue"))
+                        break
+                    if prefix not in spec.names and not cat.name(prefix):
+                        out.append((f"{which} 中的编码 {prefix} 在科目目录中没有名称，请在 [names] 中给出",
+                                    f"{which}: code {prefix} has no name in the catalogue; give it in [names]"))
+                        break
+    return list(dict.fromkeys(out))
+
+
+def parse_spec_text(text: str, json_form: bool) -> Any:
+    """Parse spec text (TOML or JSON) whatever it holds: deep nesting or garbage is a SpecError."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise schema.fail("部门规格过大", "the spec is too large")
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SpecError(f"找不到部门规格文件：{p}") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"部门规格文件不是 UTF-8 文本：{p}") from None
-    try:
-        d = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
+        return json.loads(text) if json_form else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as e:
-        raise SpecError(f"部门规格文件格式错误：{p}：{_syntax_where(e, p)}") from None
-    return spec_from_mapping(d)
+        zh, en = _syntax_where(e, "JSON" if json_form else "TOML")
+        raise schema.fail(f"部门规格格式错误：{zh}", f"the spec is not well-formed: {en}") from None
+    except RecursionError:
+        raise schema.fail("部门规格嵌套过深", "the spec is nested too deeply") from None
 
 
-def _syntax_where(e: Exception, p: Path) -> str:
-    """Where a TOML or JSON parser stopped, in Chinese (the parsers' own texts are English)."""
-    kind = "JSON" if p.suffix.lower() == ".json" else "TOML"
+def _syntax_where(e: Exception, kind: str) -> tuple[str, str]:
+    """Where a TOML or JSON parser stopped (zh, en): the parsers' own texts are English."""
     line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
     if line is None:
         m = re.search(r"line (\d+), column (\d+)", str(e))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
     if line is None:
-        return f"不符合 {kind} 语法"
-    return f"第 {line} 行第 {col} 列附近不符合 {kind} 语法（请检查引号、方括号和等号）"
+        return f"不符合 {kind} 语法", f"not valid {kind}"
+    return (f"第 {line} 行第 {col} 列附近不符合 {kind} 语法（请检查引号、方括号和等号）",
+            f"not valid {kind} near line {line}, column {col} (check quotes, brackets and equals signs)")
+
+
+def load_spec(path: str | Path, strict: bool = True) -> Spec:
+    """Read and validate a spec file; with ``strict`` also :func:`spec_problems` are errors."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_SPEC_BYTES:
+            raise schema.fail(f"部门规格文件过大：{p}", f"spec file too large: {p}")
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise schema.fail(f"找不到部门规格文件：{p}", f"spec file not found: {p}") from None
+    except UnicodeDecodeError:
+        raise schema.fail(f"部门规格文件不是 UTF-8 文本：{p}", f"spec file is not UTF-8 text: {p}") from None
+    except OSError as e:
+        raise schema.fail(f"无法读取部门规格文件：{p}（{e.strerror}）", f"cannot read spec file {p} ({e.strerror})") from None
+    try:
+        spec = spec_from_mapping(parse_spec_text(text, p.suffix.lower() == ".json"))
+    except SpecError as e:
+        raise schema.fail(f"{p.name}：{e}", f"{p.name}: {getattr(e, 'message_en', e)}") from None
+    if strict:
+        problems = spec_problems(spec)
+        if problems:
+            raise schema.fail(f"{p.name}：" + "；".join(zh for zh, _ in problems),
+                              f"{p.name}: " + "; ".join(en for _, en in problems))
+    return spec
 
 
 def generic_spec(department: str = "", year: int = 2025, spare_rows: int = 30, tableset: str = "xj11") -> Spec:

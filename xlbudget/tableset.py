@@ -308,27 +308,76 @@ def _table(path: Path, default: Precision) -> TableDesc:
     return t
 
 
-def tableset_dir(name: str = "xj11") -> Path:
-    p = Path(name)
-    if p.is_dir():
-        return p
-    return Path(str(resources.files("xlbudget.templates").joinpath(name)))
+def installed_dirs() -> list[Path]:
+    """Where table sets are installed, one folder per id: the shipped ones (templates/), then
+    ``$XLBUDGET_HOME/tablesets`` (``~/.xlbudget/tablesets``), then the folders listed in ``$XLBUDGET_TABLESETS``
+    (separated by the system's path separator, e.g. a folder shared by a finance bureau)."""
+    import os
+
+    home = os.environ.get("XLBUDGET_HOME")
+    base = Path(home).expanduser() if home else Path.home() / ".xlbudget"
+    extra = [Path(p).expanduser() for p in os.environ.get("XLBUDGET_TABLESETS", "").split(os.pathsep) if p]
+    return [Path(str(resources.files("xlbudget.templates"))), base / "tablesets", *extra]
 
 
 def installed_tablesets() -> list[str]:
-    """Ids of the table sets shipped under templates/."""
-    root = resources.files("xlbudget.templates")
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("tableset.toml").is_file())
+    """The ids of the installed table sets (one folder each with a tableset.toml)."""
+    ids: set[str] = set()
+    for base in installed_dirs():
+        if base.is_dir():
+            ids.update(p.name for p in base.iterdir() if p.is_dir() and (p / "tableset.toml").is_file())
+    return sorted(ids)
+
+
+def tableset_dir(name: str = "xj11") -> Path:
+    """The folder of an installed table set, by id; or a folder the calling code names (a set being written or
+    tested). A spec from outside (a spec file, the spec a submission embeds) can only name an id: the spec
+    schema refuses anything else before a table set is looked up (see :mod:`xlbudget.specschema`)."""
+    from .specschema import TABLESET_ID
+
+    if isinstance(name, Path):
+        name = str(name)
+    if not isinstance(name, str):
+        raise DescriptionError(f"表套标识 {str(name)[:40]!r} 无效")
+    if not TABLESET_ID.match(name):
+        folder = Path(name)
+        if (folder / "tableset.toml").is_file():
+            return folder
+        raise DescriptionError(f"没有名为“{name[:60]}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}")
+    for base in installed_dirs():
+        folder = base / name
+        if (folder / "tableset.toml").is_file():
+            return folder
+    raise DescriptionError(f"没有名为“{name}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}"
+                           "（在 templates/ 或 $XLBUDGET_HOME/tablesets/ 下）")
+
+
+def load_tableset(name: "str | Path" = "xj11") -> TableSet:
+    """Load a table set by id (installed) or by folder (see :func:`tableset_dir`)."""
+    folder = tableset_dir(name)
+    ts = _load_folder(folder.resolve())
+    if isinstance(name, str) and folder.name == name and ts.id != name:
+        raise DescriptionError(f"表套文件夹 {name} 中的标识为 {ts.id}，两者应一致")
+    return ts
+
+
+load_tableset.cache_clear = lambda: _load_folder.cache_clear()  # type: ignore[attr-defined]
+
+
+def installed_tableset(tid: str) -> TableSet:
+    """The installed table set ``tid``; a path or an unknown id is refused (sets are named by id only)."""
+    from .specschema import TABLESET_ID
+
+    if not isinstance(tid, str) or not TABLESET_ID.match(tid) or tid not in installed_tablesets():
+        raise DescriptionError(f"未知的表套 {str(tid)[:40]!r}，已安装的表套：{'、'.join(installed_tablesets())}"
+                               "（xlbudget tablesets 列出；表套只按编号选用，不接受路径）")
+    return load_tableset(tid)
 
 
 @functools.lru_cache(maxsize=8)
-def load_tableset(name: str = "xj11") -> TableSet:
-    """Load a table set by id (shipped under templates/) or by folder path."""
-    folder = tableset_dir(name)
-    meta_path = folder / "tableset.toml"
-    if not meta_path.is_file():
-        raise DescriptionError(f"没有名为“{str(name)[:60]}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}")
-    meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+def _load_folder(folder: Path) -> TableSet:
+    name = folder.name
+    meta = tomllib.loads((folder / "tableset.toml").read_text(encoding="utf-8"))
     default = _precision(meta, Precision(), "tableset.toml") or Precision()
     tables = tuple(_table(folder / f"{tid}.toml", default) for tid in meta["tables"])
     ids = [t.id for t in tables]
@@ -388,20 +437,6 @@ def _validate(ts: TableSet) -> None:
             stamp.write_text(f"{ts.id} {ts.version}\n", encoding="utf-8")
         except OSError:  # a read-only home: checked again next time
             pass
-
-
-def installed_tablesets() -> list[str]:
-    """The ids of the table sets shipped under templates/ (one folder each with a tableset.toml)."""
-    root = resources.files("xlbudget.templates")
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("tableset.toml").is_file())
-
-
-def installed_tableset(tid: str) -> TableSet:
-    """The installed table set ``tid``; a path or an unknown id is refused (sets are named by id only)."""
-    ids = installed_tablesets()
-    if tid not in ids:
-        raise DescriptionError(f"未知的表套 {tid!r}，已安装的表套：{'、'.join(ids)}（xlbudget tablesets 列出）")
-    return load_tableset(tid)
 
 
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .expr import Expr
-from .layout import layout_for
+from .layout import layout_for, with_classes
 from .model import FORMAT, Budget, budget_from_document
 from .setdata import next_year_plan
 from .spec import Spec, generic_spec, load_spec
@@ -21,7 +21,7 @@ def make_template(spec: Spec | str | Path | None, out: str | Path) -> Path:
         spec = generic_spec()
     elif not isinstance(spec, Spec):
         spec = load_spec(spec)
-    return write_workbook(layout_for(spec), out)
+    return write_workbook(layout_for(with_classes(spec)), out)
 
 
 def fill(doc: dict[str, Any], out: str | Path, spec: Spec | None = None) -> Path:

@@ -47,10 +47,20 @@ def die_with_parent(parent: int, interval: float = 0.5) -> None:
         os._exit(1)
 
 
-def process_pool(max_workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers end with this process, even when it is killed.
+def _start(parent: int, initializer, initargs: tuple) -> None:
+    die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def process_pool(max_workers: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A process pool whose workers end with this process, even when it is killed (``initializer`` runs in
+    each worker after that is arranged).
 
     Workers are started with "spawn": a worker forked while the pool's manager thread holds a lock can hang
     before its initializer runs, and would then outlive a killed parent."""
-    return ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=CONTEXT,
+                               initializer=_start, initargs=(os.getpid(), initializer, initargs))
+
+
+CONTEXT = multiprocessing.get_context("spawn")

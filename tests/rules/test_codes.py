@@ -29,7 +29,7 @@ def complete_catalogue(tmp_path: Path) -> Path:
             for row in list(csv.reader(text.splitlines()))[1:]:
                 w.writerow(row[:2])
     dest = tmp_path / "catalogue"
-    import_catalogue(src, dest, 2025)
+    import_catalogue(src, dest, 2025, complete=True)
     return dest
 
 

@@ -47,12 +47,15 @@ def catalogue() -> None:
     help="存放目录；默认为 $XLBUDGET_HOME/catalogue/<年度> 或 ~/.xlbudget/catalogue/<年度>。",
 )
 @click.option("--kind", type=click.Choice(KINDS), default=None, help="只导入一类目录。")
-@click.option("--partial", is_flag=True, help="所导入的目录并不完整（默认视为完整的官方目录）。")
-def import_command(file: Path, year: int, dest: Path | None, kind: str | None, partial: bool) -> None:
+@click.option("--partial", "completeness", flag_value="partial",
+              help="所导入的目录并不完整。默认：目录自身显示不完整（缺上级科目、缺类级科目、条数少于内置部分目录）时按部分目录导入，否则视为完整。")
+@click.option("--complete", "completeness", flag_value="complete", help="所导入的确是完整的官方目录。")
+def import_command(file: Path, year: int, dest: Path | None, kind: str | None, completeness: str | None) -> None:
     """导入财政部门下发的科目目录（.xlsx / .xls / .csv）。"""
     dest = dest if dest is not None else default_catalogue_dir(year)
     try:
-        imported = import_catalogue(file, dest, year, kind, complete=not partial)
+        complete = {"partial": False, "complete": True}.get(completeness or "")
+        imported = import_catalogue(file, dest, year, kind, complete=complete)
     except CatalogueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"已导入 {year} 年度科目目录，来源：{file.name}")

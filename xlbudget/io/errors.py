@@ -22,8 +22,8 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
         "File not found",
     ),
     "not-a-file": (
-        "路径不是普通文件（可能是文件夹）",
-        "The path is not a regular file (it may be a folder)",
+        "路径不是普通文件（{detail}），未读取",
+        "The path is not a regular file ({detail}); not read",
     ),
     "io-error": (
         "无法读取文件：{detail}",
@@ -72,6 +72,10 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     "too-many-entries": (
         "文件内部条目过多（{count} 个，上限 {limit} 个），已拒绝读取",
         "Too many entries inside the file ({count}, limit {limit}); refused",
+    ),
+    "native-failure": (
+        "文件无法读取：{detail}（文件结构异常，请用 Excel 或 WPS 打开后另存为 .xlsx）",
+        "Cannot read the file: {detail} (abnormal structure; open it in Excel or WPS and save it as .xlsx)",
     ),
     "missing-part": (
         "工作簿缺少必需的组成部分：{part}",

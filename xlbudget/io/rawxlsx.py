@@ -40,6 +40,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
 from xml.etree.ElementTree import ParseError
 
+from . import isolate
 from .errors import WorkbookError, human_size
 from .safety import ContainerInfo, Limits, inspect_bytes, inspect_container
 
@@ -903,6 +904,7 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
 # --------------------------------------------------------------------------
 
 _EMPTY = ""
+_SST_COUNTS = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|'[^']*')""")
 _CPYTHON = platform.python_implementation() == "CPython"
 
 
@@ -971,7 +973,7 @@ class RawWorkbook:
         self._by_name: dict[str, SheetInfo] = {}
         self._parts: dict[str, bytes] = {}      # normalized XML for calamine
         self._sheet_xml: dict[str, bytes | WorkbookError] | None = None
-        self._calamine = None
+        self._prepared: dict[str, RawSheet | WorkbookError] | None = None
         self._cache: dict[str, RawSheet] = {}
         self._longest_shared = 0
         self._area_used = 0
@@ -1047,13 +1049,7 @@ class RawWorkbook:
         return None
 
     def close(self) -> None:
-        """Release calamine's copy of the data (the object stays usable)."""
-        if self._calamine is not None:
-            try:
-                self._calamine.close()
-            except Exception:  # pragma: no cover - already closed
-                pass
-            self._calamine = None
+        """Nothing to release: cells are read in an isolated child and kept as Python values."""
 
     def __enter__(self) -> "RawWorkbook":
         return self
@@ -1120,6 +1116,10 @@ class RawWorkbook:
                 part = _resolve_target("xl", target)
                 data = self._read_xml_part(part, required=False)
                 if data is not None:
+                    if suffix == "sharedStrings":
+                        # calamine reserves memory for the declared uniqueCount before reading a string:
+                        # the counts are hints that a file may fake, so the reader never sees them.
+                        data = _SST_COUNTS.sub(b"", data, count=2)
                     self._parts[part] = data
                     if suffix == "sharedStrings":
                         # Longest <si> in bytes: an upper bound for any one string.
@@ -1195,45 +1195,88 @@ class RawWorkbook:
             self._sheet_xml = out
         return self._sheet_xml
 
-    def _calamine_book(self):
-        if self._calamine is None:
-            from python_calamine import CalamineWorkbook
+    def _calamine_zip(self, readable: set[str]) -> bytes:
+        """A fresh, uncompressed zip for calamine: the parts we checked, and the sheets to read (any other
+        sheet gets an empty stand-in; calamine only parses the sheets we ask for)."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            for name, data in self._parts.items():
+                z.writestr(name, data)
+            for name, data in self._inflate_sheets().items():
+                z.writestr(name, data if name in readable and not isinstance(data, WorkbookError) else _EMPTY_SHEET)
+            for part in self._deferred:  # left compressed: calamine never parses them
+                z.writestr(part, _EMPTY_SHEET)
+        return buf.getvalue()
 
-            buf = io.BytesIO()
-            with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-                for name, data in self._parts.items():
-                    z.writestr(name, data)
-                sheets = self._inflate_sheets()
-                for part in self._deferred:
-                    z.writestr(part, _EMPTY_SHEET)
-                for name, data in sheets.items():
-                    # A broken sheet gets an empty stand-in: calamine only
-                    # parses the sheets we ask for, and we never ask for it.
-                    if isinstance(data, WorkbookError):
-                        data = _EMPTY_SHEET
-                    z.writestr(name, data)
-            buf.seek(0)
+    def _scan_all(self) -> None:
+        """Check every worksheet against the limits, then read the cells of those that pass, all at once, in
+        an isolated child (see :mod:`xlbudget.io.isolate`): a native crash, abort or hang is this file's
+        error. Results and errors are kept per sheet and raised when that sheet is asked for."""
+        if self._prepared is not None:
+            return
+        prepared: dict[str, RawSheet | WorkbookError] = {}
+        wanted: list[SheetInfo] = []
+        for info in self.sheets:
+            if info.part in self._deferred:  # not meant to be read: scanned only if asked for
+                continue
             try:
-                self._calamine = CalamineWorkbook.from_filelike(buf)
-            except _PASS_THROUGH:
-                raise
-            except BaseException as exc:  # includes pyo3's PanicException
-                raise _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿（解析器提示：{_short(exc)}）",
-                                 f"cannot read the workbook: {_short(exc)}") from None
-        return self._calamine
+                sheet, needs_values = self._scan_one(info)
+                prepared[info.name] = sheet
+                if needs_values:
+                    wanted.append(info)
+            except WorkbookError as exc:
+                prepared[info.name] = exc
+        if wanted:
+            import python_calamine  # noqa: F401  (imported here, once, not in every child)
+
+            data = self._calamine_zip({i.part for i in wanted})
+            names = [i.name for i in wanted]
+            try:
+                cells = isolate.run(lambda: _native_cells(data, names))
+            except isolate.NativeFailure as exc:
+                zh, en = _NATIVE_REASONS.get(exc.reason, ("", ""))
+                err = WorkbookError("native-failure", path=self.path, detail=zh, detail_en=en)
+                if exc.reason == "error":
+                    err = _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿（解析器提示：{exc.detail}）",
+                                     f"cannot read the workbook: {exc.detail}")
+                cells = {n: err for n in names}
+            for info in wanted:
+                got = cells[info.name]
+                if isinstance(got, WorkbookError):
+                    prepared[info.name] = got
+                elif isinstance(got, str):
+                    prepared[info.name] = _xml_error(self.path, info.part, f"格式错误（解析器提示：{got}）",
+                                                     f"not well-formed: {got}")
+                else:
+                    start, rows = got
+                    sheet = prepared[info.name]
+                    assert isinstance(sheet, RawSheet)
+                    if start is not None:
+                        sheet.values = _values_from_rows(rows, start[0], start[1])
+        self._prepared = prepared
 
     def _read_sheet(self, info: SheetInfo) -> RawSheet:
-        out = RawSheet(name=info.name, part=info.part, state=info.state, kind=info.kind)
-        if info.kind != "worksheet":
-            return out
-        if info.part in self._deferred:  # asked for after all: inflate it, and give calamine a new copy
+        if info.part in self._deferred:  # asked for after all: inflate it and read the workbook again
             self._deferred.discard(info.part)
             if self._sheet_xml is not None:
                 try:
                     self._sheet_xml[info.part] = _normalize_xml(self.container.read(info.part), info.part, self.path)
                 except WorkbookError as exc:
                     self._sheet_xml[info.part] = exc
-            self.close()
+            self._prepared, self._area_used = None, 0
+        self._scan_all()
+        assert self._prepared is not None
+        got = self._prepared[info.name]
+        if isinstance(got, WorkbookError):
+            raise got
+        return got
+
+    def _scan_one(self, info: SheetInfo) -> tuple[RawSheet, bool]:
+        """The sheet's formulas and structure from its XML, checked against the limits; True when it has
+        cells for calamine to read."""
+        out = RawSheet(name=info.name, part=info.part, state=info.state, kind=info.kind)
+        if info.kind != "worksheet":
+            return out, False
         xml = self._inflate_sheets()[info.part]
         if isinstance(xml, WorkbookError):
             raise xml
@@ -1243,7 +1286,7 @@ class RawWorkbook:
         out.errors = scan.errors
         out.array_formulas = scan.array_formulas
         if scan.max_row < 0:
-            return out  # no cells at all
+            return out, False  # no cells at all
         self._area_used += (scan.max_row + 1) * (scan.max_col + 1)
         if self._area_used > self.limits.max_workbook_cells_area:
             raise WorkbookError(
@@ -1261,18 +1304,39 @@ class RawWorkbook:
                     "zip-bomb", path=self.path, part=info.part,
                     detail=f"工作表“{info.name}”引用的共享字符串展开后可达 {size}",
                     detail_en=f"sheet '{info.name}' may expand shared strings to {size}")
+        return out, True
+
+
+_NATIVE_REASONS = {
+    "crash": ("读取单元格的组件异常终止", "the cell reader terminated abnormally"),
+    "memory": ("读取单元格所需内存超过上限", "reading the cells needs more memory than allowed"),
+    "timeout": ("读取单元格超时", "reading the cells timed out"),
+}
+
+
+def _native_cells(data: bytes, names: list[str]) -> dict[str, object]:
+    """calamine's cells of each named sheet: (start, rows), or the parser's message for a sheet it refuses.
+    Runs in the isolated child."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except _PASS_THROUGH:
+        raise
+    except BaseException as exc:  # includes pyo3's PanicException
+        raise RuntimeError(_short(exc)) from None
+    out: dict[str, object] = {}
+    for name in names:
         try:
-            sh = self._calamine_book().get_sheet_by_name(info.name)
+            sh = book.get_sheet_by_name(name)
             start = sh.start
-            rows = sh.to_python() if start is not None else []
-        except (WorkbookError, *_PASS_THROUGH):
+            out[name] = (start, sh.to_python() if start is not None else [])
+        except _PASS_THROUGH:
             raise
         except BaseException as exc:  # includes pyo3's PanicException
-            raise _xml_error(self.path, info.part, f"格式错误（解析器提示：{_short(exc)}）",
-                             f"not well-formed: {_short(exc)}") from None
-        if start is not None:
-            out.values = _values_from_rows(rows, start[0], start[1])
-        return out
+            out[name] = _short(exc)
+    book.close()
+    return out
 
 
 # Never turned into a WorkbookError: the process, not the file, is at fault.

@@ -156,6 +156,16 @@ def _fail(code: str, path: str | None, **kw) -> WorkbookError:
 # --------------------------------------------------------------------------
 
 
+def special_kind(mode: int) -> tuple[str, str]:
+    """What a path that is not a regular file is (zh, en)."""
+    for test, zh, en in ((stat.S_ISDIR, "文件夹", "a folder"), (stat.S_ISFIFO, "命名管道", "a named pipe"),
+                         (stat.S_ISSOCK, "套接字", "a socket"), (stat.S_ISCHR, "字符设备", "a character device"),
+                         (stat.S_ISBLK, "块设备", "a block device")):
+        if test(mode):
+            return zh, en
+    return "特殊文件", "a special file"
+
+
 def inspect_container(path: str | os.PathLike, limits: Limits | None = None,
                       document: str = "xlsx") -> ContainerInfo:
     """Check a workbook file before anything in it is parsed.
@@ -184,13 +194,17 @@ def inspect_container(path: str | os.PathLike, limits: Limits | None = None,
         raise _fail("io-error", p, detail=exc.strerror or type(exc).__name__) from None
     if not stat.S_ISREG(st.st_mode):
         # Directories, FIFOs and devices: reading a FIFO could block forever.
-        raise _fail("not-a-file", p)
+        raise _fail("not-a-file", p, detail=special_kind(st.st_mode)[0], detail_en=special_kind(st.st_mode)[1])
     if st.st_size == 0:
         raise _fail("empty-file", p)
     if st.st_size > limits.max_file_bytes:
         raise _fail("too-large", p, size=human_size(st.st_size), limit=human_size(limits.max_file_bytes))
-    try:
-        with open(p, "rb") as fh:
+    try:  # opened without blocking and checked again: the path may have been swapped for a FIFO meanwhile
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise _fail("not-a-file", p, detail=special_kind(st.st_mode)[0], detail_en=special_kind(st.st_mode)[1])
             data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
         raise _fail("io-error", p, detail=exc.strerror or type(exc).__name__) from None

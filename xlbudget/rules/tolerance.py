@@ -48,7 +48,9 @@ class Tolerance:
                 amount = Decimal(value.strip())
             except InvalidOperation:
                 amount = Decimal(-1)
-            if amount.is_finite() and amount >= 0:
+            from ..parse import in_range
+
+            if in_range(amount) and amount >= 0:  # bounded like every figure: no absurd exponent
                 return cls("fixed", amount)
         raise ValueError(f"容差应为 interval、exact 或 fixed:数值（例如 fixed:0.01），而不是 {text!r}")
 

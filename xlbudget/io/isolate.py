@@ -1,0 +1,117 @@
+"""Run native code (the Rust cell reader) where its crash costs one file, not the process.
+
+``run(fn)`` calls ``fn()`` in a forked child with a memory ceiling and a time limit and returns its result
+(pickled through a pipe). A child that aborts, is killed, runs out of memory or time raises
+:class:`NativeFailure`; an exception inside ``fn`` comes back as :class:`NativeFailure` too, with its text.
+The child's standard error is discarded, so an abort prints no native backtrace. Where ``fork`` is not
+available the call runs in this process (the safety checks made before it are then the only guard).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import gc
+import os
+import pickle
+import select
+import signal
+import time
+from typing import Any, Callable
+
+__all__ = ["NativeFailure", "run", "available"]
+
+TIME_LIMIT = 60.0                 # seconds for one workbook's cells
+MEMORY_HEADROOM = 2 << 30         # bytes of address space the child may add to what it inherits
+
+
+class NativeFailure(Exception):
+    """The native reader died or failed; ``reason`` says how ("crash", "memory", "timeout" or "error")."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def available() -> bool:
+    return hasattr(os, "fork") and os.environ.get("XLBUDGET_NO_ISOLATION") != "1"
+
+
+def _vm_size() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in the forked child
+    gc.disable()  # a collection would touch (and so copy) every page inherited from the parent
+    try:
+        faulthandler.disable()  # an abort here is reported by the parent, not as a Python stack on stderr
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        try:
+            import resource
+
+            vm = _vm_size()
+            if vm:
+                resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_HEADROOM, vm + MEMORY_HEADROOM))
+        except (ImportError, ValueError, OSError):
+            pass
+        try:
+            out = ("ok", fn())
+        except MemoryError:
+            out = ("memory", "")
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent as text
+            out = ("error", " ".join(str(exc).split())[:200] or type(exc).__name__)
+        data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(data)
+        while view:
+            n = os.write(w, view)
+            view = view[n:]
+    finally:
+        os._exit(0)
+
+
+def run(fn: Callable[[], Any], time_limit: float = TIME_LIMIT) -> Any:
+    if not available():
+        return fn()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.close(r)
+        _child(fn, w)
+    os.close(w)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + time_limit
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        if timed_out:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status = os.waitpid(pid, 0)
+    if timed_out:
+        raise NativeFailure("timeout")
+    if os.WIFSIGNALED(status) or not chunks:
+        raise NativeFailure("crash", f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "")
+    kind, value = pickle.loads(b"".join(chunks))
+    if kind != "ok":
+        raise NativeFailure(kind, value)
+    return value
