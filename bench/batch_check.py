@@ -17,9 +17,9 @@
 5. ``--memory 500,2000``: the worker's peak RSS when checking N = 500 and N = 2000 files (the generated
    files, hard-linked over and over to reach N: every path is a file of its own to the checker).
 
-``--mix`` names what the submissions are: ``ours`` (workbooks written from our templates) is the only kind
-there is so far; official-format workbooks (issue 9) join the mix when their reader exists, and the run
-says which kinds it measured.
+``--mix`` names what the submissions are: ``ours`` (workbooks written from our templates), ``official``
+(the same kind of documents written in an official layout: plain numbers, no formulas, no identity), or
+both (``ours,official``: every other submission in an official layout); the run says which kinds it measured.
 
 Before timing, the package's bytecode is compiled (as ``pip install`` does), unless ``--no-compile``:
 an editable install run with PYTHONDONTWRITEBYTECODE would otherwise compile every module in every process.
@@ -46,8 +46,8 @@ from common import ROOT, compile_bytecode, machine, submission_plan, verdict, wr
 
 SINGLE_TARGET_S = 0.3
 RATIO_TARGET = 20.0
-MIX_KINDS = {"ours": "workbooks written from our templates"}
-NOT_YET = {"official": "official-format workbooks (issue 9): no reader for them yet"}
+MIX_KINDS = {"ours": "workbooks written from our templates",
+             "official": "the same documents in an official layout (tests/officialgen.py)"}
 
 
 # --- the command line ------------------------------------------------------------------------------------
@@ -240,8 +240,8 @@ def main() -> None:
     try:
         print(f"machine: {machine()}")
         measured = [k for k in kinds_asked if k in MIX_KINDS]
-        left_out = [NOT_YET.get(k, f"{k}: no such kind") for k in unknown] + \
-            [why for k, why in NOT_YET.items() if k not in kinds_asked]
+        left_out = [f"{k}: no such kind" for k in unknown] + [f"{k} ({why})" for k, why in MIX_KINDS.items()
+                                                                if k not in kinds_asked]
         print("mix: " + "; ".join(f"{k} = {MIX_KINDS[k]}" for k in measured) +
               ("; NOT in this run: " + "; ".join(left_out) if left_out else ""))
         if not measured:
@@ -250,10 +250,14 @@ def main() -> None:
         if not a.no_compile:
             print(f"bytecode: {compile_bytecode()}")
         kinds = submission_plan(a.n, a.large_share)
+        if measured == ["official"]:
+            kinds = [k + "-official" for k in kinds]
+        elif "official" in measured:
+            kinds = [k + "-official" if i % 2 else k for i, k in enumerate(kinds)]
         t0 = time.perf_counter()
         paths = write_submissions(subdir, a.n, a.large_share, jobs=a.jobs, kinds=kinds)
         gen = time.perf_counter() - t0
-        n_large = kinds.count("large")
+        n_large = sum(k.startswith("large") for k in kinds)
         size = sum(p.stat().st_size for p in paths)
         print(f"submissions: {len(paths)} ({len(paths) - n_large} small, {n_large} large), "
               f"{size / 1e6:.1f} MB on disk; generated/reused in {gen:.1f} s")
@@ -287,8 +291,8 @@ def main() -> None:
                     print(f"  in CPU time: {b['cpu'] / check_cpu:.2f}x less CPU per submission than the baseline")
 
         if has_check():
-            small = next((p for p, k in zip(paths, kinds) if k == "small"), None)
-            large = next((p for p, k in zip(paths, kinds) if k == "large"), None)
+            small = next((p for p, k in zip(paths, kinds) if k.startswith("small")), None)
+            large = next((p for p, k in zip(paths, kinds) if k.startswith("large")), None)
             for label, f in (("small", small), ("large", large)):
                 if f is None:
                     continue

@@ -493,14 +493,30 @@ def write_filled(spec: Spec, doc: dict[str, Any], out: str | os.PathLike[str]) -
 
 
 # --- workbooks on disk ----------------------------------------------------------------------------------
+def write_official_layout(spec: Spec, doc: dict[str, Any], out: str | os.PathLike[str]) -> Path:
+    """The same document as a workbook in an official layout (plain numbers, no formulas, no identity),
+    written by the tests' generator (tests/officialgen.py)."""
+    tests = str(ROOT / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    from officialgen import write_official
+
+    from xlbudget.model import budget_from_document
+
+    return write_official(budget_from_document(doc, spec), Path(out), "sheets")
+
+
 def _write_one(task: tuple[str, str, int, int]) -> str:
+    """``kind`` is ``small`` or ``large``, with ``-official`` for a workbook in an official layout."""
     path, kind, i, year = task
     name = department_name(i)
-    if kind == "large":
+    size, _, layout = kind.partition("-")
+    if size == "large":
         spec = large_spec(year=year, department=name, seed=i)
     else:
         spec = small_spec(department=name, year=year, seed=i)
-    write_filled(spec, random_document(spec, seed=i), path)
+    write = write_official_layout if layout == "official" else write_filled
+    write(spec, random_document(spec, seed=i), path)
     return path
 
 
@@ -530,7 +546,7 @@ def write_submissions(directory: str | os.PathLike[str], n: int, mix: float = 0.
                 _write_one(t)
         else:
             # large ones first so the pool is not left waiting on a straggler
-            todo.sort(key=lambda t: t[1] != "large")
+            todo.sort(key=lambda t: not t[1].startswith("large"))
             with ProcessPoolExecutor(jobs) as ex:
                 list(ex.map(_write_one, todo, chunksize=1))
     return [Path(t[0]) for t in tasks]
