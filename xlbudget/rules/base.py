@@ -658,33 +658,30 @@ def rules_from_entries(entries: Iterable[Mapping[str, Any]], where: str = "rules
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_rules(path: str, mtime: float) -> tuple[Rule, ...]:
+def _cached_book(path: str, mtime: float) -> tuple[dict[str, Any], dict[str, Condition]]:
+    """A rule book parsed once: its entries and its named preconditions."""
     name = Path(path).name
     try:
         book = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise DescriptionError(f"{name}: {e}") from None
-    return tuple(rules_from_entries(book.get("rule", []), name, conditions_from(book, name)))
-
-
-_VALIDATED: set[tuple[str, str, float]] = set()
+    return book, conditions_from(book, name)
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_conditions(path: str, mtime: float) -> dict[str, Condition]:
-    name = Path(path).name
-    try:
-        book = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise DescriptionError(f"{name}: {e}") from None
-    return conditions_from(book, name)
+def _cached_rules(path: str, mtime: float) -> tuple[Rule, ...]:
+    book, conditions = _cached_book(path, mtime)
+    return tuple(rules_from_entries(book.get("rule", []), Path(path).name, conditions))
+
+
+_VALIDATED: set[tuple[str, str, float]] = set()
 
 
 def book_conditions(tableset: "TableSet") -> dict[str, Condition]:
     """The named preconditions (``[conditions.NAME]``) of a table set's rule book."""
     if tableset.rules_file is None or not tableset.rules_file.is_file():
         return {}
-    return _cached_conditions(str(tableset.rules_file), tableset.rules_file.stat().st_mtime)
+    return _cached_book(str(tableset.rules_file), tableset.rules_file.stat().st_mtime)[1]
 
 
 def load_rules(tableset: "TableSet | str" = "xj11") -> list[Rule]:
