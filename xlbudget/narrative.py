@@ -21,7 +21,6 @@ When last year's figure is 0 the growth rate is undefined. ``zero_last_year`` pi
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
@@ -33,13 +32,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import DescriptionError
 from .expr import Expr, parse
 from .model import ZERO, Budget, get_path, q, to_decimal
-from .setdata import cached, check_document_path, check_ref as _check_ref, doc_path as _path
+from .setdata import cached, check_document_path, check_ref as _check_ref, doc_path as _path, read_set_file
 from .tableset import UNITS, Precision
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 if TYPE_CHECKING:
     from .tableset import TableSet
@@ -250,15 +244,11 @@ def load_narrative(ts: "TableSet") -> NarrativeDef | None:
     path = Path(ts.folder) / NARRATIVE_FILE
     if not path.is_file():
         return None
-    return cached(ts, "narrative", lambda: _load(path, ts))
+    return cached(ts, "narrative", lambda: _load(read_set_file(ts, NARRATIVE_FILE) or {}, ts))
 
 
-def _load(path: Path, ts: "TableSet") -> NarrativeDef:
+def _load(d: dict[str, Any], ts: "TableSet") -> NarrativeDef:
     where = f"{ts.id}/{NARRATIVE_FILE}"
-    try:
-        d = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise DescriptionError(f"{where}：TOML 格式错误：{e}") from None
     figures: dict[str, Expr] = {}
     for name, text in (d.get("figures") or {}).items():
         expr = parse(str(text))

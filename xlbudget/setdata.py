@@ -91,7 +91,8 @@ def _check_expr(ts: "TableSet", text: str, where: str) -> Expr:
     return expr
 
 
-def _read(ts: "TableSet", name: str) -> dict[str, Any] | None:
+def read_set_file(ts: "TableSet", name: str) -> dict[str, Any] | None:
+    """A TOML file of the set's folder (None when it has none); bad TOML is a DescriptionError."""
     path = Path(ts.folder) / name
     if not path.is_file():
         return None
@@ -163,7 +164,7 @@ def _default_plan(ts: "TableSet") -> DisclosurePlan:
 
 
 def _load_plan(ts: "TableSet") -> DisclosurePlan:
-    d = _read(ts, "disclosure.toml")
+    d = read_set_file(ts, "disclosure.toml")
     if d is None:
         return _default_plan(ts)
     where = f"{ts.id}/disclosure.toml"
@@ -279,7 +280,7 @@ class NextYear:
 
 
 def _load_next_year(ts: "TableSet") -> NextYear:
-    d = _read(ts, "next_year.toml")
+    d = read_set_file(ts, "next_year.toml")
     if d is None:
         return NextYear((), ())
     where = f"{ts.id}/next_year.toml"

@@ -11,7 +11,6 @@ to a table, row or column the set lacks is an error when the set is loaded) and 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,13 +19,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DescriptionError
 from ..expr import parse
 from ..model import ZERO, Budget, get_path, to_decimal
-from ..setdata import cached, check_ref, doc_path
+from ..setdata import cached, check_ref, doc_path, read_set_file
 from ..tableset import UNITS, Precision
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 if TYPE_CHECKING:
     from ..tableset import TableSet
@@ -131,7 +125,7 @@ def load_vocabulary(ts: "TableSet") -> Vocabulary | None:
     path = Path(ts.folder) / VOCABULARY_FILE
     if not path.is_file():
         return None
-    return cached(ts, "vocabulary", lambda: _load(path, ts))
+    return cached(ts, "vocabulary", lambda: _load(read_set_file(ts, VOCABULARY_FILE) or {}, ts))
 
 
 def _names(d: dict, where: str) -> tuple[str, ...]:
@@ -177,12 +171,8 @@ def _list(ts: "TableSet", d: Any, where: str) -> ListSpec | None:
     return ListSpec(str(d["table"]), str(d["col"]), tuple(str(c) for c in d.get("under") or ()))
 
 
-def _load(path: Path, ts: "TableSet") -> Vocabulary:
+def _load(d: dict[str, Any], ts: "TableSet") -> Vocabulary:
     where = f"{ts.id}/{VOCABULARY_FILE}"
-    try:
-        d = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise DescriptionError(f"{where}：TOML 格式错误：{e}") from None
     unit = str(d.get("unit", ts.unit))
     if unit not in UNITS:
         raise DescriptionError(f"{where}：单位 {unit!r} 无效（应为 {'、'.join(UNITS)}）")
