@@ -153,21 +153,8 @@ def test_build_of_two_units_adds_their_tables(filled, tmp_path):
 
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_every_formula_to_the_written_value(filled, tmp_path, soffice):
-    import math
+    from recalc import written_vs_recalculated
 
-    from xlbudget import libreoffice as lo
-
-    formulas = openpyxl.load_workbook(filled)
-    values = openpyxl.load_workbook(filled, data_only=True)
-    written = {(ws.title, c.coordinate): values[ws.title][c.coordinate].value
-               for ws in formulas.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"}
-    assert len(written) > 150
-    again = openpyxl.load_workbook(lo.convert(filled, tmp_path, "xlsx", recalc=True), data_only=True)
-    bad = []
-    for (sheet, coord), want in written.items():
-        got = again[sheet][coord].value
-        same = math.isclose(want, got, abs_tol=1e-9) if isinstance(want, (int, float)) and isinstance(
-            got, (int, float)) else (want or "") == (got or "")
-        if not same:
-            bad.append(f"{sheet}!{coord}: {want!r} / {got!r}")
+    count, bad = written_vs_recalculated(filled, tmp_path)
+    assert count > 150
     assert bad == []
