@@ -301,7 +301,7 @@ class _TableBuilder:
                     formulas={k: v for k, v in t.formula.items()})
 
     def _leaf_inputs(self, b: Block) -> frozenset[str]:
-        return frozenset(c.key for c in b.amount_columns if c.input and c.formula is None)
+        return b.leaf_inputs
 
     def _tree(self, b: Block) -> list[LRow]:
         kind = "economic" if b.codes == "economic" else "function"
@@ -393,9 +393,13 @@ class _TableBuilder:
         return [self._total_row(b, tuple(unit_keys))] + rows
 
     def _records(self, b: Block) -> list[LRow]:
-        base = self.fmt(b.path or b.key).split(".")
-        rows = [LRow(key=f"{b.key}_{i}", block=b.key, record=i, path=tuple(base), type="record")
-                for i in range(b.spare)]
+        base = tuple(self.fmt(b.path or b.key).split("."))
+        proto = LRow(key="", block=b.key, record=0, path=base, type="record").__dict__
+        rows = []
+        for i in range(b.spare):  # hundreds per department (a per-project block): copied, not constructed
+            row = object.__new__(LRow)
+            row.__dict__.update(proto, key=f"{b.key}_{i}", record=i, formulas={})
+            rows.append(row)
         if b.total:
             rows.append(LRow(key=b.total.key, block=b.key, label=b.total.label, total=True, record=-1,
                              children=tuple(r.key for r in rows), sum_cols=frozenset(b.total.sum)))

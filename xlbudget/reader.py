@@ -18,7 +18,7 @@ from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
 from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, layout_for
-from .model import FORMAT, Budget, cell_type, set_path
+from .model import FORMAT, Budget, cell_type, get_path, set_path
 from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
 from .spec import Spec, parse_spec_text
@@ -183,6 +183,8 @@ class _Reader:
         self.tableset = tableset
         self.findings: list[Finding] = []
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
+        self._resolved: dict[str, list] = {}  # table id -> its formula cells (see _formulas)
+        self._parents: dict[tuple, dict] = {}  # document path -> the mapping there (see _put)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
         self.findings.append(Finding.of(kind, rule, sev, cells, table, **kw))
@@ -405,17 +407,7 @@ class _Reader:
                          decimals=entry)
             if d < 0:
                 self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
-            if len(path) == 4 and path[0] == "tables":  # a grid cell: tables.<t>.<row>.<col>
-                grid = budget.doc["tables"]
-                by_row = grid.get(path[1])
-                if by_row is None:
-                    by_row = grid[path[1]] = {}
-                cells = by_row.get(path[2])
-                if cells is None:
-                    cells = by_row[path[2]] = {}
-                cells[path[3]] = d
-            else:
-                set_path(budget.doc, path, d)
+            self._put(budget, path, d)
         elif typ in ("int", "signed_int"):
             v, how = parse_int(raw)
             if how == "range":
@@ -423,19 +415,30 @@ class _Reader:
             elif how == "bad":
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
             elif v is not None:
-                set_path(budget.doc, path, v)
+                self._put(budget, path, v)
         elif typ == "lines":
             v2 = parse_lines(raw)
             if v2:
-                set_path(budget.doc, path, v2)
+                self._put(budget, path, v2)
         elif typ == "mapping":
             v3 = parse_mapping(raw)
             if v3:
-                set_path(budget.doc, path, v3)
+                self._put(budget, path, v3)
         else:
             s = parse_text(raw)
             if s is not None:
-                set_path(budget.doc, path, s)
+                self._put(budget, path, s)
+
+    def _put(self, budget: Budget, path: tuple, value: Any) -> None:
+        """``set_path`` of the document, the mapping that holds the value found once per row."""
+        parent = self._parents.get(path[:-1])
+        if parent is not None:
+            parent[path[-1]] = value
+            return
+        set_path(budget.doc, path, value)
+        holder = get_path(budget.doc, path[:-1])
+        if isinstance(holder, dict) and isinstance(path[-1], str):
+            self._parents[path[:-1]] = holder
 
     # --- formulas ------------------------------------------------------------------------------------
     def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
@@ -443,17 +446,12 @@ class _Reader:
         off = self._offsets[t.id]  # found while reading the table's values
         formulas, values = sh.formulas, sh.values
         rows = t.rows
-        for rkey, col, r, c0, want, want_norm in _plan(layout, t).formulas:
-            if want is None:  # names another table: its text follows that table's layout
-                want = cell_formula(layout, t, rows[rkey], col)
-                if want is None:  # no operand in this layout: not a formula cell
-                    continue
-                want_norm = normalize_formula(want)
+        for rkey, col, r, c0, want, want_norm in self._formulas(layout, t):
             rc = (r + off, c0)
             found_f = formulas.get(rc)
             if found_f is None:
                 if overwrites:
-                    self._overwritten(layout, t, rows[rkey], col, rc, values.get(rc), budget)
+                    self._overwritten(t, rows[rkey], col, rc, values.get(rc), budget, want)
                 continue
             if overwrites:
                 continue
@@ -476,10 +474,24 @@ class _Reader:
                 self.add("cached-value-stale", "READ.cached-stale", W, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
                          actual=d, expected=exp, difference=d - exp)
 
-    def _overwritten(self, layout: Layout, t: LTable, row: LRow, col, rc: tuple[int, int], cached: Any,
-                     budget: Budget) -> None:
+    def _formulas(self, layout: Layout, t: LTable) -> list[tuple[str, Any, int, int, str, str]]:
+        """The formula cells of a table with their text, those naming another table written for this layout."""
+        got = self._resolved.get(t.id)
+        if got is None:
+            got = []
+            for rkey, col, r, c0, want, want_norm in _plan(layout, t).formulas:
+                if want is None:  # names another table: its text follows that table's layout
+                    want = cell_formula(layout, t, t.rows[rkey], col)
+                    if want is None:  # no operand in this layout: not a formula cell
+                        continue
+                    want_norm = normalize_formula(want)
+                got.append((rkey, col, r, c0, want, want_norm))
+            self._resolved[t.id] = got
+        return got
+
+    def _overwritten(self, t: LTable, row: LRow, col, rc: tuple[int, int], cached: Any, budget: Budget,
+                     want: str) -> None:
         """A formula cell holding a constant, or emptied: reported, and the constant kept for the rules."""
-        want = cell_formula(layout, t, row, col)
         pos = f"{t.sheet}!{a1(*rc)}"
         expected = budget.recomputed(t.id, row.key, col.key)
         d, how = parse_amount(cached)

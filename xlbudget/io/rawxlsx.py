@@ -915,6 +915,8 @@ def _values_from_rows(rows: list, r0: int, c0: int) -> dict[Cell, object]:
         # produces; an identity test is twice as fast as ``v != ""``.
         empty = _EMPTY
         for i, row in enumerate(rows, r0):
+            if row.count(empty) == len(row):  # a blank row (most rows of a form's spare lines): one C-level pass
+                continue
             for j, v in enumerate(row, c0):
                 if v is not empty:
                     values[(i, j)] = v
