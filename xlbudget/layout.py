@@ -24,6 +24,17 @@ CODE_SHEET = "代码表"
 CHECK_SHEET = "校验"
 
 
+# Row plans whose rows come from the description alone (not from the department's codes or projects): a table
+# made only of these is laid out alike for every department, but for its texts.
+STATIC_PLANS = frozenset({"fixed", "form", "records"})
+
+
+def is_static(desc: TableDesc) -> bool:
+    """True when every block of the table is of a static plan (see STATIC_PLANS): its rows, their positions,
+    roles and sums are the same in every layout, only labels, paths and formulas naming other tables differ."""
+    return all(b.plan in STATIC_PLANS for b in desc.blocks)
+
+
 def col_letter(c: int) -> str:
     s = ""
     c += 1

@@ -17,7 +17,7 @@ from .errors import SpecError, XlbudgetError
 from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
-from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, layout_for
+from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, is_static, layout_for
 from .model import FORMAT, Budget, cell_type, get_path, set_path
 from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
@@ -88,8 +88,8 @@ def wb_sha(wb: Any) -> str:
 
 @dataclass
 class _TablePlan:
-    """What the reader visits in one table: computed once per table structure, and shared by every table of
-    the same description laid out alike (the per-project sheets of one department, and of the next)."""
+    """What the reader visits in one table: computed once per layout, or once for every table of a description
+    laid out alike whatever the department (the per-project sheets of one department, and of the next)."""
 
     inputs: list[tuple[str, Any, int, int]]                  # (row key, column, sheet row, sheet column)
     # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
@@ -97,11 +97,10 @@ class _TablePlan:
     formulas: list[tuple[str, Any, int, int, str | None, str | None]]
     anchors: list[tuple[int, int, int, str]]                 # coded rows: (sheet row, first code column, width, code)
     input_cells: frozenset[tuple[int, int]]                  # (sheet row, sheet column) of every input
-    merged: dict[tuple[int, tuple[str, ...]], list[str]] = field(default_factory=dict)  # (offset, ranges) -> bad
+    merged: dict[tuple[int, tuple[str, ...]], list[str]] = field(default_factory=dict, compare=False)  # (offset, ranges) -> bad
 
 
-_SHARED_PLANS: dict[tuple, tuple[Any, _TablePlan]] = {}
-_MAX_SHARED_PLANS = 64  # a batch of distinct departments must not grow a worker's memory
+_SHARED_PLANS: dict[int, tuple[Any, _TablePlan]] = {}
 
 
 def _local(t: LTable, row: LRow, expr) -> bool:
@@ -109,31 +108,22 @@ def _local(t: LTable, row: LRow, expr) -> bool:
     return all((term.ref.table or t.id) == t.id for term in expr.terms)
 
 
-def _signature(t: LTable) -> tuple:
-    """Everything the plan of a table depends on besides its description: its rows, where they sit, what they
-    sum, and the text of the formulas that stay within the table."""
-    sig = []
-    for row in t.rows.values():
-        forms = tuple((k, e.text if _local(t, row, e) else None) for k, e in row.formulas.items())
-        sig.append((row.key, row.r, row.block, row.record, row.spare, row.total, row.children, row.inputs,
-                    row.sum_cols, row.code, row.type, row.path is None, row.fixed is None, forms))
-    return tuple(sig)
-
-
 def _plan(layout: Layout, t: LTable) -> _TablePlan:
+    """The plan of a table: one per layout; one for all layouts of a description whose rows do not depend on
+    the department (``layout.is_static``), such as a per-project form."""
     cache = layout.__dict__.setdefault("_read_plans", {})
     plan = cache.get(t.id)
     if plan is not None:
         return plan
-    key = (id(t.desc), _signature(t))
-    shared = _SHARED_PLANS.pop(key, None)
-    if shared is not None and shared[0] is t.desc:
-        plan = shared[1]
+    if is_static(t.desc):
+        shared = _SHARED_PLANS.get(id(t.desc))
+        if shared is not None and shared[0] is t.desc:
+            plan = shared[1]
+        else:
+            plan = _make_plan(layout, t)
+            _SHARED_PLANS[id(t.desc)] = (t.desc, plan)  # kept with its description: the id is never reused
     else:
         plan = _make_plan(layout, t)
-        while len(_SHARED_PLANS) >= _MAX_SHARED_PLANS:
-            _SHARED_PLANS.pop(next(iter(_SHARED_PLANS)))
-    _SHARED_PLANS[key] = (t.desc, plan)  # the description is kept with it, so its id is never reused
     cache[t.id] = plan
     return plan
 
