@@ -32,6 +32,7 @@ from .tableset import Column
 
 FORMAT = "xlbudget/1"
 ZERO = Decimal(0)
+_UNSET = object()
 # Rounding never fails for lack of precision, whatever the size of a sum (inputs are bounded when read).
 _ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 
@@ -145,11 +146,16 @@ class Budget:
     # --- values --------------------------------------------------------------------------------------
     def value(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         k = (tid, rkey, ckey)
-        if k in self._memo:
-            return self._memo[k]
-        v = self.overrides[k] if k in self.overrides else self._compute(tid, rkey, ckey)
-        self._memo[k] = v
+        v = self._memo.get(k, _UNSET)
+        if v is _UNSET:
+            v = self.overrides[k] if k in self.overrides else self._compute(tid, rkey, ckey)
+            self._memo[k] = v
         return v
+
+    def know(self, figures: dict[tuple[str, str, str], Decimal]) -> None:
+        """Take the values of input cells as just read (each the Decimal the document holds there), so that
+        computing the totals does not look each one up again."""
+        self._memo.update(figures)
 
     def recomputed(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         """The value the layout's formula gives, ignoring any overwrite of this cell."""

@@ -175,6 +175,7 @@ class _Reader:
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
         self._resolved: dict[str, list] = {}  # table id -> its formula cells (see _formulas)
         self._parents: dict[tuple, dict] = {}  # document path -> the mapping there (see _put)
+        self._known: dict[tuple[str, str, str], Decimal] = {}  # input figures read (see Budget.know)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
         self.findings.append(Finding.of(kind, rule, sev, cells, table, **kw))
@@ -255,12 +256,14 @@ class _Reader:
             if t.sheet in self.wb.sheet_names and self._guard(t, self._read_table, layout, t, budget):
                 present.append(t)
         budget.invalidate()
+        budget.know(self._known)
         # First every overwrite, each compared with the total recomputed from the inputs alone; then the
         # constants take effect, so that the rules and the comparisons below see what the file shows.
         self._pending: dict[tuple[str, str, str], Decimal | None] = {}
         present = [t for t in present if self._guard(t, self._integrity, layout, t, budget, True)]
         budget.overrides.update(self._pending)
         budget.invalidate()
+        budget.know(self._known)
         for t in present:
             self._guard(t, self._integrity, layout, t, budget, False)
         # no invalidate here: inputs and overrides are final, so the figures computed for the comparisons
@@ -398,6 +401,8 @@ class _Reader:
             if d < 0:
                 self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
             self._put(budget, path, d)
+            if row.record is None and col.kind == "amount":  # a grid figure: its value is the Decimal itself
+                self._known[(t.id, row.key, col.key)] = d
         elif typ in ("int", "signed_int"):
             v, how = parse_int(raw)
             if how == "range":
