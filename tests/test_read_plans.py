@@ -56,3 +56,23 @@ def test_tables_of_the_departments_codes_are_not_shared():
         ta = next(t for t in a.tables.values() if t.desc is desc)
         tb = next(t for t in b.tables.values() if t.desc is desc)
         assert _plan(a, ta) is not _plan(b, tb)
+
+
+@pytest.mark.parametrize("tableset", installed_tablesets())
+def test_formula_texts_written_per_pattern_are_formula_texts(tableset):
+    from xlbudget.formulas import TableFormulas, formula
+    from xlbudget.spec import generic_spec
+
+    spec, _ = load_example(tableset)
+    specs = list(_variants(spec)) + [generic_spec(year=spec.year, tableset=tableset)]
+    checked = 0
+    for s in specs:
+        lay = Layout(s)
+        for t in lay.tables.values():
+            texts = TableFormulas(lay, t)
+            for row in t.rows.values():
+                for col in t.desc.block(row.block).columns:
+                    if lay.cell_role(t, row, col) in ("formula", "sum"):
+                        assert texts.text(row, col) == formula(lay, t, row, col), (t.id, row.key, col.key)
+                        checked += 1
+    assert checked > 200

@@ -23,6 +23,7 @@ from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_
                     parse_text)
 from .spec import Spec, parse_spec_text
 from .tableset import load_tableset
+from .formulas import TableFormulas
 from .formulas import formula as cell_formula
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -130,6 +131,7 @@ def _plan(layout: Layout, t: LTable) -> _TablePlan:
 
 def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
     inputs, formulas, anchors = [], [], []
+    texts = TableFormulas(layout, t)
     for row in t.rows.values():
         blk = t.desc.block(row.block)
         for col in blk.columns:
@@ -142,7 +144,7 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
                 if expr is not None and not _local(t, row, expr):  # written per table (it may have no operand)
                     formulas.append((row.key, col, row.r, c0, None, None))
                     continue
-                want = cell_formula(layout, t, row, col)
+                want = texts.text(row, col)
                 if want is not None:
                     formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
         if not (row.spare or row.record is not None or not row.code):
