@@ -92,7 +92,9 @@ class _TablePlan:
     """What the reader visits in one table: computed once per layout, or once for every table of a description
     laid out alike whatever the department (the per-project sheets of one department, and of the next)."""
 
-    inputs: list[tuple[str, Any, int, int]]                  # (row key, column, sheet row, sheet column)
+    # (row key, column, sheet row, sheet column, figure): figure when the cell is a grid or record number, whose
+    # value in the model is what the cell holds (see Budget.know)
+    inputs: list[tuple[str, Any, int, int, bool]]
     # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
     # another table (its text then depends on that table's layout and is written per table)
     formulas: list[tuple[str, Any, int, int, str | None, str | None]]
@@ -138,7 +140,7 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
             role = layout.cell_role(t, row, col)
             c0, _ = t.colpos[(row.block, col.key)]
             if role == "input":
-                inputs.append((row.key, col, row.r, c0))
+                inputs.append((row.key, col, row.r, c0, col.numeric and col.kind != "field" and not row.total))
             elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
                 expr = layout.expr_of(t, row, col) if role == "formula" else None
                 if expr is not None and not _local(t, row, expr):  # written per table (it may have no operand)
@@ -152,7 +154,7 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
             if code_col is not None:
                 c0, n = t.colpos[(blk.key, code_col.key)]
                 anchors.append((row.r, c0, n, row.code))
-    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, _, r, c in inputs))
+    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, _, r, c, _ in inputs))
 
 
 _NORMALISED: dict[str, str] = {}
@@ -323,9 +325,12 @@ class _Reader:
             self._merges(plan, t, sh, off)
         values = sh.values
         rows = t.rows
-        for rkey, col, r, c0 in plan.inputs:
+        known = self._known
+        for rkey, col, r, c0, figure in plan.inputs:
             raw = values.get((r + off, c0))
             if raw is None:
+                if figure:  # a blank figure: nothing to look up when the totals are computed
+                    known[(t.id, rkey, col.key)] = None
                 continue
             self._store(layout, t, rows[rkey], col, raw, budget, (r + off, c0))
 
@@ -403,7 +408,7 @@ class _Reader:
             if d < 0:
                 self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
             self._put(budget, path, d)
-            if row.record is None and col.kind == "amount":  # a grid figure: its value is the Decimal itself
+            if col.kind == "amount":  # a grid or record figure: its value in the model is the Decimal itself
                 self._known[(t.id, row.key, col.key)] = d
         elif typ in ("int", "signed_int"):
             v, how = parse_int(raw)
@@ -413,6 +418,8 @@ class _Reader:
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
             elif v is not None:
                 self._put(budget, path, v)
+                if col.kind == "int":  # a grid or record count: the model reads it as a Decimal
+                    self._known[(t.id, row.key, col.key)] = Decimal(v)
         elif typ == "lines":
             v2 = parse_lines(raw)
             if v2:
