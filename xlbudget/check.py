@@ -281,8 +281,8 @@ def _timed_out(path: Path, limit: float) -> FileReport:
     of a cell reader that runs out of time."""
     from .io.errors import WorkbookError
 
-    err = WorkbookError("native-failure", detail=f"检查此文件超过 {limit:g} 秒仍未完成",
-                        detail_en=f"checking it took more than {limit:g} s")
+    err = WorkbookError("native-failure", detail=f"检查此文件超时（超过 {limit:g} 秒）",
+                        detail_en=f"checking it timed out (over {limit:g} s)")
     return FileReport(path=str(path), readable=False, sha256=_sha256(path), findings=[
         Finding("file-unreadable", "READ.native-failure", Severity.ERROR,
                 params={"reason": err.message_zh, "reason_en": err.message_en})])

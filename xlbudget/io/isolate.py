@@ -74,12 +74,18 @@ def _outcome(fn: Callable[[], Any], catch: type[BaseException]) -> tuple[str, An
         return "error", " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
+def _quiet() -> None:
+    """No native backtrace or Python stack on standard error: a crash here is reported by the parent."""
+    faulthandler.disable()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in the forked child
     gc.disable()  # a collection would touch (and so copy) every page inherited from the parent
     try:
-        faulthandler.disable()  # an abort here is reported by the parent, not as a Python stack on stderr
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
+        _quiet()
         _limit_memory()
         data = pickle.dumps(_outcome(fn, BaseException), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
@@ -93,11 +99,12 @@ def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in
 def become_worker() -> None:
     """Make this process the isolation of what it runs: a pool worker whose death costs the file it holds
     (its pool reports that file and goes on) and whose time is kept by the pool's parent. ``run`` then
-    calls its function here, without a fork, and this process's address space is capped at what it uses
-    now plus MEMORY_HEADROOM, so that one file's blow-up is a MemoryError (or this worker's end), never the
-    machine's memory killer taking the parent."""
+    calls its function here, without a fork; this process's address space is capped at what it uses now
+    plus MEMORY_HEADROOM, so that one file's blow-up is a MemoryError (or this worker's end), never the
+    machine's memory killer taking the parent; and its standard error is discarded, as the child's is."""
     global _in_worker
     _in_worker = True
+    _quiet()
     _limit_memory()
 
 
