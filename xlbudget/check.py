@@ -288,6 +288,24 @@ def _timed_out(path: Path, limit: float) -> FileReport:
                 params={"reason": err.message_zh, "reason_en": err.message_en})])
 
 
+def _end_overdue(running: dict, holders, seen: dict[int, float], hung: list[int], limit: float,
+                 now: float) -> list[int]:
+    """The files of ``running`` held by a worker for more than ``limit`` seconds since ``seen`` (noted here
+    the first time a file is seen held); each one's worker is killed."""
+    import signal
+
+    over = []
+    for i, fut in running.items():
+        pid = holders[i]
+        if not pid or i in hung or fut.done():
+            continue
+        if now - seen.setdefault(i, now) > limit:
+            over.append(i)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+    return over
+
+
 def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
               finished: Callable[[int, FileReport], None]) -> None:
     """Check ``files[i]`` for each i of ``todo`` in a process pool; a worker that dies or hangs costs its own
@@ -301,7 +319,6 @@ def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
     unreadable, the others get their own result.
     """
     import queue
-    import signal
     from concurrent.futures.process import BrokenProcessPool
 
     from .io import isolate
@@ -343,18 +360,9 @@ def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
                     except Exception as exc:  # anything else that went wrong around the check: this file only
                         finished(i, FileReport(path=str(files[i]), readable=False,
                                                findings=[_failure("check-failed", "CHECK.failed", exc)]))
-                now = time.monotonic()
-                if now - scanned < poll:
-                    continue
-                scanned = now
-                for j, fut in running.items():
-                    pid = holders[j]
-                    if not pid or j in hung or fut.done():
-                        continue
-                    if now - seen.setdefault(j, now) > limit:
-                        hung.append(j)
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+                if time.monotonic() - scanned >= poll:
+                    scanned = time.monotonic()
+                    hung.extend(_end_overdue(running, holders, seen, hung, limit, scanned))
         for i in hung:
             finished(i, _timed_out(files[i], limit))
         if solo:
