@@ -105,13 +105,11 @@ class Column:
     precision: Precision | None = None     # the column's own unit and decimals (None: the table's)
 
     numeric: bool = field(init=False, repr=False, compare=False)  # an amount or a count (asked very often)
+    ncols: int = field(init=False, repr=False, compare=False)     # sheet columns it takes (its split, else span)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "numeric", self.kind in NUMERIC_KINDS)
-
-    @property
-    def ncols(self) -> int:
-        return len(self.split) if self.split else self.span
+        object.__setattr__(self, "ncols", len(self.split) if self.split else self.span)
 
 
 @dataclass(frozen=True)
