@@ -227,16 +227,17 @@ class Budget:
             total, seen = ZERO, False
             here = layout.precision(tid, ckey)
             for term in expr.terms:
-                ref = term.ref.resolve(tid, rkey)
-                v = value(ref.table, ref.row, ref.col)
+                ref = term.ref
+                rt, rr, rc = ref.table or tid, ref.row or rkey, ref.col  # resolved in place (no Ref made)
+                v = value(rt, rr, rc)
                 if v is None:
-                    if not layout.has(ref.table, ref.row) and not self._has_spares(ref.table):
+                    if not layout.has(rt, rr) and not self._has_spares(rt):
                         continue
                     seen = True
                     total += ZERO
                     continue
                 seen = True
-                there = layout.precision(ref.table, ref.col)  # a figure kept in another unit converts exactly
+                there = layout.precision(rt, rc)  # a figure kept in another unit converts exactly
                 if there is not here and there.unit != here.unit:
                     v = there.convert(v, here)
                 if v:

@@ -482,8 +482,12 @@ class _Reader:
         """The formula cells of a table with their text, those naming another table written for this layout."""
         got = self._resolved.get(t.id)
         if got is None:
+            plan = _plan(layout, t)
+            if all(f[4] is not None for f in plan.formulas):  # none names another table: the plan's own list
+                self._resolved[t.id] = plan.formulas
+                return plan.formulas
             got = []
-            for rkey, col, r, c0, want, want_norm in _plan(layout, t).formulas:
+            for rkey, col, r, c0, want, want_norm in plan.formulas:
                 if want is None:  # names another table: its text follows that table's layout
                     want = cell_formula(layout, t, t.rows[rkey], col)
                     if want is None:  # no operand in this layout: not a formula cell
