@@ -54,11 +54,13 @@ def strip_enumerator(s: str) -> str:
     return s
 
 
+@functools.lru_cache(maxsize=4096)
 def year_in(text: str) -> int | None:
     m = _YEAR.search(unicodedata.normalize("NFKC", text or ""))
     return int(m.group(1)) if m else None
 
 
+@functools.lru_cache(maxsize=4096)
 def unit_in(text: str) -> str | None:
     """The unit named by a 单位 line (``单位：万元``), or None."""
     s = norm(text)
@@ -73,6 +75,7 @@ def unit_in(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def department_in(text: str) -> str | None:
     """The department of a ``编制部门：XXX`` line ('' when the line is there but blank), or None."""
     raw = unicodedata.normalize("NFKC", str(text or "")).strip()
@@ -89,14 +92,25 @@ def department_in(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _placeholders() -> frozenset[str]:
+    return frozenset(vocabulary()["placeholders"])
+
+
 def is_placeholder(s: str) -> bool:
-    return s in vocabulary()["placeholders"]
+    return s in _placeholders()
+
+
+@functools.lru_cache(maxsize=1)
+def _note_marks() -> tuple[str, ...]:
+    return tuple(p + ":" for p in vocabulary()["note_prefixes"])
 
 
 def is_note(s: str) -> bool:
-    return any(s.startswith(p + ":") for p in vocabulary()["note_prefixes"])
+    return s.startswith(_note_marks())
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def digits(value: Any) -> str | None:
     """The code typed in a cell: ``201``, ``'02``, ``2``, ``201 41 01`` or ``201.41.01`` -> digits; else None."""
     if value is None or isinstance(value, bool):
@@ -112,6 +126,7 @@ def digits(value: Any) -> str | None:
     return s2 if s2.isdigit() else None
 
 
+@functools.lru_cache(maxsize=65536)
 def leading_code(text: str) -> tuple[str | None, str]:
     """A label with its code in front (``2010101 行政运行``): (code, name)."""
     raw = unicodedata.normalize("NFKC", str(text or "")).strip()
