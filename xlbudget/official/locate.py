@@ -165,7 +165,7 @@ class Grid:
                 for c in range(p[1], q[1] + 1):
                     if (r, c) != p:
                         self.fill[(r, c)] = p
-        self._titles: list[tuple[int, list[tuple[int, str, str, bool]]]] | None = None
+        self._titles: dict[str, list[tuple[int, int, str, str, bool]]] | None = None
         self._info: dict[int, _Row] = {}
 
     def get(self, r: int, c: int, merged: bool = False) -> Any:
@@ -184,15 +184,17 @@ class Grid:
             row = self._info[r] = _Row(self.rows[r])
         return row
 
-    def title_candidates(self) -> list[tuple[int, list[tuple[int, str, str, bool]]]]:
-        """Per row, in order, the texts that may be a title: (column, text, normalised words, continued)."""
+    def title_candidates(self) -> dict[str, list[tuple[int, int, str, str, bool]]]:
+        """The texts that may be a title, by their last normalised character, in sheet order:
+        (row, column, text, normalised words, continued)."""
         if self._titles is None:
-            out = []
+            out: dict[str, list[tuple[int, int, str, str, bool]]] = {}
             for r in self.order:
-                cands = [(c, v.strip(), *_title_words(v)) for c, v in sorted(self.rows[r].items())
-                         if isinstance(v, str) and len(v) <= TITLE_MAX]
-                if cands:
-                    out.append((r, cands))
+                for c, v in sorted(self.rows[r].items()):
+                    if isinstance(v, str) and len(v) <= TITLE_MAX:
+                        words, cont = _title_words(v)
+                        if words:
+                            out.setdefault(words[-1], []).append((r, c, v.strip(), words, cont))
             self._titles = out
         return self._titles
 
@@ -203,12 +205,11 @@ class _Row:
     __slots__ = ("numeric", "strings", "texts", "first", "numbering", "unit_line")
 
     def __init__(self, cells: dict[int, Any]):
-        self.numeric = any(_numeric(v) for v in cells.values())
+        _, self.numeric, self.numbering = _scan(cells)
         self.strings = [v for v in cells.values() if isinstance(v, str)]
         self.texts = [norm(v) for v in self.strings]
         first = min((c for c, v in cells.items() if isinstance(v, str)), default=None)
         self.first = norm(cells[first]) if first is not None else ""
-        self.numbering = _numbering_row(cells)
         self.unit_line = not self.numeric and any(unit_in(v) for v in self.strings)
 
 
@@ -289,8 +290,6 @@ def _title_words(v: str) -> tuple[str, bool]:
 
 def _title_of(s: str, al: Aliases) -> str | None:
     """The table whose longest title ends the text (at most 60 characters before it), or None."""
-    if not s or s[-1] not in al.title_ends:
-        return None
     n = len(s)
     index = al.title_index
     for k in al.title_lengths:  # longest first
@@ -305,13 +304,14 @@ def _title_of(s: str, al: Aliases) -> str | None:
 
 
 def _titles(grid: Grid, al: Aliases) -> list[_Title]:
+    """The titles of the set's tables on the sheet, in order: the first one of a row (by column) counts."""
+    cands = grid.title_candidates()
+    hits = sorted((r, c, tid, text, cont) for end in al.title_ends for r, c, text, s, cont in cands.get(end, ())
+                  if (tid := _title_of(s, al)) is not None)
     out: list[_Title] = []
-    for r, cands in grid.title_candidates():
-        for c, text, s, cont in cands:
-            tid = _title_of(s, al)
-            if tid is not None:
-                out.append(_Title(tid, r, c, text, cont))
-                break  # one title per row
+    for r, c, tid, text, cont in hits:
+        if not out or out[-1].r != r:  # one title per row
+            out.append(_Title(tid, r, c, text, cont))
     return out
 
 
@@ -355,18 +355,17 @@ def _header_labels(desc: TableDesc, al: Aliases) -> set[str]:
     return {x for x in out if x}
 
 
-def _numeric(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _numbering_row(cells: dict[int, Any]) -> bool:
-    """The 栏次 row (1 2 3 …) under some headers: at least two numbers, every cell a number from 1 to 199
-    (typed or as text) or a mark such as ※."""
+def _scan(cells: dict[int, Any]) -> tuple[bool, bool, bool]:
+    """One pass over a row: (only blanks and placeholders such as … or XX, a number in it, the 栏次 row
+    1 2 3 … under some headers: at least two numbers, every cell a number from 1 to 199, typed or as text,
+    or a mark such as ※)."""
     marks = vocabulary()["numbering_marks"]
-    n = 0
-    only = True
+    blank, numeric, only, n = True, False, True, 0
     for v in cells.values():
-        if _numeric(v):
+        if blank and (x := norm(v)) and not is_placeholder(x):
+            blank = False
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            numeric = True
             if v == int(v) and 0 < v < 200:
                 n += 1
             else:
@@ -377,7 +376,7 @@ def _numbering_row(cells: dict[int, Any]) -> bool:
                 n += 1
             elif x not in marks:
                 only = False
-    return only and n >= 2
+    return blank, numeric, only and n >= 2
 
 
 @functools.lru_cache(maxsize=1)
@@ -551,18 +550,18 @@ def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al
     plans = [(b.key, _plan(f, b)) for b in f.desc.blocks]
     for r in rows:
         cells = grid.rows[r]
-        values = cells.values()
-        if all(not (t := norm(v)) or is_placeholder(t) for v in values):
+        blank, numeric, numbering = _scan(cells)
+        if blank:
             continue
-        if not any(_numeric(v) for v in values):
+        if numbering:
+            continue  # the 栏次 row repeated
+        if not numeric:
             row = grid.info(r)
             if row.first and is_note(row.first):
                 f.note = " ".join(str(v).strip() for _, v in sorted(cells.items()))
                 continue
-            if _is_repeat_header(row, labels) or row.numbering or row.unit_line:
+            if _is_repeat_header(row, labels) or row.unit_line:
                 continue  # the header repeated where the table goes on over another page; a 单位 line
-        elif _numbering_row(cells):
-            continue
         for block, plan in plans:
             line = _row_of(grid, cells, r, block, plan, segs, context.get(block, ""))
             if line is None:
@@ -583,50 +582,53 @@ def _text(v: Any) -> str:
 
 def _row_of(grid: Grid, cells: dict[int, Any], r: int, block: str, plan: list[tuple[int, str, list[int]]],
             segs: list[int], cls: str) -> RawRow | None:
-    row = RawRow(block=block, r=r, sheet=grid.name)
+    code: str | None = None
+    label, label_col, project = "", 0, None
+    values: dict[str, tuple[Any, int]] = {}
     label_cols: list[int] = []
+    formulas = grid.formulas
     has = False
     for what, key, cols in plan:
+        c0 = cols[0]
         if what == _NUMBER:
-            v = cells.get(cols[0])
+            v = cells.get(c0)
             if v is not None and v != "":
-                row.values[key] = (v, cols[0])
+                values[key] = (v, c0)
                 has = True
             else:
-                row.values[key] = (FORMULA if (r, cols[0]) in grid.formulas else None, cols[0])
+                values[key] = (FORMULA if formulas and (r, c0) in formulas else None, c0)
         elif what == _LABEL:
-            v = cells.get(cols[0])
+            v = cells.get(c0)
             if v is not None and v != "":
-                row.label = _text(v)
-                row.label_col = cols[0]
+                label, label_col = _text(v), c0
                 has = True
-            label_cols.append(cols[0])
+            label_cols.append(c0)
         elif what == _CODE:
             parts = [cells.get(c) for c in cols]
-            row.code = _code(parts, segs, cls, len(cols) > 1)
+            code = _code(parts, segs, cls, len(cols) > 1)
             label_cols.extend(cols)
             has = has or any(p is not None and p != "" for p in parts)
-            if row.code is None:  # a label written across the code columns (合计 in a merged cell)
+            if code is None:  # a label written across the code columns (合计 in a merged cell)
                 text = next((_text(p) for p in parts if isinstance(p, str) and p.strip() and digits(p) is None), "")
-                if text and not row.label:
-                    row.label, row.label_col = text, cols[0]
+                if text and not label:
+                    label, label_col = text, c0
         else:
-            v = cells.get(cols[0])
+            v = cells.get(c0)
             if v is not None and v != "":
-                row.project = _text(v)
+                project = _text(v)
                 has = True
     if not has:
         return None
-    if row.code is None and row.label:  # code typed in front of the name, or in the name column alone
-        code, name = leading_code(row.label)
-        if code:
-            row.code, row.label = code, name
-    if not row.label and row.code is None and not row.project and \
-            not any(v is not None and v is not FORMULA for v, _ in row.values.values()):
+    if code is None and label:  # code typed in front of the name, or in the name column alone
+        lead, name = leading_code(label)
+        if lead:
+            code, label = lead, name
+    if not label and code is None and not project and \
+            not any(v is not None and v is not FORMULA for v, _ in values.values()):
         return None
-    if label_cols and not row.label_col:
-        row.label_col = min(label_cols)
-    return row
+    if label_cols and not label_col:
+        label_col = min(label_cols)
+    return RawRow(block, r, grid.name, code, label, project, values, label_col)
 
 
 def _code(parts: list[Any], segs: list[int], last: str, split: bool) -> str | None:

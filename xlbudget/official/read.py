@@ -251,6 +251,7 @@ class OfficialReader:
         overrides = budget.overrides
         cell_map[f"{t.sheet}!A1"] = f"{f.sheet}!{a1(f.title_row, f.title_col)}"
         pointers: dict[str, int] = {}
+        tcols = _template_columns(t)
         # per block: its columns by key, and the non-numeric ones the sheet has (template column, sheet column)
         blocks = {}
         for b in t.desc.blocks:
@@ -274,11 +275,12 @@ class OfficialReader:
                 budget.printed_labels[(t.id, key)] = r.label
             line = f"{r.sheet}!"
             row_no = r.r + 1
+            trow = str(lrow.r + 1)
             for ck, c in texts:
-                cell_map.setdefault(t.ref(key, ck), f"{line}{_letter(c)}{row_no}")
+                cell_map.setdefault(tcols(lrow.block, ck) + trow, f"{line}{_letter(c)}{row_no}")
             for ck, (raw, c) in r.values.items():
                 real = f"{line}{_letter(c)}{row_no}"
-                cell_map[t.ref(key, ck)] = real
+                cell_map[tcols(lrow.block, ck) + trow] = real
                 if raw is FORMULA:
                     continue
                 d, how, places = _amount(raw)
@@ -373,6 +375,19 @@ def _total_words(label: str | None) -> frozenset[str]:
 @functools.lru_cache(maxsize=None)
 def _letter(c: int) -> str:
     return col_letter(c)
+
+
+def _template_columns(t: LTable):
+    """``(block, column) -> "表3!E"``: the template cell of a row is that and the row's number, as
+    ``LTable.ref`` writes it (worked out once per column, not once per cell)."""
+    memo: dict[tuple[str, str], str] = {}
+
+    def letters(block: str, ck: str) -> str:
+        s = memo.get((block, ck))
+        if s is None:
+            s = memo[(block, ck)] = f"{t.sheet}!{col_letter(t.colpos[(block, ck)][0])}"
+        return s
+    return letters
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
