@@ -185,16 +185,15 @@ class Grid:
         return row
 
     def title_candidates(self) -> dict[str, list[tuple[int, int, str, str, bool]]]:
-        """The texts that may be a title, by their last normalised character, in sheet order:
-        (row, column, text, normalised words, continued)."""
+        """The texts that may be a title, by their last normalised character: (row, column, text,
+        normalised words, continued)."""
         if self._titles is None:
             out: dict[str, list[tuple[int, int, str, str, bool]]] = {}
-            for r in self.order:
-                for c, v in sorted(self.rows[r].items()):
-                    if isinstance(v, str) and len(v) <= TITLE_MAX:
-                        words, cont = _title_words(v)
-                        if words:
-                            out.setdefault(words[-1], []).append((r, c, v.strip(), words, cont))
+            for (r, c), v in self.values.items():
+                if isinstance(v, str) and len(v) <= TITLE_MAX:
+                    words, cont = _title_words(v)
+                    if words:
+                        out.setdefault(words[-1], []).append((r, c, v.strip(), words, cont))
             self._titles = out
         return self._titles
 

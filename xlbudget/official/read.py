@@ -251,6 +251,7 @@ class OfficialReader:
         overrides = budget.overrides
         cell_map[f"{t.sheet}!A1"] = f"{f.sheet}!{a1(f.title_row, f.title_col)}"
         pointers: dict[str, int] = {}
+        rows = _Rows(t)
         tcols = _template_columns(t)
         # per block: its columns by key, and the non-numeric ones the sheet has (template column, sheet column)
         blocks = {}
@@ -264,7 +265,7 @@ class OfficialReader:
             blocks[b.key] = (b, {col.key: col for col in b.columns}, texts)
         for r in f.rows:
             b, columns, texts = blocks[r.block]
-            key = self._row_key(t, b, r, al, pointers)
+            key = self._row_key(t, b, r, al, pointers, rows)
             if key is None:
                 if any(v is not None and v is not FORMULA for v, _ in r.values.values()):
                     self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),), table=t.id,
@@ -276,12 +277,17 @@ class OfficialReader:
             line = f"{r.sheet}!"
             row_no = r.r + 1
             trow = str(lrow.r + 1)
+            tcol = tcols[lrow.block]
             for ck, c in texts:
-                cell_map.setdefault(tcols(lrow.block, ck) + trow, f"{line}{_letter(c)}{row_no}")
+                cell_map.setdefault(tcol[ck] + trow, f"{line}{_letter(c)}{row_no}")
             for ck, (raw, c) in r.values.items():
                 real = f"{line}{_letter(c)}{row_no}"
-                cell_map[tcols(lrow.block, ck) + trow] = real
+                cell_map[tcol[ck] + trow] = real
                 if raw is FORMULA:
+                    continue
+                if raw is None:  # an empty cell: a total the template computes is published as 0
+                    if layout.cell_role(t, lrow, columns[ck]) in ("formula", "sum"):
+                        overrides[(t.id, key, ck)] = ZERO
                     continue
                 d, how, places = _amount(raw)
                 if how == "bad":
@@ -305,7 +311,7 @@ class OfficialReader:
                 elif role in ("formula", "sum"):
                     overrides[(t.id, key, ck)] = d if d is not None else ZERO
 
-    def _row_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, Any]) -> str | None:
+    def _row_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, Any], rows: _Rows) -> str | None:
         if b.plan == "fixed":
             return self._fixed_key(t, b, r, al, pointers)
         if self._is_total(b, r) and not r.code and b.total is not None:
@@ -320,12 +326,11 @@ class OfficialReader:
                         return row.key
             return None
         if b.plan == "projects":
-            units = [row for row in t.rows.values() if row.block == b.key and row.level == 0 and not row.total]
+            units = rows.units(b.key)
             n = pointers.get("unit", 0)
             if r.project:
                 name = norm(r.project)
-                cands = [row for row in t.rows.values() if row.project and norm(row.project_name) == name
-                         and row.code == r.code]
+                cands = rows.projects(name, r.code)
                 if not cands:
                     return None
                 used = pointers.get(f"p:{name}:{r.code}", 0)
@@ -363,6 +368,31 @@ class OfficialReader:
         return None
 
 
+class _Rows:
+    """The rows of a laid-out table that a project table's lines are matched with, indexed on first use."""
+
+    def __init__(self, t: LTable):
+        self.t = t
+        self._units: dict[str, list[LRow]] = {}
+        self._projects: dict[tuple[str, str | None], list[LRow]] | None = None
+
+    def units(self, block: str) -> list[LRow]:
+        """The 单位 rows of a block, in order."""
+        if block not in self._units:
+            self._units[block] = [row for row in self.t.rows.values()
+                                  if row.block == block and row.level == 0 and not row.total]
+        return self._units[block]
+
+    def projects(self, name: str, code: str | None) -> list[LRow]:
+        """The rows of the project of that normalised name under that code, in order."""
+        if self._projects is None:
+            self._projects = {}
+            for row in self.t.rows.values():
+                if row.project:
+                    self._projects.setdefault((norm(row.project_name), row.code), []).append(row)
+        return self._projects.get((name, code), [])
+
+
 @functools.lru_cache(maxsize=256)
 def _total_words(label: str | None) -> frozenset[str]:
     """What a total row is called: the vocabulary's words and the block's own total label."""
@@ -377,17 +407,13 @@ def _letter(c: int) -> str:
     return col_letter(c)
 
 
-def _template_columns(t: LTable):
-    """``(block, column) -> "表3!E"``: the template cell of a row is that and the row's number, as
+def _template_columns(t: LTable) -> dict[str, dict[str, str]]:
+    """``block -> column -> "表3!E"``: the template cell of a row is that and the row's number, as
     ``LTable.ref`` writes it (worked out once per column, not once per cell)."""
-    memo: dict[tuple[str, str], str] = {}
-
-    def letters(block: str, ck: str) -> str:
-        s = memo.get((block, ck))
-        if s is None:
-            s = memo[(block, ck)] = f"{t.sheet}!{col_letter(t.colpos[(block, ck)][0])}"
-        return s
-    return letters
+    out: dict[str, dict[str, str]] = {}
+    for (block, ck), (c, _) in t.colpos.items():
+        out.setdefault(block, {})[ck] = f"{t.sheet}!{col_letter(c)}"
+    return out
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
