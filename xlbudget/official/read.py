@@ -29,14 +29,15 @@ from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, installed_tablesets, load_tableset
 from .locate import FORMULA, GRID_PLANS, Found, Grid, RawRow, aliases, locate, sheet_grids, strip_label
-from .text import norm, vocabulary
+from .text import CACHED, norm, vocabulary
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 ZERO = Decimal(0)
 UNIT_FACTORS = {"元": Decimal(1), "万元": Decimal(10000)}
 
 
-def detect(wb: Any, tableset: str | None = None, grids: list[Grid] | None = None) -> tuple[TableSet | None, list[Found]]:
+def detect(wb: Any, tableset: str | None = None,
+           grids: list[Grid] | None = None) -> tuple[TableSet | None, list[Found]]:
     """The table set of a workbook and the tables found of it (most official titles found wins).
     ``grids`` are the workbook's sheets as :func:`~.locate.sheet_grids` reads them (read here if not given)."""
     ids = [tableset] if tableset else installed_tablesets()
@@ -154,13 +155,13 @@ class OfficialReader:
                     full = sum(segs[: len(code_col.split)]) if code_col is not None and code_col.split else \
                         max((len(r.code) for r in rows if r.code), default=0)
                     have = [r for r in rows if r.code]
-                    allc = {r.code for r in have}
+                    parents = {c[:i] for c in {r.code for r in have} for i in range(1, len(c))}  # have a child
                     for r in have:
                         if r.label and r.code not in names:
                             names[r.code] = r.label
                         if len(r.code) == full:
                             codes.setdefault(b.codes or "functions", set()).add(r.code)
-                        elif not any(c != r.code and c.startswith(r.code) for c in allc) and \
+                        elif r.code not in parents and \
                                 any(v is not None and v is not FORMULA for v, _ in r.values.values()):
                             self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),),
                                      table=f.id, text=_clip(f"{r.code} {r.label}"))
@@ -402,7 +403,7 @@ def _total_words(label: str | None) -> frozenset[str]:
     return frozenset(words)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=CACHED)
 def _letter(c: int) -> str:
     return col_letter(c)
 
@@ -416,7 +417,7 @@ def _template_columns(t: LTable) -> dict[str, dict[str, str]]:
     return out
 
 
-@functools.lru_cache(maxsize=65536, typed=True)
+@functools.lru_cache(maxsize=CACHED, typed=True)
 def _amount(raw: Any) -> tuple[Decimal | None, str, int]:
     """A figure as read (binary float noise dropped from number cells), how it was written, and its decimals;
     once per distinct cell value."""

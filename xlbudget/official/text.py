@@ -20,6 +20,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# How many distinct cell texts (and values) each cache of the locator keeps: what a sheet or a batch of similar
+# workbooks repeats is worked out once, and a batch of thousands of workbooks keeps its memory flat.
+CACHED = 16384
+
 _QUOTES = str.maketrans({c: "" for c in "\"'“”‘’「」『』`"})
 _SPACE = re.compile(r"\s+")
 _ENUM = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\(?[一二三四五六七八九十]+\)|\d+(?:\.\d+)*[、.．)](?!\d)|\(\d+\))")
@@ -54,13 +58,13 @@ def strip_enumerator(s: str) -> str:
     return s
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHED)
 def year_in(text: str) -> int | None:
     m = _YEAR.search(unicodedata.normalize("NFKC", text or ""))
     return int(m.group(1)) if m else None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHED)
 def unit_in(text: str) -> str | None:
     """The unit named by a 单位 line (``单位：万元``), or None."""
     s = norm(text)
@@ -75,7 +79,7 @@ def unit_in(text: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHED)
 def department_in(text: str) -> str | None:
     """The department of a ``编制部门：XXX`` line ('' when the line is there but blank), or None."""
     raw = unicodedata.normalize("NFKC", str(text or "")).strip()
@@ -110,7 +114,7 @@ def is_note(s: str) -> bool:
     return s.startswith(_note_marks())
 
 
-@functools.lru_cache(maxsize=65536, typed=True)
+@functools.lru_cache(maxsize=CACHED, typed=True)
 def digits(value: Any) -> str | None:
     """The code typed in a cell: ``201``, ``'02``, ``2``, ``201 41 01`` or ``201.41.01`` -> digits; else None."""
     if value is None or isinstance(value, bool):
@@ -126,7 +130,7 @@ def digits(value: Any) -> str | None:
     return s2 if s2.isdigit() else None
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=CACHED)
 def leading_code(text: str) -> tuple[str | None, str]:
     """A label with its code in front (``2010101 行政运行``): (code, name)."""
     raw = unicodedata.normalize("NFKC", str(text or "")).strip()
