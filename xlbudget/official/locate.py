@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..tableset import Block, Column, TableDesc, TableSet
-from .text import (CACHED, department_in, digits, is_note, is_placeholder, leading_code, norm, strip_enumerator,
+from .text import (cached, department_in, digits, is_note, is_placeholder, leading_code, norm, strip_enumerator,
                    unit_in, vocabulary, year_in)
 
 if sys.version_info >= (3, 11):
@@ -274,7 +274,7 @@ def _continued_words() -> tuple[str, ...]:
     return tuple(norm(w) for w in vocabulary()["continued"])
 
 
-@functools.lru_cache(maxsize=CACHED)
+@cached()
 def _title_words(v: str) -> tuple[str, bool]:
     """The normalised words of a text that may be a title, without a 续表 mark, and whether it had one."""
     s = norm(v)
@@ -383,7 +383,7 @@ def _totals() -> frozenset[str]:
     return frozenset(norm(w) for w in vocabulary()["total_labels"])
 
 
-@functools.lru_cache(maxsize=CACHED)
+@cached()
 def _bare(s: str) -> str:
     """A normalised label without its parenthesised parts."""
     return _PAREN.sub("", s)
@@ -570,7 +570,7 @@ def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al
             f.rows.append(line)
 
 
-@functools.lru_cache(maxsize=CACHED, typed=True)
+@cached()
 def _text(v: Any) -> str:
     if v is None:
         return ""
@@ -659,6 +659,6 @@ def sheet_ref(sheet: str, r: int, c: int) -> str:
     return f"{sheet}!{a1(r, c)}"
 
 
-@functools.lru_cache(maxsize=CACHED)
+@cached()
 def strip_label(s: str) -> str:
     return strip_enumerator(norm(s))

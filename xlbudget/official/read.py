@@ -29,7 +29,7 @@ from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, installed_tablesets, load_tableset
 from .locate import FORMULA, GRID_PLANS, Found, Grid, RawRow, aliases, locate, sheet_grids, strip_label
-from .text import CACHED, norm, vocabulary
+from .text import cached, norm, vocabulary
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 ZERO = Decimal(0)
@@ -403,7 +403,7 @@ def _total_words(label: str | None) -> frozenset[str]:
     return frozenset(words)
 
 
-@functools.lru_cache(maxsize=CACHED)
+@cached()
 def _letter(c: int) -> str:
     return col_letter(c)
 
@@ -417,7 +417,7 @@ def _template_columns(t: LTable) -> dict[str, dict[str, str]]:
     return out
 
 
-@functools.lru_cache(maxsize=CACHED, typed=True)
+@cached()
 def _amount(raw: Any) -> tuple[Decimal | None, str, int]:
     """A figure as read (binary float noise dropped from number cells), how it was written, and its decimals;
     once per distinct cell value."""
