@@ -87,6 +87,7 @@ class OfficialReader:
         self.wb = wb
         self.tableset = tableset
         self.findings: list[Finding] = []
+        self._known: dict[tuple[str, str, str], Decimal] = {}  # the grid figures put in the document (Budget.know)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
         self.findings.append(Finding.of(kind, rule, sev, cells, table, **kw))
@@ -119,6 +120,7 @@ class OfficialReader:
                 continue
             self._fill(ts, f, t, budget, cell_map)
         budget.invalidate()
+        budget.know(self._known)
         located = {f.id for f in found}
         budget.absent_tables = frozenset(tid for tid in layout.tables if tid not in located)
         budget.cell_map = cell_map
@@ -309,6 +311,8 @@ class OfficialReader:
                         if d < 0:
                             self.add("negative-amount", "READ.negative", E, cells=(real,), table=t.id, actual=d)
                         set_path(doc, budget.input_path(t, lrow, col), d)
+                        if col.kind == "amount" and lrow.record is None:  # a grid figure: the Decimal itself
+                            self._known[(t.id, key, ck)] = d
                 elif role in ("formula", "sum"):
                     overrides[(t.id, key, ck)] = d if d is not None else ZERO
 
