@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from xlbudget.cache import DirectoryCache
 from xlbudget.check import check_paths, collect_paths
 from xlbudget.commands.base import EXIT_CODES, Command, lang_option, output_failure, table_set_option, use_color
 from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
@@ -78,11 +77,16 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     if _interactive():
         bar = click.progressbar(length=len(files), label="检查中" if zh else "Checking", file=sys.stderr)
         bar.__enter__()
+    cache = None
+    if use_cache:
+        from xlbudget.cache import DirectoryCache
+
+        cache = DirectoryCache()
     try:
         report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir, tableset=table_set,
                              narrative=narrative,
                              progress=(lambda done, total, path: bar.update(1)) if bar else None,
-                             cache=DirectoryCache() if use_cache else None)
+                             cache=cache)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

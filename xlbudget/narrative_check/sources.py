@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -182,6 +180,9 @@ def lines_of_docx(path: str | os.PathLike) -> list[Line]:
 
 def lines_of_pdf(path: str | os.PathLike, timeout: int = PDF_TIMEOUT) -> list[Line]:
     """The text layer of a PDF, page by page (``pdftotext`` of poppler-utils, with a time limit)."""
+    import shutil  # a PDF only
+    import subprocess
+
     exe = shutil.which("pdftotext")
     if exe is None:
         raise NarrativeError("读取 PDF 需要 pdftotext（poppler-utils），本机未安装")
