@@ -20,20 +20,15 @@ Besides titles, headers, columns and rows, a description may say (examples in ``
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import tomlfile
 from .errors import DescriptionError
 from .expr import Expr, parse
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 COLUMN_KINDS = {"code", "name", "label", "project", "amount", "int", "text", "field"}
 ROW_TYPES = {"amount", "int", "signed_int", "text", "longtext", "lines", "mapping"}
@@ -293,7 +288,7 @@ def _block(d: dict[str, Any], where: str, base: Precision) -> Block:
 
 
 def _table(path: Path, default: Precision) -> TableDesc:
-    d = tomllib.loads(path.read_text(encoding="utf-8"))
+    d = tomlfile.load(path)
     where = path.name
     base = _precision(d, default, where) or default
     try:
@@ -390,7 +385,7 @@ def installed_tableset(tid: str) -> TableSet:
 @functools.lru_cache(maxsize=8)
 def _load_folder(folder: Path) -> TableSet:
     name = folder.name
-    meta = tomllib.loads((folder / "tableset.toml").read_text(encoding="utf-8"))
+    meta = tomlfile.load(folder / "tableset.toml")
     default = _precision(meta, Precision(), "tableset.toml") or Precision()
     tables = tuple(_table(folder / f"{tid}.toml", default) for tid in meta["tables"])
     ids = [t.id for t in tables]
@@ -456,4 +451,4 @@ def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:
     """The raw ``[[rule]]`` entries of a table set's rule book (empty when it has none)."""
     if ts.rules_file is None or not ts.rules_file.is_file():
         return []
-    return list(tomllib.loads(ts.rules_file.read_text(encoding="utf-8")).get("rule", []))
+    return list(tomlfile.load(ts.rules_file).get("rule", []))
