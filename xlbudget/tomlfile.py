@@ -19,15 +19,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+__all__ = ["load", "loads", "parse", "cache_dir", "TOMLDecodeError"]
 
-__all__ = ["load", "loads", "cache_dir", "TOMLDecodeError"]
-
-TOMLDecodeError = tomllib.TOMLDecodeError
 FORMAT = b"xlbudget-toml-1\0"   # part of each entry's name: a change of what is stored makes new entries
+
+
+def _tomllib() -> Any:
+    if sys.version_info >= (3, 11):  # imported for a text not seen before only
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
+
+
+def parse(text: str) -> dict[str, Any]:
+    """``tomllib.loads(text)`` without the cache: for texts from outside (a department's spec), which are
+    parsed once and never kept."""
+    return _tomllib().loads(text)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TOMLDecodeError":  # the parser's error, for ``except tomlfile.TOMLDecodeError``
+        return _tomllib().TOMLDecodeError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def cache_dir() -> Path:
@@ -46,14 +60,14 @@ def loads(text: str) -> dict[str, Any]:
     try:
         entry = cache_dir() / (hashlib.sha256(FORMAT + text.encode("utf-8")).hexdigest() + ".json")
     except RuntimeError:  # no home directory to be found
-        return tomllib.loads(text)
+        return _tomllib().loads(text)
     try:
         cached = json.loads(entry.read_bytes())
         if isinstance(cached, dict):
             return cached
     except (OSError, ValueError):
         pass
-    parsed = tomllib.loads(text)
+    parsed = _tomllib().loads(text)
     _store(entry, parsed)
     return parsed
 
