@@ -124,7 +124,7 @@ def _narrative(path: Path, budget: Budget, narrative: str | Path | None,
     """The lines of the narrative of one workbook: the file given, else a file beside it with the same stem
     (.txt, .docx, .pdf), else the narrative sheets its set names, when the workbook has them (``sheets``: the
     workbook's sheets, when the reader said; else the workbook is opened to see)."""
-    from .narrative_check.sources import NarrativeError, companion
+    from .narrative_check import companion
 
     source = Path(narrative) if narrative else companion(path)
     try:
@@ -143,6 +143,8 @@ def _narrative(path: Path, budget: Budget, narrative: str | Path | None,
 
         return lines_of_sheets(path, wanted), []
     except Exception as e:  # an unreadable narrative costs the narrative check only
+        from .narrative_check.sources import NarrativeError
+
         detail = str(e) if isinstance(e, NarrativeError) else f"{type(e).__name__}: {e}"
         name = (source or path).name
         return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR, params={"file": name, "detail": detail})]
@@ -418,7 +420,7 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
     done = 0
     if cache is not None:
         from .cache import cache_key, fingerprint, load_report
-        from .narrative_check.sources import companion
+        from .narrative_check import companion
 
         fp = fingerprint(f"{tol}|{tableset or ''}", cat)
         for i, f in enumerate(files):

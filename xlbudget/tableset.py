@@ -403,7 +403,15 @@ def _load_folder(folder: Path) -> TableSet:
 
 # The code that checks a set as it loads: a change to any of these files checks every set again.
 _CHECKERS = ("tableset.py", "setdata.py", "narrative.py", "expr.py", "rules/base.py", "rules/book.py",
-             "narrative_check/vocabulary.py")
+             "narrative_check/vocabulary.py", "narrative_check/__init__.py")
+# What checking a set found out that a process may need without loading the data it comes from (kept in
+# the stamp): the sheets of a workbook that hold its narrative, looked for in every workbook checked.
+_FACTS: dict[Path, dict[str, Any]] = {}
+
+
+def set_facts(ts: TableSet) -> dict[str, Any]:
+    """What was found out about ``ts`` when it was checked (see :data:`_FACTS`); empty when not known."""
+    return _FACTS.get(ts.folder, {})
 
 
 def _stamp(ts: TableSet) -> Path | None:
@@ -431,20 +439,38 @@ def _validate(ts: TableSet) -> None:
     """Check the rule book, the disclosure, narrative, roll-over and vocabulary data against the set (a
     DescriptionError on the first problem). Checking the 情况说明 templates costs a few hundred ms, so a
     set checked once with the same files and the same code is not checked again in every process."""
+    import json
+
     stamp = _stamp(ts)
-    if stamp is not None and stamp.is_file():
-        return
+    if stamp is not None:
+        try:
+            facts = json.loads(stamp.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            facts = None
+        if isinstance(facts, dict) and facts.get("id") == ts.id:
+            _FACTS[ts.folder] = facts
+            return
+    from .narrative_check import set_narrative_sheets
     from .rules.base import load_rules  # the rule book is checked against the set as the set loads
     from .setdata import validate_set  # so are its disclosure, narrative and roll-over data
 
     load_rules(ts)
     validate_set(ts)
+    facts = {"id": ts.id, "version": ts.version, "narrative_sheets": list(set_narrative_sheets(ts))}
+    _FACTS[ts.folder] = facts
     if stamp is not None:
+        import os
+
+        tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
         try:
             stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text(f"{ts.id} {ts.version}\n", encoding="utf-8")
+            tmp.write_text(json.dumps(facts, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(tmp, stamp)  # whole or not at all: another process may be reading it
         except OSError:  # a read-only home: checked again next time
-            pass
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
 
 
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:

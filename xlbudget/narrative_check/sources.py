@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import XlbudgetError
+from . import SUFFIXES, companion  # noqa: F401  (where a workbook's narrative file is; re-exported)
 
 __all__ = ["Line", "Sentence", "NarrativeError", "SUFFIXES", "read_file", "lines_of_text", "lines_of_sheets",
            "lines_of_sections",
            "lines_of_docx", "lines_of_pdf", "sentences", "companion"]
 
-SUFFIXES = (".txt", ".docx", ".pdf")
 PDF_TIMEOUT = 60          # seconds pdftotext may take for one file
 MAX_TEXT_BYTES = 20 << 20
 
@@ -235,16 +235,6 @@ def read_file(path: str | os.PathLike) -> list[Line]:
                 continue
         raise NarrativeError("文字文件的编码无法识别（应为 UTF-8 或 GB18030）")
     raise NarrativeError(f"不支持的情况说明文件类型 {suffix or '（无扩展名）'}：应为 .txt、.docx 或 .pdf")
-
-
-def companion(workbook: str | os.PathLike) -> Path | None:
-    """A narrative file beside a workbook with the same stem (``单位A.xlsx`` → ``单位A.docx``), if any."""
-    p = Path(workbook)
-    for suffix in SUFFIXES:
-        for cand in (p.with_suffix(suffix), p.with_suffix(suffix.upper())):
-            if cand.is_file():
-                return cand
-    return None
 
 
 # ---------------------------------------------------------------------------------------------------------
