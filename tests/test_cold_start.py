@@ -74,3 +74,15 @@ def test_a_broken_stamp_means_the_set_is_checked_again(monkeypatch):
     checked.clear()
     tableset._validate(ts)      # a good stamp: not checked again
     assert checked == []
+
+
+def test_clicks_modules_imported_on_first_use_are_translated_when_imported():
+    code = ("import sys, xlbudget.cli\n"
+            "from xlbudget.commands import base\n"
+            "print('click._termui_impl' in sys.modules, 'click.shell_completion' in sys.modules)\n"
+            "import click._termui_impl as t, click.shell_completion as s\n"
+            "print(t._ is base._gettext, s._ is base._gettext, t._('Aborted!'))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "XLBUDGET_LANG": "zh"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["False False", "True True 已中止！"]
