@@ -15,20 +15,25 @@ from xlbudget.tableset import installed_tableset, installed_tablesets, load_tabl
 
 STABLE = Path(__file__).parent / "data" / "stable"
 
-# Run the command line in this process's interpreter and print, at exit, the modules it had loaded.
-PROBE = ("import atexit, sys\n"
-         "atexit.register(lambda: print(sorted(m for m in sys.modules if m.startswith(('xlbudget', 'tomllib'))),"
-         " file=sys.stderr))\n"
+# Run the command line as the program does and print, at exit, the modules it had loaded and whether the
+# garbage collector was on.
+PROBE = ("import atexit, gc, json, sys\n"
+         "atexit.register(lambda: print(json.dumps({'gc': gc.isenabled(), 'modules': sorted(m for m in sys.modules"
+         " if m.startswith(('xlbudget', 'tomllib')))}), file=sys.stderr))\n"
          "from xlbudget.cli import main\n"
          "sys.argv = ['xlbudget'] + sys.argv[1:]\n"
          "main()\n")
 
 
-def _modules(args: list[str], home: Path) -> list[str]:
+def _run(args: list[str], home: Path) -> dict:
     env = {**os.environ, "XLBUDGET_HOME": str(home), "XLBUDGET_NO_ISOLATION": "1"}
     done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode in (0, 1), done.stderr
-    return json.loads(done.stderr.strip().splitlines()[-1].replace("'", '"'))
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def _modules(args: list[str], home: Path) -> list[str]:
+    return _run(args, home)["modules"]
 
 
 def test_a_second_check_parses_no_toml_and_loads_no_narrative_checker(tmp_path):
@@ -86,3 +91,24 @@ def test_clicks_modules_imported_on_first_use_are_translated_when_imported():
                           env={**os.environ, "XLBUDGET_LANG": "zh"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["False False", "True True 已中止！"]
+
+
+def test_one_file_from_the_command_line_ends_without_collecting_a_batch_collects(tmp_path):
+    one = ["check", str(STABLE / "small-1.xlsx"), "--format", "json", "-o", str(tmp_path / "one.json")]
+    two = ["check", str(STABLE / "small-1.xlsx"), str(STABLE / "small-2.xlsx"), "--format", "json",
+           "-o", str(tmp_path / "two.json")]
+    assert _run(one, tmp_path / "home")["gc"] is False
+    assert _run(two, tmp_path / "home")["gc"] is True
+    assert json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))["summary"]["files"] == 1
+
+
+def test_the_command_called_in_a_process_that_goes_on_leaves_the_collector_on(tmp_path):
+    import gc
+
+    from click.testing import CliRunner
+
+    from xlbudget.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", str(STABLE / "small-1.xlsx"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled()

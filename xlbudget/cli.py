@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure, table_set_option
+from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure, run_as_process, table_set_option
 from .errors import XlbudgetError
 
 
@@ -147,6 +147,7 @@ def tablesets() -> None:
 
 
 def main() -> None:
+    run_as_process()
     cli(prog_name="xlbudget")
 
 

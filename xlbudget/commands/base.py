@@ -18,7 +18,8 @@ import click
 if TYPE_CHECKING:
     from ..outputs import OutputError
 
-__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "fail", "lang_option", "output_failure", "set_lang", "use_color"]
+__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "ends_process", "fail", "lang_option", "output_failure",
+           "run_as_process", "set_lang", "use_color"]
 
 LANG_ENV = "XLBUDGET_LANG"
 
@@ -95,6 +96,21 @@ _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "t
 _CLICK_ON_FIRST_USE = ("shell_completion", "_termui_impl")
 
 _lang = os.environ.get(LANG_ENV, "zh") if os.environ.get(LANG_ENV) in ("zh", "en") else "zh"
+
+
+_ends_process = False
+
+
+def run_as_process() -> None:
+    """Called by the ``xlbudget`` program (not by a library call or a test's runner): the command's end is
+    the process's end."""
+    global _ends_process
+    _ends_process = True
+
+
+def ends_process() -> bool:
+    """True when what the running command leaves in memory is freed by the process's exit."""
+    return _ends_process
 
 
 def current_lang() -> str:
