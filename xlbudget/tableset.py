@@ -325,7 +325,12 @@ def installed_dirs() -> list[Path]:
     home = os.environ.get("XLBUDGET_HOME")
     base = Path(home).expanduser() if home else Path.home() / ".xlbudget"
     extra = [Path(p).expanduser() for p in os.environ.get("XLBUDGET_TABLESETS", "").split(os.pathsep) if p]
-    return [Path(str(resources.files("xlbudget.templates"))), base / "tablesets", *extra]
+    return [_shipped_dir(), base / "tablesets", *extra]
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_dir() -> Path:
+    return Path(str(resources.files("xlbudget.templates")))
 
 
 def installed_tablesets() -> list[str]:
