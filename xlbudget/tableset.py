@@ -466,7 +466,7 @@ def _validate(ts: TableSet) -> None:
     if stamp is not None:
         import os
 
-        tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
+        tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.{id(facts)}.tmp")  # one per writer
         try:
             stamp.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(json.dumps(facts, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -77,7 +77,7 @@ def _store(entry: Path, parsed: dict[str, Any]) -> None:
         data = json.dumps(parsed, ensure_ascii=False, allow_nan=True).encode("utf-8")
     except (TypeError, ValueError):  # a date or time: JSON would give it back as text
         return
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{id(parsed)}.tmp")  # one per writer
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)
