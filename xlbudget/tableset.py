@@ -464,18 +464,13 @@ def _validate(ts: TableSet) -> None:
     facts = {"id": ts.id, "version": ts.version, "narrative_sheets": list(set_narrative_sheets(ts))}
     _FACTS[ts.folder] = facts
     if stamp is not None:
-        import os
+        from .errors import XlbudgetError
+        from .outputs import atomic_write
 
-        tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.{id(facts)}.tmp")  # one per writer
-        try:
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(facts, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(tmp, stamp)  # whole or not at all: another process may be reading it
-        except OSError:  # a read-only home: checked again next time
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+        try:  # whole or not at all: another process may be reading it
+            atomic_write(stamp, json.dumps(facts, ensure_ascii=False) + "\n")
+        except (OSError, XlbudgetError):  # a read-only home: checked again next time
+            pass
 
 
 def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:

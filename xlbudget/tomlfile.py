@@ -77,13 +77,10 @@ def _store(entry: Path, parsed: dict[str, Any]) -> None:
         data = json.dumps(parsed, ensure_ascii=False, allow_nan=True).encode("utf-8")
     except (TypeError, ValueError):  # a date or time: JSON would give it back as text
         return
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{id(parsed)}.tmp")  # one per writer
+    from .errors import XlbudgetError
+    from .outputs import atomic_write
+
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, entry)  # whole or not at all: a reader never sees half an entry
-    except OSError:  # a read-only home: parsed again next time
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        atomic_write(entry, data)  # whole or not at all: a reader never sees half an entry
+    except (OSError, XlbudgetError):  # a read-only home: parsed again next time
+        pass
