@@ -15,17 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import tomlfile
 from .errors import DataError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 from .layout import Layout, LRow, LTable, layout_for
 from .spec import Spec
 from .tableset import Column
@@ -388,7 +383,7 @@ def load_example(tableset: str = "xj11") -> tuple[Spec, dict[str, Any]]:
             doc[part] = load_document(d / f"{part}.json")
     recipe = d / "document.toml"
     if recipe.is_file():
-        _apply_recipe(doc, tomllib.loads(recipe.read_text(encoding="utf-8")))
+        _apply_recipe(doc, tomlfile.parse(recipe.read_text(encoding="utf-8")))
     layout = layout_for(spec)
     return spec, normalise_document(layout, doc)
 

@@ -38,6 +38,7 @@ class ReadResult:
     findings: list[Finding] = field(default_factory=list)
     sha256: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    sheets: tuple[str, ...] | None = None   # the names of the workbook's sheets (None: not known)
 
     @property
     def ok(self) -> bool:
@@ -67,7 +68,9 @@ def read_workbook(path: str | Path, tableset: str | None = None) -> ReadResult:
         return _unreadable(p, WorkbookError("corrupt", "文件内容异常，无法读取",
                                             "the file's content is abnormal and cannot be read", p))
     try:
-        return _Reader(p, wb, tableset).read()
+        result = _Reader(p, wb, tableset).read()
+        result.sheets = tuple(wb.sheet_names)
+        return result
     except WorkbookError as e:
         return _unreadable(p, e, wb_sha(wb))
     except XlbudgetError as e:
