@@ -214,14 +214,8 @@ def catalogue_for(kind: str, year: int):
         return load_catalogue(kind)
 
 
-@functools.lru_cache(maxsize=16)
 def shipped_catalogue(kind: str, year: int):
-    """The list shipped with xlbudget for a year (else the latest shipped): it never changes, so it is read
-    once per process."""
-    return _shipped_catalogue(kind, year)
-
-
-def _shipped_catalogue(kind: str, year: int):
+    """The list shipped with xlbudget for a year (else the latest shipped; each read once per process)."""
     from .catalogue import CatalogueError, load_catalogue
 
     try:
