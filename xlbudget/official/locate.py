@@ -16,18 +16,14 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from .. import tomlfile
 from ..tableset import Block, Column, TableDesc, TableSet
 from .text import (cached, department_in, digits, is_note, is_placeholder, leading_code, norm, strip_enumerator,
                    unit_in, vocabulary, year_in)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 HEADER_SCAN = 12        # rows under a title searched for the 单位 line and the header
 TITLE_MAX = 120         # longer texts are sentences, not titles
@@ -66,7 +62,7 @@ def aliases(ts: TableSet) -> Aliases:
 
 def _load_aliases(ts: TableSet) -> Aliases:
     path = ts.folder / "locate.toml"
-    d: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    d: dict[str, Any] = tomlfile.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     grid_ids = [t.id for t in ts.tables if t.per is None and all(b.plan in GRID_PLANS for b in t.blocks)]
     official = tuple(d.get("official", grid_ids))
     titles: dict[str, tuple[str, ...]] = {}

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
 from importlib import resources
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .. import tomlfile
+
 
 # How many distinct cell texts (and values) each cache of the locator keeps, and the longest text kept: what a
 # sheet or a batch of similar workbooks repeats is worked out once, and a batch of thousands of workbooks (or a
@@ -50,7 +47,7 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> dict[str, Any]:
     text = resources.files("xlbudget").joinpath("data/locate.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return tomlfile.loads(text)
 
 
 @cached(maxsize=65536)
