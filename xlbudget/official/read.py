@@ -28,7 +28,7 @@ from ..model import FORMAT, Budget, set_path
 from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, installed_tablesets, load_tableset
-from .locate import FORMULA, GRID_PLANS, Found, Grid, RawRow, aliases, locate, sheet_grids, strip_label
+from .locate import FORMULA, Found, Grid, RawRow, aliases, locate, sheet_grids, strip_label
 from .text import cached, norm, vocabulary
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
