@@ -118,9 +118,10 @@ class TableFormulas:
         self.t = t
         self._columns: dict[tuple[str, str], str | None] = {}
 
-    def text(self, row: LRow, col: Column) -> str | None:
+    def text(self, row: LRow, col: Column, role: str | None = None) -> str | None:
+        """``formula(layout, t, row, col)``; ``role`` is the cell's role when the caller knows it."""
         layout, t = self.layout, self.t
-        role = layout.cell_role(t, row, col)
+        role = role or layout.cell_role(t, row, col)
         if role == "formula":
             expr = col.formula
             if expr is None or row.record is not None or not all(

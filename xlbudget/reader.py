@@ -138,20 +138,28 @@ def _plan(layout: Layout, t: LTable) -> _TablePlan:
 def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
     inputs, formulas, anchors = [], [], []
     texts = TableFormulas(layout, t)
+    local: dict[int, bool] = {}  # id(expression) -> it names only cells of this table
+    colpos, role_of = t.colpos, layout.cell_role
     for row in t.rows.values():
         blk = t.desc.block(row.block)
         for col in blk.columns:
-            role = layout.cell_role(t, row, col)
-            c0, _ = t.colpos[(row.block, col.key)]
+            role = role_of(t, row, col)
             if role == "input":
+                c0 = colpos[(row.block, col.key)][0]
                 inputs.append((row.key, col, row.r, c0, col.numeric and col.kind != "field" and not row.total,
                                not row.spare and cell_type(row, col) == "text"))
             elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
-                expr = layout.expr_of(t, row, col) if role == "formula" else None
-                if expr is not None and not _local(t, row, expr):  # written per table (it may have no operand)
-                    formulas.append((row.key, col, row.r, c0, None, None))
-                    continue
-                want = texts.text(row, col)
+                c0 = colpos[(row.block, col.key)][0]
+                if role == "formula":
+                    expr = layout.expr_of(t, row, col)
+                    if expr is not None:
+                        here = local.get(id(expr))
+                        if here is None:
+                            here = local[id(expr)] = _local(t, row, expr)
+                        if not here:  # written per table (it may have no operand)
+                            formulas.append((row.key, col, row.r, c0, None, None))
+                            continue
+                want = texts.text(row, col, role)
                 if want is not None:
                     formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
         if not (row.spare or row.record is not None or not row.code):
