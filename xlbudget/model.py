@@ -35,7 +35,13 @@ _ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 def q(value: Decimal | None, decimals: int = 2) -> Decimal | None:
     if value is None:
         return None
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_ROUNDING)
+    quantum = _QUANTA.get(decimals)
+    if quantum is None:
+        quantum = _QUANTA[decimals] = Decimal(1).scaleb(-decimals)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP, context=_ROUNDING)
+
+
+_QUANTA: dict[int, Decimal] = {}  # decimals -> 10^-decimals
 
 
 def to_decimal(v: Any) -> Decimal | None:
@@ -160,10 +166,10 @@ class Budget:
 
     def published(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         k = (tid, rkey, ckey)
-        pub = self._published
-        if k not in pub:
-            pub[k] = q(self.value(tid, rkey, ckey), self.layout.precision(tid, ckey).display_decimals)
-        return pub[k]
+        v = self._published.get(k, _UNSET)
+        if v is _UNSET:
+            v = self._published[k] = q(self.value(tid, rkey, ckey), self.layout.precision(tid, ckey).display_decimals)
+        return v
 
     def invalidate(self) -> None:
         """Forget computed figures (after inputs or overrides changed)."""
