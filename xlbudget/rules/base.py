@@ -13,10 +13,9 @@ import itertools
 import re
 import string
 import sys
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
 from .. import classification, formulas
 from ..errors import DescriptionError, XlbudgetError
@@ -43,6 +42,7 @@ FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LEVELS)
 VALUE_CONDITIONS = ("nonzero", "zero")          # when = "nonzero:EXPR" | "zero:EXPR"; other names: [conditions]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PLACEHOLDERS = {"table", "code", "project", "item"}
+MAX_EXPRS = 20000         # parsed expression instances kept per rule
 
 
 class RuleConfigError(XlbudgetError):
@@ -75,26 +75,36 @@ parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immut
 # ---------------------------------------------------------------------------------------------------------
 # Evaluating expressions against a budget
 # ---------------------------------------------------------------------------------------------------------
-@dataclass
 class Side:
     """One side of a comparison: the signed sum of published figures and where they sit.
 
     Each figure carries its precision (unit and decimals). ``total`` is kept in the unit of the first
-    reference (``precision``); figures of another unit are converted into it exactly."""
+    reference (``precision``); figures of another unit are converted into it exactly.
 
-    total: Decimal = ZERO
-    figures: int = 0                       # non-blank operands (each carries a rounding interval)
-    cells: list[str] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)   # "表6!C12" or "表6 30231" (no such line), signed
-    tables: list[str] = field(default_factory=list)
-    precision: Precision | None = None     # of the first reference: the unit of ``total``
-    precisions: list[Precision] = field(default_factory=list)   # of each non-blank figure
-    operands: list[Operand] = field(default_factory=list)      # the figures as Excel (rendering only)
+    Where the figures sit (``cells``, ``parts``, ``text``) is worked out only when asked for: most
+    comparisons hold, and only a finding names its cells."""
+
+    __slots__ = ("total", "figures", "tables", "precision", "precisions", "operands", "_entries", "_named")
+
+    def __init__(self) -> None:
+        self.total: Decimal = ZERO
+        self.figures = 0                                   # non-blank operands (each carries a rounding interval)
+        self.tables: list[str] = []
+        self.precision: Precision | None = None            # of the first reference: the unit of ``total``
+        self.precisions: list[Precision] = []              # of each non-blank figure
+        self.operands: list[Operand] = []                  # the figures as Excel (rendering only)
+        # (sign, cell, label, precision, where): ``where`` is (context, table, row, column) for a figure whose
+        # cell and label are looked up when first asked for (``Context.single``)
+        self._entries: list[tuple] = []
+        self._named: tuple[list[str], list[str]] | None = None   # (cells, parts) once worked out
 
     def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str,
             precision: Precision | None = None, operand: Operand | None = None) -> None:
+        self._add(sign, value, table, precision, (sign, cell, label, precision, None))
         if operand is not None:
             self.operands.append(operand)
+
+    def _add(self, sign: int, value: Decimal | None, table: str, precision: Precision | None, entry: tuple) -> None:
         if self.precision is None:
             self.precision = precision
         if value is not None:
@@ -104,14 +114,42 @@ class Side:
             self.figures += 1
             if precision is not None:
                 self.precisions.append(precision)
-        if cell is not None and cell not in self.cells:
-            self.cells.append(cell)
-        shown = cell or label
-        if precision is not None and self.precision is not None and precision.unit != self.precision.unit:
-            shown += f"（{precision.unit}）"
-        self.parts.append(("-" if sign < 0 else "+") + shown)
+        self._entries.append(entry)
+        self._named = None
         if table not in self.tables:
             self.tables.append(table)
+
+    def _name(self) -> tuple[list[str], list[str]]:
+        if self._named is None:
+            cells: list[str] = []
+            seen: set[str] = set()
+            parts: list[str] = []
+            unit = self.precision.unit if self.precision is not None else None
+            for sign, cell, label, precision, where in self._entries:
+                if where is not None:
+                    ctx, tid, rkey, ckey = where
+                    cell = ctx.position(tid, rkey, ckey)
+                    if cell is None:
+                        label = ctx.label(tid, rkey)
+                if cell is not None and cell not in seen:
+                    seen.add(cell)
+                    cells.append(cell)
+                shown = cell or label
+                if precision is not None and unit is not None and precision.unit != unit:
+                    shown += f"（{precision.unit}）"
+                parts.append(("-" if sign < 0 else "+") + shown)
+            self._named = (cells, parts)
+        return self._named
+
+    @property
+    def cells(self) -> list[str]:
+        """The cells of the figures, each once, in order."""
+        return list(self._name()[0])
+
+    @property
+    def parts(self) -> list[str]:
+        """Each figure signed: "+表6!C12", or "+表6 30231" for a line the layout lacks."""
+        return list(self._name()[1])
 
     def total_in(self, unit: Precision | None) -> Decimal:
         """``total`` expressed in the unit of ``unit`` (exact)."""
@@ -126,7 +164,9 @@ class Side:
     @property
     def text(self) -> str:
         """The operands as ``表6!C13 + 表6!C14 + … + 表6!C20`` (long sums are shortened)."""
-        parts = self.parts if len(self.parts) <= 4 else self.parts[:2] + ["+…"] + self.parts[-1:]
+        parts = self._name()[1]
+        if len(parts) > 4:
+            parts = parts[:2] + ["+…"] + parts[-1:]
         out = ""
         for i, p in enumerate(parts):
             sign, body = p[0], p[1:]
@@ -168,13 +208,12 @@ class Context:
     def single(self, tid: str, rkey: str, ckey: str, sign: int = 1, side: "Side | None" = None) -> Side:
         """Add one cell to ``side`` (a new one by default): its published figure, position and precision."""
         side = side if side is not None else Side()
-        precision = self.precision(tid, ckey)
+        precision = self.layout.precision(tid, ckey)
+        value = self.budget.published(tid, rkey, ckey)
         if self.rendering:  # a sheet row names no cell in words: only its Excel reference matters
-            side.add(sign, self.pub(tid, rkey, ckey), None, "", tid, precision,
-                     self.operand(sign, tid, rkey, ckey, precision))
-        else:
-            side.add(sign, self.pub(tid, rkey, ckey), self.position(tid, rkey, ckey), self.label(tid, rkey), tid,
-                     precision)
+            side.add(sign, value, None, "", tid, precision, self.operand(sign, tid, rkey, ckey, precision))
+        else:  # the cell and its label are looked up only when a finding names them
+            side._add(sign, value, tid, precision, (sign, None, None, precision, (self, tid, rkey, ckey)))
         return side
 
     def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
@@ -357,16 +396,6 @@ def judge(op: str, diff: Decimal, bound: Decimal) -> str:
     raise ValueError(op)
 
 
-def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decimal | None]) -> bool:
-    """True when the published figures satisfy the relation without any residue (the common case):
-    rules check this before they build the cell references of a finding."""
-    lv = [v for v in left if v is not None]
-    rv = [v for v in right if v is not None]
-    if not lv and not rv:
-        return True
-    return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
-
-
 def printed_side(left: Side, right: Side) -> tuple[str, Precision, int] | None:
     """For rules with ``as_printed = true``, when one side is wholly in a finer unit than the other (元 against
     万元): ("left" or "right", the finer side, and the decimals — in the unit of comparison, the left side's —
@@ -447,6 +476,7 @@ class Rule:
         if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
         self.condition: Condition | None = None      # a named precondition of the book (set on loading)
+        self._exprs: dict[tuple, Expr] = {}          # (field, *placeholders) -> parsed expression
         for key, text in self.expression_texts():
             unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
             if unknown:
@@ -565,7 +595,15 @@ class Rule:
         return fill(self.id, subs)
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
-        return parse_cached(fill(str(self.entry[key]), subs))
+        """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in (each instance
+        parsed once: the same codes come back in every submission)."""
+        k = (key, *subs.items())
+        e = self._exprs.get(k)
+        if e is None:
+            if len(self._exprs) >= MAX_EXPRS:
+                self._exprs.clear()
+            e = self._exprs[k] = parse_cached(fill(str(self.entry[key]), subs))
+        return e
 
     def tol(self, ctx: Context) -> Tolerance:
         return self.tolerance or ctx.tolerance
@@ -608,15 +646,18 @@ class Rule:
         if ctx.rendering:
             self.record(ctx, subs, op, left, right)
             return
-        if left.blank and right.blank:
+        if left.figures == 0 and right.figures == 0:
+            return
+        # as ``weigh``, the bound only once the relation does not hold exactly (the common case holds)
+        unit = left.precision or right.precision or ctx.layout.tableset.precision
+        lv, rv = printed_values(left, right, unit, printed_side(left, right) if self.as_printed else None)
+        diff = lv - rv
+        if judge(op, diff, ZERO) == "ok":
             return
         tol = self.tol(ctx)
         figures = left.figures + right.figures
         precisions = left.precisions + right.precisions
-        unit, lv, rv, _, status = weigh(ctx, op, left, right, tol, self.as_printed)
-        diff = lv - rv
-        if status == "ok":
-            return
+        status = judge(op, diff, tol.bound_for(precisions, unit))
         if fail_kind is None:
             fail_kind = "cross-mismatch" if op == "eq" else "bound-violation"
         rel = RELATIONS.get(op, ("等于", "equal to"))
@@ -714,6 +755,16 @@ def rules_for(layout: Layout) -> list[Rule]:
 # ---------------------------------------------------------------------------------------------------------
 # Small shared helpers for the kinds
 # ---------------------------------------------------------------------------------------------------------
+def layout_plan(layout: Layout, key: Any, build: "Callable[[], Any]") -> Any:
+    """What a rule derives from the layout alone (which cells a kind compares, their operands), built once
+    per layout and kept with it."""
+    plans = layout.__dict__.setdefault("_rule_plans", {})
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = build()
+    return plan
+
+
 def row_label(row: LRow) -> str:
     """The row as the user sees it (its code and name, its project, its label); "" for a blank spare row,
     whose internal key never reaches a message."""
