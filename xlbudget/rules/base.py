@@ -58,15 +58,27 @@ def fill(text: str, subs: Mapping[str, str]) -> str:
     """Replace the foreach placeholders present in ``subs``; leave the others as they are."""
     if "{" not in text:
         return text
-    try:
-        return _fill(text, tuple(sorted(subs.items())))
-    except TypeError:  # a value that cannot be a cache key
+    pieces = _pieces(text)
+    if pieces is None:  # braces other than plain placeholders: the formatter's own rules
         return string.Formatter().vformat(text, (), _Safe(subs))
+    out = pieces[0]
+    for i in range(1, len(pieces), 2):
+        name = pieces[i]
+        out += (format(subs[name], "") if name in subs else "{" + name + "}") + pieces[i + 1]
+    return out
 
 
-@functools.lru_cache(maxsize=8192)  # the same rule texts and codes come back in every submission
-def _fill(text: str, subs: tuple[tuple[str, str], ...]) -> str:
-    return string.Formatter().vformat(text, (), _Safe(dict(subs)))
+_NAMED = re.compile(r"\{([^\W\d]\w*)\}")
+
+
+@functools.lru_cache(maxsize=4096)  # the rule texts: ids, titles, expressions
+def _pieces(text: str) -> tuple[str, ...] | None:
+    """``text`` split at its placeholders (literal, name, literal, …, literal), as ``str.format`` reads
+    them; None when the text has other braces (escaped, positional, with a format)."""
+    pieces = tuple(_NAMED.split(text))
+    if any("{" in p or "}" in p for p in pieces[0::2]):
+        return None
+    return pieces
 
 
 parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immutable: parse each text once
