@@ -15,7 +15,7 @@ import string
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequence
 
 from .. import classification, formulas
 from ..errors import DescriptionError, XlbudgetError
@@ -84,6 +84,12 @@ def _pieces(text: str) -> tuple[str, ...] | None:
 parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immutable: parse each text once
 
 
+def cells_of(expr: Expr) -> tuple[tuple[int, str, str, str], ...]:
+    """The (sign, table, row, column) cells an expression adds up (table and row None where it leaves them
+    to the context)."""
+    return tuple((t.sign, t.ref.table, t.ref.row, t.ref.col) for t in expr.terms)  # type: ignore[misc]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Evaluating expressions against a budget
 # ---------------------------------------------------------------------------------------------------------
@@ -93,56 +99,55 @@ class Side:
     Each figure carries its precision (unit and decimals). ``total`` is kept in the unit of the first
     reference (``precision``); figures of another unit are converted into it exactly.
 
-    Where the figures sit (``cells``, ``parts``, ``text``) is worked out only when asked for: most
-    comparisons hold, and only a finding names its cells."""
+    Where the figures sit (``cells``, ``parts``, ``tables``, ``text``) is worked out only when asked for:
+    most comparisons hold, and only a finding names its cells."""
 
-    __slots__ = ("total", "figures", "tables", "precision", "precisions", "operands", "_entries", "_named")
+    __slots__ = ("total", "figures", "precision", "precisions", "operands", "_chunks", "_named")
 
     def __init__(self) -> None:
         self.total: Decimal = ZERO
         self.figures = 0                                   # non-blank operands (each carries a rounding interval)
-        self.tables: list[str] = []
         self.precision: Precision | None = None            # of the first reference: the unit of ``total``
         self.precisions: list[Precision] = []              # of each non-blank figure
         self.operands: list[Operand] = []                  # the figures as Excel (rendering only)
-        # (sign, cell, label, precision, where): ``where`` is (context, table, row, column) for a figure whose
-        # cell and label are looked up when first asked for (``Context.single``)
-        self._entries: list[tuple] = []
-        self._named: tuple[list[str], list[str]] | None = None   # (cells, parts) once worked out
+        # where the figures sit, in order: (context, [(sign, table, row, column)]) for cells named through the
+        # context (``Context.add_cells``), (None, [(sign, cell, label, table, precision)]) for figures added
+        # with their names (``add``)
+        self._chunks: list[tuple[Any, Sequence[tuple]]] = []
+        self._named: tuple[list[str], list[str], list[str]] | None = None   # cells, parts, tables
 
     def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str,
             precision: Precision | None = None, operand: Operand | None = None) -> None:
-        self._add(sign, value, table, precision, (sign, cell, label, precision, None))
+        self._sum(((sign, value, precision),))
+        self._chunks.append((None, ((sign, cell, label, table, precision),)))
+        self._named = None
         if operand is not None:
             self.operands.append(operand)
 
-    def _add(self, sign: int, value: Decimal | None, table: str, precision: Precision | None, entry: tuple) -> None:
-        if self.precision is None:
-            self.precision = precision
-        if value is not None:
-            if precision is not None and self.precision is not None:
-                value = precision.convert(value, self.precision)
-            self.total += sign * value
-            self.figures += 1
-            if precision is not None:
-                self.precisions.append(precision)
-        self._entries.append(entry)
-        self._named = None
-        if table not in self.tables:
-            self.tables.append(table)
+    def _sum(self, figures: Iterable[tuple[int, Decimal | None, Precision | None]]) -> None:
+        """Add (sign, value, precision) figures to the total (a blank value counts as no figure)."""
+        unit, total, count, precisions = self.precision, self.total, self.figures, self.precisions
+        for sign, value, precision in figures:
+            if unit is None:
+                unit = precision
+            if value is not None:
+                if precision is not None and unit is not None:
+                    value = precision.convert(value, unit)
+                total += sign * value
+                count += 1
+                if precision is not None:
+                    precisions.append(precision)
+        self.precision, self.total, self.figures = unit, total, count
 
-    def _name(self) -> tuple[list[str], list[str]]:
+    def _name(self) -> tuple[list[str], list[str], list[str]]:
         if self._named is None:
             cells: list[str] = []
             seen: set[str] = set()
             parts: list[str] = []
+            tables: list[str] = []
             unit = self.precision.unit if self.precision is not None else None
-            for sign, cell, label, precision, where in self._entries:
-                if where is not None:
-                    ctx, tid, rkey, ckey = where
-                    cell = ctx.position(tid, rkey, ckey)
-                    if cell is None:
-                        label = ctx.label(tid, rkey)
+
+            def one(sign: int, cell: str | None, label: str, table: str, precision: Precision | None) -> None:
                 if cell is not None and cell not in seen:
                     seen.add(cell)
                     cells.append(cell)
@@ -150,7 +155,18 @@ class Side:
                 if precision is not None and unit is not None and precision.unit != unit:
                     shown += f"（{precision.unit}）"
                 parts.append(("-" if sign < 0 else "+") + shown)
-            self._named = (cells, parts)
+                if table not in tables:
+                    tables.append(table)
+
+            for ctx, items in self._chunks:
+                if ctx is None:
+                    for item in items:
+                        one(*item)
+                    continue
+                for sign, tid, rkey, ckey in items:
+                    cell = ctx.position(tid, rkey, ckey)
+                    one(sign, cell, "" if cell is not None else ctx.label(tid, rkey), tid, ctx.precision(tid, ckey))
+            self._named = (cells, parts, tables)
         return self._named
 
     @property
@@ -162,6 +178,11 @@ class Side:
     def parts(self) -> list[str]:
         """Each figure signed: "+表6!C12", or "+表6 30231" for a line the layout lacks."""
         return list(self._name()[1])
+
+    @property
+    def tables(self) -> list[str]:
+        """The tables of the figures, each once, in order."""
+        return list(self._name()[2])
 
     def total_in(self, unit: Precision | None) -> Decimal:
         """``total`` expressed in the unit of ``unit`` (exact)."""
@@ -219,13 +240,19 @@ class Context:
 
     def single(self, tid: str, rkey: str, ckey: str, sign: int = 1, side: "Side | None" = None) -> Side:
         """Add one cell to ``side`` (a new one by default): its published figure, position and precision."""
-        side = side if side is not None else Side()
-        precision = self.layout.precision(tid, ckey)
-        value = self.budget.published(tid, rkey, ckey)
+        return self.add_cells(side if side is not None else Side(), ((sign, tid, rkey, ckey),))
+
+    def add_cells(self, side: Side, cells: Sequence[tuple[int, str, str, str]]) -> Side:
+        """Add (sign, table, row, column) cells to ``side``: their published figures, positions and precisions."""
+        precision_of, pub = self.layout.precision, self.budget.published
         if self.rendering:  # a sheet row names no cell in words: only its Excel reference matters
-            side.add(sign, value, None, "", tid, precision, self.operand(sign, tid, rkey, ckey, precision))
-        else:  # the cell and its label are looked up only when a finding names them
-            side._add(sign, value, tid, precision, (sign, None, None, precision, (self, tid, rkey, ckey)))
+            for sign, tid, rkey, ckey in cells:
+                p = precision_of(tid, ckey)
+                side.add(sign, pub(tid, rkey, ckey), None, "", tid, p, self.operand(sign, tid, rkey, ckey, p))
+            return side
+        side._sum([(sign, pub(tid, rkey, ckey), precision_of(tid, ckey)) for sign, tid, rkey, ckey in cells])
+        side._chunks.append((self, cells))   # the cells and labels are looked up only when a finding names them
+        side._named = None
         return side
 
     def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
@@ -264,20 +291,24 @@ class Context:
 
     def check_ref(self, ref: Ref) -> None:
         """Raise RuleConfigError unless ``ref`` names a known table and column, and a known or coded row."""
-        if ref.table is None or ref.row is None:
-            raise RuleConfigError(f"引用 {ref} 应写成 表.行.列")
-        t = self.layout.tables.get(ref.table)
+        self.check_cell(ref.table, ref.row, ref.col)
+
+    def check_cell(self, tid: str | None, rkey: str | None, ckey: str) -> None:
+        """``check_ref`` of the reference ``tid.rkey.ckey``."""
+        if tid is None or rkey is None:
+            raise RuleConfigError(f"引用 {Ref(tid, rkey, ckey)} 应写成 表.行.列")
+        t = self.layout.tables.get(tid)
         if t is None:
-            raise RuleConfigError(f"没有表 {ref.table}")
-        if ref.row in t.rows:
-            block = t.rows[ref.row].block
-            if (block, ref.col) not in t.colpos:
-                raise RuleConfigError(f"表 {ref.table} 的行 {ref.row} 没有列 {ref.col}")
+            raise RuleConfigError(f"没有表 {tid}")
+        row = t.rows.get(rkey)
+        if row is not None:
+            if (row.block, ckey) not in t.colpos:
+                raise RuleConfigError(f"表 {tid} 的行 {rkey} 没有列 {ckey}")
             return
-        if not ref.row.isdigit():
-            raise RuleConfigError(f"表 {ref.table} 没有行 {ref.row}")
-        if not any(col == ref.col for (_, col) in t.colpos):
-            raise RuleConfigError(f"表 {ref.table} 没有列 {ref.col}")
+        if not rkey.isdigit():
+            raise RuleConfigError(f"表 {tid} 没有行 {rkey}")
+        if not any(col == ckey for (_, col) in t.colpos):
+            raise RuleConfigError(f"表 {tid} 没有列 {ckey}")
 
     def label(self, tid: str, rkey: str) -> str:
         """How a row is named in a message when it has no cell: ``表6 30231``, ``表7 某某项目``, ``表3 合计``."""
@@ -289,13 +320,14 @@ class Context:
         return f"{t.sheet} {code or row_label(row) or a1(row.r, 0)}"  # never the internal row key
 
     def evaluate(self, expr: Expr) -> Side:
-        side = Side()
-        for term in expr.terms:
-            ref = term.ref
-            self.check_ref(ref)
-            assert ref.table is not None and ref.row is not None
-            self.single(ref.table, ref.row, ref.col, term.sign, side)
-        return side
+        return self.side_of(cells_of(expr))
+
+    def side_of(self, cells: Sequence[tuple[int, str, str, str]]) -> Side:
+        """The side of (sign, table, row, column) cells, each reference checked (RuleConfigError)."""
+        check = self.check_cell
+        for _, tid, rkey, ckey in cells:
+            check(tid, rkey, ckey)
+        return self.add_cells(Side(), cells)
 
     # --- foreach and when ----------------------------------------------------------------------------
     def expand(self, foreach: str | None) -> list[dict[str, str]]:
@@ -324,19 +356,26 @@ class Context:
                     if r.code and not r.project and (level is None or r.level == level)]
         raise RuleConfigError(f"未知的 foreach 形式 {form}")
 
-    def coded_rows(self, kind: str) -> Iterator[tuple[LTable, LRow]]:
+    def coded_rows(self, kind: str) -> list[tuple[LTable, LRow]]:
         """The rows of the tree and project blocks whose codes are of ``kind`` (function or economic)."""
-        for t in self.layout.tables.values():
-            for row in t.rows.values():
-                blk = t.desc.block(row.block)
-                if blk.plan in ("tree", "projects") and (blk.codes == "economic") == (kind == "economic"):
-                    yield t, row
+        def build() -> list[tuple[LTable, LRow]]:
+            out = []
+            for t in self.layout.tables.values():
+                for row in t.rows.values():
+                    blk = t.desc.block(row.block)
+                    if blk.plan in ("tree", "projects") and (blk.codes == "economic") == (kind == "economic"):
+                        out.append((t, row))
+            return out
+        return layout_plan(self.layout, ("coded_rows", kind), build)
 
     def codes_used(self, kind: str) -> set[str]:
         """Every finest-level code of ``kind`` the department uses (spec lists, projects, spare rows)."""
-        leaf = classification.leaf(kind)
-        codes = {self.budget.code_of(t, row) for t, row in self.coded_rows(kind)}
-        return {c for c in codes if c and len(c) == leaf}
+        key = ("codes_used", kind)
+        if key not in self.memo:
+            leaf = classification.leaf(kind)
+            codes = {self.budget.code_of(t, row) for t, row in self.coded_rows(kind)}
+            self.memo[key] = {c for c in codes if c and len(c) == leaf}
+        return set(self.memo[key])
 
     def condition(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> tuple[str, bool]:
         """A precondition as an Excel condition, with its value on this budget (rendering)."""
@@ -488,7 +527,7 @@ class Rule:
         if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
         self.condition: Condition | None = None      # a named precondition of the book (set on loading)
-        self._exprs: dict[tuple, Expr] = {}          # (field, *placeholders) -> parsed expression
+        self._exprs: dict[tuple, tuple[Expr, tuple]] = {}   # (field, *placeholders) -> expression, its cells
         for key, text in self.expression_texts():
             unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
             if unknown:
@@ -607,14 +646,22 @@ class Rule:
         return fill(self.id, subs)
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
-        """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in (each instance
-        parsed once: the same codes come back in every submission)."""
+        """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in."""
+        return self._instance(key, subs)[0]
+
+    def cells(self, key: str, subs: Mapping[str, str]) -> tuple[tuple[int, str, str, str], ...]:
+        """The (sign, table, row, column) cells of ``expr(key, subs)``."""
+        return self._instance(key, subs)[1]
+
+    def _instance(self, key: str, subs: Mapping[str, str]) -> tuple[Expr, tuple]:
+        # each instance parsed once: the same codes come back in every submission
         k = (key, *subs.items())
         e = self._exprs.get(k)
         if e is None:
             if len(self._exprs) >= MAX_EXPRS:
                 self._exprs.clear()
-            e = self._exprs[k] = parse_cached(fill(str(self.entry[key]), subs))
+            expr = parse_cached(fill(str(self.entry[key]), subs))
+            e = self._exprs[k] = (expr, cells_of(expr))
         return e
 
     def tol(self, ctx: Context) -> Tolerance:

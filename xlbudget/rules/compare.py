@@ -16,8 +16,8 @@ class Compare(Rule):
     expressions = ("left", "right")
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
-        left = ctx.evaluate(self.expr("left", subs))
-        right = ctx.evaluate(self.expr("right", subs))
+        left = ctx.side_of(self.cells("left", subs))
+        right = ctx.side_of(self.cells("right", subs))
         yield from self.compare(ctx, subs, self.op, left, right)
 
 

@@ -97,9 +97,7 @@ class Sums(Rule):
                             seen = True
                     if not seen or (ZERO if here is None else ZERO + here) - total == 0:
                         continue
-                right = Side()
-                for ch in kids:
-                    ctx.single(tid, ch, ckey, side=right)
+                right = ctx.add_cells(Side(), [(1, tid, ch, ckey) for ch in kids])
                 yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
                                         fail_kind="sum-mismatch", table=tid, n=len(kids),
                                         label_zh=cell_name(t, row, ckey, "zh"),
@@ -128,9 +126,7 @@ class Formulas(Rule):
                         seen = True
                 if not seen or (ZERO if here is None else ZERO + here) - total == 0:
                     continue
-            right = Side()
-            for sign, rt, rr, rc, _ in refs:
-                ctx.single(rt, rr, rc, sign, right)
+            right = ctx.add_cells(Side(), [(sign, rt, rr, rc) for sign, rt, rr, rc, _ in refs])
             yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
                                     fail_kind="formula-mismatch", table=tid,
                                     label_zh=cell_name(t, row, ckey, "zh"), label_en=cell_name(t, row, ckey, "en"))
@@ -227,8 +223,6 @@ class ProjectsByFunction(Rule):
                 if row.code and len(row.code) == classification.leaf("function") and not row.project:
                     by_code.setdefault(row.code, [])
         for code in sorted(by_code):
-            left = Side()
-            for rkey in by_code[code]:
-                ctx.single(t.id, rkey, column, side=left)
+            left = ctx.add_cells(Side(), [(1, t.id, rkey, column) for rkey in by_code[code]])
             right = ctx.evaluate(self.expr("right", {**subs, "code": code}))
             yield from self.compare(ctx, {**subs, "code": code}, "eq", left, right, table=t.id)

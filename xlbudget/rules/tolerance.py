@@ -63,15 +63,23 @@ class Tolerance:
     def bound_for(self, figures: Sequence[Precision], unit: Precision) -> Decimal:
         """The largest difference rounding can explain between published figures of the given precisions,
         in the unit of ``unit``: the sum of their half-units converted (interval), or the fixed bound."""
-        if self.mode == "interval":
-            return sum((p.convert(p.half, unit) for p in figures), Decimal(0))
-        return self.amount
+        if self.mode != "interval":
+            return self.amount
+        total, last, half = Decimal(0), None, Decimal(0)
+        for p in figures:  # the figures of a comparison mostly share one precision object
+            if p is not last:
+                last, half = p, p.convert(p.half, unit)
+            total += half
+        return total
 
     def describe_for(self, figures: Sequence[Precision], unit: Precision, lang: str = "zh") -> str:
         """How ``bound_for`` was obtained, for messages (as ``describe`` when every figure is in ``unit``)."""
         halves: dict[tuple[str, Decimal], int] = {}
+        last, key = None, None
         for p in figures:
-            halves[(p.unit, p.half)] = halves.get((p.unit, p.half), 0) + 1
+            if p is not last:
+                last, key = p, (p.unit, p.half)
+            halves[key] = halves.get(key, 0) + 1  # type: ignore[index]
         if self.mode != "interval" or not halves:
             return self.describe(len(figures), lang)
         if len(halves) == 1 and next(iter(halves))[0] == unit.unit:
