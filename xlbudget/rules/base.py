@@ -21,7 +21,7 @@ from .. import classification, formulas
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from ..layout import Layout, LRow, LTable, a1
+from ..layout import Layout, LRow, LTable, a1, col_letter
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
 from .book import Condition, check_reference, coded_blocks, conditions_from
@@ -80,6 +80,14 @@ def _pieces(text: str) -> tuple[str, ...] | None:
         return None
     return pieces
 
+
+_column_letter = functools.lru_cache(maxsize=1024)(col_letter)
+
+
+def cell_ref(t: LTable, row: LRow, ckey: str) -> str | None:
+    """``表6!C12`` as ``LTable.ref`` writes it, None where the row's block has no such column."""
+    at = t.colpos.get((row.block, ckey))
+    return None if at is None else f"{t.sheet}!{_column_letter(at[0])}{row.r + 1}"
 
 parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immutable: parse each text once
 
@@ -267,10 +275,10 @@ class Context:
         return None
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
+        """``表6!C12``, None where the layout has no such cell."""
         t = self.layout.tables.get(tid)
-        if t is None or rkey not in t.rows or (t.rows[rkey].block, ckey) not in t.colpos:
-            return None
-        return t.ref(rkey, ckey)
+        row = t.rows.get(rkey) if t is not None else None
+        return cell_ref(t, row, ckey) if row is not None else None  # type: ignore[arg-type]
 
     def text(self, tid: str, rkey: str, ckey: str) -> str | None:
         """Text entered in an input cell (None when blank or not an input)."""
@@ -361,10 +369,12 @@ class Context:
         def build() -> list[tuple[LTable, LRow]]:
             out = []
             for t in self.layout.tables.values():
-                for row in t.rows.values():
-                    blk = t.desc.block(row.block)
-                    if blk.plan in ("tree", "projects") and (blk.codes == "economic") == (kind == "economic"):
-                        out.append((t, row))
+                coded: dict[str, bool] = {}
+                for b in t.desc.blocks:
+                    coded.setdefault(b.key, b.plan in ("tree", "projects")
+                                     and (b.codes == "economic") == (kind == "economic"))
+                if any(coded.values()):
+                    out.extend((t, row) for row in t.rows.values() if coded[row.block])
             return out
         return layout_plan(self.layout, ("coded_rows", kind), build)
 
@@ -678,19 +688,15 @@ class Rule:
         if tol is not None:
             mode = tol.mode
             if precisions is not None and unit is not None:
-                bound = tol.bound_for(precisions, unit).normalize()
-                p["mode_zh"] = tol.describe_for(precisions, unit, "zh")
-                p["mode_en"] = tol.describe_for(precisions, unit, "en")
+                bound, p["mode_zh"], p["mode_en"] = tol.explain_for(precisions, unit)
+                bound = bound.normalize()
             else:
                 bound = tol.bound(figures).normalize()
                 p["mode_zh"] = tol.describe(figures, "zh")
                 p["mode_en"] = tol.describe(figures, "en")
         p.update(params)
-        seen: list[str] = []
-        for c in cells:
-            if c and c not in seen:
-                seen.append(c)
-        return Finding(kind=kind, rule=self.rule_id(subs), severity=severity, cells=tuple(seen), expected=expected,
+        seen = tuple(dict.fromkeys(c for c in cells if c))   # each cell once, in order
+        return Finding(kind=kind, rule=self.rule_id(subs), severity=severity, cells=seen, expected=expected,
                        actual=actual, difference=difference, tolerance=bound, tolerance_mode=mode, table=table,
                        params=p)
 

@@ -18,7 +18,7 @@ from ..errors import DescriptionError
 from ..findings import Finding, Severity
 from ..layout import Layout, LRow, LTable
 from ..model import Budget
-from .base import Context, Rule, layout_plan, register
+from .base import Context, Rule, cell_ref, layout_plan, register
 
 LISTS = {"function": ("支出功能分类", "functional classification"),
          "economic": ("部门预算支出经济分类", "economic classification")}
@@ -39,7 +39,7 @@ class CodedRow:
 
     @property
     def position(self) -> str:
-        return self.table.ref(self.row.key, self.code_col)
+        return cell_ref(self.table, self.row, self.code_col) or self.table.ref(self.row.key, self.code_col)
 
 
 def coded_rows(ctx: Context) -> list[CodedRow]:
@@ -50,6 +50,7 @@ def coded_rows(ctx: Context) -> list[CodedRow]:
 
 
 _LENGTHS = {kind: classification.lengths(kind) for kind in classification.KINDS}
+_parent = functools.lru_cache(maxsize=8192)(classification.parent)   # the same codes in every submission
 
 
 def _code_rows(layout: Layout) -> list[tuple[LTable, LRow, str, str, int | None, bool, str]]:
@@ -58,24 +59,31 @@ def _code_rows(layout: Layout) -> list[tuple[LTable, LRow, str, str, int | None,
     def build() -> list[tuple[LTable, LRow, str, str, int | None, bool, str]]:
         out = []
         for t in layout.tables.values():
+            blocks: dict[str, tuple[str, str | None, str] | None] = {}   # (plan, code column, kind) of a coded block
+            for b in t.desc.blocks:
+                code_col = next((c for c in b.columns if c.kind == "code"), None)
+                blocks.setdefault(b.key, (b.plan, code_col.key if code_col is not None else None,
+                                          "economic" if b.codes == "economic" else "function")
+                                  if b.plan in ("tree", "projects", "classes") else None)
+            if not any(blocks.values()):
+                continue
             unit = ""
             for row in sorted(t.rows.values(), key=lambda r: r.r):
-                blk = t.desc.block(row.block)
-                if blk.plan not in ("tree", "projects", "classes"):
+                blk = blocks.get(row.block)
+                if blk is None:
                     continue
-                if blk.plan == "projects" and row.level == 0 and not row.total:
+                plan, code_col, kind = blk
+                if plan == "projects" and row.level == 0 and not row.total:
                     unit = row.key
-                code_col = next((c for c in blk.columns if c.kind == "code"), None)
                 if code_col is None:
                     continue
-                kind = "economic" if blk.codes == "economic" else "function"
                 lens = _LENGTHS[kind]
                 if row.spare or row.project:
                     digits: int | None = lens[-1]
                 else:
                     digits = lens[row.level - 1] if 1 <= row.level <= len(lens) else None
-                project = bool(row.project or (row.spare and blk.plan == "projects"))
-                out.append((t, row, code_col.key, kind, digits, project, unit))
+                project = bool(row.project or (row.spare and plan == "projects"))
+                out.append((t, row, code_col, kind, digits, project, unit))
         return out
     return layout_plan(layout, "code_rows", build)
 
@@ -91,7 +99,12 @@ def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
                        None if row.spare else labels.get((t.id, row.key), row.label), project, unit)
 
 
-@functools.lru_cache(maxsize=8192)  # the same codes come back in every submission
+@functools.lru_cache(maxsize=8192)  # the same codes and names come back in every submission
+def _names_match(cat, code: str, name: str) -> bool:
+    return cat.names_match(code, name)
+
+
+@functools.lru_cache(maxsize=8192)
 def well_formed(code: str) -> str | None:
     """The kind of a code written in its canonical form (digits only), None for any other text."""
     return kind_of(code) if normalize_code(code) == code else None
@@ -135,7 +148,7 @@ class Codes(Rule):
                 code = cr.code
                 detail = None
                 earlier = None
-                parent = classification.parent(cr.kind, code)
+                parent = _parent(cr.kind, code)
                 if parent is not None and not cr.row.spare:
                     if last_at.get(len(parent)) != parent:
                         detail = ("parent", parent)
@@ -161,9 +174,11 @@ class Codes(Rule):
                                     cells=[cr.position] + ([prev_cell.position] if prev_cell and what != "parent"
                                                            else []),
                                     table=cr.table.id, code=code, detail_zh=texts[0], detail_en=texts[1])
-                last_at[len(code)] = code
-                for ln in [k for k in last_at if k > len(code)]:
-                    del last_at[ln]
+                n = len(code)
+                last_at[n] = code
+                if len(last_at) > 1:
+                    for ln in [k for k in last_at if k > n]:
+                        del last_at[ln]
                 prev = cr
 
     # --- name and existence --------------------------------------------------------------------------
@@ -186,7 +201,7 @@ class Codes(Rule):
             if cat is None or code not in cat:
                 continue
             for cr in rows:
-                if cr.name is not None and not cat.names_match(code, cr.name):
+                if cr.name is not None and not _names_match(cat, code, cr.name):
                     mismatches.setdefault((kind, code, cr.name), []).append(cr)
         for (kind, code, name), rows in mismatches.items():
             cat, _ = ctx.catalogue(kind)

@@ -53,21 +53,29 @@ def _sum_cells(layout: Layout, t: LTable) -> list[tuple[LRow, tuple[str, ...]]]:
 
 def _formula_cells(layout: Layout, t: LTable) -> list[tuple[LRow, str, Precision, tuple]]:
     """The formula cells of a table: (row, column, its precision, its operands as (sign, table, row, column,
-    precision)) (once per layout)."""
+    precision)) (once per layout). A formula cell is a numeric cell of a grid row (not a record) for which
+    the layout has an expression."""
     def build() -> list[tuple[LRow, str, Precision, tuple]]:
+        numeric: dict[str, tuple[list, bool]] = {}    # block -> its numeric columns, whether any has a formula
         out = []
         for row in t.rows.values():
-            for col in t.desc.block(row.block).columns:
-                if not col.numeric or layout.cell_role(t, row, col) != "formula":
-                    continue
+            if row.record is not None:
+                continue
+            cols = numeric.get(row.block)
+            if cols is None:
+                nc = [c for c in t.desc.block(row.block).columns if c.numeric]
+                cols = numeric[row.block] = (nc, any(c.formula is not None for c in nc))
+            if not row.formulas and not cols[1]:
+                continue
+            for col in cols[0]:
                 expr = layout.expr_of(t, row, col)
                 if expr is None:
                     continue
                 refs = []
                 for term in expr.terms:
-                    ref = term.ref.resolve(t.id, row.key)
-                    assert ref.table is not None and ref.row is not None
-                    refs.append((term.sign, ref.table, ref.row, ref.col, layout.precision(ref.table, ref.col)))
+                    ref = term.ref
+                    rt, rr = ref.table or t.id, ref.row or row.key
+                    refs.append((term.sign, rt, rr, ref.col, layout.precision(rt, ref.col)))
                 out.append((row, col.key, layout.precision(t.id, col.key), tuple(refs)))
         return out
     return layout_plan(layout, ("formulas", t.id), build)
