@@ -149,32 +149,28 @@ class Side:
 
     def _name(self) -> tuple[list[str], list[str], list[str]]:
         if self._named is None:
-            cells: list[str] = []
-            seen: set[str] = set()
+            items: list[tuple] = []          # (sign, cell, label, table, precision) of each figure
+            for ctx, chunk in self._chunks:
+                if ctx is None:
+                    items.extend(chunk)
+                    continue
+                position, label, precision = ctx.position, ctx.label, ctx.precision
+                for sign, tid, rkey, ckey in chunk:
+                    cell = position(tid, rkey, ckey)
+                    items.append((sign, cell, "" if cell is not None else label(tid, rkey), tid, precision(tid, ckey)))
+            cells: dict[str, None] = {}
             parts: list[str] = []
-            tables: list[str] = []
+            tables: dict[str, None] = {}
             unit = self.precision.unit if self.precision is not None else None
-
-            def one(sign: int, cell: str | None, label: str, table: str, precision: Precision | None) -> None:
-                if cell is not None and cell not in seen:
-                    seen.add(cell)
-                    cells.append(cell)
+            for sign, cell, label, table, precision in items:
+                if cell is not None:
+                    cells[cell] = None
                 shown = cell or label
                 if precision is not None and unit is not None and precision.unit != unit:
                     shown += f"（{precision.unit}）"
                 parts.append(("-" if sign < 0 else "+") + shown)
-                if table not in tables:
-                    tables.append(table)
-
-            for ctx, items in self._chunks:
-                if ctx is None:
-                    for item in items:
-                        one(*item)
-                    continue
-                for sign, tid, rkey, ckey in items:
-                    cell = ctx.position(tid, rkey, ckey)
-                    one(sign, cell, "" if cell is not None else ctx.label(tid, rkey), tid, ctx.precision(tid, ckey))
-            self._named = (cells, parts, tables)
+                tables[table] = None
+            self._named = (list(cells), parts, list(tables))
         return self._named
 
     @property
@@ -250,15 +246,23 @@ class Context:
         """Add one cell to ``side`` (a new one by default): its published figure, position and precision."""
         return self.add_cells(side if side is not None else Side(), ((sign, tid, rkey, ckey),))
 
-    def add_cells(self, side: Side, cells: Sequence[tuple[int, str, str, str]]) -> Side:
-        """Add (sign, table, row, column) cells to ``side``: their published figures, positions and precisions."""
-        precision_of, pub = self.layout.precision, self.budget.published
+    def add_cells(self, side: Side, cells: Sequence[tuple[int, str, str, str]], check: bool = False) -> Side:
+        """Add (sign, table, row, column) cells to ``side``: their published figures, positions and precisions.
+        With ``check`` each reference is checked first (``check_cell``)."""
+        precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
         if self.rendering:  # a sheet row names no cell in words: only its Excel reference matters
             for sign, tid, rkey, ckey in cells:
+                if check:
+                    checked(tid, rkey, ckey)
                 p = precision_of(tid, ckey)
                 side.add(sign, pub(tid, rkey, ckey), None, "", tid, p, self.operand(sign, tid, rkey, ckey, p))
             return side
-        side._sum([(sign, pub(tid, rkey, ckey), precision_of(tid, ckey)) for sign, tid, rkey, ckey in cells])
+        figures = []
+        for sign, tid, rkey, ckey in cells:
+            if check:
+                checked(tid, rkey, ckey)
+            figures.append((sign, pub(tid, rkey, ckey), precision_of(tid, ckey)))
+        side._sum(figures)
         side._chunks.append((self, cells))   # the cells and labels are looked up only when a finding names them
         side._named = None
         return side
@@ -332,10 +336,7 @@ class Context:
 
     def side_of(self, cells: Sequence[tuple[int, str, str, str]]) -> Side:
         """The side of (sign, table, row, column) cells, each reference checked (RuleConfigError)."""
-        check = self.check_cell
-        for _, tid, rkey, ckey in cells:
-            check(tid, rkey, ckey)
-        return self.add_cells(Side(), cells)
+        return self.add_cells(Side(), cells, check=True)
 
     # --- foreach and when ----------------------------------------------------------------------------
     def expand(self, foreach: str | None) -> list[dict[str, str]]:

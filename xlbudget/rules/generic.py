@@ -53,11 +53,12 @@ def _sum_cells(layout: Layout, t: LTable) -> list[tuple[LRow, tuple[str, ...]]]:
 
 def _formula_cells(layout: Layout, t: LTable) -> list[tuple[LRow, str, Precision, tuple]]:
     """The formula cells of a table: (row, column, its precision, its operands as (sign, table, row, column,
-    precision)) (once per layout). A formula cell is a numeric cell of a grid row (not a record) for which
-    the layout has an expression."""
+    precision) with table and row None where they are the cell's own) (once per layout). A formula cell
+    is a numeric cell of a grid row (not a record) for which the layout has an expression."""
     def build() -> list[tuple[LRow, str, Precision, tuple]]:
         numeric: dict[str, tuple[list, bool]] = {}    # block -> its numeric columns, whether any has a formula
-        out = []
+        operands: dict[int, tuple] = {}               # id(expression) -> its operands (a column's formula
+        out = []                                      # serves every row)
         for row in t.rows.values():
             if row.record is not None:
                 continue
@@ -65,18 +66,20 @@ def _formula_cells(layout: Layout, t: LTable) -> list[tuple[LRow, str, Precision
             if cols is None:
                 nc = [c for c in t.desc.block(row.block).columns if c.numeric]
                 cols = numeric[row.block] = (nc, any(c.formula is not None for c in nc))
-            if not row.formulas and not cols[1]:
+            formulas = row.formulas
+            if not formulas and not cols[1]:
                 continue
             for col in cols[0]:
-                expr = layout.expr_of(t, row, col)
+                # Layout.expr_of of a grid row: the column's formula, else the row's own for that column
+                expr = col.formula if col.formula is not None else formulas.get(col.key)
                 if expr is None:
                     continue
-                refs = []
-                for term in expr.terms:
-                    ref = term.ref
-                    rt, rr = ref.table or t.id, ref.row or row.key
-                    refs.append((term.sign, rt, rr, ref.col, layout.precision(rt, ref.col)))
-                out.append((row, col.key, layout.precision(t.id, col.key), tuple(refs)))
+                refs = operands.get(id(expr))
+                if refs is None:
+                    refs = operands[id(expr)] = tuple(
+                        (term.sign, term.ref.table, term.ref.row, term.ref.col,
+                         layout.precision(term.ref.table or t.id, term.ref.col)) for term in expr.terms)
+                out.append((row, col.key, layout.precision(t.id, col.key), refs))
         return out
     return layout_plan(layout, ("formulas", t.id), build)
 
@@ -124,17 +127,18 @@ class Formulas(Rule):
         t = _table(ctx, self, subs)
         tid, pub, rendering = t.id, budget.published, ctx.rendering
         for row, ckey, precision, refs in _formula_cells(ctx.layout, t):
+            rkey = row.key
             if not rendering:  # the published figures add up exactly: nothing to report
-                here = pub(tid, row.key, ckey)
+                here = pub(tid, rkey, ckey)
                 total, seen = ZERO, here is not None
                 for sign, rt, rr, rc, p in refs:
-                    v = pub(rt, rr, rc)
+                    v = pub(rt or tid, rr or rkey, rc)
                     if v is not None:
                         total += sign * p.convert(v, precision)
                         seen = True
                 if not seen or (ZERO if here is None else ZERO + here) - total == 0:
                     continue
-            right = ctx.add_cells(Side(), [(sign, rt, rr, rc) for sign, rt, rr, rc, _ in refs])
+            right = ctx.add_cells(Side(), [(sign, rt or tid, rr or rkey, rc) for sign, rt, rr, rc, _ in refs])
             yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
                                     fail_kind="formula-mismatch", table=tid,
                                     label_zh=cell_name(t, row, ckey, "zh"), label_en=cell_name(t, row, ckey, "en"))
