@@ -257,12 +257,19 @@ class Context:
                 p = precision_of(tid, ckey)
                 side.add(sign, pub(tid, rkey, ckey), None, "", tid, p, self.operand(sign, tid, rkey, ckey, p))
             return side
-        figures = []
-        for sign, tid, rkey, ckey in cells:
+        unit, total, count, precisions = side.precision, side.total, side.figures, side.precisions
+        for sign, tid, rkey, ckey in cells:  # as Side._sum, without a figure list (the hot path of the rules)
             if check:
                 checked(tid, rkey, ckey)
-            figures.append((sign, pub(tid, rkey, ckey), precision_of(tid, ckey)))
-        side._sum(figures)
+            p = precision_of(tid, ckey)
+            if unit is None:
+                unit = p
+            value = pub(tid, rkey, ckey)
+            if value is not None:
+                total += sign * p.convert(value, unit)
+                count += 1
+                precisions.append(p)
+        side.precision, side.total, side.figures = unit, total, count
         side._chunks.append((self, cells))   # the cells and labels are looked up only when a finding names them
         side._named = None
         return side
@@ -601,7 +608,7 @@ class Rule:
             finally:
                 ctx.when = None
 
-    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterable[Finding]:
         raise NotImplementedError
 
     # --- the 校验 sheet --------------------------------------------------------------------------------
@@ -706,20 +713,20 @@ class Rule:
                        params={"detail": detail})
 
     def compare(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side, *,
-                fail_kind: str | None = None, table: str | None = None, **params: Any) -> Iterator[Finding]:
-        """Compare two sides with the rule's tolerance: nothing, an info residue, or a failure (rendering:
+                fail_kind: str | None = None, table: str | None = None, **params: Any) -> tuple[Finding, ...]:
+        """Compare two sides with the rule's tolerance: no finding, an info residue, or a failure (rendering:
         the comparison becomes a row of the 校验 sheet)."""
         if ctx.rendering:
             self.record(ctx, subs, op, left, right)
-            return
+            return ()
         if left.figures == 0 and right.figures == 0:
-            return
+            return ()
         # as ``weigh``, the bound only once the relation does not hold exactly (the common case holds)
         unit = left.precision or right.precision or ctx.layout.tableset.precision
         lv, rv = printed_values(left, right, unit, printed_side(left, right) if self.as_printed else None)
         diff = lv - rv
         if judge(op, diff, ZERO) == "ok":
-            return
+            return ()
         tol = self.tol(ctx)
         figures = left.figures + right.figures
         precisions = left.precisions + right.precisions
@@ -732,10 +739,10 @@ class Rule:
         params.setdefault("rhs", right.text + (f"（{right.precision.unit}）" if right.precision is not None
                                                and right.precision.unit != unit.unit else ""))
         params.setdefault("n", figures)
-        yield self.make(kind, severity, subs, cells=left.cells + right.cells,
-                        table=table or (left.tables + right.tables + [None])[0], expected=rv,
-                        actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
-                        relation_zh=rel[0], relation_en=rel[1], **params)
+        return (self.make(kind, severity, subs, cells=left.cells + right.cells,
+                          table=table or (left.tables + right.tables + [None])[0], expected=rv,
+                          actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
+                          relation_zh=rel[0], relation_en=rel[1], **params),)
 
 
 # ---------------------------------------------------------------------------------------------------------

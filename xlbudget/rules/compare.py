@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from typing import Iterable, Mapping
 
 from ..findings import Finding
 from ..model import Budget
@@ -15,10 +15,9 @@ class Compare(Rule):
     required = ("left", "right")
     expressions = ("left", "right")
 
-    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
-        left = ctx.side_of(self.cells("left", subs))
-        right = ctx.side_of(self.cells("right", subs))
-        yield from self.compare(ctx, subs, self.op, left, right)
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterable[Finding]:
+        return self.compare(ctx, subs, self.op, ctx.side_of(self.cells("left", subs)),
+                            ctx.side_of(self.cells("right", subs)))
 
 
 @register
