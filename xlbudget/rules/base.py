@@ -545,7 +545,7 @@ class Rule:
         if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
         self.condition: Condition | None = None      # a named precondition of the book (set on loading)
-        self._exprs: dict[tuple, tuple[Expr, tuple]] = {}   # (field, *placeholders) -> expression, its cells
+        self._exprs: dict[tuple, dict[str, tuple[Expr, tuple]]] = {}   # placeholders -> ``instance``
         for key, text in self.expression_texts():
             unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
             if unknown:
@@ -665,21 +665,23 @@ class Rule:
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
         """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in."""
-        return self._instance(key, subs)[0]
+        if key in self.expressions:
+            return self.instance(subs)[key][0]
+        return parse_cached(fill(str(self.entry[key]), subs))
 
-    def cells(self, key: str, subs: Mapping[str, str]) -> tuple[tuple[int, str, str, str], ...]:
-        """The (sign, table, row, column) cells of ``expr(key, subs)``."""
-        return self._instance(key, subs)[1]
-
-    def _instance(self, key: str, subs: Mapping[str, str]) -> tuple[Expr, tuple]:
-        # each instance parsed once: the same codes come back in every submission
-        k = (key, *subs.items())
+    def instance(self, subs: Mapping[str, str]) -> dict[str, tuple[Expr, tuple[tuple[int, str, str, str], ...]]]:
+        """Each expression field of the rule (``expressions``) with the placeholders of ``subs`` filled in: the
+        expression and its (sign, table, row, column) cells (``cells_of``). Each instance is parsed once: the
+        same codes come back in every submission."""
+        k = tuple(subs.items())
         e = self._exprs.get(k)
         if e is None:
             if len(self._exprs) >= MAX_EXPRS:
                 self._exprs.clear()
-            expr = parse_cached(fill(str(self.entry[key]), subs))
-            e = self._exprs[k] = (expr, cells_of(expr))
+            e = self._exprs[k] = {}
+            for key in self.expressions:
+                expr = parse_cached(fill(str(self.entry[key]), subs))
+                e[key] = (expr, cells_of(expr))
         return e
 
     def tol(self, ctx: Context) -> Tolerance:

@@ -16,8 +16,8 @@ class Compare(Rule):
     expressions = ("left", "right")
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterable[Finding]:
-        return self.compare(ctx, subs, self.op, ctx.side_of(self.cells("left", subs)),
-                            ctx.side_of(self.cells("right", subs)))
+        instance = self.instance(subs)
+        return self.compare(ctx, subs, self.op, ctx.side_of(instance["left"][1]), ctx.side_of(instance["right"][1]))
 
 
 @register
