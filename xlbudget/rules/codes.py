@@ -105,6 +105,11 @@ def _names_match(cat, code: str, name: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
+def _listed(cat, code: str) -> bool:
+    return code in cat
+
+
+@functools.lru_cache(maxsize=8192)
 def well_formed(code: str) -> str | None:
     """The kind of a code written in its canonical form (digits only), None for any other text."""
     return kind_of(code) if normalize_code(code) == code else None
@@ -198,7 +203,7 @@ class Codes(Rule):
         mismatches: dict[tuple[str, str, str], list[CodedRow]] = {}
         for (kind, code), rows in self._known(ctx).items():
             cat, _ = ctx.catalogue(kind)
-            if cat is None or code not in cat:
+            if cat is None or not _listed(cat, code):
                 continue
             for cr in rows:
                 if cr.name is not None and not _names_match(cat, code, cr.name):
@@ -226,7 +231,7 @@ class Codes(Rule):
                     yield self.make("catalogue-missing", Severity.WARNING, subs, year=year, list_zh=lz, list_en=le,
                                     reason=reason or "")
                 continue
-            if code in cat:
+            if _listed(cat, code):
                 continue
             partial = not cat.complete
             yield self.make("unknown-code-partial" if partial else "unknown-code",
