@@ -266,7 +266,7 @@ class Context:
                 unit = p
             value = pub(tid, rkey, ckey)
             if value is not None:
-                total += sign * p.convert(value, unit)
+                total += sign * (value if p is unit else p.convert(value, unit))
                 count += 1
                 precisions.append(p)
         side.precision, side.total, side.figures = unit, total, count

@@ -134,7 +134,7 @@ class Formulas(Rule):
                 for sign, rt, rr, rc, p in refs:
                     v = pub(rt or tid, rr or rkey, rc)
                     if v is not None:
-                        total += sign * p.convert(v, precision)
+                        total += sign * (v if p is precision else p.convert(v, precision))
                         seen = True
                 if not seen or (ZERO if here is None else ZERO + here) - total == 0:
                     continue
