@@ -1324,7 +1324,7 @@ _NATIVE_REASONS = {
 
 def _native_cells(data: bytes, names: list[str]) -> dict[str, object]:
     """calamine's cells of each named sheet: (start, rows), or the parser's message for a sheet it refuses.
-    Runs in the isolated child."""
+    Runs where isolate.run puts it: an isolated child, or a pool worker (itself the isolation)."""
     from python_calamine import CalamineWorkbook
 
     try:
