@@ -271,6 +271,135 @@ def test_a_dead_pool_worker_costs_its_own_file_only(filled, tmp_path):
     assert len(report.files) == 9
 
 
+# In a batch the pool worker is the isolation: it reads the cells itself (no fork per file), a crash costs the
+# worker and so its file only, a hang is ended by the parent after the time limit, and a blow-up meets the
+# worker's own memory ceiling. The substitutes below run in the (spawned) workers; each marks its culprit by a
+# word in the file's name or in its cells.
+def _patched_native(path, native):
+    from xlbudget.io import rawxlsx
+
+    real = getattr(rawxlsx, "_real_native_cells", rawxlsx._native_cells)
+    rawxlsx._real_native_cells = real
+    rawxlsx._native_cells = lambda data, names: native(data, names, real)
+    return read_workbook(path)
+
+
+def _forkless_reader(path):
+    def no_fork():
+        raise OSError("a pool worker forked")
+
+    os.fork = no_fork
+    return read_workbook(path)
+
+
+def _hanging_native(data, names, real):
+    if b"HANG" in data:
+        time.sleep(120)
+    return real(data, names)
+
+
+def _hanging_reader(path):
+    if "hang" in path.name:
+        time.sleep(120)
+    return _patched_native(path, _hanging_native)
+
+
+def _crashing_native(data, names, real):
+    import signal
+
+    if b"SEGV" in data:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if b"ABORT" in data:
+        os.abort()
+    return real(data, names)
+
+
+def _crashing_reader(path):
+    return _patched_native(path, _crashing_native)
+
+
+def _greedy_native(data, names, real):
+    import resource
+
+    from xlbudget.io import isolate
+
+    if b"GREEDY" in data:
+        if resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY:
+            raise RuntimeError("no memory ceiling")  # never try the allocation without one
+        bytearray(isolate.MEMORY_HEADROOM + (1 << 30))
+    return real(data, names)
+
+
+def _greedy_reader(path):
+    return _patched_native(path, _greedy_native)
+
+
+def _pool_batch(filled: Path, folder: Path, marked: dict[str, str]) -> list[dict]:
+    """Four good files, and one file for each name of ``marked`` carrying its word in 表1!T1; the findings
+    of a good file checked alone."""
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"g{i}.xlsx").write_bytes(filled.read_bytes())
+    for name, word in marked.items():
+        _edit(filled, folder / name, lambda wb: wb["表1"].cell(1, 20, word))
+    return [f.to_dict() for f in check_paths([folder / "g0.xlsx"]).files[0].findings]
+
+
+def _good_files_unharmed(report, alone: list[dict]) -> None:
+    by_name = {f.name: f for f in report.files}
+    for i in range(4):
+        assert [f.to_dict() for f in by_name[f"g{i}.xlsx"].findings] == alone, f"g{i}.xlsx"
+
+
+def test_pool_workers_read_the_cells_without_a_fork_per_file(filled, tmp_path):
+    alone = _pool_batch(filled, tmp_path / "batch", {})
+    report = check_paths([tmp_path / "batch"], jobs=2, reader=_forkless_reader)
+    assert len(report.files) == 4
+    _good_files_unharmed(report, alone)
+
+
+def test_a_hanging_file_in_a_pool_is_reported_within_the_time_limit(filled, tmp_path, monkeypatch):
+    from xlbudget.io import isolate
+
+    monkeypatch.setattr(isolate, "TIME_LIMIT", 10.0)  # a first file, imports included, takes ~1 s
+    alone = _pool_batch(filled, tmp_path / "batch", {"x-hang.xlsx": "", "x-native.xlsx": "HANG"})
+    start = time.monotonic()
+    report = check_paths([tmp_path / "batch"], jobs=2, reader=_hanging_reader)
+    assert time.monotonic() - start < 60  # each hang would last 120 s
+    by_name = {f.name: f for f in report.files}
+    assert len(report.files) == 6
+    for name in ("x-hang.xlsx", "x-native.xlsx"):
+        bad = by_name[name]
+        assert not bad.readable and [f.rule for f in bad.findings] == ["READ.native-failure"], name
+        assert "超时" in bad.findings[0].message("zh") and "timed out" in bad.findings[0].message("en")
+        assert bad.sha256
+    _good_files_unharmed(report, alone)
+
+
+def test_a_native_crash_in_a_pool_worker_costs_its_own_file_only(filled, tmp_path, capfd):
+    alone = _pool_batch(filled, tmp_path / "batch", {"x-segv.xlsx": "SEGV", "x-abort.xlsx": "ABORT"})
+    report = check_paths([tmp_path / "batch"], jobs=2, reader=_crashing_reader)
+    by_name = {f.name: f for f in report.files}
+    assert len(report.files) == 6
+    for name in ("x-segv.xlsx", "x-abort.xlsx"):
+        bad = by_name[name]
+        assert not bad.readable and [f.rule for f in bad.findings] == ["READ.worker-died"], name
+        assert "异常终止" in bad.findings[0].message("zh")
+    _good_files_unharmed(report, alone)
+    err = capfd.readouterr().err
+    assert "Fatal Python error" not in err and "Traceback" not in err
+
+
+def test_a_memory_blow_up_in_a_pool_worker_meets_its_ceiling(filled, tmp_path):
+    alone = _pool_batch(filled, tmp_path / "batch", {"x-greedy.xlsx": "GREEDY"})
+    report = check_paths([tmp_path / "batch"], jobs=2, reader=_greedy_reader)
+    by_name = {f.name: f for f in report.files}
+    bad = by_name["x-greedy.xlsx"]
+    assert not bad.readable and [f.rule for f in bad.findings] == ["READ.native-failure"]
+    assert "内存" in bad.findings[0].message("zh")
+    _good_files_unharmed(report, alone)
+
+
 # --- 6. FIFOs, devices and sockets ----------------------------------------------------------------------
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX named pipes")
 def test_check_refuses_what_is_not_a_regular_file(filled, tmp_path):

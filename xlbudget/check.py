@@ -249,17 +249,21 @@ def collect_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = (
     return out
 
 
-_started = None  # in a pool worker: one flag per file of the batch, set when the worker takes the file
+_holders = None  # in a pool worker: per file of the batch, the pid of the worker that took it (0: not taken)
 
 
-def _mark(flags) -> None:
-    global _started
-    _started = flags
+def _mark(holders) -> None:
+    """Pool initializer: this worker is the isolation of the files it checks (no fork per file)."""
+    global _holders
+    from .io import isolate
+
+    _holders = holders
+    isolate.become_worker()
 
 
 def _check_marked(i: int, path: Path, kwargs: dict) -> FileReport:
-    if _started is not None:
-        _started[i] = 1
+    if _holders is not None:
+        _holders[i] = os.getpid()
     return check_file(path, **kwargs)
 
 
@@ -272,45 +276,105 @@ def _dead_worker(path: Path) -> FileReport:
     return FileReport(path=str(path), findings=[f], sha256=_sha256(path), readable=False)
 
 
+def _timed_out(path: Path, limit: float) -> FileReport:
+    """The report of a file still not checked after ``limit`` seconds (its worker was ended), under the rule
+    of a cell reader that runs out of time."""
+    from .io.errors import WorkbookError
+
+    err = WorkbookError("native-failure", detail=f"检查此文件超时（超过 {limit:g} 秒）",
+                        detail_en=f"checking it timed out (over {limit:g} s)")
+    return FileReport(path=str(path), readable=False, sha256=_sha256(path), findings=[
+        Finding("file-unreadable", "READ.native-failure", Severity.ERROR,
+                params={"reason": err.message_zh, "reason_en": err.message_en})])
+
+
+def _end_overdue(running: dict, holders, seen: dict[int, float], hung: list[int], limit: float,
+                 now: float) -> list[int]:
+    """The files of ``running`` held by a worker for more than ``limit`` seconds since ``seen`` (noted here
+    the first time a file is seen held); each one's worker is killed."""
+    import signal
+
+    over = []
+    for i, fut in running.items():
+        pid = holders[i]
+        if not pid or i in hung or fut.done():
+            continue
+        if now - seen.setdefault(i, now) > limit:
+            over.append(i)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+    return over
+
+
 def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
               finished: Callable[[int, FileReport], None]) -> None:
-    """Check ``files[i]`` for each i of ``todo`` in a process pool; a worker that dies costs its own file only.
+    """Check ``files[i]`` for each i of ``todo`` in a process pool; a worker that dies or hangs costs its own
+    file only.
 
-    When a worker dies every unfinished future fails. Each worker flags the files it takes, so afterwards the
-    files never started are run again in a fresh pool, and each file that was in the hands of a worker
+    Each worker notes the files it takes (its pid in ``holders``). A file held longer than
+    ``isolate.TIME_LIMIT`` seconds is reported as timed out and its worker killed. When a worker dies every
+    unfinished future fails: afterwards the files never started (and, after a kill, every file but the one
+    that hung) are run again in a fresh pool, and each file that was in the hands of a worker that died
     (the culprit is one of them) is run again alone: the one that kills its pool again is reported as
     unreadable, the others get their own result.
     """
-    from concurrent.futures import as_completed  # not on the one-file path
+    import queue
     from concurrent.futures.process import BrokenProcessPool
 
+    from .io import isolate
     from .workers import CONTEXT, process_pool
 
+    limit = isolate.TIME_LIMIT
+    poll = min(1.0, limit / 10)
     pending = list(todo)
     alone: list[int] = []
     while pending or alone:
         solo = not pending
         batch = [alone.pop(0)] if solo else pending
-        flags = CONTEXT.Array("b", len(files), lock=False)
+        holders = CONTEXT.Array("l", len(files), lock=False)
         lost: list[int] = []
-        with process_pool(1 if solo else min(workers, len(batch)), initializer=_mark, initargs=(flags,)) as pool:
-            futures = {pool.submit(_check_marked, i, files[i], kwargs): i for i in batch}
-            for fut in as_completed(futures):
-                i = futures[fut]
+        hung: list[int] = []
+        done: "queue.SimpleQueue" = queue.SimpleQueue()
+        with process_pool(1 if solo else min(workers, len(batch)), initializer=_mark, initargs=(holders,)) as pool:
+            running = {}
+            for i in batch:
+                fut = pool.submit(_check_marked, i, files[i], kwargs)
+                running[i] = fut
+                fut.add_done_callback(lambda f, i=i: done.put(i))
+            seen: dict[int, float] = {}  # when this process first saw each unfinished file held by a worker
+            scanned = time.monotonic()
+            while running:
                 try:
-                    finished(i, fut.result())
-                except BrokenProcessPool:
-                    lost.append(i)
-                except Exception as exc:  # anything else that went wrong around the check: this file only
-                    finished(i, FileReport(path=str(files[i]), findings=[_failure("check-failed", "CHECK.failed", exc)],
-                                           readable=False))
+                    i = done.get(timeout=poll)
+                except queue.Empty:
+                    i = None
+                if i is not None:
+                    fut = running.pop(i)
+                    seen.pop(i, None)
+                    if i in hung:
+                        continue
+                    try:
+                        finished(i, fut.result())
+                    except BrokenProcessPool:
+                        lost.append(i)
+                    except Exception as exc:  # anything else that went wrong around the check: this file only
+                        finished(i, FileReport(path=str(files[i]), readable=False,
+                                               findings=[_failure("check-failed", "CHECK.failed", exc)]))
+                if time.monotonic() - scanned >= poll:
+                    scanned = time.monotonic()
+                    hung.extend(_end_overdue(running, holders, seen, hung, limit, scanned))
+        for i in hung:
+            finished(i, _timed_out(files[i], limit))
         if solo:
             if lost:
                 finished(lost[0], _dead_worker(files[lost[0]]))
             continue
-        taken = sorted(i for i in lost if flags[i])
+        if hung:  # the culprit is known: everything else goes on as before
+            pending = sorted(lost)
+            continue
+        taken = sorted(i for i in lost if holders[i])
         # nothing taken yet the pool broke (it could not even start): each file alone, never a loop
-        pending = [] if not taken else sorted(i for i in lost if not flags[i])
+        pending = [] if not taken else sorted(i for i in lost if not holders[i])
         alone.extend(taken or sorted(lost))
 
 

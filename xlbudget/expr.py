@@ -30,6 +30,8 @@ class Ref:
     col: str
 
     def resolve(self, table: str, row: str) -> "Ref":
+        if self.table and self.row:  # names its cell in full: itself
+            return self
         return Ref(self.table or table, self.row or row, self.col)
 
     def __str__(self) -> str:
@@ -56,6 +58,19 @@ class Expr:
 
 def parse(text: str) -> Expr:
     """Parse ``text`` into an :class:`Expr`; raise DescriptionError on anything else."""
+    expr = _PARSED.get(text)
+    if expr is None:
+        expr = _parse(text)
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        _PARSED[text] = expr
+    return expr
+
+
+_PARSED: dict[str, Expr] = {}  # expressions are immutable: every layout of a set parses the same texts
+
+
+def _parse(text: str) -> Expr:
     pos = 0
     terms: list[Term] = []
     text = text.strip()

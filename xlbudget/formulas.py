@@ -106,3 +106,50 @@ def formula(layout: Layout, t: LTable, row: LRow, col: Column) -> str | None:
             return f"{L.a1(rs[0], c0)}"
         return "SUM(" + ",".join(L.a1(r, c0) for r in rs) + ")"
     return None
+
+
+class TableFormulas:
+    """``formula()`` for every cell of one table, written once per pattern: a column formula over the same row
+    is one text with the row number left open, a sum of child rows one list of rows per row. What it gives
+    is what ``formula()`` gives, cell by cell (a test holds them equal on every shipped set)."""
+
+    def __init__(self, layout: Layout, t: LTable):
+        self.layout = layout
+        self.t = t
+        self._columns: dict[tuple[str, str], str | None] = {}
+
+    def text(self, row: LRow, col: Column) -> str | None:
+        layout, t = self.layout, self.t
+        role = layout.cell_role(t, row, col)
+        if role == "formula":
+            expr = col.formula
+            if expr is None or row.record is not None or not all(
+                    term.ref.table is None and term.ref.row is None for term in expr.terms):
+                return formula(layout, t, row, col)
+            key = (row.block, col.key)
+            if key not in self._columns:
+                self._columns[key] = self._column(row, col)
+            pattern = self._columns[key]
+            return pattern.replace("{r}", str(row.r + 1)) if pattern is not None else None
+        if role == "sum":
+            if not row.children:
+                return "0"
+            rs = sorted(t.rows[k].r + 1 for k in row.children)
+            letter = L.col_letter(t.colpos[(row.block, col.key)][0])
+            if len(rs) == 1:
+                return f"{letter}{rs[0]}"
+            if rs == list(range(rs[0], rs[-1] + 1)):
+                return f"SUM({letter}{rs[0]}:{letter}{rs[-1]})"
+            return "SUM(" + ",".join(f"{letter}{r}" for r in rs) + ")"
+        return None
+
+    def _column(self, row: LRow, col: Column) -> str | None:
+        """The text of a column formula whose operands are cells of the same row, ``{r}`` for the row."""
+        t = self.t
+        parts: list[str] = []
+        assert col.formula is not None
+        for term in col.formula.terms:
+            c, _ = t.colpos[(row.block, term.ref.col)]
+            a = L.col_letter(c) + "{r}" + unit_factor(self.layout, t.id, term.ref.col, t.id, col.key)
+            parts.append("-" + a if term.sign < 0 else ("+" if parts else "") + a)
+        return "".join(parts) if parts else None

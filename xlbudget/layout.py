@@ -24,6 +24,17 @@ CODE_SHEET = "代码表"
 CHECK_SHEET = "校验"
 
 
+# Row plans whose rows come from the description alone (not from the department's codes or projects): a table
+# made only of these is laid out alike for every department, but for its texts.
+STATIC_PLANS = frozenset({"fixed", "form", "records"})
+
+
+def is_static(desc: TableDesc) -> bool:
+    """True when every block of the table is of a static plan (see STATIC_PLANS): its rows, their positions,
+    roles and sums are the same in every layout, only labels, paths and formulas naming other tables differ."""
+    return all(b.plan in STATIC_PLANS for b in desc.blocks)
+
+
 def col_letter(c: int) -> str:
     s = ""
     c += 1
@@ -203,7 +214,14 @@ def catalogue_for(kind: str, year: int):
         return load_catalogue(kind)
 
 
+@functools.lru_cache(maxsize=16)
 def shipped_catalogue(kind: str, year: int):
+    """The list shipped with xlbudget for a year (else the latest shipped): it never changes, so it is read
+    once per process."""
+    return _shipped_catalogue(kind, year)
+
+
+def _shipped_catalogue(kind: str, year: int):
     from .catalogue import CatalogueError, load_catalogue
 
     try:
@@ -301,7 +319,7 @@ class _TableBuilder:
                     formulas={k: v for k, v in t.formula.items()})
 
     def _leaf_inputs(self, b: Block) -> frozenset[str]:
-        return frozenset(c.key for c in b.amount_columns if c.input and c.formula is None)
+        return b.leaf_inputs
 
     def _tree(self, b: Block) -> list[LRow]:
         kind = "economic" if b.codes == "economic" else "function"
@@ -393,9 +411,13 @@ class _TableBuilder:
         return [self._total_row(b, tuple(unit_keys))] + rows
 
     def _records(self, b: Block) -> list[LRow]:
-        base = self.fmt(b.path or b.key).split(".")
-        rows = [LRow(key=f"{b.key}_{i}", block=b.key, record=i, path=tuple(base), type="record")
-                for i in range(b.spare)]
+        base = tuple(self.fmt(b.path or b.key).split("."))
+        proto = LRow(key="", block=b.key, record=0, path=base, type="record").__dict__
+        rows = []
+        for i in range(b.spare):  # hundreds per department (a per-project block): copied, not constructed
+            row = object.__new__(LRow)
+            row.__dict__.update(proto, key=f"{b.key}_{i}", record=i, formulas={})
+            rows.append(row)
         if b.total:
             rows.append(LRow(key=b.total.key, block=b.key, label=b.total.label, total=True, record=-1,
                              children=tuple(r.key for r in rows), sum_cols=frozenset(b.total.sum)))

@@ -32,6 +32,7 @@ from .tableset import Column
 
 FORMAT = "xlbudget/1"
 ZERO = Decimal(0)
+_UNSET = object()
 # Rounding never fails for lack of precision, whatever the size of a sum (inputs are bounded when read).
 _ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 
@@ -145,11 +146,16 @@ class Budget:
     # --- values --------------------------------------------------------------------------------------
     def value(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         k = (tid, rkey, ckey)
-        if k in self._memo:
-            return self._memo[k]
-        v = self.overrides[k] if k in self.overrides else self._compute(tid, rkey, ckey)
-        self._memo[k] = v
+        v = self._memo.get(k, _UNSET)
+        if v is _UNSET:
+            v = self.overrides[k] if k in self.overrides else self._compute(tid, rkey, ckey)
+            self._memo[k] = v
         return v
+
+    def know(self, figures: dict[tuple[str, str, str], Decimal]) -> None:
+        """Take the values of input cells as just read (each the Decimal the document holds there), so that
+        computing the totals does not look each one up again."""
+        self._memo.update(figures)
 
     def recomputed(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
         """The value the layout's formula gives, ignoring any overwrite of this cell."""
@@ -189,48 +195,64 @@ class Budget:
         return str(v) if v not in (None, "") else None
 
     def _compute(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
-        t = self.layout.tables.get(tid)
+        layout = self.layout
+        t = layout.tables.get(tid)
         if t is None:
             return None
         row = t.rows.get(rkey)
         if row is None:
-            if any(r.spare for r in t.rows.values()) and rkey.isdigit():
+            if rkey.isdigit() and self._has_spares(tid):
                 return self._aggregate(t, rkey, ckey)
             return None
         try:
-            col = t.column(row, ckey)
+            col = t.desc.block(row.block).column(ckey)
         except KeyError:
             return None
-        role = self.layout.cell_role(t, row, col)
+        role = layout.cell_role(t, row, col)
         if role == "input":
             raw = self.raw(t, row, col)
             if col.kind == "field" and row.type not in ("amount", "int", "signed_int"):
                 return None
+            if raw is None or raw.__class__ is Decimal:
+                return raw
             return to_decimal(raw) if not isinstance(raw, (list, dict)) else None
-        if role == "formula":
-            expr = self.layout.expr_of(t, row, col)
-            total, seen = ZERO, False
-            here = self.layout.precision(tid, ckey)
-            for term in expr.terms:
-                ref = term.ref.resolve(tid, rkey)
-                v = self.value(ref.table, ref.row, ref.col)
-                if v is None and not self.layout.has(ref.table, ref.row) and not self._has_spares(ref.table):
-                    continue
-                seen = True
-                if v is not None:  # a figure kept in another unit converts exactly
-                    v = self.layout.precision(ref.table, ref.col).convert(v, here)
-                total += term.sign * (v or ZERO)
-            return total if seen else None
+        value = self.value
         if role == "sum":
             total = ZERO
             for ch in row.children:
-                total += self.value(tid, ch, ckey) or ZERO
+                total += value(tid, ch, ckey) or ZERO
             return total
+        if role == "formula":
+            expr = layout.expr_of(t, row, col)
+            total, seen = ZERO, False
+            here = layout.precision(tid, ckey)
+            for term in expr.terms:
+                ref = term.ref.resolve(tid, rkey)
+                v = value(ref.table, ref.row, ref.col)
+                if v is None:
+                    if not layout.has(ref.table, ref.row) and not self._has_spares(ref.table):
+                        continue
+                    seen = True
+                    total += ZERO
+                    continue
+                seen = True
+                there = layout.precision(ref.table, ref.col)  # a figure kept in another unit converts exactly
+                if there is not here and there.unit != here.unit:
+                    v = there.convert(v, here)
+                if v:
+                    total += v if term.sign > 0 else -v
+                else:
+                    total += ZERO
+            return total if seen else None
         return None
 
     def _has_spares(self, tid: str | None) -> bool:
-        t = self.layout.tables.get(tid or "")
-        return bool(t and any(r.spare for r in t.rows.values()))
+        spares = self.layout.__dict__.setdefault("_has_spares", {})
+        got = spares.get(tid)
+        if got is None:
+            t = self.layout.tables.get(tid or "")
+            got = spares[tid] = bool(t and any(r.spare for r in t.rows.values()))
+        return got
 
     def text(self, t: LTable, row: LRow, col: Column) -> Any:
         """Text content of a non-numeric cell (labels, codes, names, form text)."""

@@ -17,12 +17,13 @@ from .errors import SpecError, XlbudgetError
 from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
-from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, layout_for
-from .model import FORMAT, Budget, cell_type, set_path
-from .parse import (clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
+from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, is_static, layout_for
+from .model import FORMAT, Budget, cell_type, get_path, set_path
+from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
 from .spec import Spec, parse_spec_text
 from .tableset import load_tableset
+from .formulas import TableFormulas
 from .formulas import formula as cell_formula
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -88,36 +89,85 @@ def wb_sha(wb: Any) -> str:
 
 @dataclass
 class _TablePlan:
-    """What the reader visits in one table, computed once per layout (layouts are shared per spec)."""
+    """What the reader visits in one table: computed once per layout, or once for every table of a description
+    laid out alike whatever the department (the per-project sheets of one department, and of the next)."""
 
-    inputs: list[tuple[LRow, Any, int]]                 # (row, column, sheet column)
-    formulas: list[tuple[LRow, Any, int, str, str]]     # (row, column, sheet column, formula, normalised)
-    anchors: list[tuple[LRow, int, int]]                # coded rows: (row, first code column, width)
+    # (row key, column, sheet row, sheet column, figure): figure when the cell is a grid or record number, whose
+    # value in the model is what the cell holds (see Budget.know)
+    inputs: list[tuple[str, Any, int, int, bool]]
+    # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
+    # another table (its text then depends on that table's layout and is written per table)
+    formulas: list[tuple[str, Any, int, int, str | None, str | None]]
+    anchors: list[tuple[int, int, int, str]]                 # coded rows: (sheet row, first code column, width, code)
+    input_cells: frozenset[tuple[int, int]]                  # (sheet row, sheet column) of every input
+    merged: dict[tuple[int, tuple[str, ...]], list[str]] = field(default_factory=dict, compare=False)  # (offset, ranges) -> bad
+
+
+_SHARED_PLANS: dict[int, tuple[Any, _TablePlan]] = {}
+
+
+def _local(t: LTable, row: LRow, expr) -> bool:
+    """True when every operand of ``expr`` is a cell of table ``t`` itself."""
+    return all((term.ref.table or t.id) == t.id for term in expr.terms)
 
 
 def _plan(layout: Layout, t: LTable) -> _TablePlan:
+    """The plan of a table: one per layout; one for all layouts of a description whose rows do not depend on
+    the department (``layout.is_static``), such as a per-project form."""
     cache = layout.__dict__.setdefault("_read_plans", {})
-    if t.id in cache:
-        return cache[t.id]
+    plan = cache.get(t.id)
+    if plan is not None:
+        return plan
+    if is_static(t.desc):
+        shared = _SHARED_PLANS.get(id(t.desc))
+        if shared is not None and shared[0] is t.desc:
+            plan = shared[1]
+        else:
+            plan = _make_plan(layout, t)
+            _SHARED_PLANS[id(t.desc)] = (t.desc, plan)  # kept with its description: the id is never reused
+    else:
+        plan = _make_plan(layout, t)
+    cache[t.id] = plan
+    return plan
+
+
+def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
     inputs, formulas, anchors = [], [], []
+    texts = TableFormulas(layout, t)
     for row in t.rows.values():
         blk = t.desc.block(row.block)
         for col in blk.columns:
             role = layout.cell_role(t, row, col)
             c0, _ = t.colpos[(row.block, col.key)]
             if role == "input":
-                inputs.append((row, col, c0))
+                inputs.append((row.key, col, row.r, c0, col.numeric and col.kind != "field" and not row.total))
             elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
-                want = cell_formula(layout, t, row, col)
+                expr = layout.expr_of(t, row, col) if role == "formula" else None
+                if expr is not None and not _local(t, row, expr):  # written per table (it may have no operand)
+                    formulas.append((row.key, col, row.r, c0, None, None))
+                    continue
+                want = texts.text(row, col)
                 if want is not None:
-                    formulas.append((row, col, c0, want, normalize_formula(want)))
+                    formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
         if not (row.spare or row.record is not None or not row.code):
             code_col = next((c for c in blk.columns if c.kind == "code"), None)
             if code_col is not None:
                 c0, n = t.colpos[(blk.key, code_col.key)]
-                anchors.append((row, c0, n))
-    cache[t.id] = _TablePlan(inputs, formulas, anchors)
-    return cache[t.id]
+                anchors.append((row.r, c0, n, row.code))
+    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, _, r, c, _ in inputs))
+
+
+_NORMALISED: dict[str, str] = {}
+
+
+def _normalised(f: str) -> str:
+    """``normalize_formula`` of a formula found in a file (the same texts recur in every sheet of a kind)."""
+    n = _NORMALISED.get(f)
+    if n is None:
+        if len(_NORMALISED) > 4096:
+            _NORMALISED.clear()
+        n = _NORMALISED[f] = normalize_formula(f)
+    return n
 
 
 class _Reader:
@@ -127,6 +177,9 @@ class _Reader:
         self.tableset = tableset
         self.findings: list[Finding] = []
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
+        self._resolved: dict[str, list] = {}  # table id -> its formula cells (see _formulas)
+        self._parents: dict[tuple, dict] = {}  # document path -> the mapping there (see _put)
+        self._known: dict[tuple[str, str, str], Decimal] = {}  # input figures read (see Budget.know)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
         self.findings.append(Finding.of(kind, rule, sev, cells, table, **kw))
@@ -207,12 +260,14 @@ class _Reader:
             if t.sheet in self.wb.sheet_names and self._guard(t, self._read_table, layout, t, budget):
                 present.append(t)
         budget.invalidate()
+        budget.know(self._known)
         # First every overwrite, each compared with the total recomputed from the inputs alone; then the
         # constants take effect, so that the rules and the comparisons below see what the file shows.
         self._pending: dict[tuple[str, str, str], Decimal | None] = {}
         present = [t for t in present if self._guard(t, self._integrity, layout, t, budget, True)]
         budget.overrides.update(self._pending)
         budget.invalidate()
+        budget.know(self._known)
         for t in present:
             self._guard(t, self._integrity, layout, t, budget, False)
         # no invalidate here: inputs and overrides are final, so the figures computed for the comparisons
@@ -247,7 +302,11 @@ class _Reader:
     # --- values --------------------------------------------------------------------------------------
     def _row_offset(self, t: LTable, sh) -> int:
         """Detect inserted/deleted rows by finding the title and the first coded row; 0 when in place."""
-        title_pos = [r for (r, c), v in sh.values.items() if c == 0 and isinstance(v, str) and v.strip() == t.title]
+        values = sh.values
+        here = values.get((1, 0))
+        if isinstance(here, str) and here.strip() == t.title:  # in place: the common case
+            return 0
+        title_pos = [r for (r, c), v in values.items() if c == 0 and isinstance(v, str) and v.strip() == t.title]
         if title_pos and 1 not in title_pos:
             return title_pos[0] - 1
         return 0
@@ -256,40 +315,56 @@ class _Reader:
         sh = self.wb.sheet(t.sheet)
         if not sh.protected:
             self.add("sheet-unprotected", "READ.sheet-unprotected", W, table=t.id, sheet=t.sheet)
+        plan = _plan(layout, t)
         off = self._offsets[t.id] = self._row_offset(t, sh)
-        shifted = self._check_anchors(t, sh, off)
+        shifted = self._check_anchors(plan, sh, off)
         if off or shifted:
             self.add("layout-shifted", "READ.layout-shifted", E, cells=(f"{t.sheet}!A1",), table=t.id,
                      detail=shifted or f"表头偏移 {off} 行")
-        self._merges(layout, t, sh, off)
+        if sh.merged:
+            self._merges(plan, t, sh, off)
         values = sh.values
-        for row, col, c0 in _plan(layout, t).inputs:
-            raw = values.get((row.r + off, c0))
+        rows = t.rows
+        known = self._known
+        for rkey, col, r, c0, figure in plan.inputs:
+            raw = values.get((r + off, c0))
             if raw is None:
+                if figure:  # a blank figure: nothing to look up when the totals are computed
+                    known[(t.id, rkey, col.key)] = None
                 continue
-            self._store(layout, t, row, col, raw, budget, (row.r + off, c0))
+            self._store(layout, t, rows[rkey], col, raw, budget, (r + off, c0))
 
-    def _merges(self, layout: Layout, t: LTable, sh, off: int) -> None:
+    def _merges(self, plan: _TablePlan, t: LTable, sh, off: int) -> None:
         """Merged ranges over several input cells: a merge keeps the first and hides what was typed in the others."""
-        if not sh.merged:
-            return
-        inputs = {(row.r + off, c0) for row, _col, c0 in _plan(layout, t).inputs}
-        for ref in sh.merged:
-            a, _, b = ref.partition(":")
-            try:
-                (r0, c0), (r1, c1) = parse_ref(a), parse_ref(b or a)
-            except (ValueError, KeyError):
-                continue
-            covered = sum((r, c) in inputs for r in range(r0, min(r1, r0 + 500) + 1)
-                          for c in range(c0, min(c1, c0 + 100) + 1))
-            if covered > 1:  # a form's text field spans several columns by design: one input, never two
-                self.add("cells-merged", "READ.cells-merged", E, cells=(f"{t.sheet}!{ref}",), table=t.id, range=ref)
+        key = (off, tuple(sh.merged))
+        bad = plan.merged.get(key)
+        if bad is None:
+            inputs = plan.input_cells
+            bad = []
+            for ref in sh.merged:
+                a, _, b = ref.partition(":")
+                try:
+                    (r0, c0), (r1, c1) = parse_ref(a), parse_ref(b or a)
+                except (ValueError, KeyError):
+                    continue
+                covered = sum((r - off, c) in inputs for r in range(r0, min(r1, r0 + 500) + 1)
+                              for c in range(c0, min(c1, c0 + 100) + 1))
+                if covered > 1:  # a form's text field spans several columns by design: one input, never two
+                    bad.append(ref)
+            if len(plan.merged) > 16:
+                plan.merged.clear()
+            plan.merged[key] = bad
+        for ref in bad:
+            self.add("cells-merged", "READ.cells-merged", E, cells=(f"{t.sheet}!{ref}",), table=t.id, range=ref)
 
-    def _check_anchors(self, t: LTable, sh, off: int) -> str:
-        for row, c0, n in _plan(self._layout, t).anchors:
-            found = "".join(str(sh.values.get((row.r + off, c0 + i), "") or "") for i in range(n)).replace(" ", "")
-            if normalize_code(found) != row.code[: len(found)] and found != row.code:
-                return f"第 {row.r + off + 1} 行应为科目 {row.code}，实为 {found or '空'}"
+    def _check_anchors(self, plan: _TablePlan, sh, off: int) -> str:
+        values = sh.values
+        for r, c0, n, code in plan.anchors:
+            found = "".join(str(values.get((r + off, c0 + i), "") or "") for i in range(n)).replace(" ", "")
+            if found == code:
+                continue
+            if normalize_code(found) != code[: len(found)]:
+                return f"第 {r + off + 1} 行应为科目 {code}，实为 {found or '空'}"
         return ""
 
     def _store(self, layout: Layout, t: LTable, row: LRow, col, raw: Any, budget: Budget, rc) -> None:
@@ -309,26 +384,32 @@ class _Reader:
             return
         typ = cell_type(row, col)
         if typ == "amount":
-            d, how = parse_amount(raw)
-            if how == "bad":
-                self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
-                return
-            if how == "range":
-                self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
-                return
+            d = _number(raw) if raw.__class__ is float or raw.__class__ is int else None
+            how = "number"
             if d is None:
-                return
-            if how == "number":
-                d = clean_float(d)
-            if how == "text":
-                self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw), actual=d)
+                d, how = parse_amount(raw)
+                if how == "bad":
+                    self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
+                    return
+                if how == "range":
+                    self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
+                    return
+                if d is None:
+                    return
+                if how == "number":
+                    d = clean_float(d)
+                if how == "text":
+                    self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw),
+                             actual=d)
             entry = layout.precision(t.id, col.key).entry_decimals
             if decimals_of(d) > entry:
                 self.add("excess-digits", "READ.excess-digits", W, cells=(pos(),), table=t.id, actual=d,
                          decimals=entry)
             if d < 0:
                 self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
-            set_path(budget.doc, path, d)
+            self._put(budget, path, d)
+            if col.kind == "amount":  # a grid or record figure: its value in the model is the Decimal itself
+                self._known[(t.id, row.key, col.key)] = d
         elif typ in ("int", "signed_int"):
             v, how = parse_int(raw)
             if how == "range":
@@ -336,55 +417,113 @@ class _Reader:
             elif how == "bad":
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
             elif v is not None:
-                set_path(budget.doc, path, v)
+                self._put(budget, path, v)
+                if col.kind == "int":  # a grid or record count: the model reads it as a Decimal
+                    self._known[(t.id, row.key, col.key)] = Decimal(v)
         elif typ == "lines":
             v2 = parse_lines(raw)
             if v2:
-                set_path(budget.doc, path, v2)
+                self._put(budget, path, v2)
         elif typ == "mapping":
             v3 = parse_mapping(raw)
             if v3:
-                set_path(budget.doc, path, v3)
+                self._put(budget, path, v3)
         else:
             s = parse_text(raw)
             if s is not None:
-                set_path(budget.doc, path, s)
+                self._put(budget, path, s)
+
+    def _put(self, budget: Budget, path: tuple, value: Any) -> None:
+        """``set_path`` of the document, the mapping that holds the value found once per row."""
+        parent = self._parents.get(path[:-1])
+        if parent is not None:
+            parent[path[-1]] = value
+            return
+        set_path(budget.doc, path, value)
+        holder = get_path(budget.doc, path[:-1])
+        if isinstance(holder, dict) and isinstance(path[-1], str):
+            self._parents[path[:-1]] = holder
 
     # --- formulas ------------------------------------------------------------------------------------
     def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
         sh = self.wb.sheet(t.sheet)
         off = self._offsets[t.id]  # found while reading the table's values
         formulas, values = sh.formulas, sh.values
-        for row, col, c0, want, want_norm in _plan(layout, t).formulas:
-            rc = (row.r + off, c0)
-            pos = f"{t.sheet}!{a1(*rc)}"
+        rows = t.rows
+        for rkey, col, r, c0, want, want_norm in self._formulas(layout, t):
+            rc = (r + off, c0)
             found_f = formulas.get(rc)
-            cached = values.get(rc)
             if found_f is None:
-                if not overwrites:
-                    continue
-                expected = budget.recomputed(t.id, row.key, col.key)
-                d, how = parse_amount(cached)
-                if d is not None or how in ("bad", "range"):
-                    shown = d if d is not None else _clip(cached)
-                    self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
-                             formula=want, actual=shown, expected=expected)
-                    self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
-                elif cached is None:
-                    self.add("formula-emptied", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
-                             formula=want, expected=expected)
-                    self._pending[(t.id, row.key, col.key)] = None
+                if overwrites:
+                    self._overwritten(t, rows[rkey], col, rc, values.get(rc), budget, want)
                 continue
             if overwrites:
                 continue
-            if normalize_formula(found_f) != want_norm:
-                self.add("formula-changed", "READ.formula-changed", E, cells=(pos,), table=t.id, formula=want,
-                         found=found_f.lstrip("="))
-            d, how = parse_amount(cached)
-            if how == "number" and d is not None:
+            if _normalised(found_f) != want_norm:
+                self.add("formula-changed", "READ.formula-changed", E, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
+                         formula=want, found=found_f.lstrip("="))
+            cached = values.get(rc)
+            if cached.__class__ is float or cached.__class__ is int:
+                d = _number(cached)
+                if d is None:
+                    continue
+            else:
+                d, how = parse_amount(cached)
+                if how != "number" or d is None:
+                    continue
                 d = clean_float(d)
-                expected = budget.recomputed(t.id, row.key, col.key)
-                exp = expected if expected is not None else Decimal(0)
-                if abs(d - exp) > STALE:
-                    self.add("cached-value-stale", "READ.cached-stale", W, cells=(pos,), table=t.id,
-                             actual=d, expected=exp, difference=d - exp)
+            expected = budget.recomputed(t.id, rkey, col.key)
+            exp = expected if expected is not None else ZERO
+            if abs(d - exp) > STALE:
+                self.add("cached-value-stale", "READ.cached-stale", W, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
+                         actual=d, expected=exp, difference=d - exp)
+
+    def _formulas(self, layout: Layout, t: LTable) -> list[tuple[str, Any, int, int, str, str]]:
+        """The formula cells of a table with their text, those naming another table written for this layout."""
+        got = self._resolved.get(t.id)
+        if got is None:
+            got = []
+            for rkey, col, r, c0, want, want_norm in _plan(layout, t).formulas:
+                if want is None:  # names another table: its text follows that table's layout
+                    want = cell_formula(layout, t, t.rows[rkey], col)
+                    if want is None:  # no operand in this layout: not a formula cell
+                        continue
+                    want_norm = normalize_formula(want)
+                got.append((rkey, col, r, c0, want, want_norm))
+            self._resolved[t.id] = got
+        return got
+
+    def _overwritten(self, t: LTable, row: LRow, col, rc: tuple[int, int], cached: Any, budget: Budget,
+                     want: str) -> None:
+        """A formula cell holding a constant, or emptied: reported, and the constant kept for the rules."""
+        pos = f"{t.sheet}!{a1(*rc)}"
+        expected = budget.recomputed(t.id, row.key, col.key)
+        d, how = parse_amount(cached)
+        if d is not None or how in ("bad", "range"):
+            shown = d if d is not None else _clip(cached)
+            self.add("formula-overwritten", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                     formula=want, actual=shown, expected=expected)
+            self._pending[(t.id, row.key, col.key)] = clean_float(d) if d is not None else None
+        elif cached is None:
+            self.add("formula-emptied", "READ.formula-overwritten", E, cells=(pos,), table=t.id,
+                     formula=want, expected=expected)
+            self._pending[(t.id, row.key, col.key)] = None
+
+
+ZERO = Decimal(0)
+_SMALLEST, _LARGEST = 1e-12, 1e14
+
+
+def _number(v: float | int) -> Decimal | None:
+    """``clean_float(parse_amount(v))`` of a number cell, quick for the usual figures; None where
+    ``parse_amount`` would not call it a number."""
+    if v.__class__ is int:
+        return Decimal(v) if abs(v) < MAX_ABS else None
+    if v != 0 and _SMALLEST <= abs(v) < _LARGEST:  # finite, inside every bound, at most 17 digits
+        if v.is_integer():
+            return Decimal(int(v))
+        text = repr(v)
+        if "e" not in text and len(text) - text.index(".") <= 11:  # at most 10 decimals: nothing to clean
+            return Decimal(text)
+    d, how = parse_amount(v)
+    return clean_float(d) if how == "number" and d is not None else None

@@ -87,25 +87,34 @@ class Spec:
         raise KeyError(key)
 
     def to_dict(self) -> dict[str, Any]:
-        # what asdict() gives, without its recursive deep copy (the JSON round trip copies anyway); the
-        # reader and the layout cache ask for it several times per submission
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["projects"] = [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.projects]
-        if not d["classes"]:  # absent rather than empty: the digest of a spec that never had them is unchanged
-            del d["classes"]
-        return json.loads(json.dumps(d, ensure_ascii=False))
+        # what asdict() gives, without its recursive deep copy: a fresh copy of the JSON form, written once
+        # per spec (a spec is immutable; the reader, the layout cache and the digest ask for it per submission)
+        return json.loads(self._text("plain"))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return self._text("sorted")
 
     @property
     def hash(self) -> str:
         """Digest of the department's spec as written (the 类 a template fixed are the template's, not the
         department's: a spec and the template made from it have one digest)."""
-        d = self.to_dict()
-        d.pop("classes", None)
-        text = json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return self._text("hash")
+
+    def _text(self, form: str) -> str:
+        memo = self.__dict__.get("_texts")
+        if memo is None:
+            d = {f.name: getattr(self, f.name) for f in fields(self)}
+            d["projects"] = [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.projects]
+            if not d["classes"]:  # absent rather than empty: the digest of a spec that never had them is unchanged
+                del d["classes"]
+            plain = json.dumps(d, ensure_ascii=False)
+            d = json.loads(plain)
+            memo = {"plain": plain, "sorted": json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))}
+            d.pop("classes", None)
+            text = json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            memo["hash"] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+            object.__setattr__(self, "_texts", memo)  # not a field: equality, replace() and fields() ignore it
+        return memo[form]
 
     @classmethod
     def from_dict(cls, d: Any) -> "Spec":

@@ -104,9 +104,10 @@ class Column:
     span: int = 1
     precision: Precision | None = None     # the column's own unit and decimals (None: the table's)
 
-    @property
-    def numeric(self) -> bool:
-        return self.kind in NUMERIC_KINDS
+    numeric: bool = field(init=False, repr=False, compare=False)  # an amount or a count (asked very often)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "numeric", self.kind in NUMERIC_KINDS)
 
     @property
     def ncols(self) -> int:
@@ -147,15 +148,27 @@ class Block:
     prefixes: tuple[str, ...] = ()     # tree plan: only the codes under these (e.g. 301, 303)
     ordinal: bool = False       # classes plan: labels numbered 一、二、… (Shanghai 表1/表4)
 
+    _by_key: dict[str, Column] = field(init=False, repr=False, compare=False)
+    _numeric: tuple[Column, ...] = field(init=False, repr=False, compare=False)
+    _leaf_inputs: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_key", {c.key: c for c in reversed(self.columns)})
+        object.__setattr__(self, "_numeric", tuple(c for c in self.columns if c.numeric))
+        object.__setattr__(self, "_leaf_inputs",
+                           frozenset(c.key for c in self._numeric if c.input and c.formula is None))
+
     def column(self, key: str) -> Column:
-        for c in self.columns:
-            if c.key == key:
-                return c
-        raise KeyError(key)
+        return self._by_key[key]
 
     @property
-    def amount_columns(self) -> list[Column]:
-        return [c for c in self.columns if c.numeric]
+    def amount_columns(self) -> tuple[Column, ...]:
+        return self._numeric
+
+    @property
+    def leaf_inputs(self) -> frozenset[str]:
+        """The keys of the numeric columns a leaf row takes as inputs (not computed by a column formula)."""
+        return self._leaf_inputs
 
 
 @dataclass(frozen=True)
@@ -178,11 +191,13 @@ class TableDesc:
     note_columns: tuple[str, ...] = ()         # the empty note shows while these cells of the total row are 0
                                                # (default: its first numeric column)
 
+    _by_key: dict[str, Block] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_key", {b.key: b for b in reversed(self.blocks)})
+
     def block(self, key: str) -> Block:
-        for b in self.blocks:
-            if b.key == key:
-                return b
-        raise KeyError(key)
+        return self._by_key[key]
 
     def precision(self, column_key: str | None = None) -> Precision:
         """The column's own precision, else the table's (itself the set's unless the table sets one)."""

@@ -5,6 +5,11 @@
 :class:`NativeFailure`; an exception inside ``fn`` comes back as :class:`NativeFailure` too, with its text.
 The child's standard error is discarded, so an abort prints no native backtrace. Where ``fork`` is not
 available the call runs in this process (the safety checks made before it are then the only guard).
+
+A pool worker is itself the isolation (:func:`become_worker`): its death costs the file it holds, which the
+pool reports, and the pool's parent kills a worker that holds one file longer than :data:`TIME_LIMIT`. In a
+worker ``run`` calls ``fn()`` directly, under the memory ceiling the worker set for itself, and reports
+failures as the child would.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import signal
 import time
 from typing import Any, Callable
 
-__all__ = ["NativeFailure", "run", "available"]
+__all__ = ["NativeFailure", "run", "available", "become_worker"]
 
-TIME_LIMIT = 60.0                 # seconds for one workbook's cells
+TIME_LIMIT = 60.0                 # seconds for one workbook's cells (in a pool: for one workbook's check)
 MEMORY_HEADROOM = 2 << 30         # bytes of address space the child may add to what it inherits
+
+_in_worker = False                # set by become_worker()
 
 
 class NativeFailure(Exception):
@@ -45,27 +52,42 @@ def _vm_size() -> int:
         return 0
 
 
+def _limit_memory() -> None:
+    """Cap this process's address space at what it uses now plus MEMORY_HEADROOM (where the OS allows)."""
+    try:
+        import resource
+
+        vm = _vm_size()
+        if vm:
+            resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_HEADROOM, vm + MEMORY_HEADROOM))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _outcome(fn: Callable[[], Any], catch: type[BaseException]) -> tuple[str, Any]:
+    """("ok", result), ("memory", "") or ("error", text) of ``fn()``; exceptions other than ``catch`` pass."""
+    try:
+        return "ok", fn()
+    except MemoryError:
+        return "memory", ""
+    except catch as exc:  # reported as text
+        return "error", " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _quiet() -> None:
+    """No native backtrace or Python stack on standard error: a crash here is reported by the parent."""
+    faulthandler.disable()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in the forked child
     gc.disable()  # a collection would touch (and so copy) every page inherited from the parent
     try:
-        faulthandler.disable()  # an abort here is reported by the parent, not as a Python stack on stderr
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        try:
-            import resource
-
-            vm = _vm_size()
-            if vm:
-                resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_HEADROOM, vm + MEMORY_HEADROOM))
-        except (ImportError, ValueError, OSError):
-            pass
-        try:
-            out = ("ok", fn())
-        except MemoryError:
-            out = ("memory", "")
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent as text
-            out = ("error", " ".join(str(exc).split())[:200] or type(exc).__name__)
-        data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+        _quiet()
+        _limit_memory()
+        data = pickle.dumps(_outcome(fn, BaseException), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
         while view:
             n = os.write(w, view)
@@ -74,9 +96,32 @@ def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in
         os._exit(0)
 
 
-def run(fn: Callable[[], Any], time_limit: float = TIME_LIMIT) -> Any:
-    if not available():
+def become_worker() -> None:
+    """Make this process the isolation of what it runs: a pool worker whose death costs the file it holds
+    (its pool reports that file and goes on) and whose time is kept by the pool's parent. ``run`` then
+    calls its function here, without a fork; this process's address space is capped at what it uses now
+    plus MEMORY_HEADROOM, so that one file's blow-up is a MemoryError (or this worker's end), never the
+    machine's memory killer taking the parent; and its standard error is discarded, as the child's is."""
+    global _in_worker
+    _in_worker = True
+    _quiet()
+    _limit_memory()
+
+
+def run(fn: Callable[[], Any], time_limit: float | None = None) -> Any:
+    """``fn()``, isolated as the module docstring says; ``time_limit`` defaults to :data:`TIME_LIMIT`."""
+    if _in_worker:
+        kind, value = _outcome(fn, Exception)
+    elif not available():
         return fn()
+    else:
+        kind, value = _forked(fn, TIME_LIMIT if time_limit is None else time_limit)
+    if kind != "ok":
+        raise NativeFailure(kind, value)
+    return value
+
+
+def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
@@ -111,7 +156,4 @@ def run(fn: Callable[[], Any], time_limit: float = TIME_LIMIT) -> Any:
         raise NativeFailure("timeout")
     if os.WIFSIGNALED(status) or not chunks:
         raise NativeFailure("crash", f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "")
-    kind, value = pickle.loads(b"".join(chunks))
-    if kind != "ok":
-        raise NativeFailure(kind, value)
-    return value
+    return pickle.loads(b"".join(chunks))

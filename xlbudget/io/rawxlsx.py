@@ -446,7 +446,7 @@ def _normalize_xml(data: bytes, part: str, path: str | None) -> bytes:
                 raise _xml_error(path, part, f"无法按声明的编码 {enc} 解码",
                                  f"cannot decode with the declared encoding {enc}") from None
             data = _redeclare(text)
-        else:
+        elif not data.isascii():  # ASCII is UTF-8 (and is told in one quick pass)
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -531,11 +531,10 @@ _T_ATTR = re.compile(rb'\st="([^"]*)"')
 # Fast path: every <c> starts with ' r="' and an upper-case reference in
 # double quotes (Excel, WPS, LibreOffice, openpyxl and xlsxwriter all write
 # that); _odd_cells() finds the sheets where this does not hold.
-_F_FAST = re.compile(
-    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>\s*'
-    rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)\s*"
-    rb"(?:<v>([^<]*)</v>|<v/>)?"
-)
+# A formula and its cached value, found from its <f> (a sheet has far fewer formulas than cells); the <c> tag
+# it belongs to is then read backwards from there (_C_OPEN, which must end where the <f> starts).
+_F_FAST = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)\s*(?:<v>([^<]*)</v>|<v/>)?")
+_C_OPEN = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>\s*')
 _E_FAST = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"[^>]*?\st="e"[^>]*>\s*'
                      rb"(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?<v>([^<]*)</v>")
 
@@ -781,7 +780,14 @@ def _scan_fast(xml: bytes, scan: _Scan, sheet: str, part: str, path: str | None,
     # numeric or absent cached value) is handled inline: it is most cells.
     formulas = scan.formulas
     cached_types = scan.cached_types
-    for ref, c_attrs, f_attrs, f_text, cached in _F_FAST.findall(xml):
+    rfind, c_open = xml.rfind, _C_OPEN.match
+    for m in _F_FAST.finditer(xml):
+        at = m.start()
+        c = c_open(xml, rfind(b"<c ", 0, at), at)
+        if c is None or c.end() != at:
+            return False  # a <f> not right inside a usual <c r="…">: the general scan reads it
+        ref, c_attrs = c.groups()
+        f_attrs, f_text, cached = m.groups(b"")
         if f_attrs or b"t=" in c_attrs or b"/" in c_attrs or b"&" in f_text or b"\r" in f_text:
             if not c_attrs.endswith(b"/"):
                 scan.formula(_ref_b(ref), c_attrs, f_attrs, f_text, cached)
@@ -915,6 +921,8 @@ def _values_from_rows(rows: list, r0: int, c0: int) -> dict[Cell, object]:
         # produces; an identity test is twice as fast as ``v != ""``.
         empty = _EMPTY
         for i, row in enumerate(rows, r0):
+            if row.count(empty) == len(row):  # a blank row (most rows of a form's spare lines): one C-level pass
+                continue
             for j, v in enumerate(row, c0):
                 if v is not empty:
                     values[(i, j)] = v
@@ -1316,7 +1324,7 @@ _NATIVE_REASONS = {
 
 def _native_cells(data: bytes, names: list[str]) -> dict[str, object]:
     """calamine's cells of each named sheet: (start, rows), or the parser's message for a sheet it refuses.
-    Runs in the isolated child."""
+    Runs where isolate.run puts it: an isolated child, or a pool worker (itself the isolation)."""
     from python_calamine import CalamineWorkbook
 
     try:

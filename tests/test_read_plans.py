@@ -1,0 +1,78 @@
+"""The reader's plan of a table is shared by every table of a description whose rows come from the
+description alone (``layout.is_static``): such a table must then be laid out alike, and planned alike, for
+every department, every project and every set."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from xlbudget.layout import Layout, is_static
+from xlbudget.model import load_example
+from xlbudget.reader import _make_plan, _plan
+from xlbudget.tableset import installed_tablesets
+
+
+def _shape(t) -> list[tuple]:
+    """What a static table's plan depends on: its rows, where they sit, their roles and their sums."""
+    return [(r.key, r.r, r.block, r.record, r.spare, r.total, r.children, r.inputs, r.sum_cols, r.type,
+             r.path is None, tuple(r.formulas)) for r in t.rows.values()]
+
+
+def _variants(spec):
+    """The example department, another department with fewer projects and codes, and one with the
+    projects in another order."""
+    yield spec
+    fewer = spec.projects[: max(1, len(spec.projects) // 2)]
+    yield dataclasses.replace(spec, department="另一个部门", projects=fewer, functions=spec.functions[:3] or spec.functions)
+    yield dataclasses.replace(spec, department="第三个部门", projects=tuple(reversed(spec.projects)))
+
+
+@pytest.mark.parametrize("tableset", installed_tablesets())
+def test_static_tables_are_planned_alike_in_every_layout(tableset):
+    spec, _ = load_example(tableset)
+    layouts = [Layout(s) for s in _variants(spec)]
+    static = [d for d in layouts[0].tableset.tables if is_static(d)]
+    assert static, f"{tableset} has no table of static plans only"
+    for desc in static:
+        tables = [t for lay in layouts for t in lay.tables.values() if t.desc is desc]
+        assert tables, desc.id
+        first = _shape(tables[0])
+        for lay in layouts:
+            for t in (t for t in lay.tables.values() if t.desc is desc):
+                assert _shape(t) == first, f"{t.id} of {lay.spec.department} is laid out unlike {tables[0].id}"
+                # the shared plan is the plan this very table would have on its own
+                assert _plan(lay, t) == _make_plan(lay, t), t.id
+
+
+def test_tables_of_the_departments_codes_are_not_shared():
+    spec, _ = load_example("xj11")
+    other = dataclasses.replace(spec, functions=spec.functions[:2])
+    a, b = Layout(spec), Layout(other)
+    dynamic = [d for d in a.tableset.tables if not is_static(d)]
+    assert dynamic
+    for desc in dynamic:
+        ta = next(t for t in a.tables.values() if t.desc is desc)
+        tb = next(t for t in b.tables.values() if t.desc is desc)
+        assert _plan(a, ta) is not _plan(b, tb)
+
+
+@pytest.mark.parametrize("tableset", installed_tablesets())
+def test_formula_texts_written_per_pattern_are_formula_texts(tableset):
+    from xlbudget.formulas import TableFormulas, formula
+    from xlbudget.spec import generic_spec
+
+    spec, _ = load_example(tableset)
+    specs = list(_variants(spec)) + [generic_spec(year=spec.year, tableset=tableset)]
+    checked = 0
+    for s in specs:
+        lay = Layout(s)
+        for t in lay.tables.values():
+            texts = TableFormulas(lay, t)
+            for row in t.rows.values():
+                for col in t.desc.block(row.block).columns:
+                    if lay.cell_role(t, row, col) in ("formula", "sum"):
+                        assert texts.text(row, col) == formula(lay, t, row, col), (t.id, row.key, col.key)
+                        checked += 1
+    assert checked > 200
