@@ -133,7 +133,8 @@ class Side:
             self.operands.append(operand)
 
     def _sum(self, figures: Iterable[tuple[int, Decimal | None, Precision | None]]) -> None:
-        """Add (sign, value, precision) figures to the total (a blank value counts as no figure)."""
+        """Add (sign, value, precision) figures to the total (a blank value counts as no figure); the cells of a
+        context are added the same way by ``Context._figures``."""
         unit, total, count, precisions = self.precision, self.total, self.figures, self.precisions
         for sign, value, precision in figures:
             if unit is None:
@@ -249,16 +250,28 @@ class Context:
     def add_cells(self, side: Side, cells: Sequence[tuple[int, str, str, str]], check: bool = False) -> Side:
         """Add (sign, table, row, column) cells to ``side``: their published figures, positions and precisions.
         With ``check`` each reference is checked first (``check_cell``)."""
-        precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
         if self.rendering:  # a sheet row names no cell in words: only its Excel reference matters
+            precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
             for sign, tid, rkey, ckey in cells:
                 if check:
                     checked(tid, rkey, ckey)
                 p = precision_of(tid, ckey)
                 side.add(sign, pub(tid, rkey, ckey), None, "", tid, p, self.operand(sign, tid, rkey, ckey, p))
             return side
-        unit, total, count, precisions = side.precision, side.total, side.figures, side.precisions
-        for sign, tid, rkey, ckey in cells:  # as Side._sum, without a figure list (the hot path of the rules)
+        side.precision, side.total, side.figures = self._figures(cells, check, side.precision, side.total,
+                                                                 side.figures, side.precisions)
+        side._chunks.append((self, cells))   # the cells and labels are looked up only when a finding names them
+        side._named = None
+        return side
+
+    def _figures(self, cells: Sequence[tuple[int, str, str, str]], check: bool, unit: Precision | None = None,
+                 total: Decimal = ZERO, count: int = 0, precisions: "list[Precision] | None" = None
+                 ) -> tuple[Precision | None, Decimal, int]:
+        """The published figures of ``cells`` added to ``total`` (in ``unit``, else the first cell's), as
+        ``Side._sum`` adds them: (unit, total, count of figures), the precision of each figure appended to
+        ``precisions``."""
+        precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
+        for sign, tid, rkey, ckey in cells:
             if check:
                 checked(tid, rkey, ckey)
             p = precision_of(tid, ckey)
@@ -268,11 +281,23 @@ class Context:
             if value is not None:
                 total += sign * (value if p is unit else p.convert(value, unit))
                 count += 1
-                precisions.append(p)
-        side.precision, side.total, side.figures = unit, total, count
-        side._chunks.append((self, cells))   # the cells and labels are looked up only when a finding names them
-        side._named = None
-        return side
+                if precisions is not None:
+                    precisions.append(p)
+        return unit, total, count
+
+    def holds_exactly(self, op: str, left: Sequence[tuple[int, str, str, str]],
+                      right: Sequence[tuple[int, str, str, str]]) -> bool:
+        """True when the published figures of the cells satisfy ``left op right`` with no difference at all,
+        or are all blank: ``Rule.compare`` of their sides reports nothing (its verdict in the unit of the left
+        side), and a rule need not build them (the common case). References are checked (RuleConfigError)."""
+        lu, lt, ln = self._figures(left, True)
+        ru, rt, rn = self._figures(right, True)
+        if ln == 0 and rn == 0:
+            return True
+        unit = lu or ru or self.layout.tableset.precision
+        lv = lt if lu is None else lu.convert(lt, unit)
+        rv = rt if ru is None else ru.convert(rt, unit)
+        return judge(op, lv - rv, ZERO) == "ok"
 
     def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
                 rounded: bool = True) -> Operand | None:
