@@ -42,7 +42,7 @@ FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LEVELS)
 VALUE_CONDITIONS = ("nonzero", "zero")          # when = "nonzero:EXPR" | "zero:EXPR"; other names: [conditions]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PLACEHOLDERS = {"table", "code", "project", "item"}
-MAX_EXPRS = 20000         # parsed expression instances kept per rule
+MAX_EXPRS = 4096          # parsed expression instances kept per rule (a batch's memory stays flat)
 
 
 class RuleConfigError(XlbudgetError):
@@ -701,12 +701,13 @@ class Rule:
         k = tuple(subs.items())
         e = self._exprs.get(k)
         if e is None:
-            if len(self._exprs) >= MAX_EXPRS:
-                self._exprs.clear()
-            e = self._exprs[k] = {}
+            e = {}
             for key in self.expressions:
                 expr = parse_cached(fill(str(self.entry[key]), subs))
                 e[key] = (expr, cells_of(expr))
+            if len(self._exprs) >= MAX_EXPRS:
+                self._exprs.clear()
+            self._exprs[k] = e
         return e
 
     def tol(self, ctx: Context) -> Tolerance:
