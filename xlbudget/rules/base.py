@@ -233,6 +233,7 @@ class Context:
         self.catalogue_dir = Path(catalogue_dir) if catalogue_dir else None
         self._catalogues: dict[str, Any] = {}
         self.memo: dict[Any, Any] = {}
+        self._positions: dict[tuple[str, str, str], str | None] = {}
 
     # --- cells ---------------------------------------------------------------------------------------
     def pub(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
@@ -311,10 +312,15 @@ class Context:
         return None
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
-        """``表6!C12``, None where the layout has no such cell."""
+        """``表6!C12``, None where the layout has no such cell (each worked out once per check: a cell is
+        named by the findings of its total and of its own children)."""
+        k = (tid, rkey, ckey)
+        if k in self._positions:
+            return self._positions[k]
         t = self.layout.tables.get(tid)
         row = t.rows.get(rkey) if t is not None else None
-        return cell_ref(t, row, ckey) if row is not None else None  # type: ignore[arg-type]
+        at = self._positions[k] = cell_ref(t, row, ckey) if row is not None else None  # type: ignore[arg-type]
+        return at
 
     def text(self, tid: str, rkey: str, ckey: str) -> str | None:
         """Text entered in an input cell (None when blank or not an input)."""
