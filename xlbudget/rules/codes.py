@@ -92,7 +92,7 @@ def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
     budget = ctx.budget
     labels = budget.printed_labels
     for t, row, code_col, kind, digits, project, unit in _code_rows(ctx.layout):
-        code = budget.code_of(t, row) if row.spare else row.code
+        code = budget.code_of(t, row)
         if not code:
             continue
         yield CodedRow(t, row, code, kind, len(code) if digits is None else digits, code_col,
