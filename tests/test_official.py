@@ -295,3 +295,16 @@ def test_our_own_disclosure_reads_as_an_official_layout(seed: Budget, tmp_path: 
     want = _over_official_tables(seed, check_budget(seed))
     assert collections.Counter(map(_key, got)) == collections.Counter(map(_key, want))
     assert any(f.rule == "S1" for f in got)
+
+
+def test_text_caches_keep_short_texts_only() -> None:
+    """What the locator works out of a cell text is kept for the next sheet, but a long text is not: a sheet
+    of long distinct texts (or a batch of thousands of workbooks) must not grow a worker's memory."""
+    from xlbudget.official.text import SHORT, norm
+
+    long_texts = [f"编制部门：{i}" + "　说明" * SHORT for i in range(40)]
+    before = norm.cache_info().currsize
+    assert [norm(t) for t in long_texts] == [t.replace("　", "").replace("：", ":") for t in long_texts]
+    assert norm.cache_info().currsize == before
+    assert norm(" 缓存测试表甲 ") == "缓存测试表甲" and norm(" 缓存测试表甲 ") == "缓存测试表甲"
+    assert norm.cache_info().currsize == before + 1 and norm.cache_info().hits >= 1

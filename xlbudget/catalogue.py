@@ -361,7 +361,9 @@ def load_active_catalogue(
     return load_catalogue(kind, year)
 
 
+@functools.lru_cache(maxsize=8)
 def _load_shipped(kind: str, year: int) -> Catalogue:
+    """The list shipped with xlbudget (read once: the layouts, the code rules and the spec checks all ask)."""
     resource = resources.files("xlbudget") / "data" / "catalogue" / str(year) / f"{kind}.csv"
     if not resource.is_file():
         raise CatalogueError(

@@ -119,18 +119,32 @@ def _failure(kind: str, rule: str, exc: BaseException) -> Finding:
     return Finding(kind, rule, Severity.ERROR, params={"detail": detail})
 
 
-def _narrative(path: Path, budget: Budget, narrative: str | Path | None) -> "tuple[list, list[Finding]]":
+def _narrative(path: Path, budget: Budget, narrative: str | Path | None,
+               sheets: Sequence[str] | None = None) -> "tuple[list, list[Finding]]":
     """The lines of the narrative of one workbook: the file given, else a file beside it with the same stem
-    (.txt, .docx, .pdf), else the narrative sheets its set names, when the workbook has them."""
-    from .narrative_check import NarrativeError, companion, lines_of_sheets, narrative_sheets, read_file
+    (.txt, .docx, .pdf), else the narrative sheets its set names, when the workbook has them (``sheets``: the
+    workbook's sheets, when the reader said; else the workbook is opened to see)."""
+    from .narrative_check import companion
 
     source = Path(narrative) if narrative else companion(path)
     try:
         if source is not None:
+            from .narrative_check.sources import read_file
+
             return read_file(source), []
-        sheets = narrative_sheets(budget)
-        return (lines_of_sheets(path, sheets) if sheets else []), []
+        from .narrative_check import narrative_sheets
+
+        wanted = narrative_sheets(budget)
+        if sheets is not None:
+            wanted = tuple(s for s in wanted if s in sheets)
+        if not wanted:
+            return [], []
+        from .narrative_check.sources import lines_of_sheets
+
+        return lines_of_sheets(path, wanted), []
     except Exception as e:  # an unreadable narrative costs the narrative check only
+        from .narrative_check.sources import NarrativeError
+
         detail = str(e) if isinstance(e, NarrativeError) else f"{type(e).__name__}: {e}"
         name = (source or path).name
         return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR, params={"file": name, "detail": detail})]
@@ -178,7 +192,7 @@ def _check_file(p: Path, tolerance: "str | Tolerance", catalogue_dir: str | Path
     tables: dict[str, str] = {}
     if budget is not None:
         try:
-            lines, problems = _narrative(p, budget, narrative)
+            lines, problems = _narrative(p, budget, narrative, getattr(result, "sheets", None))
             findings.extend(problems)
             findings.extend(check_budget(budget, tolerance=tolerance, catalogue_dir=catalogue_dir, narrative=lines))
         except Exception as exc:

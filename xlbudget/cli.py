@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure, table_set_option
+from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure, run_as_process, table_set_option
 from .errors import XlbudgetError
-from .outputs import Output, OutputError, guard_outputs
 
 
 class _LazyGroup(Group):
@@ -51,6 +49,7 @@ def cli() -> None:
 def template(spec: str | None, out: str, like: str | None, department: str | None, year: int | None,
              spare_rows: int | None, table_set: str | None) -> None:
     """生成锁定的填报模板：SPEC 为部门规格文件（TOML/JSON）；不给则生成通用模板；--like 按上年工作簿生成下一年模板。"""
+    from .outputs import Output, OutputError, guard_outputs
     from .spec import generic_spec, load_spec
     from .tableset import installed_tableset
     from .template import make_next_year, make_template
@@ -93,7 +92,8 @@ def template(spec: str | None, out: str, like: str | None, department: str | Non
 def read(file: str, out: str | None, fmt: str, lang: str, table_set: str | None) -> None:
     """读取已填报的工作簿，输出统一数据模型（JSON）或长表（CSV）。文件不会被修改。"""
     from .export import to_csv, to_json
-    from .outputs import atomic_write
+    from .jsontext import dumps
+    from .outputs import Output, OutputError, atomic_write, guard_outputs
     from .reader import read_workbook
 
     try:
@@ -105,7 +105,7 @@ def read(file: str, out: str | None, fmt: str, lang: str, table_set: str | None)
         click.echo(f"[{f.severity.label(lang)}] {f.rule} {f.message(lang)}", err=True)
     if res.budget is None:
         sys.exit(2)
-    text = json.dumps(to_json(res, lang), ensure_ascii=False, indent=1) + "\n" if fmt == "json" else to_csv(res)
+    text = dumps(to_json(res, lang), indent=1) + "\n" if fmt == "json" else to_csv(res)
     if out:
         try:
             atomic_write(out, text)
@@ -122,6 +122,7 @@ def read(file: str, out: str | None, fmt: str, lang: str, table_set: str | None)
 def demo(outdir: str, table_set: str) -> None:
     """用表套的内置示例（默认 xj11：克州数字化发展局 2025）演示全部流程，写出模板、填报表、校验报告和公开文件。"""
     from .demo import run_demo
+    from .outputs import OutputError
     from .tableset import installed_tableset
 
     try:
@@ -146,6 +147,7 @@ def tablesets() -> None:
 
 
 def main() -> None:
+    run_as_process()
     cli(prog_name="xlbudget")
 
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import functools
 import string
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from importlib import resources
 from typing import Any, Mapping
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from . import tomlfile
 
 
 class Severity(str, Enum):
@@ -45,7 +41,7 @@ class _Safe(dict):
 @functools.lru_cache(maxsize=1)
 def messages() -> dict[str, dict[str, Any]]:
     text = resources.files("xlbudget").joinpath("data/messages.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return tomlfile.loads(text)
 
 
 NUMBERS = ("expected", "actual", "difference", "tolerance")

@@ -214,14 +214,8 @@ def catalogue_for(kind: str, year: int):
         return load_catalogue(kind)
 
 
-@functools.lru_cache(maxsize=16)
 def shipped_catalogue(kind: str, year: int):
-    """The list shipped with xlbudget for a year (else the latest shipped): it never changes, so it is read
-    once per process."""
-    return _shipped_catalogue(kind, year)
-
-
-def _shipped_catalogue(kind: str, year: int):
+    """The list shipped with xlbudget for a year (else the latest shipped; each read once per process)."""
     from .catalogue import CatalogueError, load_catalogue
 
     try:
@@ -415,8 +409,12 @@ class _TableBuilder:
         proto = LRow(key="", block=b.key, record=0, path=base, type="record").__dict__
         rows = []
         for i in range(b.spare):  # hundreds per department (a per-project block): copied, not constructed
+            fields = dict(proto)
+            fields["key"] = f"{b.key}_{i}"
+            fields["record"] = i
+            fields["formulas"] = {}
             row = object.__new__(LRow)
-            row.__dict__.update(proto, key=f"{b.key}_{i}", record=i, formulas={})
+            row.__dict__ = fields
             rows.append(row)
         if b.total:
             rows.append(LRow(key=b.total.key, block=b.key, label=b.total.label, total=True, record=-1,

@@ -15,17 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import tomlfile
 from .errors import DataError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 from .layout import Layout, LRow, LTable, layout_for
 from .spec import Spec
 from .tableset import Column
@@ -227,16 +222,17 @@ class Budget:
             total, seen = ZERO, False
             here = layout.precision(tid, ckey)
             for term in expr.terms:
-                ref = term.ref.resolve(tid, rkey)
-                v = value(ref.table, ref.row, ref.col)
+                ref = term.ref
+                rt, rr, rc = ref.table or tid, ref.row or rkey, ref.col  # resolved in place (no Ref made)
+                v = value(rt, rr, rc)
                 if v is None:
-                    if not layout.has(ref.table, ref.row) and not self._has_spares(ref.table):
+                    if not layout.has(rt, rr) and not self._has_spares(rt):
                         continue
                     seen = True
                     total += ZERO
                     continue
                 seen = True
-                there = layout.precision(ref.table, ref.col)  # a figure kept in another unit converts exactly
+                there = layout.precision(rt, rc)  # a figure kept in another unit converts exactly
                 if there is not here and there.unit != here.unit:
                     v = there.convert(v, here)
                 if v:
@@ -387,7 +383,7 @@ def load_example(tableset: str = "xj11") -> tuple[Spec, dict[str, Any]]:
             doc[part] = load_document(d / f"{part}.json")
     recipe = d / "document.toml"
     if recipe.is_file():
-        _apply_recipe(doc, tomllib.loads(recipe.read_text(encoding="utf-8")))
+        _apply_recipe(doc, tomlfile.parse(recipe.read_text(encoding="utf-8")))
     layout = layout_for(spec)
     return spec, normalise_document(layout, doc)
 

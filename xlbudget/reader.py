@@ -7,6 +7,7 @@ recomputed from the input cells by the table descriptions, and compared with wha
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +38,7 @@ class ReadResult:
     findings: list[Finding] = field(default_factory=list)
     sha256: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    sheets: tuple[str, ...] | None = None   # the names of the workbook's sheets (None: not known)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +68,9 @@ def read_workbook(path: str | Path, tableset: str | None = None) -> ReadResult:
         return _unreadable(p, WorkbookError("corrupt", "文件内容异常，无法读取",
                                             "the file's content is abnormal and cannot be read", p))
     try:
-        return _Reader(p, wb, tableset).read()
+        result = _Reader(p, wb, tableset).read()
+        result.sheets = tuple(wb.sheet_names)
+        return result
     except WorkbookError as e:
         return _unreadable(p, e, wb_sha(wb))
     except XlbudgetError as e:
@@ -92,9 +96,9 @@ class _TablePlan:
     """What the reader visits in one table: computed once per layout, or once for every table of a description
     laid out alike whatever the department (the per-project sheets of one department, and of the next)."""
 
-    # (row key, column, sheet row, sheet column, figure): figure when the cell is a grid or record number, whose
-    # value in the model is what the cell holds (see Budget.know)
-    inputs: list[tuple[str, Any, int, int, bool]]
+    # (row key, column, sheet row, sheet column, figure, text): figure when the cell is a grid or record number,
+    # whose value in the model is what the cell holds (see Budget.know); text when it holds plain text
+    inputs: list[tuple[str, Any, int, int, bool, bool]]
     # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
     # another table (its text then depends on that table's layout and is written per table)
     formulas: list[tuple[str, Any, int, int, str | None, str | None]]
@@ -140,7 +144,8 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
             role = layout.cell_role(t, row, col)
             c0, _ = t.colpos[(row.block, col.key)]
             if role == "input":
-                inputs.append((row.key, col, row.r, c0, col.numeric and col.kind != "field" and not row.total))
+                inputs.append((row.key, col, row.r, c0, col.numeric and col.kind != "field" and not row.total,
+                               not row.spare and cell_type(row, col) == "text"))
             elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
                 expr = layout.expr_of(t, row, col) if role == "formula" else None
                 if expr is not None and not _local(t, row, expr):  # written per table (it may have no operand)
@@ -154,7 +159,7 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
             if code_col is not None:
                 c0, n = t.colpos[(blk.key, code_col.key)]
                 anchors.append((row.r, c0, n, row.code))
-    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, _, r, c, _ in inputs))
+    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, _, r, c, _, _ in inputs))
 
 
 _NORMALISED: dict[str, str] = {}
@@ -178,7 +183,7 @@ class _Reader:
         self.findings: list[Finding] = []
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
         self._resolved: dict[str, list] = {}  # table id -> its formula cells (see _formulas)
-        self._parents: dict[tuple, dict] = {}  # document path -> the mapping there (see _put)
+        self._parents: dict[tuple[str, str], dict] = {}  # (table, row) -> the mapping of its values (_put)
         self._known: dict[tuple[str, str, str], Decimal] = {}  # input figures read (see Budget.know)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
@@ -326,11 +331,18 @@ class _Reader:
         values = sh.values
         rows = t.rows
         known = self._known
-        for rkey, col, r, c0, figure in plan.inputs:
+        tid = t.id
+        for rkey, col, r, c0, figure, text in plan.inputs:
             raw = values.get((r + off, c0))
             if raw is None:
                 if figure:  # a blank figure: nothing to look up when the totals are computed
-                    known[(t.id, rkey, col.key)] = None
+                    known[(tid, rkey, col.key)] = None
+                continue
+            if text and raw.__class__ is str:  # plain text (most cells of a form): parse_text's strip, put
+                raw = raw.strip()
+                if raw:
+                    row = rows[rkey]
+                    self._put(budget, (tid, rkey), budget.input_path(t, row, col), raw)
                 continue
             self._store(layout, t, rows[rkey], col, raw, budget, (r + off, c0))
 
@@ -407,7 +419,7 @@ class _Reader:
                          decimals=entry)
             if d < 0:
                 self.add("negative-amount", "READ.negative", E, cells=(pos(),), table=t.id, actual=d)
-            self._put(budget, path, d)
+            self._put(budget, (t.id, row.key), path, d)
             if col.kind == "amount":  # a grid or record figure: its value in the model is the Decimal itself
                 self._known[(t.id, row.key, col.key)] = d
         elif typ in ("int", "signed_int"):
@@ -417,32 +429,33 @@ class _Reader:
             elif how == "bad":
                 self.add("input-not-number", "READ.not-number", E, cells=(pos(),), table=t.id, text=str(raw))
             elif v is not None:
-                self._put(budget, path, v)
+                self._put(budget, (t.id, row.key), path, v)
                 if col.kind == "int":  # a grid or record count: the model reads it as a Decimal
                     self._known[(t.id, row.key, col.key)] = Decimal(v)
         elif typ == "lines":
             v2 = parse_lines(raw)
             if v2:
-                self._put(budget, path, v2)
+                self._put(budget, (t.id, row.key), path, v2)
         elif typ == "mapping":
             v3 = parse_mapping(raw)
             if v3:
-                self._put(budget, path, v3)
+                self._put(budget, (t.id, row.key), path, v3)
         else:
             s = parse_text(raw)
             if s is not None:
-                self._put(budget, path, s)
+                self._put(budget, (t.id, row.key), path, s)
 
-    def _put(self, budget: Budget, path: tuple, value: Any) -> None:
-        """``set_path`` of the document, the mapping that holds the value found once per row."""
-        parent = self._parents.get(path[:-1])
+    def _put(self, budget: Budget, row: tuple[str, str], path: tuple, value: Any) -> None:
+        """``set_path`` of the document, the mapping that holds the values of a row (table id, row key) found
+        once: every column of a grid or record row, and the one value of a form row, share it."""
+        parent = self._parents.get(row)
         if parent is not None:
             parent[path[-1]] = value
             return
         set_path(budget.doc, path, value)
         holder = get_path(budget.doc, path[:-1])
         if isinstance(holder, dict) and isinstance(path[-1], str):
-            self._parents[path[:-1]] = holder
+            self._parents[row] = holder
 
     # --- formulas ------------------------------------------------------------------------------------
     def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
@@ -482,8 +495,12 @@ class _Reader:
         """The formula cells of a table with their text, those naming another table written for this layout."""
         got = self._resolved.get(t.id)
         if got is None:
+            plan = _plan(layout, t)
+            if all(f[4] is not None for f in plan.formulas):  # none names another table: the plan's own list
+                self._resolved[t.id] = plan.formulas
+                return plan.formulas
             got = []
-            for rkey, col, r, c0, want, want_norm in _plan(layout, t).formulas:
+            for rkey, col, r, c0, want, want_norm in plan.formulas:
                 if want is None:  # names another table: its text follows that table's layout
                     want = cell_formula(layout, t, t.rows[rkey], col)
                     if want is None:  # no operand in this layout: not a formula cell
@@ -512,6 +529,7 @@ class _Reader:
 
 ZERO = Decimal(0)
 _SMALLEST, _LARGEST = 1e-12, 1e14
+_NEGATIVE_ZERO = Decimal("-0")  # what clean_float makes of -0.0
 
 
 def _number(v: float | int) -> Decimal | None:
@@ -519,7 +537,9 @@ def _number(v: float | int) -> Decimal | None:
     ``parse_amount`` would not call it a number."""
     if v.__class__ is int:
         return Decimal(v) if abs(v) < MAX_ABS else None
-    if v != 0 and _SMALLEST <= abs(v) < _LARGEST:  # finite, inside every bound, at most 17 digits
+    if v == 0:
+        return ZERO if math.copysign(1.0, v) > 0 else _NEGATIVE_ZERO
+    if _SMALLEST <= abs(v) < _LARGEST:  # finite, inside every bound, at most 17 digits
         if v.is_integer():
             return Decimal(int(v))
         text = repr(v)

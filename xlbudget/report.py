@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .findings import Finding, Severity
+from .jsontext import dumps
 from .outputs import atomic_output, output_folder, same_file
 
 __all__ = ["Annotated", "FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema",
@@ -233,12 +234,11 @@ class Report:
     def iter_json(self, lang: str = "zh") -> Iterator[str]:
         """The JSON report in pieces, one submission at a time, so that a batch of thousands of files is
         written without building the whole document in memory. Joined, it parses to :meth:`to_dict`."""
-        text = json.dumps({**self.to_dict(lang, files=False), "files": []}, ensure_ascii=False, indent=2)
+        text = dumps({**self.to_dict(lang, files=False), "files": []})
         opening, closing = text.rsplit("[]", 1)
         yield opening + "["
         for i, fr in enumerate(self.files):
-            body = json.dumps(fr.to_dict(lang), ensure_ascii=False, indent=2).replace("\n", "\n    ")
-            yield ("," if i else "") + "\n    " + body
+            yield ("," if i else "") + "\n    " + dumps(fr.to_dict(lang), level=2)
         yield ("\n  ]" if self.files else "]") + closing
 
     def to_json(self, lang: str = "zh") -> str:

@@ -13,18 +13,13 @@ reference to a table, row or column the set lacks raises :class:`~xlbudget.error
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from . import tomlfile
 from .errors import DescriptionError
 from .expr import Expr, parse
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 if TYPE_CHECKING:
     from .tableset import TableDesc, TableSet
@@ -97,8 +92,8 @@ def read_set_file(ts: "TableSet", name: str) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
+        return tomlfile.load(path)
+    except tomlfile.TOMLDecodeError as e:
         raise DescriptionError(f"{ts.id}/{name}：TOML 格式错误：{e}") from None
 
 

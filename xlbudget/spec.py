@@ -32,19 +32,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from . import specschema as schema
+from . import tomlfile
 from .errors import SpecError
 from .specschema import CODE_LISTS, SANGONG_ITEMS  # noqa: F401  (re-exported)
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MAX_SPEC_BYTES = 2 * 1024 * 1024
 
@@ -178,8 +173,8 @@ def parse_spec_text(text: str, json_form: bool) -> Any:
     if len(text) > MAX_SPEC_BYTES:
         raise schema.fail("部门规格过大", "the spec is too large")
     try:
-        return json.loads(text) if json_form else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as e:
+        return json.loads(text) if json_form else tomlfile.parse(text)
+    except ValueError as e:  # the TOML parser's error is a ValueError too
         zh, en = _syntax_where(e, "JSON" if json_form else "TOML")
         raise schema.fail(f"部门规格格式错误：{zh}", f"the spec is not well-formed: {en}") from None
     except RecursionError:

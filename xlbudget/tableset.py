@@ -20,20 +20,15 @@ Besides titles, headers, columns and rows, a description may say (examples in ``
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import tomlfile
 from .errors import DescriptionError
 from .expr import Expr, parse
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 COLUMN_KINDS = {"code", "name", "label", "project", "amount", "int", "text", "field"}
 ROW_TYPES = {"amount", "int", "signed_int", "text", "longtext", "lines", "mapping"}
@@ -105,13 +100,11 @@ class Column:
     precision: Precision | None = None     # the column's own unit and decimals (None: the table's)
 
     numeric: bool = field(init=False, repr=False, compare=False)  # an amount or a count (asked very often)
+    ncols: int = field(init=False, repr=False, compare=False)     # sheet columns it takes (its split, else span)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "numeric", self.kind in NUMERIC_KINDS)
-
-    @property
-    def ncols(self) -> int:
-        return len(self.split) if self.split else self.span
+        object.__setattr__(self, "ncols", len(self.split) if self.split else self.span)
 
 
 @dataclass(frozen=True)
@@ -295,7 +288,7 @@ def _block(d: dict[str, Any], where: str, base: Precision) -> Block:
 
 
 def _table(path: Path, default: Precision) -> TableDesc:
-    d = tomllib.loads(path.read_text(encoding="utf-8"))
+    d = tomlfile.load(path)
     where = path.name
     base = _precision(d, default, where) or default
     try:
@@ -332,7 +325,12 @@ def installed_dirs() -> list[Path]:
     home = os.environ.get("XLBUDGET_HOME")
     base = Path(home).expanduser() if home else Path.home() / ".xlbudget"
     extra = [Path(p).expanduser() for p in os.environ.get("XLBUDGET_TABLESETS", "").split(os.pathsep) if p]
-    return [Path(str(resources.files("xlbudget.templates"))), base / "tablesets", *extra]
+    return [_shipped_dir(), base / "tablesets", *extra]
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_dir() -> Path:
+    return Path(str(resources.files("xlbudget.templates")))
 
 
 def installed_tablesets() -> list[str]:
@@ -392,7 +390,7 @@ def installed_tableset(tid: str) -> TableSet:
 @functools.lru_cache(maxsize=8)
 def _load_folder(folder: Path) -> TableSet:
     name = folder.name
-    meta = tomllib.loads((folder / "tableset.toml").read_text(encoding="utf-8"))
+    meta = tomlfile.load(folder / "tableset.toml")
     default = _precision(meta, Precision(), "tableset.toml") or Precision()
     tables = tuple(_table(folder / f"{tid}.toml", default) for tid in meta["tables"])
     ids = [t.id for t in tables]
@@ -410,7 +408,15 @@ def _load_folder(folder: Path) -> TableSet:
 
 # The code that checks a set as it loads: a change to any of these files checks every set again.
 _CHECKERS = ("tableset.py", "setdata.py", "narrative.py", "expr.py", "rules/base.py", "rules/book.py",
-             "narrative_check/vocabulary.py")
+             "narrative_check/vocabulary.py", "narrative_check/__init__.py")
+# What checking a set found out that a process may need without loading the data it comes from (kept in
+# the stamp): the sheets of a workbook that hold its narrative, looked for in every workbook checked.
+_FACTS: dict[Path, dict[str, Any]] = {}
+
+
+def set_facts(ts: TableSet) -> dict[str, Any]:
+    """What was found out about ``ts`` when it was checked (see :data:`_FACTS`); empty when not known."""
+    return _FACTS.get(ts.folder, {})
 
 
 def _stamp(ts: TableSet) -> Path | None:
@@ -438,19 +444,32 @@ def _validate(ts: TableSet) -> None:
     """Check the rule book, the disclosure, narrative, roll-over and vocabulary data against the set (a
     DescriptionError on the first problem). Checking the 情况说明 templates costs a few hundred ms, so a
     set checked once with the same files and the same code is not checked again in every process."""
+    import json
+
     stamp = _stamp(ts)
-    if stamp is not None and stamp.is_file():
-        return
+    if stamp is not None:
+        try:
+            facts = json.loads(stamp.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            facts = None
+        if isinstance(facts, dict) and facts.get("id") == ts.id:
+            _FACTS[ts.folder] = facts
+            return
+    from .narrative_check import set_narrative_sheets
     from .rules.base import load_rules  # the rule book is checked against the set as the set loads
     from .setdata import validate_set  # so are its disclosure, narrative and roll-over data
 
     load_rules(ts)
     validate_set(ts)
+    facts = {"id": ts.id, "version": ts.version, "narrative_sheets": list(set_narrative_sheets(ts))}
+    _FACTS[ts.folder] = facts
     if stamp is not None:
-        try:
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text(f"{ts.id} {ts.version}\n", encoding="utf-8")
-        except OSError:  # a read-only home: checked again next time
+        from .errors import XlbudgetError
+        from .outputs import atomic_write
+
+        try:  # whole or not at all: another process may be reading it
+            atomic_write(stamp, json.dumps(facts, ensure_ascii=False) + "\n")
+        except (OSError, XlbudgetError):  # a read-only home: checked again next time
             pass
 
 
@@ -458,4 +477,4 @@ def load_rule_entries(ts: TableSet) -> list[dict[str, Any]]:
     """The raw ``[[rule]]`` entries of a table set's rule book (empty when it has none)."""
     if ts.rules_file is None or not ts.rules_file.is_file():
         return []
-    return list(tomllib.loads(ts.rules_file.read_text(encoding="utf-8")).get("rule", []))
+    return list(tomlfile.load(ts.rules_file).get("rule", []))

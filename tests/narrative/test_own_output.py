@@ -90,3 +90,30 @@ def test_the_narrative_sheets_of_our_disclosure_workbook(corrected, tmp_path):
     fs = check_narrative(budget, lines, projects=False)
     assert not [f.message() for f in fs if f.severity.value != "info"]
     assert len(statements_of(budget, lines)) >= 30
+
+
+def test_checking_the_disclosure_workbook_reads_its_narrative_sheets(corrected, tmp_path):
+    """``check`` of a workbook with the set's text sheets checks them: a changed amount in one is an error
+    there (the sheets the reader found decide which sheets are read)."""
+    import re
+
+    import openpyxl
+
+    from xlbudget.build import build_from_budgets
+    from xlbudget.check import check_file
+    from xlbudget.reader import read_workbook
+
+    budget = corrected["sh-final"]
+    out = tmp_path / "公开.xlsx"
+    build_from_budgets([budget], out, force=True, zero_last_year="na", checker=None)
+    assert set(narrative_sheets(budget)) <= set(read_workbook(out).sheets)
+    assert not [f.message() for f in check_file(out).findings if f.rule.startswith("N.") and f.severity.value == "error"]
+
+    wb = openpyxl.load_workbook(out)
+    amount = r"(\d+)(\.\d\d ?万元)"
+    cell = next(c for row in wb["第三部分"].iter_rows() for c in row
+                if isinstance(c.value, str) and re.search(amount, c.value))
+    cell.value = re.sub(amount, lambda m: str(int(m.group(1)) + 7) + m.group(2), cell.value, count=1)
+    wb.save(out)
+    bad = [f for f in check_file(out).findings if f.rule == "N.amount" and f.severity.value == "error"]
+    assert bad and bad[0].position == "第三部分!" + cell.coordinate

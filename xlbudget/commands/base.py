@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ..outputs import OutputError
+if TYPE_CHECKING:
+    from ..outputs import OutputError
 
-__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "fail", "lang_option", "output_failure", "set_lang", "use_color"]
+__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "ends_process", "fail", "lang_option", "output_failure",
+           "run_as_process", "set_lang", "use_color"]
 
 LANG_ENV = "XLBUDGET_LANG"
 
@@ -91,8 +93,24 @@ TYPE_NAMES_ZH = {"integer": "整数", "integer range": "整数", "float": "数",
                  "boolean": "是/否", "choice": "选项"}
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
                   "shell_completion", "_termui_impl")
+_CLICK_ON_FIRST_USE = ("shell_completion", "_termui_impl")
 
 _lang = os.environ.get(LANG_ENV, "zh") if os.environ.get(LANG_ENV) in ("zh", "en") else "zh"
+
+
+_ends_process = False
+
+
+def run_as_process() -> None:
+    """Called by the ``xlbudget`` program (not by a library call or a test's runner): the command's end is
+    the process's end."""
+    global _ends_process
+    _ends_process = True
+
+
+def ends_process() -> bool:
+    """True when what the running command leaves in memory is freed by the process's exit."""
+    return _ends_process
 
 
 def current_lang() -> str:
@@ -112,18 +130,54 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
     return _gettext(singular if n == 1 else plural)
 
 
+def _translate(module: Any) -> None:
+    if hasattr(module, "_"):
+        module._ = _gettext  # type: ignore[attr-defined]
+    if hasattr(module, "ngettext"):
+        module.ngettext = _ngettext  # type: ignore[attr-defined]
+
+
+class _TranslateOnImport:
+    """Finder on ``sys.meta_path`` for the click modules that click imports on first use only (shell
+    completion, the progress bar, the pager): each is translated as it is imported, so that a command that
+    never uses them does not import them at start."""
+
+    def __init__(self, names: set[str]):
+        self.names = names
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name not in self.names:
+            return None
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path, target)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            run = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                run(module)
+                _translate(module)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
 def _install() -> None:
     import importlib
 
+    later = set()
     for name in _CLICK_MODULES:
+        full = f"click.{name}"
+        if full not in sys.modules and name in _CLICK_ON_FIRST_USE:
+            later.add(full)
+            continue
         try:
-            module = importlib.import_module(f"click.{name}")
+            module = importlib.import_module(full)
         except ImportError:  # pragma: no cover - a click without that module
             continue
-        if hasattr(module, "_"):
-            module._ = _gettext  # type: ignore[attr-defined]
-        if hasattr(module, "ngettext"):
-            module.ngettext = _ngettext  # type: ignore[attr-defined]
+        _translate(module)
+    if later:
+        sys.meta_path.insert(0, _TranslateOnImport(later))
 
 
 _install()
@@ -230,6 +284,6 @@ def use_color(stream: Any) -> bool:
         return False
 
 
-def output_failure(exc: OutputError, lang: str | None = None) -> NoReturn:
+def output_failure(exc: "OutputError", lang: str | None = None) -> NoReturn:
     """End the command for an output that cannot or must not be written (exit 2)."""
     fail(exc.message("zh"), exc.message("en"), 2, lang)

@@ -855,7 +855,8 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
     scan = _Scan()
     if root.group(2).endswith(b"/"):
         return scan  # <worksheet .../>: an empty sheet
-    if not xml.rstrip().endswith(pats["end"]):
+    # the end tag, after any trailing whitespace (the tail alone first: stripping a copy of all the sheet costs)
+    if not xml[-4096:].rstrip().endswith(pats["end"]) and not xml.rstrip().endswith(pats["end"]):
         raise _xml_error(path, part, "XML 不完整或格式错误（缺少结束标记）",
                          "incomplete or malformed XML (missing end tag)")
 

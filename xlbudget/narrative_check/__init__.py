@@ -12,21 +12,53 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
-from ..findings import Finding
-from ..model import Budget
-from .projects import check_projects
-from .rules import check_statements
-from .sources import Line, NarrativeError, companion, lines_of_sheets, read_file, sentences
-from .statements import Statement, extract
-from .vocabulary import Figures, load_vocabulary
+if TYPE_CHECKING:
+    from ..findings import Finding
+    from ..model import Budget
+    from ..tableset import TableSet
+    from .sources import Line, NarrativeError, lines_of_sheets, read_file
+    from .statements import Statement
+    from .vocabulary import load_vocabulary
 
 __all__ = ["check_narrative", "statements_of", "read_file", "lines_of_sheets", "companion", "NarrativeError",
-           "Line", "load_vocabulary", "narrative_sheets"]
+           "Line", "load_vocabulary", "narrative_sheets", "set_narrative_sheets"]
+
+# Names kept in the modules above, imported on first use: a check whose workbook has no narrative loads
+# none of the statement and rule machinery.
+_LAZY = {"read_file": "sources", "lines_of_sheets": "sources", "NarrativeError": "sources", "Line": "sources",
+         "load_vocabulary": "vocabulary"}
+SUFFIXES = (".txt", ".docx", ".pdf")    # the narrative files read (:func:`.sources.read_file`)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def companion(workbook: str | os.PathLike) -> Path | None:
+    """A narrative file beside a workbook with the same stem (``单位A.xlsx`` → ``单位A.docx``), if any."""
+    p = Path(workbook)
+    for suffix in SUFFIXES:
+        for cand in (p.with_suffix(suffix), p.with_suffix(suffix.upper())):
+            if cand.is_file():
+                return cand
+    return None
 
 
 def statements_of(budget: Budget, lines: Sequence[Line]) -> list[Statement]:
+    from .sources import sentences
+    from .statements import extract
+    from .vocabulary import Figures, load_vocabulary
+
     vocab = load_vocabulary(budget.layout.tableset)
     if vocab is None:
         return []
@@ -36,6 +68,12 @@ def statements_of(budget: Budget, lines: Sequence[Line]) -> list[Statement]:
 
 def check_narrative(budget: Budget, lines: Sequence[Line], *, projects: bool = True) -> list[Finding]:
     """Findings of the narrative ``lines`` against the budget's tables (none when the set has no vocabulary)."""
+    from .projects import check_projects
+    from .rules import check_statements
+    from .sources import sentences
+    from .statements import extract
+    from .vocabulary import Figures, load_vocabulary
+
     vocab = load_vocabulary(budget.layout.tableset)
     if vocab is None:
         return []
@@ -49,10 +87,23 @@ def check_narrative(budget: Budget, lines: Sequence[Line], *, projects: bool = T
 
 def narrative_sheets(budget: Budget) -> tuple[str, ...]:
     """The sheets of a workbook that hold the narrative: the text sheets of the set's disclosure
-    (``disclosure.toml``) and the sheets the vocabulary adds (those of an official template)."""
-    from ..setdata import disclosure_plan
+    (``disclosure.toml``) and the sheets the vocabulary adds (those of an official template). Found out
+    when the set was checked (:func:`xlbudget.tableset.set_facts`), so that a workbook without them is
+    checked without loading the vocabulary."""
+    from ..tableset import set_facts
 
     ts = budget.layout.tableset
+    known = set_facts(ts).get("narrative_sheets")
+    if isinstance(known, list) and all(isinstance(s, str) for s in known):
+        return tuple(known)
+    return set_narrative_sheets(ts)
+
+
+def set_narrative_sheets(ts: TableSet) -> tuple[str, ...]:
+    """:func:`narrative_sheets` of any workbook of the set ``ts``, from its files."""
+    from ..setdata import disclosure_plan
+    from .vocabulary import load_vocabulary
+
     vocab = load_vocabulary(ts)
     if vocab is None:
         return ()

@@ -25,20 +25,15 @@ severity in its vocabulary's ``[severity]``); messages are templates in ``xlbudg
 from __future__ import annotations
 
 import functools
-import sys
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from importlib import resources
 from typing import Any, Sequence
 
+from .. import tomlfile
 from ..findings import Finding, Severity
 from ..tableset import Precision
 from .statements import DOWN, UP, Statement
 from .vocabulary import Figure, Figures, Term, Vocabulary
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["check_statements", "RULES"]
 
@@ -49,7 +44,7 @@ HUNDRED = Decimal(100)
 @functools.lru_cache(maxsize=1)
 def _rules() -> dict[str, dict[str, Any]]:
     text = resources.files("xlbudget").joinpath("data/narrative_rules.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)["rule"]
+    return tomlfile.loads(text)["rule"]
 
 
 RULES = _rules

@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import XlbudgetError
+from . import SUFFIXES, companion  # noqa: F401  (where a workbook's narrative file is; re-exported)
 
 __all__ = ["Line", "Sentence", "NarrativeError", "SUFFIXES", "read_file", "lines_of_text", "lines_of_sheets",
            "lines_of_sections",
            "lines_of_docx", "lines_of_pdf", "sentences", "companion"]
 
-SUFFIXES = (".txt", ".docx", ".pdf")
 PDF_TIMEOUT = 60          # seconds pdftotext may take for one file
 MAX_TEXT_BYTES = 20 << 20
 
@@ -182,6 +180,9 @@ def lines_of_docx(path: str | os.PathLike) -> list[Line]:
 
 def lines_of_pdf(path: str | os.PathLike, timeout: int = PDF_TIMEOUT) -> list[Line]:
     """The text layer of a PDF, page by page (``pdftotext`` of poppler-utils, with a time limit)."""
+    import shutil  # a PDF only
+    import subprocess
+
     exe = shutil.which("pdftotext")
     if exe is None:
         raise NarrativeError("读取 PDF 需要 pdftotext（poppler-utils），本机未安装")
@@ -234,16 +235,6 @@ def read_file(path: str | os.PathLike) -> list[Line]:
                 continue
         raise NarrativeError("文字文件的编码无法识别（应为 UTF-8 或 GB18030）")
     raise NarrativeError(f"不支持的情况说明文件类型 {suffix or '（无扩展名）'}：应为 .txt、.docx 或 .pdf")
-
-
-def companion(workbook: str | os.PathLike) -> Path | None:
-    """A narrative file beside a workbook with the same stem (``单位A.xlsx`` → ``单位A.docx``), if any."""
-    p = Path(workbook)
-    for suffix in SUFFIXES:
-        for cand in (p.with_suffix(suffix), p.with_suffix(suffix.upper())):
-            if cand.is_file():
-                return cand
-    return None
 
 
 # ---------------------------------------------------------------------------------------------------------

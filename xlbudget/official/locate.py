@@ -13,20 +13,17 @@ figure; :mod:`xlbudget.official.read` turns them into the canonical model.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from .. import tomlfile
 from ..tableset import Block, Column, TableDesc, TableSet
-from .text import (department_in, digits, is_note, is_placeholder, leading_code, norm, strip_enumerator, unit_in,
-                   vocabulary, year_in)
+from .text import (cached, department_in, digits, is_note, is_placeholder, leading_code, norm, strip_enumerator,
+                   unit_in, vocabulary, year_in)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 HEADER_SCAN = 12        # rows under a title searched for the 单位 line and the header
 TITLE_MAX = 120         # longer texts are sentences, not titles
@@ -46,6 +43,10 @@ class Aliases:
     rows: dict[tuple[str, str], tuple[str, ...]]      # (table, row) -> normalised alternative labels
     project_items: dict[str, tuple[str, ...]]         # 三公 item -> words of a project name that fund it
     labels: dict[str, tuple[str, ...]]                # normalised header label -> equivalent labels
+    title_index: dict[str, str] = field(default_factory=dict)   # normalised title -> table id (first wins)
+    title_lengths: tuple[int, ...] = ()               # lengths of the titles in the index, longest first
+    title_ends: frozenset[str] = frozenset()          # last characters of the titles in the index
+    header_labels: dict[str, frozenset[str]] = field(default_factory=dict)   # table id -> its header words
 
 
 _ALIASES: dict[tuple[str, str], Aliases] = {}
@@ -61,7 +62,7 @@ def aliases(ts: TableSet) -> Aliases:
 
 def _load_aliases(ts: TableSet) -> Aliases:
     path = ts.folder / "locate.toml"
-    d: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    d: dict[str, Any] = tomlfile.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     grid_ids = [t.id for t in ts.tables if t.per is None and all(b.plan in GRID_PLANS for b in t.blocks)]
     official = tuple(d.get("official", grid_ids))
     titles: dict[str, tuple[str, ...]] = {}
@@ -93,7 +94,16 @@ def _load_aliases(ts: TableSet) -> Aliases:
         g = tuple(norm(x) for x in group)
         for x in g:
             labels[x] = g
-    return Aliases(official, titles, headers, rows, items, labels)
+    index: dict[str, str] = {}
+    for tid, alts in titles.items():
+        for a in alts:
+            if a:
+                index.setdefault(a, tid)
+    al = Aliases(official, titles, headers, rows, items, labels, index,
+                 tuple(sorted({len(a) for a in index}, reverse=True)), frozenset(a[-1] for a in index))
+    for tid in official:
+        al.header_labels[tid] = frozenset(_header_labels(known[tid], al))
+    return al
 
 
 # --- the sheet -----------------------------------------------------------------------------------------
@@ -120,19 +130,25 @@ def _rc(ref: str) -> tuple[int, int] | None:
 
 
 class Grid:
-    """One sheet's values, rows indexed once, merged cells known."""
+    """One sheet's values, rows indexed once, merged cells known. What the locator asks of a row (its texts
+    normalised, a number in it, a title in it) is worked out once per sheet, whatever the number of table
+    sets tried on the workbook."""
 
     def __init__(self, name: str, values: dict[tuple[int, int], Any], merged: Iterable[str] = (),
                  formulas: Iterable[tuple[int, int]] = ()):
         self.name = name
         self.values = values
         self.formulas = set(formulas)   # cells computed by a formula (no cached value: recomputed, not 0)
-        self.rows: dict[int, dict[int, Any]] = {}
+        rows: dict[int, dict[int, Any]] = {}
         for (r, c), v in values.items():
             if v is None or (isinstance(v, str) and not v.strip()):
                 continue
-            self.rows.setdefault(r, {})[c] = v
-        self.order = sorted(self.rows)
+            cells = rows.get(r)
+            if cells is None:
+                cells = rows[r] = {}
+            cells[c] = v
+        self.rows = rows
+        self.order = sorted(rows)
         self.fill: dict[tuple[int, int], tuple[int, int]] = {}
         for ref in merged:
             a, _, b = ref.partition(":")
@@ -145,12 +161,64 @@ class Grid:
                 for c in range(p[1], q[1] + 1):
                     if (r, c) != p:
                         self.fill[(r, c)] = p
+        self._titles: dict[str, list[tuple[int, int, str, str, bool]]] | None = None
+        self._info: dict[int, _Row] = {}
 
     def get(self, r: int, c: int, merged: bool = False) -> Any:
         v = self.rows.get(r, {}).get(c)
         if v is None and merged and (r, c) in self.fill:
             v = self.rows.get(self.fill[(r, c)][0], {}).get(self.fill[(r, c)][1])
         return v
+
+    def between(self, start: int, end: int) -> list[int]:
+        """The rows with a value from ``start`` up to (not including) ``end``."""
+        return self.order[bisect.bisect_left(self.order, start):bisect.bisect_left(self.order, end)]
+
+    def info(self, r: int) -> _Row:
+        row = self._info.get(r)
+        if row is None:
+            row = self._info[r] = _Row(self.rows[r])
+        return row
+
+    def title_candidates(self) -> dict[str, list[tuple[int, int, str, str, bool]]]:
+        """The texts that may be a title, by their last normalised character: (row, column, text,
+        normalised words, continued)."""
+        if self._titles is None:
+            out: dict[str, list[tuple[int, int, str, str, bool]]] = {}
+            for (r, c), v in self.values.items():
+                if isinstance(v, str) and len(v) <= TITLE_MAX:
+                    words, cont = _title_words(v)
+                    if words:
+                        out.setdefault(words[-1], []).append((r, c, v.strip(), words, cont))
+            self._titles = out
+        return self._titles
+
+
+class _Row:
+    """What the locator asks of a sheet row of the header or of a row without numbers, whatever the table."""
+
+    __slots__ = ("numeric", "strings", "texts", "first", "numbering", "unit_line")
+
+    def __init__(self, cells: dict[int, Any]):
+        _, self.numeric, self.numbering = _scan(cells)
+        self.strings = [v for v in cells.values() if isinstance(v, str)]
+        self.texts = [norm(v) for v in self.strings]
+        first = min((c for c, v in cells.items() if isinstance(v, str)), default=None)
+        self.first = norm(cells[first]) if first is not None else ""
+        self.unit_line = not self.numeric and any(unit_in(v) for v in self.strings)
+
+
+def sheet_grids(wb: Any) -> list[Grid]:
+    """The grid of every readable sheet, in order (an unreadable sheet is reported by the caller as a table
+    not found)."""
+    out = []
+    for name in wb.sheet_names:
+        try:
+            sh = wb.sheet(name)
+        except Exception:
+            continue
+        out.append(Grid(name, sh.values, getattr(sh, "merged", ()), getattr(sh, "formulas", {}) or {}))
+    return out
 
 
 # --- what was found ---------------------------------------------------------------------------------------
@@ -197,28 +265,48 @@ class _Title:
     continued: bool
 
 
+@functools.lru_cache(maxsize=1)
+def _continued_words() -> tuple[str, ...]:
+    return tuple(norm(w) for w in vocabulary()["continued"])
+
+
+@cached()
+def _title_words(v: str) -> tuple[str, bool]:
+    """The normalised words of a text that may be a title, without a 续表 mark, and whether it had one."""
+    s = norm(v)
+    cont = False
+    for w in _continued_words():
+        if s.endswith(w) and len(s) > len(w) + 3:
+            s, cont = s[: -len(w)], True
+        elif s.startswith(w) and len(s) > len(w) + 3:
+            s, cont = s[len(w):].lstrip(":"), True
+    return s, cont
+
+
+def _title_of(s: str, al: Aliases) -> str | None:
+    """The table whose longest title ends the text (at most 60 characters before it), or None."""
+    n = len(s)
+    index = al.title_index
+    for k in al.title_lengths:  # longest first
+        if k > n:
+            continue
+        if n - k > 60:
+            break
+        tid = index.get(s[n - k:])
+        if tid is not None:
+            return tid
+    return None
+
+
 def _titles(grid: Grid, al: Aliases) -> list[_Title]:
+    """The titles of the set's tables on the sheet, in order: the first one of a row (by column) counts."""
+    cands = grid.title_candidates()
+    hits = sorted((r, c, tid, text, cont) for end in al.title_ends for r, c, text, s, cont in cands.get(end, ())
+                  if (tid := _title_of(s, al)) is not None)
     out: list[_Title] = []
-    cont_words = [norm(w) for w in vocabulary()["continued"]]
-    for r in grid.order:
-        for c, v in sorted(grid.rows[r].items()):
-            if not isinstance(v, str) or len(v) > TITLE_MAX:
-                continue
-            s = norm(v)
-            cont = False
-            for w in cont_words:
-                if s.endswith(w) and len(s) > len(w) + 3:
-                    s, cont = s[: -len(w)], True
-                elif s.startswith(w) and len(s) > len(w) + 3:
-                    s, cont = s[len(w):].lstrip(":"), True
-            best: tuple[int, str] | None = None
-            for tid, alts in al.titles.items():
-                for a in alts:
-                    if a and s.endswith(a) and len(s) - len(a) <= 60 and (best is None or len(a) > best[0]):
-                        best = (len(a), tid)
-            if best is not None:
-                out.append(_Title(best[1], r, c, str(v).strip(), cont))
-                break  # one title per row
+    for r, c, tid, text, cont in hits:
+        if not out or out[-1].r != r:  # one title per row
+            out.append(_Title(tid, r, c, text, cont))
     return out
 
 
@@ -262,37 +350,53 @@ def _header_labels(desc: TableDesc, al: Aliases) -> set[str]:
     return {x for x in out if x}
 
 
-def _numeric(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _numbering_row(cells: dict[int, Any]) -> bool:
-    """The 栏次 row (1 2 3 …) under some headers."""
+def _scan(cells: dict[int, Any]) -> tuple[bool, bool, bool]:
+    """One pass over a row: (only blanks and placeholders such as … or XX, a number in it, the 栏次 row
+    1 2 3 … under some headers: at least two numbers, every cell a number from 1 to 199, typed or as text,
+    or a mark such as ※)."""
     marks = vocabulary()["numbering_marks"]
-    vals = [norm(v) for v in cells.values() if not _numeric(v)]
-    nums = [x for x in vals if x.isdigit()] + [v for v in cells.values() if _numeric(v) and v == int(v) and 0 < v < 200]
-    return len(nums) >= 2 and all(x.isdigit() or x in marks for x in vals) and \
-        len(nums) + sum(1 for x in vals if x in marks) == len(cells)
+    blank, numeric, only, n = True, False, True, 0
+    for v in cells.values():
+        if blank and (x := norm(v)) and not is_placeholder(x):
+            blank = False
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            numeric = True
+            if v == int(v) and 0 < v < 200:
+                n += 1
+            else:
+                only = False
+        elif only:
+            x = norm(v)
+            if x.isdigit():
+                n += 1
+            elif x not in marks:
+                only = False
+    return blank, numeric, only and n >= 2
 
 
-def locate(wb: Any, ts: TableSet) -> list[Found]:
-    """Every table of ``ts`` found in the workbook (sheets in order; a table found twice is continued)."""
+@functools.lru_cache(maxsize=1)
+def _totals() -> frozenset[str]:
+    return frozenset(norm(w) for w in vocabulary()["total_labels"])
+
+
+@cached()
+def _bare(s: str) -> str:
+    """A normalised label without its parenthesised parts."""
+    return _PAREN.sub("", s)
+
+
+def locate(wb: Any, ts: TableSet, grids: list[Grid] | None = None) -> list[Found]:
+    """Every table of ``ts`` found in the workbook (sheets in order; a table found twice is continued).
+    ``grids`` are the workbook's :func:`sheet_grids`, when the caller tries several sets on it."""
     al = aliases(ts)
-    descs = {t.id: t for t in ts.tables}
     found: dict[str, Found] = {}
-    for name in wb.sheet_names:
-        try:
-            sh = wb.sheet(name)
-        except Exception:  # an unreadable sheet is reported by the caller as a table not found
-            continue
-        grid = Grid(name, sh.values, getattr(sh, "merged", ()), getattr(sh, "formulas", {}) or {})
+    for grid in sheet_grids(wb) if grids is None else grids:
         titles = _titles(grid, al)
         for i, t in enumerate(titles):
             end = titles[i + 1].r if i + 1 < len(titles) else (grid.order[-1] + 1 if grid.order else t.r + 1)
-            desc = descs[t.tid]
             prev = found.get(t.tid)
             if prev is None or not prev.header_rows:  # a title without a header (a 目录 line) is no table
-                f = Found(desc, name, t.r, t.c, t.text, year=year_in(t.text))
+                f = Found(ts.table(t.tid), grid.name, t.r, t.c, t.text, year=year_in(t.text))
                 found[t.tid] = f
                 _read_region(grid, f, t.r + 1, end, al, first=True)
             else:  # the same table again: continued over another block
@@ -302,32 +406,32 @@ def locate(wb: Any, ts: TableSet) -> list[Found]:
 
 
 def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first: bool) -> None:
-    labels = _header_labels(f.desc, al)
-    rows = [r for r in grid.order if start <= r < end]
+    labels = al.header_labels[f.id]
+    rows = grid.between(start, end)
     header: list[int] = []
     body_start = end
     numbered = False
-    totals = {norm(w) for w in vocabulary()["total_labels"]}
+    totals = _totals()
     for r in rows[:HEADER_SCAN]:
-        cells = grid.rows[r]
-        texts = [v for v in cells.values() if isinstance(v, str)]
-        for v in texts:
-            u = unit_in(v)
-            if u and f.unit is None:
-                f.unit = u
-            dep = department_in(v)
-            if dep is not None and f.department is None:
-                f.department = dep
-            if f.year is None:
-                f.year = year_in(v) if dep is not None else None
-        hit_texts = [norm(v) for v in cells.values() if isinstance(v, str) and
-                     (norm(v) in labels or _PAREN.sub("", norm(v)) in labels)]
-        if header and _numbering_row(cells):  # the 栏次 row closes the header
+        row = grid.info(r)
+        for v in row.strings:
+            if f.unit is None:
+                u = unit_in(v)
+                if u:
+                    f.unit = u
+            if f.department is None or f.year is None:
+                dep = department_in(v)
+                if dep is not None and f.department is None:
+                    f.department = dep
+                if f.year is None:
+                    f.year = year_in(v) if dep is not None else None
+        hit_texts = [s for s in row.texts if s in labels or _bare(s) in labels]
+        if header and row.numbering:  # the 栏次 row closes the header
             numbered = True
             continue
         # a lone 合计/总计 is the first body row, not a header row
-        lone_total = len(hit_texts) == 1 and len(cells) == 1 and hit_texts[0] in totals
-        if hit_texts and not numbered and not lone_total and not any(_numeric(v) for v in cells.values()):
+        lone_total = len(hit_texts) == 1 and len(grid.rows[r]) == 1 and hit_texts[0] in totals
+        if hit_texts and not numbered and not lone_total and not row.numeric:
             header.append(r)
             continue
         if header:
@@ -341,7 +445,7 @@ def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first:
     if first:
         f.header_rows = header
         _map_columns(grid, f, header, al)
-    _read_body(grid, f, [r for r in rows if r >= body_start], labels, al)
+    _read_body(grid, f, grid.between(body_start, end), labels, al)
 
 
 def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
@@ -407,39 +511,62 @@ def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
                 f.missing_columns.append((b.key, col.key))
 
 
-def _is_repeat_header(cells: dict[int, Any], labels: set[str]) -> bool:
-    texts = [norm(v) for v in cells.values() if isinstance(v, str)]
-    if any(_numeric(v) for v in cells.values()):
+def _is_repeat_header(row: _Row, labels: frozenset[str]) -> bool:
+    if row.numeric:
         return False
-    hits = sum(1 for s in texts if s in labels or _PAREN.sub("", s) in labels)
-    return hits >= 2 and hits * 2 >= len(texts)
+    hits = sum(1 for s in row.texts if s in labels or _bare(s) in labels)
+    return hits >= 2 and hits * 2 >= len(row.texts)
 
 
-def _read_body(grid: Grid, f: Found, rows: list[int], labels: set[str], al: Aliases) -> None:
+_CODE, _LABEL, _PROJECT, _NUMBER = range(4)
+
+
+def _plan(f: Found, b: Block) -> list[tuple[int, str, list[int]]]:
+    """The columns of block ``b`` found in the sheet, in the description's order: (what, key, sheet columns)."""
+    out = []
+    for col in b.columns:
+        cols = f.columns.get((b.key, col.key))
+        if not cols:
+            continue
+        if col.kind == "code":
+            out.append((_CODE, col.key, cols))
+        elif col.kind in ("name", "label"):
+            out.append((_LABEL, col.key, cols))
+        elif col.kind == "project":
+            out.append((_PROJECT, col.key, cols))
+        elif col.numeric:
+            out.append((_NUMBER, col.key, cols))
+    return out
+
+
+def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al: Aliases) -> None:
     segs = list(vocabulary()["code_segments"])
     context: dict[str, str] = {}
+    plans = [(b.key, _plan(f, b)) for b in f.desc.blocks]
     for r in rows:
         cells = grid.rows[r]
-        texts = [norm(v) for v in cells.values()]
-        if all(not s or is_placeholder(s) for s in texts):
+        blank, numeric, numbering = _scan(cells)
+        if blank:
             continue
-        first_text = next((norm(v) for c, v in sorted(cells.items()) if isinstance(v, str) and v.strip()), "")
-        if first_text and is_note(first_text) and not any(_numeric(v) for v in cells.values()):
-            f.note = " ".join(str(v).strip() for _, v in sorted(cells.items()))
-            continue
-        if _is_repeat_header(cells, labels) or _numbering_row(cells):
-            continue  # the header repeated where the table goes on over another page
-        if any(unit_in(v) for v in cells.values() if isinstance(v, str)) and not any(_numeric(v) for v in cells.values()):
-            continue
-        for b in f.desc.blocks:
-            row = _row_of(grid, f, b, r, segs, context.get(b.key, ""))
-            if row is None:
+        if numbering:
+            continue  # the 栏次 row repeated
+        if not numeric:
+            row = grid.info(r)
+            if row.first and is_note(row.first):
+                f.note = " ".join(str(v).strip() for _, v in sorted(cells.items()))
                 continue
-            if row.code:
-                context[b.key] = row.code
-            f.rows.append(row)
+            if _is_repeat_header(row, labels) or row.unit_line:
+                continue  # the header repeated where the table goes on over another page; a 单位 line
+        for block, plan in plans:
+            line = _row_of(grid, cells, r, block, plan, segs, context.get(block, ""))
+            if line is None:
+                continue
+            if line.code:
+                context[block] = line.code
+            f.rows.append(line)
 
 
+@cached()
 def _text(v: Any) -> str:
     if v is None:
         return ""
@@ -448,53 +575,55 @@ def _text(v: Any) -> str:
     return str(v).replace("\u3000", " ").strip()
 
 
-def _row_of(grid: Grid, f: Found, b: Block, r: int, segs: list[int], cls: str) -> RawRow | None:
-    row = RawRow(block=b.key, r=r, sheet=grid.name)
+def _row_of(grid: Grid, cells: dict[int, Any], r: int, block: str, plan: list[tuple[int, str, list[int]]],
+            segs: list[int], cls: str) -> RawRow | None:
+    code: str | None = None
+    label, label_col, project = "", 0, None
+    values: dict[str, tuple[Any, int]] = {}
     label_cols: list[int] = []
+    formulas = grid.formulas
     has = False
-    for col in b.columns:
-        cols = f.columns.get((b.key, col.key))
-        if not cols:
-            continue
-        if col.kind == "code":
-            parts = [grid.get(r, c) for c in cols]
-            row.code = _code(parts, segs, cls, len(cols) > 1)
-            label_cols.extend(cols)
-            has = has or any(p not in (None, "") for p in parts)
-            if row.code is None:  # a label written across the code columns (合计 in a merged cell)
-                text = next((_text(p) for p in parts if isinstance(p, str) and p.strip() and digits(p) is None), "")
-                if text and not row.label:
-                    row.label, row.label_col = text, cols[0]
-        elif col.kind in ("name", "label"):
-            v = grid.get(r, cols[0])
-            if v not in (None, ""):
-                row.label = _text(v)
-                row.label_col = cols[0]
-                has = True
-            label_cols.append(cols[0])
-        elif col.kind == "project":
-            v = grid.get(r, cols[0])
-            if v not in (None, ""):
-                row.project = _text(v)
-                has = True
-        elif col.numeric:
-            v = grid.get(r, cols[0])
-            if v not in (None, ""):
-                row.values[col.key] = (v, cols[0])
+    for what, key, cols in plan:
+        c0 = cols[0]
+        if what == _NUMBER:
+            v = cells.get(c0)
+            if v is not None and v != "":
+                values[key] = (v, c0)
                 has = True
             else:
-                row.values[col.key] = (FORMULA if (r, cols[0]) in grid.formulas else None, cols[0])
+                values[key] = (FORMULA if formulas and (r, c0) in formulas else None, c0)
+        elif what == _LABEL:
+            v = cells.get(c0)
+            if v is not None and v != "":
+                label, label_col = _text(v), c0
+                has = True
+            label_cols.append(c0)
+        elif what == _CODE:
+            parts = [cells.get(c) for c in cols]
+            code = _code(parts, segs, cls, len(cols) > 1)
+            label_cols.extend(cols)
+            has = has or any(p is not None and p != "" for p in parts)
+            if code is None:  # a label written across the code columns (合计 in a merged cell)
+                text = next((_text(p) for p in parts if isinstance(p, str) and p.strip() and digits(p) is None), "")
+                if text and not label:
+                    label, label_col = text, c0
+        else:
+            v = cells.get(c0)
+            if v is not None and v != "":
+                project = _text(v)
+                has = True
     if not has:
         return None
-    if row.code is None and row.label:  # code typed in front of the name, or in the name column alone
-        code, name = leading_code(row.label)
-        if code:
-            row.code, row.label = code, name
-    if not row.label and row.code is None and not row.project and not any(v is not None and v is not FORMULA for v, _ in row.values.values()):
+    if code is None and label:  # code typed in front of the name, or in the name column alone
+        lead, name = leading_code(label)
+        if lead:
+            code, label = lead, name
+    if not label and code is None and not project and \
+            not any(v is not None and v is not FORMULA for v, _ in values.values()):
         return None
-    if label_cols and not row.label_col:
-        row.label_col = min(label_cols)
-    return row
+    if label_cols and not label_col:
+        label_col = min(label_cols)
+    return RawRow(block, r, grid.name, code, label, project, values, label_col)
 
 
 def _code(parts: list[Any], segs: list[int], last: str, split: bool) -> str | None:
@@ -526,5 +655,6 @@ def sheet_ref(sheet: str, r: int, c: int) -> str:
     return f"{sheet}!{a1(r, c)}"
 
 
+@cached()
 def strip_label(s: str) -> str:
     return strip_enumerator(norm(s))

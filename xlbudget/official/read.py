@@ -16,35 +16,40 @@ Findings that only make sense for our template (identity, protection, formulas) 
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..errors import XlbudgetError
 from ..findings import Finding, Severity
-from ..layout import LRow, LTable, a1, layout_for
+from ..layout import LRow, LTable, a1, col_letter, layout_for
 from ..model import FORMAT, Budget, set_path
 from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, installed_tablesets, load_tableset
-from .locate import FORMULA, GRID_PLANS, Found, RawRow, aliases, locate, strip_label
-from .text import norm, vocabulary
+from .locate import FORMULA, GRID_PLANS, Found, Grid, RawRow, aliases, locate, sheet_grids, strip_label
+from .text import cached, norm, vocabulary
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 ZERO = Decimal(0)
 UNIT_FACTORS = {"元": Decimal(1), "万元": Decimal(10000)}
 
 
-def detect(wb: Any, tableset: str | None = None) -> tuple[TableSet | None, list[Found]]:
-    """The table set of a workbook and the tables found of it (most official titles found wins)."""
+def detect(wb: Any, tableset: str | None = None,
+           grids: list[Grid] | None = None) -> tuple[TableSet | None, list[Found]]:
+    """The table set of a workbook and the tables found of it (most official titles found wins).
+    ``grids`` are the workbook's sheets as :func:`~.locate.sheet_grids` reads them (read here if not given)."""
     ids = [tableset] if tableset else installed_tablesets()
+    if grids is None:
+        grids = sheet_grids(wb)
     best: tuple[float, int, TableSet | None, list[Found]] = (-1.0, 0, None, [])
     for tid in ids:
         try:
             ts = load_tableset(tid)
         except XlbudgetError:
             continue
-        found = [f for f in locate(wb, ts) if f.header_rows]
+        found = [f for f in locate(wb, ts, grids) if f.header_rows]
         official = aliases(ts).official
         n = sum(1 for f in found if f.id in official)
         score = (n / max(len(official), 1), n)
@@ -82,15 +87,17 @@ class OfficialReader:
         self.wb = wb
         self.tableset = tableset
         self.findings: list[Finding] = []
+        self._known: dict[tuple[str, str, str], Decimal] = {}  # the grid figures put in the document (Budget.know)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
         self.findings.append(Finding.of(kind, rule, sev, cells, table, **kw))
 
     # --- entry ---------------------------------------------------------------------------------------------
     def read(self) -> tuple[Budget | None, list[Finding], dict[str, Any]]:
-        ts, found = detect(self.wb, self.tableset)
+        grids = sheet_grids(self.wb)
+        ts, found = detect(self.wb, self.tableset, grids)
         if ts is None:
-            self._unknown()
+            self._unknown(grids)
             return None, self.findings, {}
         al = aliases(ts)
         by_id = {f.id: f for f in found}
@@ -113,6 +120,7 @@ class OfficialReader:
                 continue
             self._fill(ts, f, t, budget, cell_map)
         budget.invalidate()
+        budget.know(self._known)
         located = {f.id for f in found}
         budget.absent_tables = frozenset(tid for tid in layout.tables if tid not in located)
         budget.cell_map = cell_map
@@ -121,7 +129,7 @@ class OfficialReader:
                 "source": "official", "tables_found": [f.id for f in found]}
         return budget, self.findings, meta
 
-    def _unknown(self) -> None:
+    def _unknown(self, grids: list[Grid]) -> None:
         looked: list[str] = []
         found_any: list[str] = []
         for tid in ([self.tableset] if self.tableset else installed_tablesets()):
@@ -131,7 +139,7 @@ class OfficialReader:
                 continue
             al = aliases(ts)
             looked.extend(f"{ts.table(t).number or t} {ts.table(t).title}" for t in al.official)
-            found_any.extend(f"{f.desc.number} {f.desc.title}（{f.sheet}）" for f in locate(self.wb, ts))
+            found_any.extend(f"{f.desc.number} {f.desc.title}（{f.sheet}）" for f in locate(self.wb, ts, grids))
         self.add("layout-unknown", "READ.layout-unknown", E,
                  found="、".join(found_any) or "无", looked="、".join(dict.fromkeys(looked)) or "无")
 
@@ -149,13 +157,13 @@ class OfficialReader:
                     full = sum(segs[: len(code_col.split)]) if code_col is not None and code_col.split else \
                         max((len(r.code) for r in rows if r.code), default=0)
                     have = [r for r in rows if r.code]
-                    allc = {r.code for r in have}
+                    parents = {c[:i] for c in {r.code for r in have} for i in range(1, len(c))}  # have a child
                     for r in have:
                         if r.label and r.code not in names:
                             names[r.code] = r.label
                         if len(r.code) == full:
                             codes.setdefault(b.codes or "functions", set()).add(r.code)
-                        elif not any(c != r.code and c.startswith(r.code) for c in allc) and \
+                        elif r.code not in parents and \
                                 any(v is not None and v is not FORMULA for v, _ in r.values.values()):
                             self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),),
                                      table=f.id, text=_clip(f"{r.code} {r.label}"))
@@ -228,11 +236,8 @@ class OfficialReader:
 
     @staticmethod
     def _is_total(b, r: RawRow) -> bool:
-        lab = norm(r.label)
-        words = {norm(w) for w in vocabulary()["total_labels"]}
-        if b.total is not None:
-            words.add(norm(b.total.label))
-        return lab in words or strip_label(r.label) in words
+        words = _total_words(b.total.label if b.total is not None else None)
+        return norm(r.label) in words or strip_label(r.label) in words
 
     # --- figures -------------------------------------------------------------------------------------------
     def _fill(self, ts: TableSet, f: Found, t: LTable, budget: Budget, cell_map: dict[str, str]) -> None:
@@ -245,11 +250,25 @@ class OfficialReader:
                      table=t.id, found=f.unit, unit=unit)
         decimals = _entry_decimals(ts, f)
         layout = budget.layout
+        doc = budget.doc
+        overrides = budget.overrides
         cell_map[f"{t.sheet}!A1"] = f"{f.sheet}!{a1(f.title_row, f.title_col)}"
         pointers: dict[str, int] = {}
+        rows = _Rows(t)
+        tcols = _template_columns(t)
+        # per block: its columns by key, and the non-numeric ones the sheet has (template column, sheet column)
+        blocks = {}
+        for b in t.desc.blocks:
+            texts = []
+            for col in b.columns:
+                if (b.key, col.key) in t.colpos and not col.numeric:
+                    cols = f.columns.get((b.key, col.key))
+                    if cols:
+                        texts.append((col.key, cols[0]))
+            blocks[b.key] = (b, {col.key: col for col in b.columns}, texts)
         for r in f.rows:
-            b = t.desc.block(r.block)
-            key = self._row_key(t, b, r, al, pointers)
+            b, columns, texts = blocks[r.block]
+            key = self._row_key(t, b, r, al, pointers, rows)
             if key is None:
                 if any(v is not None and v is not FORMULA for v, _ in r.values.values()):
                     self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),), table=t.id,
@@ -258,41 +277,46 @@ class OfficialReader:
             lrow = t.rows[key]
             if r.code and r.label and lrow.code:
                 budget.printed_labels[(t.id, key)] = r.label
-            for col in b.columns:
-                if (b.key, col.key) in t.colpos and not col.numeric:
-                    cols = f.columns.get((b.key, col.key))
-                    if cols:
-                        cell_map.setdefault(t.ref(key, col.key), f"{r.sheet}!{a1(r.r, cols[0])}")
+            line = f"{r.sheet}!"
+            row_no = r.r + 1
+            trow = str(lrow.r + 1)
+            tcol = tcols[lrow.block]
+            for ck, c in texts:
+                cell_map.setdefault(tcol[ck] + trow, f"{line}{_letter(c)}{row_no}")
             for ck, (raw, c) in r.values.items():
-                col = b.column(ck)
-                real = f"{r.sheet}!{a1(r.r, c)}"
-                cell_map[t.ref(key, ck)] = real
+                real = f"{line}{_letter(c)}{row_no}"
+                cell_map[tcol[ck] + trow] = real
                 if raw is FORMULA:
                     continue
-                d, how = parse_amount(raw)
+                if raw is None:  # an empty cell: a total the template computes is published as 0
+                    if layout.cell_role(t, lrow, columns[ck]) in ("formula", "sum"):
+                        overrides[(t.id, key, ck)] = ZERO
+                    continue
+                d, how, places = _amount(raw)
                 if how == "bad":
                     self.add("input-not-number", "READ.not-number", E, cells=(real,), table=t.id, text=_clip(str(raw)))
                     continue
                 if d is not None:
-                    if how == "number":
-                        d = clean_float(d)
                     if how == "text":
                         self.add("input-text-number", "READ.text-number", I, cells=(real,), table=t.id,
                                  text=_clip(str(raw)), actual=d)
-                    if decimals_of(d) > decimals:
+                    if places > decimals:
                         self.add("excess-digits", "READ.excess-digits", W, cells=(real,), table=t.id, actual=d,
                                  decimals=decimals)
                     d = d * factor
+                col = columns[ck]
                 role = layout.cell_role(t, lrow, col)
                 if role == "input":
                     if d is not None:
                         if d < 0:
                             self.add("negative-amount", "READ.negative", E, cells=(real,), table=t.id, actual=d)
-                        set_path(budget.doc, budget.input_path(t, lrow, col), d)
+                        set_path(doc, budget.input_path(t, lrow, col), d)
+                        if col.kind == "amount" and lrow.record is None:  # a grid figure: the Decimal itself
+                            self._known[(t.id, key, ck)] = d
                 elif role in ("formula", "sum"):
-                    budget.overrides[(t.id, key, ck)] = d if d is not None else ZERO
+                    overrides[(t.id, key, ck)] = d if d is not None else ZERO
 
-    def _row_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, Any]) -> str | None:
+    def _row_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, Any], rows: _Rows) -> str | None:
         if b.plan == "fixed":
             return self._fixed_key(t, b, r, al, pointers)
         if self._is_total(b, r) and not r.code and b.total is not None:
@@ -307,12 +331,11 @@ class OfficialReader:
                         return row.key
             return None
         if b.plan == "projects":
-            units = [row for row in t.rows.values() if row.block == b.key and row.level == 0 and not row.total]
+            units = rows.units(b.key)
             n = pointers.get("unit", 0)
             if r.project:
                 name = norm(r.project)
-                cands = [row for row in t.rows.values() if row.project and norm(row.project_name) == name
-                         and row.code == r.code]
+                cands = rows.projects(name, r.code)
                 if not cands:
                     return None
                 used = pointers.get(f"p:{name}:{r.code}", 0)
@@ -348,6 +371,64 @@ class OfficialReader:
                     pointers[b.key] = i + 1
                 return rd.key
         return None
+
+
+class _Rows:
+    """The rows of a laid-out table that a project table's lines are matched with, indexed on first use."""
+
+    def __init__(self, t: LTable):
+        self.t = t
+        self._units: dict[str, list[LRow]] = {}
+        self._projects: dict[tuple[str, str | None], list[LRow]] | None = None
+
+    def units(self, block: str) -> list[LRow]:
+        """The 单位 rows of a block, in order."""
+        if block not in self._units:
+            self._units[block] = [row for row in self.t.rows.values()
+                                  if row.block == block and row.level == 0 and not row.total]
+        return self._units[block]
+
+    def projects(self, name: str, code: str | None) -> list[LRow]:
+        """The rows of the project of that normalised name under that code, in order."""
+        if self._projects is None:
+            self._projects = {}
+            for row in self.t.rows.values():
+                if row.project:
+                    self._projects.setdefault((norm(row.project_name), row.code), []).append(row)
+        return self._projects.get((name, code), [])
+
+
+@functools.lru_cache(maxsize=256)
+def _total_words(label: str | None) -> frozenset[str]:
+    """What a total row is called: the vocabulary's words and the block's own total label."""
+    words = {norm(w) for w in vocabulary()["total_labels"]}
+    if label is not None:
+        words.add(norm(label))
+    return frozenset(words)
+
+
+@cached()
+def _letter(c: int) -> str:
+    return col_letter(c)
+
+
+def _template_columns(t: LTable) -> dict[str, dict[str, str]]:
+    """``block -> column -> "表3!E"``: the template cell of a row is that and the row's number, as
+    ``LTable.ref`` writes it (worked out once per column, not once per cell)."""
+    out: dict[str, dict[str, str]] = {}
+    for (block, ck), (c, _) in t.colpos.items():
+        out.setdefault(block, {})[ck] = f"{t.sheet}!{col_letter(c)}"
+    return out
+
+
+@cached()
+def _amount(raw: Any) -> tuple[Decimal | None, str, int]:
+    """A figure as read (binary float noise dropped from number cells), how it was written, and its decimals;
+    once per distinct cell value."""
+    d, how = parse_amount(raw)
+    if d is not None and how == "number":
+        d = clean_float(d)
+    return d, how, decimals_of(d) if d is not None else 0
 
 
 def _ref(r: RawRow, c: int) -> str:

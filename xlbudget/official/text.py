@@ -10,15 +10,33 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
 from importlib import resources
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .. import tomlfile
+
+
+# How many distinct cell texts (and values) each cache of the locator keeps, and the longest text kept: what a
+# sheet or a batch of similar workbooks repeats is worked out once, and a batch of thousands of workbooks (or a
+# sheet of long distinct texts) keeps its memory flat.
+CACHED = 16384
+SHORT = 256
+
+
+def cached(maxsize: int = CACHED):
+    """``functools.lru_cache`` for functions of one cell value, keeping short texts and other values only."""
+    def wrap(fn):
+        memo = functools.lru_cache(maxsize=maxsize, typed=True)(fn)
+
+        @functools.wraps(fn)
+        def call(value):
+            if isinstance(value, str) and len(value) > SHORT:
+                return fn(value)
+            return memo(value)
+        call.cache_info = memo.cache_info  # type: ignore[attr-defined]
+        return call
+    return wrap
 
 _QUOTES = str.maketrans({c: "" for c in "\"'“”‘’「」『』`"})
 _SPACE = re.compile(r"\s+")
@@ -29,10 +47,10 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> dict[str, Any]:
     text = resources.files("xlbudget").joinpath("data/locate.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return tomlfile.loads(text)
 
 
-@functools.lru_cache(maxsize=65536)
+@cached(maxsize=65536)
 def norm(value: Any) -> str:
     """Comparable form of a cell text: NFKC, no spaces or quotes, lower case."""
     if value is None:
@@ -54,11 +72,13 @@ def strip_enumerator(s: str) -> str:
     return s
 
 
+@cached()
 def year_in(text: str) -> int | None:
     m = _YEAR.search(unicodedata.normalize("NFKC", text or ""))
     return int(m.group(1)) if m else None
 
 
+@cached()
 def unit_in(text: str) -> str | None:
     """The unit named by a 单位 line (``单位：万元``), or None."""
     s = norm(text)
@@ -73,6 +93,7 @@ def unit_in(text: str) -> str | None:
     return None
 
 
+@cached()
 def department_in(text: str) -> str | None:
     """The department of a ``编制部门：XXX`` line ('' when the line is there but blank), or None."""
     raw = unicodedata.normalize("NFKC", str(text or "")).strip()
@@ -89,14 +110,25 @@ def department_in(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _placeholders() -> frozenset[str]:
+    return frozenset(vocabulary()["placeholders"])
+
+
 def is_placeholder(s: str) -> bool:
-    return s in vocabulary()["placeholders"]
+    return s in _placeholders()
+
+
+@functools.lru_cache(maxsize=1)
+def _note_marks() -> tuple[str, ...]:
+    return tuple(p + ":" for p in vocabulary()["note_prefixes"])
 
 
 def is_note(s: str) -> bool:
-    return any(s.startswith(p + ":") for p in vocabulary()["note_prefixes"])
+    return s.startswith(_note_marks())
 
 
+@cached()
 def digits(value: Any) -> str | None:
     """The code typed in a cell: ``201``, ``'02``, ``2``, ``201 41 01`` or ``201.41.01`` -> digits; else None."""
     if value is None or isinstance(value, bool):
@@ -112,6 +144,7 @@ def digits(value: Any) -> str | None:
     return s2 if s2.isdigit() else None
 
 
+@cached()
 def leading_code(text: str) -> tuple[str | None, str]:
     """A label with its code in front (``2010101 行政运行``): (code, name)."""
     raw = unicodedata.normalize("NFKC", str(text or "")).strip()

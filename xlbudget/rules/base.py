@@ -12,12 +12,11 @@ import functools
 import itertools
 import re
 import string
-import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequence
 
-from .. import classification, formulas
+from .. import classification, formulas, tomlfile
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
@@ -28,11 +27,6 @@ from .book import Condition, check_reference, coded_blocks, conditions_from
 from .sheet import (LISTED, Operand, SheetRow, aggregate, listed, merge, places_for, side_formula,
                     tolerance_formula)
 from .tolerance import Tolerance
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["KINDS", "Condition", "Context", "Rule", "RuleConfigError", "Side", "load_rules", "register", "rules_for"]
 
@@ -810,8 +804,8 @@ def _cached_book(path: str, mtime: float) -> tuple[dict[str, Any], dict[str, Con
     """A rule book parsed once: its entries and its named preconditions."""
     name = Path(path).name
     try:
-        book = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
+        book = tomlfile.load(path)
+    except tomlfile.TOMLDecodeError as e:
         raise DescriptionError(f"{name}: {e}") from None
     return book, conditions_from(book, name)
 

@@ -1,0 +1,143 @@
+"""The JSON check report of workbooks in an official layout stays the same, byte for byte.
+
+The companion of ``test_findings_stable.py`` for :mod:`xlbudget.official`: the workbooks in
+``tests/data/stable/official`` were written by the benchmark generator's official layout
+(``bench/common.py`` through ``tests/officialgen.py``: two small departments and one large one, one sheet per
+table), the same small document in the generator's other arrangements (hand-made, one sheet, tables split
+over two blocks) and the examples of two more table sets (so that detecting the set is covered). Each test
+run derives mutated copies (changed figures, numbers typed as text, a table missing, a table moved down its
+sheet, a code no row has, another unit), so that the report holds errors, warnings and rounding notes at
+remapped cells, not only passes.
+The golden reports were written by the locator and reader without the speed work; regenerate them only for
+an intended change of findings, from code whose findings are trusted:
+``XLBUDGET_REGEN_GOLDEN=1 python -m pytest tests/test_findings_stable_official.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from test_findings_stable import _nth, mutate, report_json
+
+DATA = Path(__file__).parent / "data" / "stable" / "official"
+BASES = ("small-1.xlsx", "small-3.xlsx", "large-2.xlsx", "small-4-handmade.xlsx", "small-4-onesheet.xlsx",
+         "small-4-split.xlsx", "sh-budget-handmade.xlsx", "sh-final-split.xlsx")
+
+_NUMBER = rb'(<c r="[B-Z][A-Z]*[0-9]+" t="n"><v>)([0-9.]+)(</v></c>)'  # not column A: the 类 codes
+_CODE = rb'(<c r="A[0-9]+" t="n"><v>)([0-9]{3})(</v></c>)'
+_REF = re.compile(rb'\b([A-Z]{1,3})([0-9]+)\b')
+
+
+def add_to_number(n: int, delta: str):
+    return _nth(_NUMBER, n, lambda m: m.group(1) + str(Decimal(m.group(2).decode()) + Decimal(delta)).encode()
+                + m.group(3))
+
+
+def number_as_text(n: int, text: str):
+    return _nth(_NUMBER, n, lambda m: m.group(1).replace(b' t="n"><v>', b' t="inlineStr"><is><t>')
+                + text.encode() + b"</t></is></c>")
+
+
+def recode(n: int, code: str):  # the n-th 类 code of a sheet replaced
+    return _nth(_CODE, n, lambda m: m.group(1) + code.encode() + m.group(3))
+
+
+def replace(old: str, new: str, count: int = 1):
+    def edit(xml: bytes) -> bytes:
+        assert old.encode() in xml, f"the base workbook changed: no {old!r}"
+        return xml.replace(old.encode(), new.encode(), count)
+    return edit
+
+
+def move_down(k: int):
+    """Everything on the sheet ``k`` rows further down (cells, rows, merged ranges, dimension)."""
+    def shift_refs(m: re.Match) -> bytes:
+        return _REF.sub(lambda r: r.group(1) + str(int(r.group(2)) + k).encode(), m.group(0))
+
+    def edit(xml: bytes) -> bytes:
+        out = re.sub(rb'<row r="([0-9]+)"', lambda m: b'<row r="' + str(int(m.group(1)) + k).encode() + b'"', xml)
+        out = re.sub(rb'\b(?:r|ref|sqref)="[^"]*"', shift_refs, out)
+        assert out != xml
+        return out
+    return edit
+
+
+# mutated copy -> (base, {sheet part: [edits]})
+MUTATIONS = {
+    "om1-figures.xlsx": ("small-1.xlsx", {
+        "xl/worksheets/sheet1.xml": [add_to_number(0, "1.5")],
+        "xl/worksheets/sheet3.xml": [add_to_number(4, "0.0000004"), add_to_number(9, "-0.3")],
+        "xl/worksheets/sheet6.xml": [add_to_number(2, "7")],
+    }),
+    "om2-text.xlsx": ("small-3.xlsx", {
+        "xl/worksheets/sheet2.xml": [number_as_text(3, "1,234.50"), number_as_text(6, "约五万")],
+        "xl/worksheets/sheet5.xml": [number_as_text(1, " 12.5 "), number_as_text(11, "-3")],
+    }),
+    "om3-missing.xlsx": ("small-1.xlsx", {
+        "xl/worksheets/sheet1.xml": [replace("上级一般公共预算安排转移支付", "其他来源收入")],
+        "xl/worksheets/sheet4.xml": [replace("财政拨款收支预算总体情况表", "财政拨款收支情况说明")],
+        "xl/worksheets/sheet3.xml": [move_down(3), add_to_number(2, "0.5")],
+        "xl/worksheets/sheet7.xml": [replace("单位：万元", "单位：元")],
+    }),
+    "om4-large.xlsx": ("large-2.xlsx", {
+        "xl/worksheets/sheet2.xml": [add_to_number(10, "0.01"), move_down(2)],
+        "xl/worksheets/sheet3.xml": [recode(5, "299"), add_to_number(5, "3")],
+        "xl/worksheets/sheet7.xml": [add_to_number(0, "-1.25")],
+    }),
+    "om5-handmade.xlsx": ("small-4-handmade.xlsx", {
+        "xl/worksheets/sheet3.xml": [replace("142.74", "142.7x"), move_down(1)],
+        "xl/worksheets/sheet5.xml": [add_to_number(1, "2")],
+    }),
+    "om6-no-titles.xlsx": ("small-4-onesheet.xlsx", {  # no title left: the layout is unknown
+        "xl/worksheets/sheet1.xml": [replace("表</t>", "</t>", -1)],
+    }),
+}
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory) -> list[Path]:
+    d = tmp_path_factory.mktemp("stable-official")
+    # the shipped partial catalogue, never one imported on this machine
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XLBUDGET_HOME", str(d / "home"))
+    paths = [DATA / b for b in BASES]
+    for name, (base, edits) in MUTATIONS.items():
+        mutate(DATA / base, d / name, edits)
+        paths.append(d / name)
+    yield paths
+    mp.undo()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_identical_to_golden(submissions, lang):
+    got = report_json(submissions, lang)
+    golden = DATA / f"report-{lang}.json.xz"
+    if os.environ.get("XLBUDGET_REGEN_GOLDEN") == "1":
+        golden.write_bytes(lzma.compress(got.encode("utf-8"), preset=9))
+    want = lzma.decompress(golden.read_bytes()).decode("utf-8")
+    if got != want:  # show the first difference rather than two huge strings
+        for i, (a, b) in enumerate(zip(got.splitlines(), want.splitlines())):
+            assert a == b, f"line {i + 1} of the {lang} report differs"
+    assert got == want
+
+
+def test_golden_reports_hold_what_official_reading_finds():
+    """The goldens are worth comparing: every base read as an official workbook, and the mutations raise
+    errors, reading notes and findings at moved cells."""
+    data = json.loads(lzma.decompress((DATA / "report-zh.json.xz").read_bytes()))
+    by_name = {f["name"]: f for f in data["files"]}
+    assert set(by_name) == set(BASES) | set(MUTATIONS)
+    for name in BASES:
+        assert by_name[name]["counts"]["error"] == 0
+    for name in MUTATIONS:
+        assert by_name[name]["counts"]["error"] > 0
+    kinds = {f["kind"] for fr in data["files"] for f in fr["findings"]}
+    assert {"table-missing", "input-not-number", "input-text-number", "negative-amount", "unit-converted",
+            "excess-digits", "row-unplaced", "layout-unknown", "rounding-residue"} <= kinds
