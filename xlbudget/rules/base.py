@@ -12,16 +12,15 @@ import functools
 import itertools
 import re
 import string
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequence
 
 from .. import classification, formulas, tomlfile
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from ..layout import Layout, LRow, LTable, a1
+from ..layout import Layout, LRow, LTable, a1, col_letter
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
 from .book import Condition, check_reference, coded_blocks, conditions_from
@@ -37,6 +36,7 @@ FOREACH_FORMS = ("tables", "projects", "list") + tuple(CODE_LEVELS)
 VALUE_CONDITIONS = ("nonzero", "zero")          # when = "nonzero:EXPR" | "zero:EXPR"; other names: [conditions]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PLACEHOLDERS = {"table", "code", "project", "item"}
+MAX_EXPRS = 4096          # parsed expression instances kept per rule (a batch's memory stays flat)
 
 
 class RuleConfigError(XlbudgetError):
@@ -52,60 +52,136 @@ def fill(text: str, subs: Mapping[str, str]) -> str:
     """Replace the foreach placeholders present in ``subs``; leave the others as they are."""
     if "{" not in text:
         return text
-    try:
-        return _fill(text, tuple(sorted(subs.items())))
-    except TypeError:  # a value that cannot be a cache key
+    pieces = _pieces(text)
+    if pieces is None:  # braces other than plain placeholders: the formatter's own rules
         return string.Formatter().vformat(text, (), _Safe(subs))
+    out = pieces[0]
+    for i in range(1, len(pieces), 2):
+        name = pieces[i]
+        out += (format(subs[name], "") if name in subs else "{" + name + "}") + pieces[i + 1]
+    return out
 
 
-@functools.lru_cache(maxsize=8192)  # the same rule texts and codes come back in every submission
-def _fill(text: str, subs: tuple[tuple[str, str], ...]) -> str:
-    return string.Formatter().vformat(text, (), _Safe(dict(subs)))
+_NAMED = re.compile(r"\{([^\W\d]\w*)\}")
 
+
+@functools.lru_cache(maxsize=4096)  # the rule texts: ids, titles, expressions
+def _pieces(text: str) -> tuple[str, ...] | None:
+    """``text`` split at its placeholders (literal, name, literal, …, literal), as ``str.format`` reads
+    them; None when the text has other braces (escaped, positional, with a format)."""
+    pieces = tuple(_NAMED.split(text))
+    if any("{" in p or "}" in p for p in pieces[0::2]):
+        return None
+    return pieces
+
+
+_column_letter = functools.lru_cache(maxsize=1024)(col_letter)
+
+
+def cell_ref(t: LTable, row: LRow, ckey: str) -> str | None:
+    """``表6!C12`` as ``LTable.ref`` writes it, None where the row's block has no such column."""
+    at = t.colpos.get((row.block, ckey))
+    return None if at is None else f"{t.sheet}!{_column_letter(at[0])}{row.r + 1}"
 
 parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immutable: parse each text once
+
+
+def cells_of(expr: Expr) -> tuple[tuple[int, str, str, str], ...]:
+    """The (sign, table, row, column) cells an expression adds up (table and row None where it leaves them
+    to the context)."""
+    return tuple((t.sign, t.ref.table, t.ref.row, t.ref.col) for t in expr.terms)  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Evaluating expressions against a budget
 # ---------------------------------------------------------------------------------------------------------
-@dataclass
 class Side:
     """One side of a comparison: the signed sum of published figures and where they sit.
 
     Each figure carries its precision (unit and decimals). ``total`` is kept in the unit of the first
-    reference (``precision``); figures of another unit are converted into it exactly."""
+    reference (``precision``); figures of another unit are converted into it exactly.
 
-    total: Decimal = ZERO
-    figures: int = 0                       # non-blank operands (each carries a rounding interval)
-    cells: list[str] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)   # "表6!C12" or "表6 30231" (no such line), signed
-    tables: list[str] = field(default_factory=list)
-    precision: Precision | None = None     # of the first reference: the unit of ``total``
-    precisions: list[Precision] = field(default_factory=list)   # of each non-blank figure
-    operands: list[Operand] = field(default_factory=list)      # the figures as Excel (rendering only)
+    Where the figures sit (``cells``, ``parts``, ``tables``, ``text``) is worked out only when asked for:
+    most comparisons hold, and only a finding names its cells."""
+
+    __slots__ = ("total", "figures", "precision", "precisions", "operands", "_chunks", "_named")
+
+    def __init__(self) -> None:
+        self.total: Decimal = ZERO
+        self.figures = 0                                   # non-blank operands (each carries a rounding interval)
+        self.precision: Precision | None = None            # of the first reference: the unit of ``total``
+        self.precisions: list[Precision] = []              # of each non-blank figure
+        self.operands: list[Operand] = []                  # the figures as Excel (rendering only)
+        # where the figures sit, in order: (context, [(sign, table, row, column)]) for cells named through the
+        # context (``Context.add_cells``), (None, [(sign, cell, label, table, precision)]) for figures added
+        # with their names (``add``)
+        self._chunks: list[tuple[Any, Sequence[tuple]]] = []
+        self._named: tuple[list[str], list[str], list[str]] | None = None   # cells, parts, tables
 
     def add(self, sign: int, value: Decimal | None, cell: str | None, label: str, table: str,
             precision: Precision | None = None, operand: Operand | None = None) -> None:
+        self._sum(((sign, value, precision),))
+        self._chunks.append((None, ((sign, cell, label, table, precision),)))
+        self._named = None
         if operand is not None:
             self.operands.append(operand)
-        if self.precision is None:
-            self.precision = precision
-        if value is not None:
-            if precision is not None and self.precision is not None:
-                value = precision.convert(value, self.precision)
-            self.total += sign * value
-            self.figures += 1
-            if precision is not None:
-                self.precisions.append(precision)
-        if cell is not None and cell not in self.cells:
-            self.cells.append(cell)
-        shown = cell or label
-        if precision is not None and self.precision is not None and precision.unit != self.precision.unit:
-            shown += f"（{precision.unit}）"
-        self.parts.append(("-" if sign < 0 else "+") + shown)
-        if table not in self.tables:
-            self.tables.append(table)
+
+    def _sum(self, figures: Iterable[tuple[int, Decimal | None, Precision | None]]) -> None:
+        """Add (sign, value, precision) figures to the total (a blank value counts as no figure); the cells of a
+        context are added the same way by ``Context._figures``."""
+        unit, total, count, precisions = self.precision, self.total, self.figures, self.precisions
+        for sign, value, precision in figures:
+            if unit is None:
+                unit = precision
+            if value is not None:
+                if precision is not None and unit is not None:
+                    value = precision.convert(value, unit)
+                total += sign * value
+                count += 1
+                if precision is not None:
+                    precisions.append(precision)
+        self.precision, self.total, self.figures = unit, total, count
+
+    def _name(self) -> tuple[list[str], list[str], list[str]]:
+        if self._named is None:
+            items: list[tuple] = []          # (sign, cell, label, table, precision) of each figure
+            for ctx, chunk in self._chunks:
+                if ctx is None:
+                    items.extend(chunk)
+                    continue
+                position, label, precision = ctx.position, ctx.label, ctx.precision
+                for sign, tid, rkey, ckey in chunk:
+                    cell = position(tid, rkey, ckey)
+                    items.append((sign, cell, "" if cell is not None else label(tid, rkey), tid, precision(tid, ckey)))
+            cells: dict[str, None] = {}
+            parts: list[str] = []
+            tables: dict[str, None] = {}
+            unit = self.precision.unit if self.precision is not None else None
+            for sign, cell, label, table, precision in items:
+                if cell is not None:
+                    cells[cell] = None
+                shown = cell or label
+                if precision is not None and unit is not None and precision.unit != unit:
+                    shown += f"（{precision.unit}）"
+                parts.append(("-" if sign < 0 else "+") + shown)
+                tables[table] = None
+            self._named = (list(cells), parts, list(tables))
+        return self._named
+
+    @property
+    def cells(self) -> list[str]:
+        """The cells of the figures, each once, in order."""
+        return list(self._name()[0])
+
+    @property
+    def parts(self) -> list[str]:
+        """Each figure signed: "+表6!C12", or "+表6 30231" for a line the layout lacks."""
+        return list(self._name()[1])
+
+    @property
+    def tables(self) -> list[str]:
+        """The tables of the figures, each once, in order."""
+        return list(self._name()[2])
 
     def total_in(self, unit: Precision | None) -> Decimal:
         """``total`` expressed in the unit of ``unit`` (exact)."""
@@ -120,7 +196,9 @@ class Side:
     @property
     def text(self) -> str:
         """The operands as ``表6!C13 + 表6!C14 + … + 表6!C20`` (long sums are shortened)."""
-        parts = self.parts if len(self.parts) <= 4 else self.parts[:2] + ["+…"] + self.parts[-1:]
+        parts = self._name()[1]
+        if len(parts) > 4:
+            parts = parts[:2] + ["+…"] + parts[-1:]
         out = ""
         for i, p in enumerate(parts):
             sign, body = p[0], p[1:]
@@ -149,6 +227,7 @@ class Context:
         self.catalogue_dir = Path(catalogue_dir) if catalogue_dir else None
         self._catalogues: dict[str, Any] = {}
         self.memo: dict[Any, Any] = {}
+        self._positions: dict[tuple[str, str, str], str | None] = {}
 
     # --- cells ---------------------------------------------------------------------------------------
     def pub(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
@@ -161,15 +240,59 @@ class Context:
 
     def single(self, tid: str, rkey: str, ckey: str, sign: int = 1, side: "Side | None" = None) -> Side:
         """Add one cell to ``side`` (a new one by default): its published figure, position and precision."""
-        side = side if side is not None else Side()
-        precision = self.precision(tid, ckey)
+        return self.add_cells(side if side is not None else Side(), ((sign, tid, rkey, ckey),))
+
+    def add_cells(self, side: Side, cells: Sequence[tuple[int, str, str, str]], check: bool = False) -> Side:
+        """Add (sign, table, row, column) cells to ``side``: their published figures, positions and precisions.
+        With ``check`` each reference is checked first (``check_cell``)."""
         if self.rendering:  # a sheet row names no cell in words: only its Excel reference matters
-            side.add(sign, self.pub(tid, rkey, ckey), None, "", tid, precision,
-                     self.operand(sign, tid, rkey, ckey, precision))
-        else:
-            side.add(sign, self.pub(tid, rkey, ckey), self.position(tid, rkey, ckey), self.label(tid, rkey), tid,
-                     precision)
+            precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
+            for sign, tid, rkey, ckey in cells:
+                if check:
+                    checked(tid, rkey, ckey)
+                p = precision_of(tid, ckey)
+                side.add(sign, pub(tid, rkey, ckey), None, "", tid, p, self.operand(sign, tid, rkey, ckey, p))
+            return side
+        side.precision, side.total, side.figures = self._figures(cells, check, side.precision, side.total,
+                                                                 side.figures, side.precisions)
+        side._chunks.append((self, cells))   # the cells and labels are looked up only when a finding names them
+        side._named = None
         return side
+
+    def _figures(self, cells: Sequence[tuple[int, str, str, str]], check: bool, unit: Precision | None = None,
+                 total: Decimal = ZERO, count: int = 0, precisions: "list[Precision] | None" = None
+                 ) -> tuple[Precision | None, Decimal, int]:
+        """The published figures of ``cells`` added to ``total`` (in ``unit``, else the first cell's), as
+        ``Side._sum`` adds them: (unit, total, count of figures), the precision of each figure appended to
+        ``precisions``."""
+        precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
+        for sign, tid, rkey, ckey in cells:
+            if check:
+                checked(tid, rkey, ckey)
+            p = precision_of(tid, ckey)
+            if unit is None:
+                unit = p
+            value = pub(tid, rkey, ckey)
+            if value is not None:
+                total += sign * (value if p is unit else p.convert(value, unit))
+                count += 1
+                if precisions is not None:
+                    precisions.append(p)
+        return unit, total, count
+
+    def holds_exactly(self, op: str, left: Sequence[tuple[int, str, str, str]],
+                      right: Sequence[tuple[int, str, str, str]]) -> bool:
+        """True when the published figures of the cells satisfy ``left op right`` with no difference at all,
+        or are all blank: ``Rule.compare`` of their sides reports nothing (its verdict in the unit of the left
+        side), and a rule need not build them (the common case). References are checked (RuleConfigError)."""
+        lu, lt, ln = self._figures(left, True)
+        ru, rt, rn = self._figures(right, True)
+        if ln == 0 and rn == 0:
+            return True
+        unit = lu or ru or self.layout.tableset.precision
+        lv = lt if lu is None else lu.convert(lt, unit)
+        rv = rt if ru is None else ru.convert(rt, unit)
+        return judge(op, lv - rv, ZERO) == "ok"
 
     def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
                 rounded: bool = True) -> Operand | None:
@@ -183,10 +306,15 @@ class Context:
         return None
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
+        """``表6!C12``, None where the layout has no such cell (each worked out once per check: a cell is
+        named by the findings of its total and of its own children)."""
+        k = (tid, rkey, ckey)
+        if k in self._positions:
+            return self._positions[k]
         t = self.layout.tables.get(tid)
-        if t is None or rkey not in t.rows or (t.rows[rkey].block, ckey) not in t.colpos:
-            return None
-        return t.ref(rkey, ckey)
+        row = t.rows.get(rkey) if t is not None else None
+        at = self._positions[k] = cell_ref(t, row, ckey) if row is not None else None  # type: ignore[arg-type]
+        return at
 
     def text(self, tid: str, rkey: str, ckey: str) -> str | None:
         """Text entered in an input cell (None when blank or not an input)."""
@@ -207,20 +335,24 @@ class Context:
 
     def check_ref(self, ref: Ref) -> None:
         """Raise RuleConfigError unless ``ref`` names a known table and column, and a known or coded row."""
-        if ref.table is None or ref.row is None:
-            raise RuleConfigError(f"引用 {ref} 应写成 表.行.列")
-        t = self.layout.tables.get(ref.table)
+        self.check_cell(ref.table, ref.row, ref.col)
+
+    def check_cell(self, tid: str | None, rkey: str | None, ckey: str) -> None:
+        """``check_ref`` of the reference ``tid.rkey.ckey``."""
+        if tid is None or rkey is None:
+            raise RuleConfigError(f"引用 {Ref(tid, rkey, ckey)} 应写成 表.行.列")
+        t = self.layout.tables.get(tid)
         if t is None:
-            raise RuleConfigError(f"没有表 {ref.table}")
-        if ref.row in t.rows:
-            block = t.rows[ref.row].block
-            if (block, ref.col) not in t.colpos:
-                raise RuleConfigError(f"表 {ref.table} 的行 {ref.row} 没有列 {ref.col}")
+            raise RuleConfigError(f"没有表 {tid}")
+        row = t.rows.get(rkey)
+        if row is not None:
+            if (row.block, ckey) not in t.colpos:
+                raise RuleConfigError(f"表 {tid} 的行 {rkey} 没有列 {ckey}")
             return
-        if not ref.row.isdigit():
-            raise RuleConfigError(f"表 {ref.table} 没有行 {ref.row}")
-        if not any(col == ref.col for (_, col) in t.colpos):
-            raise RuleConfigError(f"表 {ref.table} 没有列 {ref.col}")
+        if not rkey.isdigit():
+            raise RuleConfigError(f"表 {tid} 没有行 {rkey}")
+        if not any(col == ckey for (_, col) in t.colpos):
+            raise RuleConfigError(f"表 {tid} 没有列 {ckey}")
 
     def label(self, tid: str, rkey: str) -> str:
         """How a row is named in a message when it has no cell: ``表6 30231``, ``表7 某某项目``, ``表3 合计``."""
@@ -232,13 +364,11 @@ class Context:
         return f"{t.sheet} {code or row_label(row) or a1(row.r, 0)}"  # never the internal row key
 
     def evaluate(self, expr: Expr) -> Side:
-        side = Side()
-        for term in expr.terms:
-            ref = term.ref
-            self.check_ref(ref)
-            assert ref.table is not None and ref.row is not None
-            self.single(ref.table, ref.row, ref.col, term.sign, side)
-        return side
+        return self.side_of(cells_of(expr))
+
+    def side_of(self, cells: Sequence[tuple[int, str, str, str]]) -> Side:
+        """The side of (sign, table, row, column) cells, each reference checked (RuleConfigError)."""
+        return self.add_cells(Side(), cells, check=True)
 
     # --- foreach and when ----------------------------------------------------------------------------
     def expand(self, foreach: str | None) -> list[dict[str, str]]:
@@ -267,19 +397,28 @@ class Context:
                     if r.code and not r.project and (level is None or r.level == level)]
         raise RuleConfigError(f"未知的 foreach 形式 {form}")
 
-    def coded_rows(self, kind: str) -> Iterator[tuple[LTable, LRow]]:
+    def coded_rows(self, kind: str) -> list[tuple[LTable, LRow]]:
         """The rows of the tree and project blocks whose codes are of ``kind`` (function or economic)."""
-        for t in self.layout.tables.values():
-            for row in t.rows.values():
-                blk = t.desc.block(row.block)
-                if blk.plan in ("tree", "projects") and (blk.codes == "economic") == (kind == "economic"):
-                    yield t, row
+        def build() -> list[tuple[LTable, LRow]]:
+            out = []
+            for t in self.layout.tables.values():
+                coded: dict[str, bool] = {}
+                for b in t.desc.blocks:
+                    coded.setdefault(b.key, b.plan in ("tree", "projects")
+                                     and (b.codes == "economic") == (kind == "economic"))
+                if any(coded.values()):
+                    out.extend((t, row) for row in t.rows.values() if coded[row.block])
+            return out
+        return layout_plan(self.layout, ("coded_rows", kind), build)
 
     def codes_used(self, kind: str) -> set[str]:
         """Every finest-level code of ``kind`` the department uses (spec lists, projects, spare rows)."""
-        leaf = classification.leaf(kind)
-        codes = {self.budget.code_of(t, row) for t, row in self.coded_rows(kind)}
-        return {c for c in codes if c and len(c) == leaf}
+        key = ("codes_used", kind)
+        if key not in self.memo:
+            leaf = classification.leaf(kind)
+            codes = {self.budget.code_of(t, row) for t, row in self.coded_rows(kind)}
+            self.memo[key] = {c for c in codes if c and len(c) == leaf}
+        return set(self.memo[key])
 
     def condition(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> tuple[str, bool]:
         """A precondition as an Excel condition, with its value on this budget (rendering)."""
@@ -349,16 +488,6 @@ def judge(op: str, diff: Decimal, bound: Decimal) -> str:
             return "ok"
         return "residue" if diff <= bound else "fail"
     raise ValueError(op)
-
-
-def holds_exactly(op: str, left: Iterable[Decimal | None], right: Iterable[Decimal | None]) -> bool:
-    """True when the published figures satisfy the relation without any residue (the common case):
-    rules check this before they build the cell references of a finding."""
-    lv = [v for v in left if v is not None]
-    rv = [v for v in right if v is not None]
-    if not lv and not rv:
-        return True
-    return judge(op, sum(lv, ZERO) - sum(rv, ZERO), ZERO) == "ok"
 
 
 def printed_side(left: Side, right: Side) -> tuple[str, Precision, int] | None:
@@ -441,6 +570,7 @@ class Rule:
         if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
         self.condition: Condition | None = None      # a named precondition of the book (set on loading)
+        self._exprs: dict[tuple, dict[str, tuple[Expr, tuple]]] = {}   # placeholders -> ``instance``
         for key, text in self.expression_texts():
             unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
             if unknown:
@@ -503,7 +633,7 @@ class Rule:
             finally:
                 ctx.when = None
 
-    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterable[Finding]:
         raise NotImplementedError
 
     # --- the 校验 sheet --------------------------------------------------------------------------------
@@ -559,7 +689,26 @@ class Rule:
         return fill(self.id, subs)
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
+        """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in."""
+        if key in self.expressions:
+            return self.instance(subs)[key][0]
         return parse_cached(fill(str(self.entry[key]), subs))
+
+    def instance(self, subs: Mapping[str, str]) -> dict[str, tuple[Expr, tuple[tuple[int, str, str, str], ...]]]:
+        """Each expression field of the rule (``expressions``) with the placeholders of ``subs`` filled in: the
+        expression and its (sign, table, row, column) cells (``cells_of``). Each instance is parsed once: the
+        same codes come back in every submission."""
+        k = tuple(subs.items())
+        e = self._exprs.get(k)
+        if e is None:
+            e = {}
+            for key in self.expressions:
+                expr = parse_cached(fill(str(self.entry[key]), subs))
+                e[key] = (expr, cells_of(expr))
+            if len(self._exprs) >= MAX_EXPRS:
+                self._exprs.clear()
+            self._exprs[k] = e
+        return e
 
     def tol(self, ctx: Context) -> Tolerance:
         return self.tolerance or ctx.tolerance
@@ -575,19 +724,15 @@ class Rule:
         if tol is not None:
             mode = tol.mode
             if precisions is not None and unit is not None:
-                bound = tol.bound_for(precisions, unit).normalize()
-                p["mode_zh"] = tol.describe_for(precisions, unit, "zh")
-                p["mode_en"] = tol.describe_for(precisions, unit, "en")
+                bound, p["mode_zh"], p["mode_en"] = tol.explain_for(precisions, unit)
+                bound = bound.normalize()
             else:
                 bound = tol.bound(figures).normalize()
                 p["mode_zh"] = tol.describe(figures, "zh")
                 p["mode_en"] = tol.describe(figures, "en")
         p.update(params)
-        seen: list[str] = []
-        for c in cells:
-            if c and c not in seen:
-                seen.append(c)
-        return Finding(kind=kind, rule=self.rule_id(subs), severity=severity, cells=tuple(seen), expected=expected,
+        seen = tuple(dict.fromkeys(c for c in cells if c))   # each cell once, in order
+        return Finding(kind=kind, rule=self.rule_id(subs), severity=severity, cells=seen, expected=expected,
                        actual=actual, difference=difference, tolerance=bound, tolerance_mode=mode, table=table,
                        params=p)
 
@@ -596,21 +741,24 @@ class Rule:
                        params={"detail": detail})
 
     def compare(self, ctx: Context, subs: Mapping[str, str], op: str, left: Side, right: Side, *,
-                fail_kind: str | None = None, table: str | None = None, **params: Any) -> Iterator[Finding]:
-        """Compare two sides with the rule's tolerance: nothing, an info residue, or a failure (rendering:
+                fail_kind: str | None = None, table: str | None = None, **params: Any) -> tuple[Finding, ...]:
+        """Compare two sides with the rule's tolerance: no finding, an info residue, or a failure (rendering:
         the comparison becomes a row of the 校验 sheet)."""
         if ctx.rendering:
             self.record(ctx, subs, op, left, right)
-            return
-        if left.blank and right.blank:
-            return
+            return ()
+        if left.figures == 0 and right.figures == 0:
+            return ()
+        # as ``weigh``, the bound only once the relation does not hold exactly (the common case holds)
+        unit = left.precision or right.precision or ctx.layout.tableset.precision
+        lv, rv = printed_values(left, right, unit, printed_side(left, right) if self.as_printed else None)
+        diff = lv - rv
+        if judge(op, diff, ZERO) == "ok":
+            return ()
         tol = self.tol(ctx)
         figures = left.figures + right.figures
         precisions = left.precisions + right.precisions
-        unit, lv, rv, _, status = weigh(ctx, op, left, right, tol, self.as_printed)
-        diff = lv - rv
-        if status == "ok":
-            return
+        status = judge(op, diff, tol.bound_for(precisions, unit))
         if fail_kind is None:
             fail_kind = "cross-mismatch" if op == "eq" else "bound-violation"
         rel = RELATIONS.get(op, ("等于", "equal to"))
@@ -619,10 +767,10 @@ class Rule:
         params.setdefault("rhs", right.text + (f"（{right.precision.unit}）" if right.precision is not None
                                                and right.precision.unit != unit.unit else ""))
         params.setdefault("n", figures)
-        yield self.make(kind, severity, subs, cells=left.cells + right.cells,
-                        table=table or (left.tables + right.tables + [None])[0], expected=rv,
-                        actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
-                        relation_zh=rel[0], relation_en=rel[1], **params)
+        return (self.make(kind, severity, subs, cells=left.cells + right.cells,
+                          table=table or (left.tables + right.tables + [None])[0], expected=rv,
+                          actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
+                          relation_zh=rel[0], relation_en=rel[1], **params),)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -708,6 +856,16 @@ def rules_for(layout: Layout) -> list[Rule]:
 # ---------------------------------------------------------------------------------------------------------
 # Small shared helpers for the kinds
 # ---------------------------------------------------------------------------------------------------------
+def layout_plan(layout: Layout, key: Any, build: "Callable[[], Any]") -> Any:
+    """What a rule derives from the layout alone (which cells a kind compares, their operands), built once
+    per layout and kept with it."""
+    plans = layout.__dict__.setdefault("_rule_plans", {})
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = build()
+    return plan
+
+
 def row_label(row: LRow) -> str:
     """The row as the user sees it (its code and name, its project, its label); "" for a blank spare row,
     whose internal key never reaches a message."""

@@ -8,6 +8,7 @@ with ``severity_partial`` and says that the list is partial; with a complete cat
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
@@ -15,9 +16,9 @@ from .. import classification
 from ..catalogue import kind_of, normalize_code
 from ..errors import DescriptionError
 from ..findings import Finding, Severity
-from ..layout import LRow, LTable
+from ..layout import Layout, LRow, LTable
 from ..model import Budget
-from .base import Context, Rule, register
+from .base import Context, Rule, cell_ref, layout_plan, register
 
 LISTS = {"function": ("支出功能分类", "functional classification"),
          "economic": ("部门预算支出经济分类", "economic classification")}
@@ -31,10 +32,14 @@ class CodedRow:
     code: str
     kind: str            # "function" or "economic"
     digits: int          # the code length this row should have
-    position: str
+    code_col: str        # the column holding the code
     name: str | None     # the printed name (None where the sheet computes it: spare rows)
     project: bool
     unit: str = ""                  # 表7 of a consolidated disclosure: codes restart under each unit row
+
+    @property
+    def position(self) -> str:
+        return cell_ref(self.table, self.row, self.code_col) or self.table.ref(self.row.key, self.code_col)
 
 
 def coded_rows(ctx: Context) -> list[CodedRow]:
@@ -44,31 +49,70 @@ def coded_rows(ctx: Context) -> list[CodedRow]:
     return ctx.memo["coded_rows"]
 
 
+_LENGTHS = {kind: classification.lengths(kind) for kind in classification.KINDS}
+_parent = functools.lru_cache(maxsize=8192)(classification.parent)   # the same codes in every submission
+
+
+def _code_rows(layout: Layout) -> list[tuple[LTable, LRow, str, str, int | None, bool, str]]:
+    """(table, row, code column, kind, digits — None: as long as its code —, project, unit) of every row of a
+    coded block, in table and sheet order (once per layout)."""
+    def build() -> list[tuple[LTable, LRow, str, str, int | None, bool, str]]:
+        out = []
+        for t in layout.tables.values():
+            blocks: dict[str, tuple[str, str | None, str] | None] = {}   # (plan, code column, kind) of a coded block
+            for b in t.desc.blocks:
+                code_col = next((c for c in b.columns if c.kind == "code"), None)
+                blocks.setdefault(b.key, (b.plan, code_col.key if code_col is not None else None,
+                                          "economic" if b.codes == "economic" else "function")
+                                  if b.plan in ("tree", "projects", "classes") else None)
+            if not any(blocks.values()):
+                continue
+            unit = ""
+            for row in sorted(t.rows.values(), key=lambda r: r.r):
+                blk = blocks.get(row.block)
+                if blk is None:
+                    continue
+                plan, code_col, kind = blk
+                if plan == "projects" and row.level == 0 and not row.total:
+                    unit = row.key
+                if code_col is None:
+                    continue
+                lens = _LENGTHS[kind]
+                if row.spare or row.project:
+                    digits: int | None = lens[-1]
+                else:
+                    digits = lens[row.level - 1] if 1 <= row.level <= len(lens) else None
+                project = bool(row.project or (row.spare and plan == "projects"))
+                out.append((t, row, code_col, kind, digits, project, unit))
+        return out
+    return layout_plan(layout, "code_rows", build)
+
+
 def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
     budget = ctx.budget
-    for t in ctx.layout.tables.values():
-        unit = ""
-        for row in sorted(t.rows.values(), key=lambda r: r.r):
-            blk = t.desc.block(row.block)
-            if blk.plan not in ("tree", "projects", "classes"):
-                continue
-            if blk.plan == "projects" and row.level == 0 and not row.total:
-                unit = row.key
-            code_col = next((c for c in blk.columns if c.kind == "code"), None)
-            if code_col is None:
-                continue
-            code = budget.code_of(t, row)
-            if not code:
-                continue
-            kind = "economic" if blk.codes == "economic" else "function"
-            lens = classification.lengths(kind)
-            if row.spare or row.project:
-                digits = lens[-1]
-            else:
-                digits = lens[row.level - 1] if 1 <= row.level <= len(lens) else len(code)
-            project = bool(row.project or (row.spare and blk.plan == "projects"))
-            yield CodedRow(t, row, code, kind, digits, t.ref(row.key, code_col.key),
-                           None if row.spare else budget.printed_labels.get((t.id, row.key), row.label), project, unit)
+    labels = budget.printed_labels
+    for t, row, code_col, kind, digits, project, unit in _code_rows(ctx.layout):
+        code = budget.code_of(t, row)
+        if not code:
+            continue
+        yield CodedRow(t, row, code, kind, len(code) if digits is None else digits, code_col,
+                       None if row.spare else labels.get((t.id, row.key), row.label), project, unit)
+
+
+@functools.lru_cache(maxsize=8192)  # the same codes and names come back in every submission
+def _names_match(cat, code: str, name: str) -> bool:
+    return cat.names_match(code, name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _listed(cat, code: str) -> bool:
+    return code in cat
+
+
+@functools.lru_cache(maxsize=8192)
+def well_formed(code: str) -> str | None:
+    """The kind of a code written in its canonical form (digits only), None for any other text."""
+    return kind_of(code) if normalize_code(code) == code else None
 
 
 @register
@@ -87,7 +131,7 @@ class Codes(Rule):
     # --- format --------------------------------------------------------------------------------------
     def _format(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         for cr in coded_rows(ctx):
-            ok = normalize_code(cr.code) == cr.code and kind_of(cr.code) == cr.kind and len(cr.code) == cr.digits
+            ok = well_formed(cr.code) == cr.kind and len(cr.code) == cr.digits
             if ok:
                 continue
             lz, le = LISTS[cr.kind]
@@ -109,7 +153,7 @@ class Codes(Rule):
                 code = cr.code
                 detail = None
                 earlier = None
-                parent = classification.parent(cr.kind, code)
+                parent = _parent(cr.kind, code)
                 if parent is not None and not cr.row.spare:
                     if last_at.get(len(parent)) != parent:
                         detail = ("parent", parent)
@@ -135,30 +179,34 @@ class Codes(Rule):
                                     cells=[cr.position] + ([prev_cell.position] if prev_cell and what != "parent"
                                                            else []),
                                     table=cr.table.id, code=code, detail_zh=texts[0], detail_en=texts[1])
-                last_at[len(code)] = code
-                for ln in [k for k in last_at if k > len(code)]:
-                    del last_at[ln]
+                n = len(code)
+                last_at[n] = code
+                if len(last_at) > 1:
+                    for ln in [k for k in last_at if k > n]:
+                        del last_at[ln]
                 prev = cr
 
     # --- name and existence --------------------------------------------------------------------------
     @staticmethod
     def _known(ctx: Context) -> dict[tuple[str, str], list[CodedRow]]:
-        """The well-formed codes, grouped by (kind, code), each with the rows where it appears."""
-        grouped: dict[tuple[str, str], list[CodedRow]] = {}
-        for cr in coded_rows(ctx):
-            if normalize_code(cr.code) == cr.code and kind_of(cr.code) == cr.kind:
-                grouped.setdefault((cr.kind, cr.code), []).append(cr)
-        return grouped
+        """The well-formed codes, grouped by (kind, code), each with the rows where it appears (once per check)."""
+        if "known_codes" not in ctx.memo:
+            grouped: dict[tuple[str, str], list[CodedRow]] = {}
+            for cr in coded_rows(ctx):
+                if well_formed(cr.code) == cr.kind:
+                    grouped.setdefault((cr.kind, cr.code), []).append(cr)
+            ctx.memo["known_codes"] = grouped
+        return ctx.memo["known_codes"]
 
     def _name(self, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         year = ctx.layout.spec.year
         mismatches: dict[tuple[str, str, str], list[CodedRow]] = {}
         for (kind, code), rows in self._known(ctx).items():
             cat, _ = ctx.catalogue(kind)
-            if cat is None or code not in cat:
+            if cat is None or not _listed(cat, code):
                 continue
             for cr in rows:
-                if cr.name is not None and not cat.names_match(code, cr.name):
+                if cr.name is not None and not _names_match(cat, code, cr.name):
                     mismatches.setdefault((kind, code, cr.name), []).append(cr)
         for (kind, code, name), rows in mismatches.items():
             cat, _ = ctx.catalogue(kind)
@@ -183,7 +231,7 @@ class Codes(Rule):
                     yield self.make("catalogue-missing", Severity.WARNING, subs, year=year, list_zh=lz, list_en=le,
                                     reason=reason or "")
                 continue
-            if code in cat:
+            if _listed(cat, code):
                 continue
             partial = not cat.complete
             yield self.make("unknown-code-partial" if partial else "unknown-code",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping
+from typing import Iterable, Mapping
 
 from ..findings import Finding
 from ..model import Budget
@@ -15,10 +15,12 @@ class Compare(Rule):
     required = ("left", "right")
     expressions = ("left", "right")
 
-    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
-        left = ctx.evaluate(self.expr("left", subs))
-        right = ctx.evaluate(self.expr("right", subs))
-        yield from self.compare(ctx, subs, self.op, left, right)
+    def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterable[Finding]:
+        instance = self.instance(subs)
+        left, right = instance["left"][1], instance["right"][1]
+        if not ctx.rendering and not self.as_printed and ctx.holds_exactly(self.op, left, right):
+            return ()
+        return self.compare(ctx, subs, self.op, ctx.side_of(left), ctx.side_of(right))
 
 
 @register

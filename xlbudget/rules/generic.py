@@ -9,10 +9,10 @@ from typing import Iterator, Mapping
 from ..findings import Finding
 from .. import classification, formulas
 from ..expr import Ref
-from ..layout import LTable, note_columns
-from ..tableset import TableSet
+from ..layout import Layout, LRow, LTable, note_columns
+from ..tableset import Precision, TableSet
 from ..model import Budget
-from .base import (Context, Rule, RuleConfigError, Side, cell_name, fill, holds_exactly, note_position, register,
+from .base import (ZERO, Context, Rule, RuleConfigError, Side, cell_name, fill, layout_plan, note_position, register,
                    table_names)
 from .book import check_reference
 from .sheet import Operand, SheetRow, nonzero_count
@@ -26,8 +26,62 @@ def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
     return t
 
 
-def _single(ctx: Context, t: LTable, rkey: str, ckey: str) -> Side:
-    return ctx.single(t.id, rkey, ckey)
+def _sum_cells(layout: Layout, t: LTable) -> list[tuple[LRow, tuple[str, ...]]]:
+    """The total rows of a table that add up their child rows, each with the columns where they do
+    (once per layout)."""
+    def build() -> list[tuple[LRow, tuple[str, ...]]]:
+        out = []
+        for row in t.rows.values():
+            if not row.children:
+                continue
+            cols = []
+            for col in t.desc.block(row.block).columns:
+                if not col.numeric:
+                    continue
+                role = layout.cell_role(t, row, col)
+                # a 合计 column is a formula in every row, but its parent rows still add up their children
+                column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
+                # a total taken from another table (表1 支出总计 = 表3 合计) that also sums its own rows
+                taken = role == "formula" and col.key in row.formulas
+                if role == "sum" or ((column_total or taken) and row.record is None):
+                    cols.append(col.key)
+            if cols:
+                out.append((row, tuple(cols)))
+        return out
+    return layout_plan(layout, ("sums", t.id), build)
+
+
+def _formula_cells(layout: Layout, t: LTable) -> list[tuple[LRow, str, Precision, tuple]]:
+    """The formula cells of a table: (row, column, its precision, its operands as (sign, table, row, column,
+    precision) with table and row None where they are the cell's own) (once per layout). A formula cell
+    is a numeric cell of a grid row (not a record) for which the layout has an expression."""
+    def build() -> list[tuple[LRow, str, Precision, tuple]]:
+        numeric: dict[str, tuple[list, bool]] = {}    # block -> its numeric columns, whether any has a formula
+        operands: dict[int, tuple] = {}               # id(expression) -> its operands (a column's formula
+        out = []                                      # serves every row)
+        for row in t.rows.values():
+            if row.record is not None:
+                continue
+            cols = numeric.get(row.block)
+            if cols is None:
+                nc = [c for c in t.desc.block(row.block).columns if c.numeric]
+                cols = numeric[row.block] = (nc, any(c.formula is not None for c in nc))
+            formulas = row.formulas
+            if not formulas and not cols[1]:
+                continue
+            for col in cols[0]:
+                # Layout.expr_of of a grid row: the column's formula, else the row's own for that column
+                expr = col.formula if col.formula is not None else formulas.get(col.key)
+                if expr is None:
+                    continue
+                refs = operands.get(id(expr))
+                if refs is None:
+                    refs = operands[id(expr)] = tuple(
+                        (term.sign, term.ref.table, term.ref.row, term.ref.col,
+                         layout.precision(term.ref.table or t.id, term.ref.col)) for term in expr.terms)
+                out.append((row, col.key, layout.precision(t.id, col.key), refs))
+        return out
+    return layout_plan(layout, ("formulas", t.id), build)
 
 
 @register
@@ -40,29 +94,25 @@ class Sums(Rule):
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
-        for row in t.rows.values():
-            if not row.children:
-                continue
-            for col in t.desc.block(row.block).columns:
-                if not col.numeric:
-                    continue
-                role = ctx.layout.cell_role(t, row, col)
-                # a 合计 column is a formula in every row, but its parent rows still add up their children
-                column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
-                # a total taken from another table (表1 支出总计 = 表3 合计) that also sums its own rows
-                taken = role == "formula" and col.key in row.formulas
-                if role != "sum" and not ((column_total or taken) and row.record is None):
-                    continue
-                kids = [ctx.pub(t.id, ch, col.key) for ch in row.children]
-                if not ctx.rendering and holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], kids):
-                    continue
-                right = Side()
-                for ch in row.children:
-                    ctx.single(t.id, ch, col.key, side=right)
-                yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
-                                        fail_kind="sum-mismatch", table=t.id, n=len(row.children),
-                                        label_zh=cell_name(t, row, col.key, "zh"),
-                                        label_en=cell_name(t, row, col.key, "en"))
+        tid, pub, rendering = t.id, budget.published, ctx.rendering
+        for row, cols in _sum_cells(ctx.layout, t):
+            kids = row.children
+            for ckey in cols:
+                if not rendering:  # the published figures add up exactly: nothing to report
+                    here = pub(tid, row.key, ckey)
+                    total, seen = ZERO, here is not None
+                    for ch in kids:
+                        v = pub(tid, ch, ckey)
+                        if v is not None:
+                            total += v
+                            seen = True
+                    if not seen or (ZERO if here is None else ZERO + here) - total == 0:
+                        continue
+                right = ctx.add_cells(Side(), [(1, tid, ch, ckey) for ch in kids])
+                yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
+                                        fail_kind="sum-mismatch", table=tid, n=len(kids),
+                                        label_zh=cell_name(t, row, ckey, "zh"),
+                                        label_en=cell_name(t, row, ckey, "en"))
 
 
 @register
@@ -75,29 +125,23 @@ class Formulas(Rule):
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
-        layout = ctx.layout
-        for row in t.rows.values():
-            for col in t.desc.block(row.block).columns:
-                if not col.numeric or layout.cell_role(t, row, col) != "formula":
+        tid, pub, rendering = t.id, budget.published, ctx.rendering
+        for row, ckey, precision, refs in _formula_cells(ctx.layout, t):
+            rkey = row.key
+            if not rendering:  # the published figures add up exactly: nothing to report
+                here = pub(tid, rkey, ckey)
+                total, seen = ZERO, here is not None
+                for sign, rt, rr, rc, p in refs:
+                    v = pub(rt or tid, rr or rkey, rc)
+                    if v is not None:
+                        total += sign * (v if p is precision else p.convert(v, precision))
+                        seen = True
+                if not seen or (ZERO if here is None else ZERO + here) - total == 0:
                     continue
-                expr = layout.expr_of(t, row, col)
-                if expr is None:
-                    continue
-                refs = [(term.sign, term.ref.resolve(t.id, row.key)) for term in expr.terms]
-                values = [ctx.pub(ref.table, ref.row, ref.col) for _, ref in refs]  # type: ignore[arg-type]
-                here = ctx.precision(t.id, col.key)
-                signed = [None if v is None else sign * ctx.precision(ref.table, ref.col).convert(v, here)
-                          for (sign, ref), v in zip(refs, values)]  # type: ignore[arg-type]
-                if not ctx.rendering and holds_exactly("eq", [ctx.pub(t.id, row.key, col.key)], signed):
-                    continue
-                right = Side()
-                for sign, ref in refs:
-                    assert ref.table is not None and ref.row is not None
-                    ctx.single(ref.table, ref.row, ref.col, sign, right)
-                yield from self.compare(ctx, subs, "eq", _single(ctx, t, row.key, col.key), right,
-                                        fail_kind="formula-mismatch", table=t.id,
-                                        label_zh=cell_name(t, row, col.key, "zh"),
-                                        label_en=cell_name(t, row, col.key, "en"))
+            right = ctx.add_cells(Side(), [(sign, rt or tid, rr or rkey, rc) for sign, rt, rr, rc, _ in refs])
+            yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
+                                    fail_kind="formula-mismatch", table=tid,
+                                    label_zh=cell_name(t, row, ckey, "zh"), label_en=cell_name(t, row, ckey, "en"))
 
 
 @register
@@ -191,8 +235,6 @@ class ProjectsByFunction(Rule):
                 if row.code and len(row.code) == classification.leaf("function") and not row.project:
                     by_code.setdefault(row.code, [])
         for code in sorted(by_code):
-            left = Side()
-            for rkey in by_code[code]:
-                ctx.single(t.id, rkey, column, side=left)
+            left = ctx.add_cells(Side(), [(1, t.id, rkey, column) for rkey in by_code[code]])
             right = ctx.evaluate(self.expr("right", {**subs, "code": code}))
             yield from self.compare(ctx, {**subs, "code": code}, "eq", left, right, table=t.id)

@@ -20,6 +20,11 @@ from .tolerance import EXACT
 
 def records(ctx: Context, t: LTable, block: str) -> list[LRow]:
     """The record rows of ``block`` that hold anything (computed once per check)."""
+    return [row for row, _ in filled_records(ctx, t, block)]
+
+
+def filled_records(ctx: Context, t: LTable, block: str) -> list[tuple[LRow, dict]]:
+    """The record rows of ``block`` that hold anything, each with its record (computed once per check)."""
     key = ("records", t.id, block)
     if key not in ctx.memo:
         ctx.memo[key] = _records(ctx, t, block)
@@ -30,17 +35,22 @@ def record_rows(t: LTable, block: str) -> list[LRow]:
     return [r for r in t.rows.values() if r.block == block and r.record is not None and r.record >= 0]
 
 
-def _records(ctx: Context, t: LTable, block: str) -> list[LRow]:
+def _records(ctx: Context, t: LTable, block: str) -> list[tuple[LRow, dict]]:
     rows = record_rows(t, block)
     if not rows:
         return []
     items = get_path(ctx.budget.doc, rows[0].path or ()) or []  # the block's list of records, read once
+    if not isinstance(items, list):
+        return []
     cols = [c.key for c in t.desc.block(block).columns]
     out = []
     for row in rows:
-        item = items[row.record] if isinstance(items, list) and row.record < len(items) else None
-        if isinstance(item, dict) and any(item.get(c) not in (None, "") for c in cols):
-            out.append(row)
+        item = items[row.record] if row.record < len(items) else None
+        if isinstance(item, dict):
+            for c in cols:
+                if item.get(c) not in (None, ""):
+                    out.append((row, item))
+                    break
     return out
 
 
@@ -194,7 +204,7 @@ class IndicatorLevels(Rule):
             return
         if not rows:
             return
-        found = [str(budget.raw(t, r, t.column(r, ckey)) or "") for r in rows]
+        found = [str(item.get(ckey) or "") for _, item in filled_records(ctx, t, block)]  # as Budget.raw reads them
         missing = [(zh, en) for zh, en in self.levels if not any(zh in f for f in found)]
         if not missing:
             return

@@ -63,28 +63,39 @@ class Tolerance:
     def bound_for(self, figures: Sequence[Precision], unit: Precision) -> Decimal:
         """The largest difference rounding can explain between published figures of the given precisions,
         in the unit of ``unit``: the sum of their half-units converted (interval), or the fixed bound."""
-        if self.mode == "interval":
-            return sum((p.convert(p.half, unit) for p in figures), Decimal(0))
-        return self.amount
+        if self.mode != "interval":
+            return self.amount
+        total, last, half = Decimal(0), None, Decimal(0)
+        for p in figures:  # the figures of a comparison mostly share one precision object
+            if p is not last:
+                last, half = p, p.convert(p.half, unit)
+            total += half
+        return total
 
     def describe_for(self, figures: Sequence[Precision], unit: Precision, lang: str = "zh") -> str:
         """How ``bound_for`` was obtained, for messages (as ``describe`` when every figure is in ``unit``)."""
+        return self.explain_for(figures, unit)[1 if lang != "en" else 2]
+
+    def explain_for(self, figures: Sequence[Precision], unit: Precision) -> tuple[Decimal, str, str]:
+        """``bound_for`` with ``describe_for`` in Chinese and in English (the figures counted once)."""
+        bound = self.bound_for(figures, unit)
         halves: dict[tuple[str, Decimal], int] = {}
+        last, key = None, None
         for p in figures:
-            halves[(p.unit, p.half)] = halves.get((p.unit, p.half), 0) + 1
+            if p is not last:
+                last, key = p, (p.unit, p.half)
+            halves[key] = halves.get(key, 0) + 1  # type: ignore[index]
+        n = len(figures)
         if self.mode != "interval" or not halves:
-            return self.describe(len(figures), lang)
+            return bound, self.describe(n, "zh"), self.describe(n, "en")
         if len(halves) == 1 and next(iter(halves))[0] == unit.unit:
             half = next(iter(halves))[1]
-            if lang == "en":
-                return f"interval: {len(figures)} figures, ±{half} each"
-            return f"区间法：{len(figures)} 个数各 ±{half}"
-        total = self.bound_for(figures, unit).normalize()
-        if lang == "en":
-            parts = " + ".join(f"{n} × ±{h} {u}" for (u, h), n in halves.items())
-            return f"interval: {len(figures)} figures, {parts} = ±{total} {unit.unit}"
-        parts = "、".join(f"{n} 个各 ±{h} {u}" for (u, h), n in halves.items())
-        return f"区间法：{len(figures)} 个数，{parts}，合计 ±{total} {unit.unit}"
+            return bound, f"区间法：{n} 个数各 ±{half}", f"interval: {n} figures, ±{half} each"
+        total = bound.normalize()
+        zh = "、".join(f"{k} 个各 ±{h} {u}" for (u, h), k in halves.items())
+        en = " + ".join(f"{k} × ±{h} {u}" for (u, h), k in halves.items())
+        return (bound, f"区间法：{n} 个数，{zh}，合计 ±{total} {unit.unit}",
+                f"interval: {n} figures, {en} = ±{total} {unit.unit}")
 
     def describe(self, figures: int, lang: str = "zh") -> str:
         """How the bound was obtained, for messages."""
