@@ -141,3 +141,21 @@ def test_golden_reports_hold_what_official_reading_finds():
     kinds = {f["kind"] for fr in data["files"] for f in fr["findings"]}
     assert {"table-missing", "input-not-number", "input-text-number", "negative-amount", "unit-converted",
             "excess-digits", "row-unplaced", "layout-unknown", "rounding-residue"} <= kinds
+
+
+@pytest.mark.parametrize("name", ["large-2.xlsx", "sh-budget-handmade.xlsx", "sh-final-split.xlsx"])
+def test_rules_over_tables_the_workbook_lacks_are_not_run(name):
+    """A rule instance over a table an official workbook does not carry is skipped: everything it would find
+    is of that table, and the check drops it (computed here with the tables taken as present)."""
+    from xlbudget.check import _in_the_workbook
+    from xlbudget.reader import read_workbook
+    from xlbudget.rules import Context, run_rules
+
+    budget = read_workbook(DATA / name).budget
+    absent = budget.absent_tables
+    assert absent, "the workbook carries every table of its set"
+    skipped = run_rules(budget, Context(budget))
+    budget.absent_tables = frozenset()
+    everything = run_rules(budget, Context(budget))
+    budget.absent_tables = absent
+    assert _in_the_workbook(budget, everything) == _in_the_workbook(budget, skipped)

@@ -619,7 +619,10 @@ class Rule:
         except RuleConfigError as e:
             yield self.config_finding({}, str(e))
             return
+        absent = budget.absent_tables  # tables a workbook in an official layout does not carry
         for subs in instances:
+            if absent and subs.get("table") in absent:  # every finding of the instance would be of that table
+                continue
             try:
                 if ctx.rendering:
                     ctx.when = ctx.condition(self.when, subs, self.condition) if self.when else None
