@@ -24,7 +24,7 @@ from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .model import Budget
 from .narrative import ZERO_LAST_YEAR
-from .outputs import TEMP_PREFIX, OutputError, finish_output, output_folder, same_file
+from .outputs import TEMP_PREFIX, OutputError, finish_output, first_same_files, output_folder
 
 __all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
 
@@ -206,10 +206,10 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     paths = [Path(p) for p in paths]
     if not paths:
         raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
-    for i, p in enumerate(paths):
-        for q in paths[:i]:
-            if same_file(p, q):
-                raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
+    twice = first_same_files(paths)
+    if twice is not None:
+        p, q = paths[twice[0]], paths[twice[1]]
+        raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
     budgets: list[Budget] = []
     prior: list[InputReport] = []
     unreadable: list[InputReport] = []
