@@ -362,9 +362,9 @@ def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: lis
     plan = disclosure_plan(tableset)
     policy = plan.consolidate
 
-    def put(path: tuple[str, ...], value: Any) -> None:
+    def put(path: tuple[str, ...], value: Any) -> None:  # a copy: the result shares nothing with the units
         if value not in (None, [], {}):
-            set_path(out, path[1:], value)
+            set_path(out, path[1:], copy.deepcopy(value))
 
     for path in policy.union:
         items: list[Any] = []
@@ -459,7 +459,8 @@ def consolidate(budgets: list[Unit], name: str | None = None) -> Budget:
     if len(budgets) > 1:
         doc["units"] = [{"department": b.spec.department, "projects": [k for k in unit_keys]}
                         for b, unit_keys in zip(budgets, keys)]
-    out = Budget(layout, normalise_document(layout, doc))
+    # every part of ``doc`` was made or copied here: normalised in place
+    out = Budget(layout, normalise_document(layout, doc, in_place=True))
     # tables no input carries (inputs in an official layout have no 绩效 or facts sheets) are absent here too
     absent = set.intersection(*(_absent(b) for b in budgets))
     out.absent_tables = frozenset(tid for tid, t in layout.tables.items() if t.desc.id in absent)

@@ -290,9 +290,10 @@ def _decimals_in(obj: Any) -> Any:
     return obj
 
 
-def normalise_document(layout: Layout, doc: dict[str, Any]) -> dict[str, Any]:
-    """Coerce the input values of a document to their types (amounts to Decimal, counts to int)."""
-    out = copy.deepcopy(doc)
+def normalise_document(layout: Layout, doc: dict[str, Any], *, in_place: bool = False) -> dict[str, Any]:
+    """Coerce the input values of a document to their types (amounts to Decimal, counts to int); a copy,
+    unless ``in_place`` (for a document that its maker owns whole)."""
+    out = doc if in_place else copy.deepcopy(doc)
     b = Budget(layout, out)
     for t, row, col in layout.cells():
         if layout.cell_role(t, row, col) != "input":
