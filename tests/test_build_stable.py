@@ -123,3 +123,22 @@ def test_golden_builds_are_worth_comparing():
     assert "'=SUM(" in three and "merged ['A1:" in three
     assert "未经校验" in forced and " error " in forced
     assert "== expenditure.csv" in three
+
+
+def test_disclosure_workbook_still_refuses_a_sheet_name_twice(tmp_path):
+    """Sheet names are checked against a set of the names taken: a repeat (case ignored) is still refused,
+    and so are the names XlsxWriter refuses for other reasons."""
+    from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
+
+    from xlbudget.writer.disclosure import _Workbook
+
+    wb = _Workbook(str(tmp_path / "x.xlsx"))
+    wb.add_worksheet("项目绩效1")
+    wb.add_worksheet("Ab")
+    with pytest.raises(DuplicateWorksheetName):
+        wb.add_worksheet("aB")
+    with pytest.raises(InvalidWorksheetName):
+        wb.add_worksheet("a/b")
+    wb.add_worksheet("项目绩效2")
+    assert [ws.name for ws in wb.worksheets()] == ["项目绩效1", "Ab", "项目绩效2"]
+    wb.close()

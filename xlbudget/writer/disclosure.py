@@ -32,6 +32,7 @@ target folder and then renamed over the target.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from .. import __version__, classification
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
@@ -79,6 +81,7 @@ def _units(text: str) -> float:
     return w
 
 
+@functools.lru_cache(maxsize=8192)   # the labels of a thousand project sheets repeat
 def _lines(text: str, width_units: float, font_size: float = 10) -> int:
     if not text:
         return 1
@@ -131,6 +134,28 @@ class PlanTable:
     @property
     def width(self) -> int:
         return self.t.width
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """A workbook that checks each new sheet name against a set of the names taken: XlsxWriter compares it
+    with every sheet already added, quadratic in a disclosure of a thousand project sheets. Its other
+    checks (length, characters, apostrophes) run as they are."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._taken: set[str] = set()
+
+    def _check_sheetname(self, sheetname, is_chartsheet=False):
+        if sheetname and sheetname.lower() in self._taken:
+            raise xlsxwriter.exceptions.DuplicateWorksheetName(
+                f"Sheetname '{sheetname}', with case ignored, is already in use.")
+        sheets, self.worksheets_objs = self.worksheets_objs, []   # nothing to compare with: checked above
+        try:
+            name = super()._check_sheetname(sheetname, is_chartsheet)
+        finally:
+            self.worksheets_objs = sheets
+        self._taken.add(name.lower())
+        return name
 
 
 # --------------------------------------------------------------------------------------------
@@ -932,7 +957,7 @@ def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified:
     with atomic_output(out) as tmp:
         # in_memory: a disclosure of many units has a sheet per project; one temporary file per sheet
         # (written, read back, removed) cost more than the writing itself
-        wb = xlsxwriter.Workbook(tmp, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+        wb = _Workbook(tmp, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                        "strings_to_urls": False})
         wb.set_properties({"title": f"{budget.spec.department} {budget.spec.year} 年部门预算公开",
                            "subject": "部门预算公开", "author": budget.spec.department,
