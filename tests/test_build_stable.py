@@ -142,3 +142,26 @@ def test_disclosure_workbook_still_refuses_a_sheet_name_twice(tmp_path):
     wb.add_worksheet("项目绩效2")
     assert [ws.name for ws in wb.worksheets()] == ["项目绩效1", "Ab", "项目绩效2"]
     wb.close()
+
+
+def test_the_same_file_given_twice_is_found_by_path_or_inode(tmp_path):
+    """Each input's identity is taken once: the first repeat and the earliest path it repeats are named,
+    whether the repeat is a symlink, a hard link or another spelling of the path."""
+    import os
+
+    from xlbudget.build import BuildError
+    from xlbudget.outputs import first_same_files
+
+    a, b, c = (tmp_path / n for n in ("a.xlsx", "b.xlsx", "c.xlsx"))
+    for p in (a, b, c):
+        p.write_bytes(p.name.encode())
+    (tmp_path / "sub").mkdir()
+    os.symlink(b, tmp_path / "link-b.xlsx")
+    os.link(c, tmp_path / "hard-c.xlsx")
+    assert first_same_files([a, b, c]) is None
+    assert first_same_files([a, b, c, tmp_path / "link-b.xlsx"]) == (3, 1)
+    assert first_same_files([a, tmp_path / "hard-c.xlsx", b, c]) == (3, 1)
+    assert first_same_files([a, b, tmp_path / "sub" / ".." / "a.xlsx"]) == (2, 0)
+    assert first_same_files([tmp_path / "missing.xlsx", a, tmp_path / "missing.xlsx"]) == (2, 0)
+    with pytest.raises(BuildError, match="同一个文件"):
+        build([a, b, tmp_path / "link-b.xlsx"], tmp_path / "out.xlsx")
