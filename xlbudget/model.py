@@ -295,11 +295,16 @@ def normalise_document(layout: Layout, doc: dict[str, Any], *, in_place: bool = 
     unless ``in_place`` (for a document that its maker owns whole)."""
     out = doc if in_place else copy.deepcopy(doc)
     b = Budget(layout, out)
+    prefix: tuple | None = None   # the cells of a row share the mapping that holds them: looked up once
+    holder: Any = None
     for t, row, col in layout.cells():
         if layout.cell_role(t, row, col) != "input":
             continue
         path = b.input_path(t, row, col)
-        v = get_path(out, path)
+        if path[:-1] != prefix:
+            prefix = path[:-1]
+            holder = get_path(out, prefix)
+        v = get_path(holder, path[-1:]) if holder is not None else None
         if v is None:
             continue
         typ = _cell_type(row, col)
