@@ -297,7 +297,7 @@ def normalise_document(layout: Layout, doc: dict[str, Any], *, in_place: bool = 
     b = Budget(layout, out)
     prefix: tuple | None = None   # the cells of a row share the mapping that holds them: looked up once
     holder: Any = None
-    for t, row, col in layout.cells():
+    for t, row, col in _cells_held(layout, out):
         if layout.cell_role(t, row, col) != "input":
             continue
         path = b.input_path(t, row, col)
@@ -313,6 +313,18 @@ def normalise_document(layout: Layout, doc: dict[str, Any], *, in_place: bool = 
         elif typ in ("int", "signed_int"):
             set_path(out, path, int(Decimal(str(v))))
     return out
+
+
+def _cells_held(layout: Layout, doc: dict[str, Any]) -> Iterator[tuple[LTable, LRow, Column]]:
+    """``layout.cells()`` less the cells of the record rows that ``doc`` has no record for (a per-project
+    block has many spare record rows, most of them unused)."""
+    for t in layout.tables.values():
+        for row in t.rows.values():
+            if row.record is not None and not row.total \
+                    and get_path(doc, tuple(row.path or ()) + (row.record,)) is None:
+                continue
+            for col in t.desc.block(row.block).columns:
+                yield t, row, col
 
 
 def _cell_type(row: LRow, col: Column) -> str:
