@@ -127,9 +127,10 @@ class PlanTable:
     base: int = 0                              # row offset of the table's block on the exact-figures sheet
 
     def row(self, key: str) -> LRow | None:
-        if not hasattr(self, "_index"):
-            self._index = {r.key: r for r in self.rows}
-        return self._index.get(key)
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self._index = {r.key: r for r in self.rows}
+        return index.get(key)
 
     @property
     def width(self) -> int:
@@ -722,11 +723,12 @@ class _Writer:
                     ws.set_row(r, None, None, {"hidden": True})
         cell_role = self.b.layout.cell_role
         records: dict[str, dict[str, Any]] = {}   # row key -> the raw values of a record row, by column
+        holders: dict[tuple, Any] = {}             # a records block's path -> what holds its records
         for row in t.rows.values():
             blk = d.block(row.block)
             height = 18.0
             if row.record is not None and not row.total:
-                records[row.key] = self._record_values(row, blk)
+                records[row.key] = self._record_values(row, blk, holders)
             if row.key in hide or blk.key in hide or \
                     (row.record is not None and not row.total and _all_empty(records[row.key])):
                 ws.set_row(row.r, None, None, {"hidden": True})
@@ -777,10 +779,14 @@ class _Writer:
                     i = j + 1
             bounds = runs
 
-    def _record_values(self, row: LRow, blk) -> dict[str, Any]:
+    def _record_values(self, row: LRow, blk, holders: dict[tuple, Any]) -> dict[str, Any]:
         """The raw values of a record row by column (what ``Budget.raw`` gives for each), its record looked
-        up once."""
-        rec = get_path(self.b.doc, tuple(row.path or ()) + (row.record,))
+        up once, in what holds the records of its path (``holders``, filled as the sheet's rows come)."""
+        path = tuple(row.path or ())
+        if path not in holders:
+            holders[path] = get_path(self.b.doc, path)
+        held = holders[path]
+        rec = get_path(held, (row.record,)) if held is not None else None
         if not isinstance(rec, dict):
             return {col.key: None for col in blk.columns}
         return {col.key: rec.get(col.key) for col in blk.columns}
