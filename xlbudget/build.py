@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .consolidate import consolidate
+from .consolidate import UnitFigures, consolidate
 from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .model import Budget
 from .narrative import ZERO_LAST_YEAR
-from .outputs import TEMP_PREFIX, OutputError, finish_output, output_folder, same_file
+from .outputs import TEMP_PREFIX, OutputError, finish_output, first_same_files, output_folder
 
 __all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
 
@@ -206,10 +206,10 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     paths = [Path(p) for p in paths]
     if not paths:
         raise BuildError("没有输入文件：请至少给出一个已填报的工作簿")
-    for i, p in enumerate(paths):
-        for q in paths[:i]:
-            if same_file(p, q):
-                raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
+    twice = first_same_files(paths)
+    if twice is not None:
+        p, q = paths[twice[0]], paths[twice[1]]
+        raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
     budgets: list[Budget] = []
     prior: list[InputReport] = []
     unreadable: list[InputReport] = []
@@ -272,8 +272,9 @@ _CARRIED = ("overrides", "cell_map", "printed_labels", "absent_tables", "source"
 
 
 def _read_one(path: Path, check: bool, tableset: str | None = None):
-    """In a worker: read (and check) one workbook; the budget travels back as its spec, inputs and what it
-    carries besides (``_CARRIED``)."""
+    """In a worker: read (and check) one workbook. A checked budget travels back as what consolidation
+    takes from it (:class:`~xlbudget.consolidate.UnitFigures`); otherwise as its spec, inputs and what it
+    carries besides (``_CARRIED``), to be laid out again in the parent."""
     from .reader import read_workbook
 
     res = read_workbook(path, tableset=tableset)
@@ -282,14 +283,24 @@ def _read_one(path: Path, check: bool, tableset: str | None = None):
         return list(res.findings), None, None, res.sha256
     checker = _default_checker() if check else None
     found = list(checker(b)) if checker is not None else None
-    return list(res.findings), (b.spec.to_dict(), b.doc, {k: getattr(b, k) for k in _CARRIED}), found, res.sha256
+    if b.spec.generic or found is None:  # (a checker given by the caller is run on the budget in the parent)
+        state = (b.spec.to_dict(), b.doc, {k: getattr(b, k) for k in _CARRIED})
+    else:  # checked here: what consolidation takes is enough, the parent need not lay the unit out again
+        figures = UnitFigures.of(b)
+        figures.spec = b.spec.to_dict()  # type: ignore[assignment]  # a spec travels as its text
+        state = figures
+    return list(res.findings), state, found, res.sha256
 
 
-def _rebuilt(state) -> Budget | None:
+def _rebuilt(state) -> Budget | UnitFigures | None:
     if state is None:
         return None
-    from .layout import layout_for
     from .spec import Spec
+
+    if isinstance(state, UnitFigures):
+        state.spec = Spec.from_dict(state.spec)  # type: ignore[arg-type]
+        return state
+    from .layout import layout_for
 
     spec, doc, carried = state
     budget = Budget(layout_for(Spec.from_dict(spec)), doc)

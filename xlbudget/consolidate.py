@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Union
 
 from .errors import DataError
 from .layout import LTable, layout_for
@@ -32,7 +33,7 @@ from .model import FORMAT, ZERO, Budget, get_path, normalise_document, set_path,
 from .setdata import disclosure_plan
 from .spec import CODE_LISTS, Project, Spec
 
-__all__ = ["consolidate", "unit_names"]
+__all__ = ["UnitFigures", "consolidate", "unit_names"]
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 
@@ -58,6 +59,54 @@ def unit_names(budgets: Iterable[Budget]) -> list[str]:
     return [b.spec.department for b in budgets]
 
 
+@dataclass
+class UnitFigures:
+    """What consolidation takes from one unit's budget, without its layout: the spec and document, the
+    table set, the rows of its tables, the figures of its grid cells (as ``Budget.value`` gives them:
+    constants over formulas included), the tables it lacks and the paths of its summed department figures.
+
+    A worker that read and checked a unit sends this rather than the document alone, so that the process
+    consolidating hundreds of units does not lay each one out again. A unit of a generic spec (codes in
+    spare rows) travels as its budget: its figures depend on the codes it holds.
+    """
+
+    spec: Spec
+    doc: dict[str, Any]
+    tableset: tuple[str, str]                                  # id, version
+    rows: dict[str, frozenset[str]]                            # table -> the keys of its rows
+    figures: dict[tuple[str, str, str], Decimal]               # (table, row, column) -> figure, None left out
+    absent: frozenset[str]                                     # descriptions of the tables it lacks
+    summed: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)   # root -> ``summed_paths``
+
+    @classmethod
+    def of(cls, b: Budget) -> "UnitFigures":
+        figures: dict[tuple[str, str, str], Decimal] = {}
+        for t, row, col in b.layout.cells():
+            if row.record is None and col.kind != "field" and col.numeric:
+                v = b.value(t.id, row.key, col.key)
+                if v is not None:
+                    figures[(t.id, row.key, col.key)] = v
+        return cls(spec=b.spec, doc=b.doc, tableset=(b.layout.tableset.id, b.layout.tableset.version),
+                   rows={tid: frozenset(t.rows) for tid, t in b.layout.tables.items()}, figures=figures,
+                   absent=frozenset(b.layout.tables[t].desc.id for t in b.absent_tables),
+                   summed={root: summed_paths(b.layout, root) for root in ("facts", "performance")})
+
+
+Unit = Union[Budget, UnitFigures]
+
+
+def _tableset_key(b: Unit) -> tuple[str, str]:
+    return b.tableset if isinstance(b, UnitFigures) else (b.layout.tableset.id, b.layout.tableset.version)
+
+
+def _summed(b: Unit, root: str) -> list[tuple[str, ...]]:
+    return b.summed[root] if isinstance(b, UnitFigures) else summed_paths(b.layout, root)
+
+
+def _absent(b: Unit) -> set[str]:
+    return set(b.absent) if isinstance(b, UnitFigures) else {b.layout.tables[t].desc.id for t in b.absent_tables}
+
+
 # --------------------------------------------------------------------------------------------
 # Compatibility
 # --------------------------------------------------------------------------------------------
@@ -71,9 +120,9 @@ def _check_compatible(budgets: list[Budget]) -> None:
     if len(years) > 1:
         detail = "；".join(f"{b.spec.department}：{b.spec.year} 年" for b in budgets)
         raise DataError(f"输入文件的预算年度不一致（{detail}），不能合并为一个部门预算")
-    sets = {(b.layout.tableset.id, b.layout.tableset.version) for b in budgets}
+    sets = {_tableset_key(b) for b in budgets}
     if len(sets) > 1:
-        detail = "；".join(f"{b.spec.department}：{b.layout.tableset.id} 版本 {b.layout.tableset.version}"
+        detail = "；".join(f"{b.spec.department}：{_tableset_key(b)[0]} 版本 {_tableset_key(b)[1]}"
                           for b in budgets)
         raise DataError(f"输入文件使用的表套不一致（{detail}），不能合并；请用同一套模板重新填报")
     units = {(b.spec.unit or "万元") for b in budgets}
@@ -216,6 +265,11 @@ def _sum_tables(budgets: list[Budget], spec: Spec, keys: list[list[str]],
     holders: dict[tuple[str, str], list[int]] = {}
     spares: dict[str, list[int]] = {}
     for i, b in enumerate(budgets):
+        if isinstance(b, UnitFigures):  # never a generic spec: no spare rows
+            for tid, rkeys in b.rows.items():
+                for rkey in rkeys:
+                    holders.setdefault((tid, rkey), []).append(i)
+            continue
         for tid, ut in b.layout.tables.items():
             for rkey, urow in ut.rows.items():
                 holders.setdefault((tid, rkey), []).append(i)
@@ -241,7 +295,9 @@ def _sum_tables(budgets: list[Budget], spec: Spec, keys: list[list[str]],
     return tables
 
 
-def _unit_value(b: Budget, tid: str, rkey: str, ckey: str) -> Decimal | None:
+def _unit_value(b: Unit, tid: str, rkey: str, ckey: str) -> Decimal | None:
+    if isinstance(b, UnitFigures):
+        return b.figures.get((tid, rkey, ckey))
     t = b.layout.tables.get(tid)
     if t is None:
         return None
@@ -300,14 +356,15 @@ def _sum_into(out: dict[str, Any], docs: list[dict[str, Any]], paths: list[tuple
             set_path(out, path, v)
 
 
-def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: list[Budget], spec: Spec) -> None:
+def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: list[Unit], spec: Spec,
+                   tableset) -> None:
     """The set's [consolidate] policy for the texts, lists and mappings of the facts (paths from ``facts``)."""
-    plan = disclosure_plan(budgets[0].layout.tableset)
+    plan = disclosure_plan(tableset)
     policy = plan.consolidate
 
-    def put(path: tuple[str, ...], value: Any) -> None:
+    def put(path: tuple[str, ...], value: Any) -> None:  # a copy: the result shares nothing with the units
         if value not in (None, [], {}):
-            set_path(out, path[1:], value)
+            set_path(out, path[1:], copy.deepcopy(value))
 
     for path in policy.union:
         items: list[Any] = []
@@ -331,14 +388,14 @@ def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: lis
         put(policy.units, "\n".join([lead] + [t for t in texts if t]))
 
 
-def _merged_facts(budgets: list[Budget], spec: Spec, keys: list[list[str]],
-                  per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
+def _merged_facts(budgets: list[Unit], spec: Spec, keys: list[list[str]],
+                  per_unit: list[list[tuple[str, Project]]], tableset) -> dict[str, Any]:
     facts_list = [b.doc.get("facts") or {} for b in budgets]
     out: dict[str, Any] = copy.deepcopy(facts_list[0])
     multi = len(budgets) > 1
-    _sum_into(out, facts_list, summed_paths(budgets[0].layout, "facts"))
+    _sum_into(out, facts_list, _summed(budgets[0], "facts"))
     if multi:
-        _combine_texts(out, [{"facts": fa} for fa in facts_list], budgets, spec)
+        _combine_texts(out, [{"facts": fa} for fa in facts_list], budgets, spec, tableset)
     projects: dict[str, Any] = {}
     for b, fa, unit_keys, unit_projects in zip(budgets, facts_list, keys, per_unit):
         for key, (row_key, _p) in zip(unit_keys, unit_projects):
@@ -350,14 +407,14 @@ def _merged_facts(budgets: list[Budget], spec: Spec, keys: list[list[str]],
     return out
 
 
-def _merged_performance(budgets: list[Budget], spec: Spec, keys: list[list[str]],
+def _merged_performance(budgets: list[Unit], spec: Spec, keys: list[list[str]],
                         per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
     perf_list = [b.doc.get("performance") or {} for b in budgets]
     dept = copy.deepcopy(perf_list[0].get("department") or {})
     if dept or len(budgets) > 1:
         dept["unit_name"] = spec.department
         summed = {"department": dept}
-        _sum_into(summed, perf_list, [p for p in summed_paths(budgets[0].layout, "performance")
+        _sum_into(summed, perf_list, [p for p in _summed(budgets[0], "performance")
                                       if p[0] == "department"])
         dept = summed["department"]
     projects: dict[str, Any] = {}
@@ -379,10 +436,11 @@ def _merged_performance(budgets: list[Budget], spec: Spec, keys: list[list[str]]
 # --------------------------------------------------------------------------------------------
 
 
-def consolidate(budgets: list[Budget], name: str | None = None) -> Budget:
+def consolidate(budgets: list[Unit], name: str | None = None) -> Budget:
     """Sum the budgets of several units (or re-issue a single one) as one department budget.
 
-    ``name`` is the department's name; without it the first unit's name is used.
+    ``name`` is the department's name; without it the first unit's name is used. A unit is its budget or
+    what consolidation takes from it (:class:`UnitFigures`).
     """
     budgets = list(budgets)
     _check_compatible(budgets)
@@ -390,18 +448,20 @@ def consolidate(budgets: list[Budget], name: str | None = None) -> Budget:
     keys = _project_keys(per_unit)
     spec = _merged_spec(budgets, name, keys, per_unit)
     layout = layout_for(spec)
+    tableset = budgets[0].layout.tableset if isinstance(budgets[0], Budget) else layout.tableset
     doc: dict[str, Any] = {
         "format": FORMAT,
         "spec": spec.to_dict(),
         "tables": _sum_tables(budgets, spec, keys, per_unit),
         "performance": _merged_performance(budgets, spec, keys, per_unit),
-        "facts": _merged_facts(budgets, spec, keys, per_unit),
+        "facts": _merged_facts(budgets, spec, keys, per_unit, tableset),
     }
     if len(budgets) > 1:
         doc["units"] = [{"department": b.spec.department, "projects": [k for k in unit_keys]}
                         for b, unit_keys in zip(budgets, keys)]
-    out = Budget(layout, normalise_document(layout, doc))
+    # every part of ``doc`` was made or copied here: normalised in place
+    out = Budget(layout, normalise_document(layout, doc, in_place=True))
     # tables no input carries (inputs in an official layout have no 绩效 or facts sheets) are absent here too
-    absent = set.intersection(*({b.layout.tables[t].desc.id for t in b.absent_tables} for b in budgets))
+    absent = set.intersection(*(_absent(b) for b in budgets))
     out.absent_tables = frozenset(tid for tid, t in layout.tables.items() if t.desc.id in absent)
     return out

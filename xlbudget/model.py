@@ -291,15 +291,21 @@ def _decimals_in(obj: Any) -> Any:
     return obj
 
 
-def normalise_document(layout: Layout, doc: dict[str, Any]) -> dict[str, Any]:
-    """Coerce the input values of a document to their types (amounts to Decimal, counts to int)."""
-    out = copy.deepcopy(doc)
+def normalise_document(layout: Layout, doc: dict[str, Any], *, in_place: bool = False) -> dict[str, Any]:
+    """Coerce the input values of a document to their types (amounts to Decimal, counts to int); a copy,
+    unless ``in_place`` (for a document that its maker owns whole)."""
+    out = doc if in_place else copy.deepcopy(doc)
     b = Budget(layout, out)
-    for t, row, col in layout.cells():
+    prefix: tuple | None = None   # the cells of a row share the mapping that holds them: looked up once
+    holder: Any = None
+    for t, row, col in _cells_held(layout, out):
         if layout.cell_role(t, row, col) != "input":
             continue
         path = b.input_path(t, row, col)
-        v = get_path(out, path)
+        if path[:-1] != prefix:
+            prefix = path[:-1]
+            holder = get_path(out, prefix)
+        v = get_path(holder, path[-1:]) if holder is not None else None
         if v is None:
             continue
         typ = _cell_type(row, col)
@@ -308,6 +314,18 @@ def normalise_document(layout: Layout, doc: dict[str, Any]) -> dict[str, Any]:
         elif typ in ("int", "signed_int"):
             set_path(out, path, int(Decimal(str(v))))
     return out
+
+
+def _cells_held(layout: Layout, doc: dict[str, Any]) -> Iterator[tuple[LTable, LRow, Column]]:
+    """``layout.cells()`` less the cells of the record rows that ``doc`` has no record for (a per-project
+    block has many spare record rows, most of them unused)."""
+    for t in layout.tables.values():
+        for row in t.rows.values():
+            if row.record is not None and not row.total \
+                    and get_path(doc, tuple(row.path or ()) + (row.record,)) is None:
+                continue
+            for col in t.desc.block(row.block).columns:
+                yield t, row, col
 
 
 def _cell_type(row: LRow, col: Column) -> str:

@@ -29,7 +29,7 @@ from typing import Iterable, Iterator, Sequence
 from .errors import XlbudgetError
 
 __all__ = ["OutputError", "Output", "TEMP_PREFIX", "atomic_output", "atomic_write", "csv_text", "finish_output", "output_folder",
-           "guard_outputs", "is_temporary", "output_mode", "same_file"]
+           "first_same_files", "guard_outputs", "is_temporary", "output_mode", "same_file"]
 
 TEMP_PREFIX = ".xlbudget-"
 TEMP_SUFFIX = ".tmp"
@@ -189,6 +189,22 @@ def _identity(p: Path) -> tuple[Path, tuple[int, int] | None]:
     except OSError:
         ino = None
     return resolved, ino
+
+
+def first_same_files(paths: Sequence[str | os.PathLike[str]]) -> tuple[int, int] | None:
+    """The first pair ``(i, j)``, ``j < i``, of ``paths`` that name the same file (as :func:`same_file`
+    says, with ``j`` the earliest such), or None; each path's identity is taken once."""
+    by_path: dict[Path, int] = {}
+    by_ino: dict[tuple[int, int], int] = {}
+    for i, p in enumerate(paths):
+        resolved, ino = _identity(Path(p))
+        hits = [j for j in (by_path.get(resolved), by_ino.get(ino) if ino is not None else None) if j is not None]
+        if hits:
+            return i, min(hits)
+        by_path.setdefault(resolved, i)
+        if ino is not None:
+            by_ino.setdefault(ino, i)
+    return None
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

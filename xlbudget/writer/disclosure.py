@@ -32,6 +32,7 @@ target folder and then renamed over the target.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from .. import __version__, classification
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
@@ -79,6 +81,7 @@ def _units(text: str) -> float:
     return w
 
 
+@functools.lru_cache(maxsize=8192)   # the labels of a thousand project sheets repeat
 def _lines(text: str, width_units: float, font_size: float = 10) -> int:
     if not text:
         return 1
@@ -124,13 +127,36 @@ class PlanTable:
     base: int = 0                              # row offset of the table's block on the exact-figures sheet
 
     def row(self, key: str) -> LRow | None:
-        if not hasattr(self, "_index"):
-            self._index = {r.key: r for r in self.rows}
-        return self._index.get(key)
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self._index = {r.key: r for r in self.rows}
+        return index.get(key)
 
     @property
     def width(self) -> int:
         return self.t.width
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """A workbook that checks each new sheet name against a set of the names taken: XlsxWriter compares it
+    with every sheet already added, quadratic in a disclosure of a thousand project sheets. Its other
+    checks (length, characters, apostrophes) run as they are."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._taken: set[str] = set()
+
+    def _check_sheetname(self, sheetname, is_chartsheet=False):
+        if sheetname and sheetname.lower() in self._taken:
+            raise xlsxwriter.exceptions.DuplicateWorksheetName(
+                f"Sheetname '{sheetname}', with case ignored, is already in use.")
+        sheets, self.worksheets_objs = self.worksheets_objs, []   # nothing to compare with: checked above
+        try:
+            name = super()._check_sheetname(sheetname, is_chartsheet)
+        finally:
+            self.worksheets_objs = sheets
+        self._taken.add(name.lower())
+        return name
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,6 +322,7 @@ class _Writer:
         self.plan = disclosure_plan(budget.layout.tableset)
         self.plans = _Plans(budget, self.plan)
         self.sheet_names: list[str] = []
+        self._perf_formats: dict[tuple[str, int], Any] = {}
         self.subs = {"year": self.year, "department": self.dept, "unit": budget.layout.tableset.unit}
 
     # --- common page setup -----------------------------------------------------------------------
@@ -694,15 +721,20 @@ class _Writer:
                 r0, depth = t.block_headers[blk.key]
                 for r in range(r0, r0 + depth):
                     ws.set_row(r, None, None, {"hidden": True})
+        cell_role = self.b.layout.cell_role
+        records: dict[str, dict[str, Any]] = {}   # row key -> the raw values of a record row, by column
+        holders: dict[tuple, Any] = {}             # a records block's path -> what holds its records
         for row in t.rows.values():
             blk = d.block(row.block)
             height = 18.0
+            if row.record is not None and not row.total:
+                records[row.key] = self._record_values(row, blk, holders)
             if row.key in hide or blk.key in hide or \
-                    (row.record is not None and not row.total and self._record_empty(t, row, blk)):
+                    (row.record is not None and not row.total and _all_empty(records[row.key])):
                 ws.set_row(row.r, None, None, {"hidden": True})
                 continue
             sum_start = min((t.colpos[(blk.key, c.key)][0] for c in blk.columns
-                             if self.b.layout.cell_role(t, row, c) == "sum"), default=None)
+                             if cell_role(t, row, c) == "sum"), default=None)
             if row.total and row.record is not None and sum_start:
                 ws.merge_range(row.r, 0, row.r, sum_start - 1, row.label, f(border=1, align="center", bold=True)) \
                     if sum_start > 1 else ws.write_string(row.r, 0, row.label, f(border=1, align="center", bold=True))
@@ -710,26 +742,27 @@ class _Writer:
                 c0, n = t.colpos[(blk.key, col.key)]
                 if sum_start is not None and row.total and c0 < sum_start:
                     continue
-                text = self._perf_cell(ws, t, row, col, c0, n)
+                text = self._perf_cell(ws, t, row, col, c0, n, records.get(row.key))
                 if text:
                     height = max(height, _lines(text, sum(widths[c0:c0 + n])) * _line_height(10) + 6)
             if height > 18.5:
                 ws.set_row(row.r, min(height, 400))
         for blk in d.blocks:
             if blk.plan == "records" and blk.key not in hide:
-                self._merge_runs(ws, t, blk)
+                self._merge_runs(ws, t, blk, records)
         self.page(ws, landscape=d.landscape, area=(0, 0, t.last_row, W - 1))
 
-    def _merge_runs(self, ws, t: LTable, blk) -> None:
+    def _merge_runs(self, ws, t: LTable, blk, records: dict[str, dict[str, Any]]) -> None:
         """Merge the runs of equal values in the leading text columns of a records block (一级/二级指标),
-        each run within the run of the column before it, up to the first column whose values all differ."""
-        rows = [r for r in t.rows_of(blk.key) if not r.total and not self._record_empty(t, r, blk)]
+        each run within the run of the column before it, up to the first column whose values all differ.
+        ``records``: the raw values of the sheet's record rows (``_record_values``)."""
+        rows = [r for r in t.rows_of(blk.key) if not r.total and not _all_empty(records[r.key])]
         if len(rows) < 2:
             return
         fmt = self.f(border=1, text_wrap=True, align="center")
         bounds = [(0, len(rows))]
         for col in blk.columns:
-            values = [str(self.b.raw(t, r, col) or "") for r in rows]
+            values = [str(records[r.key][col.key] or "") for r in rows]
             if col.kind != "text" or len(set(values)) == len(values):
                 break
             c0, n = t.colpos[(blk.key, col.key)]
@@ -746,27 +779,42 @@ class _Writer:
                     i = j + 1
             bounds = runs
 
-    def _record_empty(self, t: LTable, row: LRow, blk) -> bool:
-        for col in blk.columns:
-            v = self.b.raw(t, row, col)
-            if v not in (None, ""):
-                return False
-        return True
+    def _record_values(self, row: LRow, blk, holders: dict[tuple, Any]) -> dict[str, Any]:
+        """The raw values of a record row by column (what ``Budget.raw`` gives for each), its record looked
+        up once, in what holds the records of its path (``holders``, filled as the sheet's rows come)."""
+        path = tuple(row.path or ())
+        if path not in holders:
+            holders[path] = get_path(self.b.doc, path)
+        held = holders[path]
+        rec = get_path(held, (row.record,)) if held is not None else None
+        if not isinstance(rec, dict):
+            return {col.key: None for col in blk.columns}
+        return {col.key: rec.get(col.key) for col in blk.columns}
 
-    def _perf_cell(self, ws, t: LTable, row: LRow, col: Column, c0: int, n: int) -> str:
-        """Write one cell of a 绩效 sheet; return its text (for the row height)."""
-        f = self.f
+    def _perf_format(self, typ: str, decimals: int) -> Any:
+        key = (typ, decimals)
+        fmt = self._perf_formats.get(key)
+        if fmt is None:
+            f = self.f
+            if typ == "amount":
+                fmt = f(border=1, num_format=amount_format(decimals, blank_zero=False), align="right")
+            elif typ in ("int", "signed_int"):
+                fmt = f(border=1, align="center", num_format="0")
+            else:
+                fmt = f(border=1, text_wrap=True, valign="top" if typ in ("longtext", "lines") else "vcenter")
+            self._perf_formats[key] = fmt
+        return fmt
+
+    def _perf_cell(self, ws, t: LTable, row: LRow, col: Column, c0: int, n: int,
+                   record: dict[str, Any] | None = None) -> str:
+        """Write one cell of a 绩效 sheet; return its text (for the row height). ``record``: the raw values
+        of the row when it is a record row (``_record_values``)."""
         role = self.b.layout.cell_role(t, row, col)
         typ = row.type if col.kind == "field" else ("amount" if col.kind == "amount" else
                                                      "int" if col.kind == "int" else "text")
         money = typ == "amount"
         decimals = self.b.layout.precision(t.id, col.key).display_decimals
-        if money:
-            fmt = f(border=1, num_format=amount_format(decimals, blank_zero=False), align="right")
-        elif typ in ("int", "signed_int"):
-            fmt = f(border=1, align="center", num_format="0")
-        else:
-            fmt = f(border=1, text_wrap=True, valign="top" if typ in ("longtext", "lines") else "vcenter")
+        fmt = self._perf_format(typ, decimals)
 
         def put(write, value, *cached) -> None:
             if n > 1:
@@ -790,7 +838,7 @@ class _Writer:
                 put(ws.write_formula, f"=ROUND({expr},{decimals})" if money else f"={expr}", _num(shown))
             return ""
         if role == "input":
-            raw = self.b.raw(t, row, col)
+            raw = record[col.key] if record is not None else self.b.raw(t, row, col)
             if typ in ("amount", "int", "signed_int"):
                 v = to_decimal(raw) if raw not in (None, "") and not isinstance(raw, (list, dict)) else None
                 if v is None:
@@ -870,6 +918,10 @@ class _Writer:
         self.exact_sheet()
 
 
+def _all_empty(values: dict[str, Any]) -> bool:
+    return all(v in (None, "") for v in values.values())
+
+
 def _text_value(v: Any) -> str:
     if v is None:
         return ""
@@ -911,7 +963,7 @@ def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified:
     with atomic_output(out) as tmp:
         # in_memory: a disclosure of many units has a sheet per project; one temporary file per sheet
         # (written, read back, removed) cost more than the writing itself
-        wb = xlsxwriter.Workbook(tmp, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+        wb = _Workbook(tmp, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                        "strings_to_urls": False})
         wb.set_properties({"title": f"{budget.spec.department} {budget.spec.year} 年部门预算公开",
                            "subject": "部门预算公开", "author": budget.spec.department,
