@@ -13,12 +13,12 @@ change of the disclosure: ``XLBUDGET_REGEN_GOLDEN=1 python -m pytest tests/test_
 from __future__ import annotations
 
 import lzma
-import os
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from golden import assert_golden
 from xlbudget.build import build, summary_lines
 
 from test_findings_stable import DATA, MUTATIONS, mutate
@@ -103,15 +103,7 @@ def dump_build(tmp: Path, case: str, jobs: int = 1) -> str:
 def test_build_identical_to_golden(tmp_path, monkeypatch, case, jobs):
     monkeypatch.setenv("XLBUDGET_HOME", str(tmp_path / "home"))
     got = dump_build(tmp_path, case, jobs)
-    golden = GOLDEN / f"{case}.txt.xz"
-    if os.environ.get("XLBUDGET_REGEN_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(lzma.compress(got.encode("utf-8"), preset=9))
-    want = lzma.decompress(golden.read_bytes()).decode("utf-8")
-    if got != want:  # show the first difference rather than two huge strings
-        for i, (a, b) in enumerate(zip(got.splitlines(), want.splitlines())):
-            assert a == b, f"line {i + 1} of the {case} build differs"
-    assert got == want
+    assert_golden(got, GOLDEN / f"{case}.txt.xz", f"the {case} build")
 
 
 def test_golden_builds_are_worth_comparing():

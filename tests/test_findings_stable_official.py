@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import json
 import lzma
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from test_findings_stable import _nth, mutate, report_json
+from golden import assert_golden
+from test_findings_stable import _nth, golden_submissions, report_json
 
 DATA = Path(__file__).parent / "data" / "stable" / "official"
 BASES = ("small-1.xlsx", "small-3.xlsx", "large-2.xlsx", "small-4-handmade.xlsx", "small-4-onesheet.xlsx",
@@ -103,29 +103,13 @@ MUTATIONS = {
 
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory) -> list[Path]:
-    d = tmp_path_factory.mktemp("stable-official")
-    # the shipped partial catalogue, never one imported on this machine
-    mp = pytest.MonkeyPatch()
-    mp.setenv("XLBUDGET_HOME", str(d / "home"))
-    paths = [DATA / b for b in BASES]
-    for name, (base, edits) in MUTATIONS.items():
-        mutate(DATA / base, d / name, edits)
-        paths.append(d / name)
-    yield paths
-    mp.undo()
+    yield from golden_submissions(tmp_path_factory.mktemp("stable-official"), DATA, BASES, MUTATIONS)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_report_identical_to_golden(submissions, lang):
     got = report_json(submissions, lang)
-    golden = DATA / f"report-{lang}.json.xz"
-    if os.environ.get("XLBUDGET_REGEN_GOLDEN") == "1":
-        golden.write_bytes(lzma.compress(got.encode("utf-8"), preset=9))
-    want = lzma.decompress(golden.read_bytes()).decode("utf-8")
-    if got != want:  # show the first difference rather than two huge strings
-        for i, (a, b) in enumerate(zip(got.splitlines(), want.splitlines())):
-            assert a == b, f"line {i + 1} of the {lang} report differs"
-    assert got == want
+    assert_golden(got, DATA / f"report-{lang}.json.xz", f"the {lang} report")
 
 
 def test_golden_reports_hold_what_official_reading_finds():

@@ -16,14 +16,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import lzma
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from golden import assert_golden
 from xlbudget.check import check_budget
 from xlbudget.layout import Layout, layout_for
 from xlbudget.model import Budget, load_example, normalise_document
@@ -159,12 +158,4 @@ def report(ts: str) -> str:
 @pytest.mark.parametrize("ts", SETS)
 def test_rule_findings_and_sheet_identical_to_golden(ts):
     got = report(ts)
-    golden = DATA / f"{ts}.json.xz"
-    if os.environ.get("XLBUDGET_REGEN_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(lzma.compress(got.encode("utf-8"), preset=9))
-    want = lzma.decompress(golden.read_bytes()).decode("utf-8")
-    if got != want:  # show the first difference rather than two huge strings
-        for i, (a, b) in enumerate(zip(got.splitlines(), want.splitlines())):
-            assert a == b, f"line {i + 1} of the {ts} report differs"
-    assert got == want
+    assert_golden(got, DATA / f"{ts}.json.xz", f"the {ts} report")
