@@ -39,14 +39,16 @@ def _nth(pattern: bytes, n: int, repl):
     return edit
 
 
-def add_to_input(n: int, delta: str):
+def add_to_input(n: int, delta: str, pattern: bytes = _NUM_INPUT):
+    """The n-th number cell of ``pattern`` (its groups: before, the number, after) with ``delta`` added."""
     from decimal import Decimal
-    return _nth(_NUM_INPUT, n, lambda m: m.group(1) + str(Decimal(m.group(2).decode()) + Decimal(delta)).encode()
+    return _nth(pattern, n, lambda m: m.group(1) + str(Decimal(m.group(2).decode()) + Decimal(delta)).encode()
                 + m.group(3))
 
 
-def text_in_input(n: int, text: str):
-    return _nth(_NUM_INPUT, n, lambda m: m.group(1).replace(b"><v>", b' t="inlineStr"><is><t>')
+def text_in_input(n: int, text: str, pattern: bytes = _NUM_INPUT, value_tag: bytes = b"><v>"):
+    """The n-th number cell of ``pattern`` holding ``text`` instead (an inline string)."""
+    return _nth(pattern, n, lambda m: m.group(1).replace(value_tag, b' t="inlineStr"><is><t>')
                 + text.encode() + b"</t></is></c>")
 
 

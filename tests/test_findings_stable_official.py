@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 import lzma
 import re
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from golden import assert_golden
-from test_findings_stable import _nth, golden_submissions, report_json
+from test_findings_stable import _nth, add_to_input, golden_submissions, report_json, text_in_input
 
 DATA = Path(__file__).parent / "data" / "stable" / "official"
 BASES = ("small-1.xlsx", "small-3.xlsx", "large-2.xlsx", "small-4-handmade.xlsx", "small-4-onesheet.xlsx",
@@ -36,13 +35,11 @@ _REF = re.compile(rb'\b([A-Z]{1,3})([0-9]+)\b')
 
 
 def add_to_number(n: int, delta: str):
-    return _nth(_NUMBER, n, lambda m: m.group(1) + str(Decimal(m.group(2).decode()) + Decimal(delta)).encode()
-                + m.group(3))
+    return add_to_input(n, delta, _NUMBER)
 
 
 def number_as_text(n: int, text: str):
-    return _nth(_NUMBER, n, lambda m: m.group(1).replace(b' t="n"><v>', b' t="inlineStr"><is><t>')
-                + text.encode() + b"</t></is></c>")
+    return text_in_input(n, text, _NUMBER, b' t="n"><v>')
 
 
 def recode(n: int, code: str):  # the n-th 类 code of a sheet replaced
