@@ -137,17 +137,22 @@ def test_report_identical_to_golden(submissions, lang):
     assert_golden(got, DATA / f"report-{lang}.json.xz", f"the {lang} report")  # xz: 1 MB each as text
 
 
-def test_golden_reports_hold_findings_of_every_severity():
-    """The goldens are worth comparing: errors, warnings and rounding notes, in base and mutated files."""
+def golden_kinds(data_dir: Path, bases, mutations) -> tuple[dict, set[str]]:
+    """The zh golden report and the kinds of finding it holds; every base passes, every mutation fails."""
     import json
 
-    data = json.loads(lzma.decompress((DATA / "report-zh.json.xz").read_bytes()))
+    data = json.loads(lzma.decompress((data_dir / "report-zh.json.xz").read_bytes()))
     by_name = {f["name"]: f for f in data["files"]}
-    assert set(by_name) == set(BASES) | set(MUTATIONS)
-    for name in BASES:
+    assert set(by_name) == set(bases) | set(mutations)
+    for name in bases:
         assert by_name[name]["counts"]["error"] == 0
-    for name in MUTATIONS:
+    for name in mutations:
         assert by_name[name]["counts"]["error"] > 0
-    kinds = {f["kind"] for fr in data["files"] for f in fr["findings"]}
+    return data, {f["kind"] for fr in data["files"] for f in fr["findings"]}
+
+
+def test_golden_reports_hold_findings_of_every_severity():
+    """The goldens are worth comparing: errors, warnings and rounding notes, in base and mutated files."""
+    data, kinds = golden_kinds(DATA, BASES, MUTATIONS)
     assert {"cross-mismatch", "formula-overwritten", "formula-changed", "cached-value-stale",
             "sheet-unprotected", "rounding-residue"} <= kinds
