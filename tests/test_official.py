@@ -308,3 +308,37 @@ def test_text_caches_keep_short_texts_only() -> None:
     assert norm.cache_info().currsize == before
     assert norm(" 缓存测试表甲 ") == "缓存测试表甲" and norm(" 缓存测试表甲 ") == "缓存测试表甲"
     assert norm.cache_info().currsize == before + 1 and norm.cache_info().hits >= 1
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"inf", b"-inf"])
+def test_a_nan_or_infinite_number_cell_costs_that_cell_only(tmp_path, number):
+    """A number cell holding NaN or an infinity is a finding at that cell; the workbook is still read (it was
+    refused whole: int() of the value in the 栏次 test)."""
+    import re
+    import zipfile
+
+    from xlbudget.reader import read_workbook
+
+    src = Path(__file__).parent / "data" / "stable" / "official" / "small-1.xlsx"
+    dst = tmp_path / "odd-number.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        done = False
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if not done and info.filename.startswith("xl/worksheets/sheet"):
+                data, n = re.subn(rb'(<c r="[A-Z]+[0-9]+"[^>]* t="n"><v>)[0-9.]+(</v>)', rb"\g<1>" + number + rb"\2",
+                                  data, count=1)
+                done = bool(n)
+            zout.writestr(info, data)
+    assert done
+    result = read_workbook(dst)
+    assert result.budget is not None, [f.rule for f in result.findings]
+    assert "READ.not-number" in {f.rule for f in result.findings}
+    assert "READ.bad-template" not in {f.rule for f in result.findings}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), 3.0, 2.5])
+def test_text_of_a_float_cell_never_fails(value):
+    from xlbudget.parse import parse_text
+
+    assert parse_text(value) == (str(int(value)) if value == 3.0 else str(value))

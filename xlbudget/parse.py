@@ -106,7 +106,7 @@ def parse_int(value: object) -> tuple[int | None, str]:
 def parse_text(value: object) -> str | None:
     if value is None:
         return None
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and value.is_integer():  # never int() of a NaN or an infinity
         value = int(value)
     s = str(value).strip()
     return s or None

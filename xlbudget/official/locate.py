@@ -361,7 +361,7 @@ def _scan(cells: dict[int, Any]) -> tuple[bool, bool, bool]:
             blank = False
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             numeric = True
-            if v == int(v) and 0 < v < 200:
+            if (isinstance(v, int) or v.is_integer()) and 0 < v < 200:  # NaN and infinities are not numbering
                 n += 1
             else:
                 only = False
@@ -570,7 +570,7 @@ def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al
 def _text(v: Any) -> str:
     if v is None:
         return ""
-    if isinstance(v, float) and v == int(v):
+    if isinstance(v, float) and v.is_integer():  # never int() of a NaN or an infinity
         v = int(v)
     return str(v).replace("\u3000", " ").strip()
 
