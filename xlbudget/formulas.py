@@ -95,23 +95,27 @@ def formula(layout: Layout, t: LTable, row: LRow, col: Column) -> str | None:
                 parts.append(("+" if parts else "") + a)
         return "".join(parts) if parts else None
     if role == "sum":
-        kids = [t.rows[k] for k in row.children]
-        if not kids:
-            return "0"
-        c0, _ = t.colpos[(row.block, col.key)]
-        rs = sorted(k.r for k in kids)
-        if rs == list(range(rs[0], rs[-1] + 1)) and len(rs) > 1:
-            return f"SUM({L.a1(rs[0], c0)}:{L.a1(rs[-1], c0)})"
-        if len(rs) == 1:
-            return f"{L.a1(rs[0], c0)}"
-        return "SUM(" + ",".join(L.a1(r, c0) for r in rs) + ")"
+        return sum_formula(t, row, col)
     return None
 
 
+def sum_formula(t: LTable, row: LRow, col: Column) -> str:
+    """The formula of a sum cell: its child rows in column ``col`` (a range where they are contiguous)."""
+    if not row.children:
+        return "0"
+    rs = sorted(t.rows[k].r + 1 for k in row.children)
+    letter = L.col_letter(t.colpos[(row.block, col.key)][0])
+    if len(rs) == 1:
+        return f"{letter}{rs[0]}"
+    if rs == list(range(rs[0], rs[-1] + 1)):
+        return f"SUM({letter}{rs[0]}:{letter}{rs[-1]})"
+    return "SUM(" + ",".join(f"{letter}{r}" for r in rs) + ")"
+
+
 class TableFormulas:
-    """``formula()`` for every cell of one table, written once per pattern: a column formula over the same row
-    is one text with the row number left open, a sum of child rows one list of rows per row. What it gives
-    is what ``formula()`` gives, cell by cell (a test holds them equal on every shipped set)."""
+    """``formula()`` for every cell of one table, a column formula over the same row written once per column
+    with the row number left open. What it gives is what ``formula()`` gives, cell by cell (a test holds them
+    equal on every shipped set)."""
 
     def __init__(self, layout: Layout, t: LTable):
         self.layout = layout
@@ -133,15 +137,7 @@ class TableFormulas:
             pattern = self._columns[key]
             return pattern.replace("{r}", str(row.r + 1)) if pattern is not None else None
         if role == "sum":
-            if not row.children:
-                return "0"
-            rs = sorted(t.rows[k].r + 1 for k in row.children)
-            letter = L.col_letter(t.colpos[(row.block, col.key)][0])
-            if len(rs) == 1:
-                return f"{letter}{rs[0]}"
-            if rs == list(range(rs[0], rs[-1] + 1)):
-                return f"SUM({letter}{rs[0]}:{letter}{rs[-1]})"
-            return "SUM(" + ",".join(f"{letter}{r}" for r in rs) + ")"
+            return sum_formula(t, row, col)
         return None
 
     def _column(self, row: LRow, col: Column) -> str | None:

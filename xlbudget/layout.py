@@ -312,9 +312,6 @@ class _TableBuilder:
         return LRow(key=t.key, block=b.key, label=t.label, total=True, bottom=t.bottom, children=children,
                     formulas={k: v for k, v in t.formula.items()})
 
-    def _leaf_inputs(self, b: Block) -> frozenset[str]:
-        return b.leaf_inputs
-
     def _tree(self, b: Block) -> list[LRow]:
         kind = "economic" if b.codes == "economic" else "function"
         if self.spec.generic:
@@ -322,7 +319,7 @@ class _TableBuilder:
             # spare rows r1, r2 …; a second tree block of the same table (表6 人员/公用 side by side) names its own
             first = next(blk for blk in self.desc.blocks if blk.plan == "tree") is b
             pre = "r" if first else f"{b.key}_r"
-            leaves = [LRow(key=f"{pre}{i}", block=b.key, level=3, inputs=self._leaf_inputs(b), spare=True)
+            leaves = [LRow(key=f"{pre}{i}", block=b.key, level=3, inputs=b.leaf_inputs, spare=True)
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
         codes = self.spec.codes(b.codes or "functions")
@@ -341,7 +338,7 @@ class _TableBuilder:
             level = lens.index(len(code)) + 1
             kids = tuple(sorted(nodes[code]))
             rows.append(LRow(key=code, block=b.key, code=code, level=level, label=self.L.namer(kind, code),
-                             children=kids, inputs=frozenset() if kids else self._leaf_inputs(b)))
+                             children=kids, inputs=frozenset() if kids else b.leaf_inputs))
         classes = tuple(c for c in sorted(nodes) if len(c) == lens[0])
         return [self._total_row(b, classes)] + rows
 
@@ -370,7 +367,7 @@ class _TableBuilder:
 
         A department is one unit (keys ``unit``, ``201``, ``20141``); a consolidated disclosure has one
         block per unit (keys ``u1``, ``u1:201``, ``u1:20141``)."""
-        inputs = self._leaf_inputs(b)
+        inputs = b.leaf_inputs
         if self.spec.generic:
             leaves = [LRow(key=f"r{i}", block=b.key, level=3, inputs=inputs, spare=True)
                       for i in range(1, self.spec.spare_rows + 1)]

@@ -110,7 +110,7 @@ class _TablePlan:
 _SHARED_PLANS: dict[int, tuple[Any, _TablePlan]] = {}
 
 
-def _local(t: LTable, row: LRow, expr) -> bool:
+def _local(t: LTable, expr) -> bool:
     """True when every operand of ``expr`` is a cell of table ``t`` itself."""
     return all((term.ref.table or t.id) == t.id for term in expr.terms)
 
@@ -155,7 +155,7 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
                     if expr is not None:
                         here = local.get(id(expr))
                         if here is None:
-                            here = local[id(expr)] = _local(t, row, expr)
+                            here = local[id(expr)] = _local(t, expr)
                         if not here:  # written per table (it may have no operand)
                             formulas.append((row.key, col, row.r, c0, None, None))
                             continue

@@ -141,27 +141,20 @@ class Block:
     prefixes: tuple[str, ...] = ()     # tree plan: only the codes under these (e.g. 301, 303)
     ordinal: bool = False       # classes plan: labels numbered 一、二、… (Shanghai 表1/表4)
 
+    # derived from the columns when the block is made
     _by_key: dict[str, Column] = field(init=False, repr=False, compare=False)
-    _numeric: tuple[Column, ...] = field(init=False, repr=False, compare=False)
-    _leaf_inputs: frozenset[str] = field(init=False, repr=False, compare=False)
+    amount_columns: tuple[Column, ...] = field(init=False, repr=False, compare=False)   # the numeric ones
+    # the keys of the numeric columns a leaf row takes as inputs (not computed by a column formula)
+    leaf_inputs: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", {c.key: c for c in reversed(self.columns)})
-        object.__setattr__(self, "_numeric", tuple(c for c in self.columns if c.numeric))
-        object.__setattr__(self, "_leaf_inputs",
-                           frozenset(c.key for c in self._numeric if c.input and c.formula is None))
+        object.__setattr__(self, "amount_columns", tuple(c for c in self.columns if c.numeric))
+        object.__setattr__(self, "leaf_inputs",
+                           frozenset(c.key for c in self.amount_columns if c.input and c.formula is None))
 
     def column(self, key: str) -> Column:
         return self._by_key[key]
-
-    @property
-    def amount_columns(self) -> tuple[Column, ...]:
-        return self._numeric
-
-    @property
-    def leaf_inputs(self) -> frozenset[str]:
-        """The keys of the numeric columns a leaf row takes as inputs (not computed by a column formula)."""
-        return self._leaf_inputs
 
 
 @dataclass(frozen=True)

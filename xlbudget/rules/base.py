@@ -83,7 +83,6 @@ def cell_ref(t: LTable, row: LRow, ckey: str) -> str | None:
     at = t.colpos.get((row.block, ckey))
     return None if at is None else f"{t.sheet}!{_column_letter(at[0])}{row.r + 1}"
 
-parse_cached = functools.lru_cache(maxsize=8192)(parse)  # expressions are immutable: parse each text once
 
 
 def cells_of(expr: Expr) -> tuple[tuple[int, str, str, str], ...]:
@@ -424,7 +423,7 @@ class Context:
         """A precondition as an Excel condition, with its value on this budget (rendering)."""
         kind, _, arg = when.partition(":")
         if kind in VALUE_CONDITIONS:
-            side = self.evaluate(parse_cached(fill(arg, subs)))
+            side = self.evaluate(parse(fill(arg, subs)))
             unit = side.precision or self.layout.tableset.precision
             places = unit.display_decimals + 6
             return (f"ROUND({side_formula(side, unit)},{places}){'<>' if kind == 'nonzero' else '='}0",
@@ -436,7 +435,7 @@ class Context:
     def holds(self, when: str, subs: Mapping[str, str], named: "Condition | None" = None) -> bool:
         kind, _, arg = when.partition(":")
         if kind in VALUE_CONDITIONS:
-            side = self.evaluate(parse_cached(fill(arg, subs)))
+            side = self.evaluate(parse(fill(arg, subs)))
             return (side.total != 0) == (kind == "nonzero")
         if named is None:
             raise RuleConfigError(f"未知的前提条件 {when}")
@@ -605,7 +604,7 @@ class Rule:
                 coded_blocks(ts, arg, f"foreach {form.strip()}")
         for key, text in self.expression_texts():
             for subs in self.static_subs():
-                for term in parse_cached(fill(text, subs)).terms:
+                for term in parse(fill(text, subs)).terms:
                     check_reference(ts, term.ref)
 
     def __repr__(self) -> str:
@@ -695,7 +694,7 @@ class Rule:
         """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in."""
         if key in self.expressions:
             return self.instance(subs)[key][0]
-        return parse_cached(fill(str(self.entry[key]), subs))
+        return parse(fill(str(self.entry[key]), subs))
 
     def instance(self, subs: Mapping[str, str]) -> dict[str, tuple[Expr, tuple[tuple[int, str, str, str], ...]]]:
         """Each expression field of the rule (``expressions``) with the placeholders of ``subs`` filled in: the
@@ -706,7 +705,7 @@ class Rule:
         if e is None:
             e = {}
             for key in self.expressions:
-                expr = parse_cached(fill(str(self.entry[key]), subs))
+                expr = parse(fill(str(self.entry[key]), subs))
                 e[key] = (expr, cells_of(expr))
             if len(self._exprs) >= MAX_EXPRS:
                 self._exprs.clear()

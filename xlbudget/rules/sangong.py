@@ -7,12 +7,12 @@ from typing import Any, Iterator, Mapping
 
 from .. import formulas
 from ..errors import DescriptionError
-from ..expr import Ref
+from ..expr import Ref, parse
 from ..findings import Finding
 from ..model import Budget
 from ..spec import Project
 from ..tableset import TableSet
-from .base import Context, Rule, RuleConfigError, Side, fill, parse_cached, register
+from .base import Context, Rule, RuleConfigError, Side, fill, register
 from .book import check_reference
 from .sheet import Operand, side_formula
 from .tolerance import EXACT
@@ -126,7 +126,7 @@ class SangongReasons(_Sangong):
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         negations = [str(n) for n in self.entry["negations"]]
         for item, (zh, en) in self.items.items():
-            expr = parse_cached(fill(str(self.entry["reason"]), {**subs, "item": item}))
+            expr = parse(fill(str(self.entry["reason"]), {**subs, "item": item}))
             ref = expr.terms[0].ref
             ctx.check_ref(ref)
             assert ref.table is not None and ref.row is not None
@@ -150,7 +150,7 @@ class SangongReasons(_Sangong):
     def validate(self, ts: TableSet) -> None:
         super().validate(ts)
         for item in self.items:
-            for term in parse_cached(fill(str(self.entry["reason"]), {"item": item})).terms:
+            for term in parse(fill(str(self.entry["reason"]), {"item": item})).terms:
                 check_reference(ts, term.ref)
 
     def _render(self, ctx: Context, subs: Mapping[str, str], item: str, item_zh: str, ref: Ref,
