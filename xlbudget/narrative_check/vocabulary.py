@@ -171,6 +171,18 @@ def _list(ts: "TableSet", d: Any, where: str) -> ListSpec | None:
     return ListSpec(str(d["table"]), str(d["col"]), tuple(str(c) for c in d.get("under") or ()))
 
 
+def _figure_terms(ts: "TableSet", d: dict[str, Any], key: str, where: str) -> list[NoneTerm]:
+    """The ``[[key]]`` entries of a vocabulary: names and the figures they stand for, each figure checked."""
+    out = []
+    for i, n in enumerate(d.get(key) or ()):
+        w = f"{where}：[[{key}]] {i + 1}"
+        figs = tuple(str(x) for x in n.get("figures") or ())
+        for f in figs:
+            _check_expr(ts, f, w)
+        out.append(NoneTerm(_names(n, w), figs))
+    return out
+
+
 def _load(d: dict[str, Any], ts: "TableSet") -> Vocabulary:
     where = f"{ts.id}/{VOCABULARY_FILE}"
     unit = str(d.get("unit", ts.unit))
@@ -197,24 +209,12 @@ def _load(d: dict[str, Any], ts: "TableSet") -> Vocabulary:
             raise DescriptionError(f"{w}：缺少 value")
         rows.append(RowsSpec(tid, exprs, tuple(int(x) for x in r.get("plain_levels") or ()), _list(ts, r.get("list"), w),
                              bool(r.get("projects", False))))
-    nones = []
-    for i, n in enumerate(d.get("none") or ()):
-        w = f"{where}：[[none]] {i + 1}"
-        figs = tuple(str(x) for x in n.get("figures") or ())
-        for f in figs:
-            _check_expr(ts, f, w)
-        nones.append(NoneTerm(_names(n, w), figs))
+    nones = _figure_terms(ts, d, "none", where)
     counts = []
     for i, c in enumerate(d.get("count") or ()):
         w = f"{where}：[[count]] {i + 1}"
         counts.append(CountTerm(_names(c, w), str(c.get("source") or "projects")))
-    sangong = []
-    for i, n in enumerate(d.get("sangong") or ()):
-        w = f"{where}：[[sangong]] {i + 1}"
-        figs = tuple(str(x) for x in n.get("figures") or ())
-        for f in figs:
-            _check_expr(ts, f, w)
-        sangong.append(NoneTerm(_names(n, w), figs))
+    sangong = _figure_terms(ts, d, "sangong", where)
     projects = None
     if d.get("projects"):
         p = d["projects"]
