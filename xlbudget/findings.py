@@ -25,12 +25,21 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"error": 0, "warning": 1, "info": 2}[self.value]
+        return RANK[self]
 
     def label(self, lang: str = "zh") -> str:
         if lang == "en":
-            return self.value
-        return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
+            return self._value_
+        return _LABEL_ZH[self]
+
+    def __reduce_ex__(self, protocol: int) -> str:
+        # pickled by name: a batch's workers send thousands of findings, and a member found by name is
+        # restored once per message, where one built from its value costs an Enum call each
+        return "Severity." + self._name_
+
+
+RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_LABEL_ZH = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
 
 
 class _Safe(dict):
@@ -45,6 +54,8 @@ def messages() -> dict[str, dict[str, Any]]:
 
 
 NUMBERS = ("expected", "actual", "difference", "tolerance")
+_FIGURES = frozenset(NUMBERS)
+_MISSING = object()
 
 
 def _fmt(v: Any) -> str:
@@ -66,8 +77,43 @@ def _clip(key: str, text: str) -> str:
 
 
 def render(template: str, params: Mapping[str, Any]) -> str:
-    data = _Safe({k: _clip(k, _fmt(v)) for k, v in params.items()})
-    return string.Formatter().vformat(template, (), data)
+    """``template`` with the ``{name}`` fields filled from ``params`` (a missing one renders as "")."""
+    plain = _compile(template)
+    if plain is None:
+        data = _Safe({k: _clip(k, _fmt(v)) for k, v in params.items()})
+        return string.Formatter().vformat(template, (), data)
+    text, names = plain
+    return text.format(*[_clip(k, _fmt(params[k])) if k in params else "" for k in names])
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(template: str) -> tuple[str, tuple[str, ...]] | None:
+    """A template of plain ``{name}`` fields as a format text with positional fields (``{0}``, ``{1}``…)
+    and the names they stand for; None for one with anything more (a format spec, a conversion, an index or
+    attribute), which :func:`render` leaves to ``string.Formatter``."""
+    pieces: list[str] = []
+    names: list[str] = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        pieces.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            return None
+        pieces.append("{" + str(len(names)) + "}")
+        names.append(name)
+    return "".join(pieces), tuple(names)
+
+
+@functools.lru_cache(maxsize=1024)
+def _message(kind: str, lang: str) -> tuple[str | None, tuple[str, tuple[str, ...]] | None, str]:
+    """The template of ``kind`` in ``lang`` (Chinese when it has none in ``lang``; None for an unknown kind),
+    the same compiled (:func:`_compile`) and its title (the kind itself when it has none)."""
+    m = messages().get(kind)
+    if m is None:
+        return None, None, kind
+    templates = m["template"]
+    template = templates[lang if lang in templates else "zh"]
+    return template, _compile(template), m.get("title", {}).get(lang, kind)
 
 
 @dataclass(frozen=True)
@@ -106,15 +152,39 @@ class Finding:
         p.update(self.params)
         return p
 
+    def _param(self, name: str) -> Any:
+        """The value of one param of :meth:`_params`, ``_MISSING`` when it has none."""
+        params = self.params
+        if name in params:
+            return params[name]
+        if name in _FIGURES:
+            v = getattr(self, name)
+            return _MISSING if v is None else v
+        if name == "position":
+            return self.cells[0] if self.cells else ""
+        if name == "table":
+            return self.table or ""
+        if name == "cells":
+            return self.cells
+        if name == "rule":
+            return self.rule
+        return _MISSING
+
     def message(self, lang: str = "zh") -> str:
-        m = messages().get(self.kind)
-        if m is None:
+        template, plain, _ = _message(self.kind, lang)
+        if template is None:
             return f"[{self.kind}] {dict(self.params)}"
-        return render(m["template"][lang if lang in m["template"] else "zh"], self._params())
+        if plain is None:
+            return render(template, self._params())
+        text, names = plain
+        values = []
+        for k in names:
+            v = self._param(k)
+            values.append("" if v is _MISSING else _clip(k, _fmt(v)))
+        return text.format(*values)
 
     def title(self, lang: str = "zh") -> str:
-        m = messages().get(self.kind, {})
-        return m.get("title", {}).get(lang, self.kind)
+        return _message(self.kind, lang)[2]
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         d: dict[str, Any] = {
