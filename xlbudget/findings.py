@@ -25,12 +25,12 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return RANK[self]
+        return RANK[self._value_]
 
     def label(self, lang: str = "zh") -> str:
         if lang == "en":
             return self._value_
-        return _LABEL_ZH[self]
+        return _LABEL_ZH[self._value_]
 
     def __reduce_ex__(self, protocol: int) -> str:
         # pickled by name: a batch's workers send thousands of findings, and a member found by name is
@@ -38,8 +38,8 @@ class Severity(str, Enum):
         return "Severity." + self._name_
 
 
-RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-_LABEL_ZH = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
+RANK = {"error": 0, "warning": 1, "info": 2}  # by value: an Enum member hashes through a Python method
+_LABEL_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 class _Safe(dict):
@@ -177,10 +177,16 @@ class Finding:
         if plain is None:
             return render(template, self._params())
         text, names = plain
+        params = self.params
         values = []
         for k in names:
-            v = self._param(k)
-            values.append("" if v is _MISSING else _clip(k, _fmt(v)))
+            v = params[k] if k in params else self._param(k)
+            if v.__class__ is not str:
+                if v is _MISSING:
+                    values.append("")
+                    continue
+                v = _fmt(v)
+            values.append(v[:ECHO_MAX] + "…" if len(v) > ECHO_MAX and k in ECHO_PARAMS else v)
         return text.format(*values)
 
     def title(self, lang: str = "zh") -> str:
