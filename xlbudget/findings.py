@@ -152,11 +152,9 @@ class Finding:
         p.update(self.params)
         return p
 
-    def _param(self, name: str) -> Any:
-        """The value of one param of :meth:`_params`, ``_MISSING`` when it has none."""
-        params = self.params
-        if name in params:
-            return params[name]
+    def _own(self, name: str) -> Any:
+        """The value of one param of :meth:`_params` that ``self.params`` does not have, ``_MISSING`` when
+        the finding has none either."""
         if name in _FIGURES:
             v = getattr(self, name)
             return _MISSING if v is None else v
@@ -180,7 +178,7 @@ class Finding:
         params = self.params
         values = []
         for k in names:
-            v = params[k] if k in params else self._param(k)
+            v = params[k] if k in params else self._own(k)
             if v.__class__ is not str:
                 if v is _MISSING:
                     values.append("")
