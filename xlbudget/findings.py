@@ -32,11 +32,6 @@ class Severity(str, Enum):
             return self._value_
         return _LABEL_ZH[self._value_]
 
-    def __reduce_ex__(self, protocol: int) -> str:
-        # pickled by name: a batch's workers send thousands of findings, and a member found by name is
-        # restored once per message, where one built from its value costs an Enum call each
-        return "Severity." + self._name_
-
 
 RANK = {"error": 0, "warning": 1, "info": 2}  # by value: an Enum member hashes through a Python method
 _LABEL_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
