@@ -122,7 +122,8 @@ def test_every_template_with_all_params_missing_or_given(kind, lang, template):
     assert all(("{" + n + "}") not in full.message(lang) for n in _fields(template))
 
 
-pieces = st.one_of(texts, st.sampled_from(["{x}", "{y}", "{name}", "{x:>6}", "{x!r}", "{x[0]}", "{x.__class__.__name__}",
+pieces = st.one_of(texts, st.sampled_from(["{x}", "{y}", "{name}", "{x:>6}", "{x!r}", "{x[0]}",
+                                           "{x.__class__.__name__}",
                                            "{{", "}}", "{0}", "{}", "{x:{y}}", "{项目}"]))
 
 

@@ -2,10 +2,11 @@
 
 The companion of ``test_findings_stable.py`` (the JSON report) for the other renderings of the same
 findings: the text report in both languages (all findings, and warnings and worse only), the cells of the
-xlsx report and ``Report.flatten``, over the same submissions; and the JSON text of a submission written from its findings'
-values is that of its dict, for params that the stable submissions do not hold. The goldens were written by the renderer
+xlsx report and ``Report.flatten``, over the same submissions. The goldens were written by the renderer
 without the speed work; regenerate them only for an intended change of output:
 ``XLBUDGET_REGEN_GOLDEN=1 python -m pytest tests/test_report_stable.py``.
+Also: the JSON text of a submission, written from its findings' values, is the text of its dict, for
+params that the stable submissions do not hold.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 half the time.
 
 The standard library encodes with its C accelerator only without ``indent``; indented text goes through
-its pure-Python generator, value by value. Here each run of plain values (strings, numbers, true, false,
-null) of a list or object goes through the C encoder at once, with the separators of its depth; only
-containers are walked in Python.
+its pure-Python generator, value by value. Here each list or object goes through the C encoder at once,
+with the separators of its depth, a null standing for each nested container; only the nested containers
+are walked in Python.
 
 ``dumps(obj, indent, level)`` also writes a value nested ``level`` deep in a larger document (the check
 report writes one submission at a time). ``records(keys, rows, indent, level)`` writes a list of objects
@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 __all__ = ["dumps", "records"]
 
 _PLAIN = (str, int, float, bool, type(None))
-_PLAIN_TYPES = frozenset(_PLAIN)  # exactly these: a container of them only is flat (subclasses are too, checked slower)
+_PLAIN_TYPES = frozenset(_PLAIN)  # a container of exactly these is flat (of their subclasses too, told slower)
 _ENCODERS: dict[Any, Any] = {}  # encoders and format texts by what they are for
 
 
@@ -58,26 +58,22 @@ def _encode(o: Any, indent: int, level: int) -> str:
         return opening + inner + flat(o)[1:-1] + "\n" + " " * (indent * level) + closing
     values = list(o.values()) if is_dict else o
     nested = [i for i, v in enumerate(values) if not isinstance(v, _PLAIN)]
-    if nested:
-        # the container once through the C encoder with null for each nested value; its items split at the
-        # separator (the text of a plain key or value never holds a line break), each null replaced by the
-        # text of its value
-        if is_dict:
-            plain = dict(o)
-            keys = list(o)
-            for i in nested:
-                plain[keys[i]] = None
-        else:
-            plain = list(o)
-            for i in nested:
-                plain[i] = None
-        items = flat(plain)[1:-1].split("," + inner)
+    # the container once through the C encoder with null for each nested value; its items split at the
+    # separator (the text of a plain key or value never holds a line break), each null replaced by the
+    # text of its value
+    if is_dict:
+        plain = dict(o)
+        keys = list(o)
         for i in nested:
-            items[i] = items[i][:-4] + _encode(values[i], indent, level + 1)  # "null" → the value's text
-        body = ("," + inner).join(items)
+            plain[keys[i]] = None
     else:
-        body = flat(o)[1:-1]
-    return opening + inner + body + "\n" + " " * (indent * level) + closing
+        plain = list(o)
+        for i in nested:
+            plain[i] = None
+    items = flat(plain)[1:-1].split("," + inner)
+    for i in nested:
+        items[i] = items[i][:-4] + _encode(values[i], indent, level + 1)  # "null" → the value's text
+    return opening + inner + ("," + inner).join(items) + "\n" + " " * (indent * level) + closing
 
 
 def _record_format(keys: tuple[str, ...], indent: int, level: int) -> str:
@@ -97,35 +93,37 @@ def _record_format(keys: tuple[str, ...], indent: int, level: int) -> str:
 
 def records(keys: Sequence[str], rows: Iterable[Sequence[Any]], indent: int = 2, level: int = 0) -> str:
     """``dumps([dict(zip(keys, row)) for row in rows], indent, level)``, from the rows: each row's strings
-    through the C string encoder, a list of strings through it at once, anything else through
-    :func:`dumps`; the texts of a row fill a format text of its keys made once."""
+    through the C string encoder, its lists and objects of plain values through the C encoder at once,
+    anything else through :func:`dumps`; the texts of a row fill a format text of its keys made once."""
     keys = tuple(keys)
     fmt = _record_format(keys, indent, level + 1)
     deeper = level + 2
+    flat = _flat(indent, deeper)
     inner = "\n" + " " * (indent * (deeper + 1))
-    strings = ("[" + inner, "," + inner, "\n" + " " * (indent * deeper) + "]")
+    outer = "\n" + " " * (indent * deeper)
+    dict_open, dict_close, list_open, list_close = "{" + inner, outer + "}", "[" + inner, outer + "]"
+    plain = _PLAIN_TYPES.issuperset
     enc = encode_basestring
+
+    def container(v: Any) -> str:
+        cls = v.__class__
+        if cls is dict:
+            if v and plain(map(type, v.values())):
+                return dict_open + flat(v)[1:-1] + dict_close
+        elif (cls is list or cls is tuple) and v and plain(map(type, v)):
+            return list_open + flat(v)[1:-1] + list_close
+        return _encode(v, indent, deeper)
+
     out = []
     for row in rows:
         if len(row) != len(keys):
             raise ValueError(f"a row of {len(row)} values for {len(keys)} keys")
-        out.append(fmt.format(*[enc(v) if v.__class__ is str else "null" if v is None else
-                                _strings(v, strings) or _encode(v, indent, deeper) for v in row]))
+        out.append(fmt.format(*[enc(v) if v.__class__ is str else "null" if v is None else container(v)
+                                for v in row]))
     if not out:
         return "[]"
     inner = "\n" + " " * (indent * (level + 1))
     return "[" + inner + ("," + inner).join(out) + "\n" + " " * (indent * level) + "]"
-
-
-def _strings(v: Any, pieces: tuple[str, str, str]) -> str:
-    """The text of a non-empty list (or tuple) of strings only (``pieces``: its opening, separator and
-    closing at its depth); "" for anything else."""
-    if v.__class__ not in (list, tuple) or not v:
-        return ""
-    try:
-        return pieces[0] + pieces[1].join(map(encode_basestring, v)) + pieces[2]
-    except TypeError:  # not only strings
-        return ""
 
 
 def dumps(obj: Any, indent: int = 2, level: int = 0) -> str:
