@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from xlbudget.jsontext import dumps
+from xlbudget.jsontext import dumps, records
 
 
 class Level(enum.IntEnum):
@@ -79,3 +79,27 @@ def test_refuses_what_json_refuses(bad):
         json.dumps(bad, ensure_ascii=False, indent=2)
     with pytest.raises(TypeError):
         dumps(bad)
+
+
+@pytest.mark.parametrize("level", [0, 1, 3])
+def test_records_are_the_text_of_their_objects(level):
+    rng = random.Random(7)
+    keys = ("rule", "cells", "键{0}", "params", "n")
+    rows = [tuple(_random_value(rng, 3) for _ in keys) for _ in range(300)]
+    rows += [("X1", ["表1!C5"], None, {}, 1), ("X1", (), "", {"k": "v"}, 2.5),
+             (Name("子类"), [Name("a"), "b"], Level.LOW, {"v": [1, {"w": []}]}, True),
+             ("a\nb", ["\x00", "“”"], [None, 1], [[]], -0.0)]
+    for n in (0, 1, len(rows)):
+        objs = [dict(zip(keys, row)) for row in rows[:n]]
+        want = json.dumps(objs, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+        assert records(keys, rows[:n], 2, level) == want
+    assert records((), [(), ()], 4) == json.dumps([{}, {}], indent=4)
+
+
+def test_records_refuse_what_json_refuses_and_rows_of_another_length():
+    with pytest.raises(TypeError):
+        records(("a",), [(Decimal("1"),)])
+    with pytest.raises(TypeError):
+        records(("a",), [([1, object()],)])
+    with pytest.raises(ValueError):
+        records(("a", "b"), [("only one",)])

@@ -25,12 +25,16 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"error": 0, "warning": 1, "info": 2}[self.value]
+        return RANK[self._value_]
 
     def label(self, lang: str = "zh") -> str:
         if lang == "en":
-            return self.value
-        return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
+            return self._value_
+        return _LABEL_ZH[self._value_]
+
+
+RANK = {"error": 0, "warning": 1, "info": 2}  # by value: an Enum member hashes through a Python method
+_LABEL_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 class _Safe(dict):
@@ -45,6 +49,8 @@ def messages() -> dict[str, dict[str, Any]]:
 
 
 NUMBERS = ("expected", "actual", "difference", "tolerance")
+_FIGURES = frozenset(NUMBERS)
+_MISSING = object()
 
 
 def _fmt(v: Any) -> str:
@@ -66,8 +72,43 @@ def _clip(key: str, text: str) -> str:
 
 
 def render(template: str, params: Mapping[str, Any]) -> str:
-    data = _Safe({k: _clip(k, _fmt(v)) for k, v in params.items()})
-    return string.Formatter().vformat(template, (), data)
+    """``template`` with the ``{name}`` fields filled from ``params`` (a missing one renders as "")."""
+    plain = _compile(template)
+    if plain is None:
+        data = _Safe({k: _clip(k, _fmt(v)) for k, v in params.items()})
+        return string.Formatter().vformat(template, (), data)
+    text, names = plain
+    return text.format(*[_clip(k, _fmt(params[k])) if k in params else "" for k in names])
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile(template: str) -> tuple[str, tuple[str, ...]] | None:
+    """A template of plain ``{name}`` fields as a format text with positional fields (``{0}``, ``{1}``…)
+    and the names they stand for; None for one with anything more (a format spec, a conversion, an index or
+    attribute), which :func:`render` leaves to ``string.Formatter``."""
+    pieces: list[str] = []
+    names: list[str] = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        pieces.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            return None
+        pieces.append("{" + str(len(names)) + "}")
+        names.append(name)
+    return "".join(pieces), tuple(names)
+
+
+@functools.lru_cache(maxsize=1024)
+def _message(kind: str, lang: str) -> tuple[str | None, tuple[str, tuple[str, ...]] | None, str]:
+    """The template of ``kind`` in ``lang`` (Chinese when it has none in ``lang``; None for an unknown kind),
+    the same compiled (:func:`_compile`) and its title (the kind itself when it has none)."""
+    m = messages().get(kind)
+    if m is None:
+        return None, None, kind
+    templates = m["template"]
+    template = templates[lang if lang in templates else "zh"]
+    return template, _compile(template), m.get("title", {}).get(lang, kind)
 
 
 @dataclass(frozen=True)
@@ -106,15 +147,43 @@ class Finding:
         p.update(self.params)
         return p
 
+    def _own(self, name: str) -> Any:
+        """The value of one param of :meth:`_params` that ``self.params`` does not have, ``_MISSING`` when
+        the finding has none either."""
+        if name in _FIGURES:
+            v = getattr(self, name)
+            return _MISSING if v is None else v
+        if name == "position":
+            return self.cells[0] if self.cells else ""
+        if name == "table":
+            return self.table or ""
+        if name == "cells":
+            return self.cells
+        if name == "rule":
+            return self.rule
+        return _MISSING
+
     def message(self, lang: str = "zh") -> str:
-        m = messages().get(self.kind)
-        if m is None:
+        template, plain, _ = _message(self.kind, lang)
+        if template is None:
             return f"[{self.kind}] {dict(self.params)}"
-        return render(m["template"][lang if lang in m["template"] else "zh"], self._params())
+        if plain is None:
+            return render(template, self._params())
+        text, names = plain
+        params = self.params
+        values = []
+        for k in names:
+            v = params[k] if k in params else self._own(k)
+            if v.__class__ is not str:
+                if v is _MISSING:
+                    values.append("")
+                    continue
+                v = _fmt(v)
+            values.append(v[:ECHO_MAX] + "…" if len(v) > ECHO_MAX and k in ECHO_PARAMS else v)
+        return text.format(*values)
 
     def title(self, lang: str = "zh") -> str:
-        m = messages().get(self.kind, {})
-        return m.get("title", {}).get(lang, self.kind)
+        return _message(self.kind, lang)[2]
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         d: dict[str, Any] = {

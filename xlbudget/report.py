@@ -18,8 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .findings import Finding, Severity
-from .jsontext import dumps
+from .findings import RANK, Finding, Severity
+from .jsontext import dumps, records
 from .outputs import atomic_output, output_folder, same_file
 
 __all__ = ["Annotated", "FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema",
@@ -56,6 +56,20 @@ def _jsonable(v: Any) -> Any:
     if v is None or isinstance(v, (str, int, float, bool)):
         return v
     return str(v)
+
+
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # the classes _jsonable returns unchanged
+_STR = frozenset({str})
+
+
+def _params(params: Any) -> dict[str, Any]:
+    """What ``_jsonable(dict(params))`` is equal to: ``params`` itself when it is a dict of plain values by
+    str keys (most are), else the plain values as they are and the others through :func:`_jsonable`."""
+    if params.__class__ is dict and _AS_IS.issuperset(map(type, params.values())) and _STR.issuperset(
+            map(type, params)):
+        return params
+    return {k if k.__class__ is str else str(k): v if v.__class__ in _AS_IS else _jsonable(v)
+            for k, v in params.items()}
 
 
 def _num(v: Any) -> str | None:
@@ -99,10 +113,8 @@ class FileReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in SEVERITIES}
-        for f in self.findings:
-            out[f.severity.value] += 1
-        return out
+        found = [f.severity._value_ for f in self.findings]
+        return {s: found.count(s) for s in SEVERITIES}
 
     @property
     def valid(self) -> bool:
@@ -110,58 +122,76 @@ class FileReport:
 
     @property
     def status(self) -> str:
-        if not self.readable:
-            return "unreadable"
-        c = self.counts
-        return "errors" if c["error"] else ("warnings" if c["warning"] else "ok")
+        return _status(self.readable, self.counts)
 
     def sorted_findings(self) -> list[Finding]:
         """By table (in the set's order: 表1…表11, 绩效, 其他 for the seed's set), then severity, keeping
         rule-book order otherwise."""
         order = {id(f): i for i, f in enumerate(self.findings)}
         tables = {tid: i for i, tid in enumerate(self.tables)}
-        return sorted(self.findings, key=lambda f: (_table_key(f.table, tables), f.severity.rank, order[id(f)]))
+        keys = {t: _table_key(t, tables) for t in {f.table for f in self.findings}}
+        return sorted(self.findings, key=lambda f: (keys[f.table], RANK[f.severity._value_], order[id(f)]))
 
     def table_title(self, tid: str | None, lang: str = "zh") -> str:
         if tid is None:
             return "文件整体" if lang == "zh" else "Whole file"
         return self.tables.get(tid, tid)
 
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
+        """:meth:`to_dict` but its findings."""
+        counts = self.counts
         return {
             "path": self.path,
             "name": self.name,
             "sha256": self.sha256,
             "meta": _jsonable(self.meta),
             "readable": self.readable,
-            "valid": self.valid,
-            "status": self.status,
-            "counts": self.counts,
+            "valid": self.readable and counts["error"] == 0,
+            "status": _status(self.readable, counts),
+            "counts": counts,
             "seconds": round(self.seconds, 3),
-            "findings": [finding_dict(f, lang, self) for f in self.sorted_findings()],
         }
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        return {**self._head(), "findings": [finding_dict(f, lang, self) for f in self.sorted_findings()]}
+
+    def json_text(self, lang: str = "zh", level: int = 0) -> str:
+        """``jsontext.dumps(self.to_dict(lang), level=level)``, the findings written from their values
+        without a dict each."""
+        head, tail = dumps({**self._head(), "findings": []}, level=level).rsplit("[]", 1)
+        rows = [_finding_values(f, lang, self) for f in self.sorted_findings()]
+        return head + records(FINDING_KEYS, rows, level=level + 1) + tail
+
+
+def _status(readable: bool, counts: dict[str, int]) -> str:
+    if not readable:
+        return "unreadable"
+    return "errors" if counts["error"] else ("warnings" if counts["warning"] else "ok")
+
+
+FINDING_KEYS = ("rule", "kind", "severity", "title", "message", "table", "table_title", "sheet", "position",
+                "cells", "expected", "actual", "difference", "tolerance", "tolerance_mode", "params")
+
+
+def _finding_values(f: Finding, lang: str, fr: FileReport | None) -> list[Any]:
+    """The values of :func:`finding_dict`, in the order of ``FINDING_KEYS``."""
+    cells = f.cells
+    position = cells[0] if cells else ""
+    table = f.table
+    v = f.expected, f.actual, f.difference, f.tolerance
+    return [f.rule, f.kind, f.severity._value_, f.title(lang), f.message(lang), table,
+            fr.table_title(table, lang) if fr and table else None,
+            position.rpartition("!")[0] if position else None, position or None, list(cells),
+            None if v[0] is None else _num(v[0]), None if v[1] is None else _num(v[1]),
+            None if v[2] is None else _num(v[2]), None if v[3] is None else _num(v[3]),
+            f.tolerance_mode, _params(f.params)]
 
 
 def finding_dict(f: Finding, lang: str = "zh", fr: FileReport | None = None) -> dict[str, Any]:
-    sheet = _split(f.position)[0] if f.position else None
-    return {
-        "rule": f.rule,
-        "kind": f.kind,
-        "severity": f.severity.value,
-        "title": f.title(lang),
-        "message": f.message(lang),
-        "table": f.table,
-        "table_title": fr.table_title(f.table, lang) if fr and f.table else None,
-        "sheet": sheet,
-        "position": f.position or None,
-        "cells": list(f.cells),
-        "expected": _num(f.expected),
-        "actual": _num(f.actual),
-        "difference": _num(f.difference),
-        "tolerance": _num(f.tolerance),
-        "tolerance_mode": f.tolerance_mode,
-        "params": _jsonable(dict(f.params)),
-    }
+    d = dict(zip(FINDING_KEYS, _finding_values(f, lang, fr)))
+    if d["params"] is f.params:  # a dict of its own, never the finding's
+        d["params"] = dict(f.params)
+    return d
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -182,18 +212,24 @@ class Report:
 
     @property
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in SEVERITIES}
-        for fr in self.files:
-            for k, v in fr.counts.items():
-                out[k] += v
-        return out
+        return self._overview()[1]
 
     @property
     def summary(self) -> dict[str, Any]:
-        status = [fr.status for fr in self.files]
-        return {
+        return self._overview()[2]
+
+    def _overview(self) -> tuple[bool, dict[str, int], dict[str, Any]]:
+        """:attr:`valid`, :attr:`counts` and :attr:`summary`, from the counts of each submission once."""
+        each = [(fr.readable, fr.counts) for fr in self.files]
+        out = {s: 0 for s in SEVERITIES}
+        for _, c in each:
+            for k, v in c.items():
+                out[k] += v
+        valid = [readable and c["error"] == 0 for readable, c in each]
+        status = [_status(readable, c) for readable, c in each]
+        return all(valid), out, {
             "files": len(self.files),
-            "valid": sum(1 for fr in self.files if fr.valid),
+            "valid": sum(valid),
             "with_errors": status.count("errors"),
             "with_warnings": status.count("warnings"),
             "unreadable": status.count("unreadable"),
@@ -217,15 +253,16 @@ class Report:
         return rows
 
     def to_dict(self, lang: str = "zh", files: bool = True) -> dict[str, Any]:
+        valid, counts, summary = self._overview()
         d = {
             "format": SCHEMA_ID,
             "version": 1,
             "lang": lang,
-            "valid": self.valid,
+            "valid": valid,
             "tolerance": self.tolerance,
             "catalogue": self.catalogue,
-            "counts": self.counts,
-            "summary": self.summary,
+            "counts": counts,
+            "summary": summary,
         }
         if files:
             d["files"] = [fr.to_dict(lang) for fr in self.files]
@@ -238,7 +275,7 @@ class Report:
         opening, closing = text.rsplit("[]", 1)
         yield opening + "["
         for i, fr in enumerate(self.files):
-            yield ("," if i else "") + "\n    " + dumps(fr.to_dict(lang), level=2)
+            yield ("," if i else "") + "\n    " + fr.json_text(lang, level=2)
         yield ("\n  ]" if self.files else "]") + closing
 
     def to_json(self, lang: str = "zh") -> str:

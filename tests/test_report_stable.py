@@ -1,0 +1,93 @@
+"""The terminal and spreadsheet check reports stay the same, whatever is done to make rendering fast.
+
+The companion of ``test_findings_stable.py`` (the JSON report) for the other renderings of the same
+findings: the text report in both languages (all findings, and warnings and worse only), the cells of the
+xlsx report and ``Report.flatten``, over the same submissions. The goldens were written by the renderer
+without the speed work; regenerate them only for an intended change of output:
+``XLBUDGET_REGEN_GOLDEN=1 python -m pytest tests/test_report_stable.py``.
+Also: the JSON text of a submission, written from its findings' values, is the text of its dict, for
+params that the stable submissions do not hold.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+
+import openpyxl
+import pytest
+
+from golden import assert_golden
+from test_findings_stable import BASES, DATA, MUTATIONS, golden_submissions
+from xlbudget.check import check_paths
+from xlbudget.findings import Finding, Severity
+from xlbudget.jsontext import dumps
+from xlbudget.report import FileReport, Report, _jsonable
+
+FIELDS = ("file", "path", "rule", "kind", "severity", "title", "message", "table", "sheet", "position", "cells",
+          "expected", "actual", "difference", "tolerance", "tolerance_mode", "code", "name", "n")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Report:
+    for paths in golden_submissions(tmp_path_factory.mktemp("stable"), DATA, BASES, MUTATIONS):
+        report = check_paths(paths)
+    report.seconds = 0.0
+    for fr in report.files:
+        fr.seconds = 0.0
+        fr.path = Path(fr.path).name
+    return report
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_text_report_identical_to_golden(report, lang):
+    got = report.render_text(lang) + "\f\n" + report.render_text(lang, min_severity="warning")
+    assert_golden(got, DATA / f"report-{lang}.txt.xz", f"the {lang} text report")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_xlsx_report_cells_identical_to_golden(report, lang, tmp_path):
+    wb = openpyxl.load_workbook(report.write_xlsx(tmp_path / "report.xlsx", lang))
+    lines = []
+    for ws in wb.worksheets:
+        lines.append(f"== {ws.title}")
+        lines.extend(repr(row) for row in ws.iter_rows(values_only=True))
+    assert_golden("\n".join(lines) + "\n", DATA / f"report-{lang}.xlsx.txt.xz", f"the {lang} xlsx report")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_flattened_findings_identical_to_golden(report, lang):
+    got = "\n".join(repr(row) for row in report.flatten(FIELDS, lang)) + "\n"
+    assert_golden(got, DATA / f"flatten-{lang}.txt.xz", f"the {lang} flattened findings")
+
+
+def _odd_findings() -> list[Finding]:
+    """Findings with params the JSON report converts: Decimals, nested lists and dicts, keys that are not
+    text, a severity, a read-only mapping; figures that are text; no cells; an unknown kind."""
+    return [
+        Finding.of("sum-mismatch", "X7", Severity.ERROR, ("表6!C12", "表6!C13"), table="T6", expected=Decimal("1.50"),
+                   actual=Decimal("2"), difference=Decimal("-0.5"), n=3, ratio=1.5, ok=True, none=None),
+        Finding("cell-text", "READ.text", Severity.WARNING, ("表2!B9",), expected="12,5", table="T2",
+                params={"amount": Decimal("1E+3"), "items": [Decimal("0.10"), "甲", (1, 2)], "nested": {"k": [{}]},
+                        1: "int key", True: "bool key", "sev": Severity.INFO}),
+        Finding("no-such-kind", "R", Severity.INFO, params=MappingProxyType({"text": "x" * 80})),
+        Finding("rules-none", "RULES.none", Severity.ERROR, tolerance_mode="interval", params={}),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_json_text_of_a_submission_is_the_text_of_its_dict(lang):
+    fr = FileReport(path="a/b.xlsx", findings=_odd_findings(), sha256="0" * 64, meta={"year": 2025},
+                    tables={"T2": "表2 收入", "T6": "表6 支出"}, seconds=0.1234)
+    for level in (0, 2):
+        assert fr.json_text(lang, level) == dumps(fr.to_dict(lang), level=level)
+    d = fr.to_dict(lang)
+    assert json.loads(dumps(d)) == json.loads(json.dumps(d, ensure_ascii=False))
+    for f, fd in zip(fr.sorted_findings(), d["findings"]):
+        assert fd["params"] == _jsonable(dict(f.params))
+        fd["params"]["changed"] = 1  # the report's dict is its own
+        assert "changed" not in f.params
+    empty = FileReport(path="c.xlsx", readable=False)
+    assert empty.json_text(lang, 2) == dumps(empty.to_dict(lang), level=2)
