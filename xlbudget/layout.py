@@ -258,6 +258,10 @@ def default_namer(spec: Spec):
     return namer
 
 
+_SHARED_RECORDS: dict[tuple[int, tuple[str, ...]], tuple[Block, list[LRow]]] = {}
+_MAX_SHARED_RECORDS = 4096  # bounded: a batch of many departments must not grow a worker's memory
+
+
 class _TableBuilder:
     def __init__(self, layout: Layout, desc: TableDesc, project: str | None = None, n: int = 0):
         self.L = layout
@@ -266,6 +270,7 @@ class _TableBuilder:
         self.project = project
         self.n = n
         self.id = f"{desc.id}_{project}" if project else desc.id
+        self.static = is_static(desc)
         self.subs = {"department": self.spec.department, "year": str(self.spec.year), "title": desc.title,
                      "project": project or "", "n": str(n),
                      "project_name": self.spec.project(project).name if project else ""}
@@ -403,6 +408,19 @@ class _TableBuilder:
 
     def _records(self, b: Block) -> list[LRow]:
         base = tuple(self.fmt(b.path or b.key).split("."))
+        if not self.static:
+            return self._record_rows(b, base)
+        # In a table laid out alike for every department, the rows of a block of records depend on nothing
+        # but their path (a per-project block: on the project's key): built once, shared by every layout
+        key = (id(b), base)
+        shared = _SHARED_RECORDS.get(key)
+        if shared is None or shared[0] is not b:
+            if len(_SHARED_RECORDS) >= _MAX_SHARED_RECORDS:
+                _SHARED_RECORDS.clear()
+            shared = _SHARED_RECORDS[key] = (b, self._record_rows(b, base))  # kept with its block: the id is never reused
+        return shared[1]
+
+    def _record_rows(self, b: Block, base: tuple[str, ...]) -> list[LRow]:
         proto = LRow(key="", block=b.key, record=0, path=base, type="record").__dict__
         rows = []
         for i in range(b.spare):  # hundreds per department (a per-project block): copied, not constructed
@@ -421,71 +439,26 @@ class _TableBuilder:
     # --- geometry ------------------------------------------------------------------------------------
     def build(self) -> LTable:
         d = self.desc
-        blocks = d.blocks
-        colpos: dict[tuple[str, str], tuple[int, int]] = {}
-        rows_by_block = {b.key: self.rows_for(b) for b in blocks}
-        header_depth = {b.key: _header_depth(b) for b in blocks}
-        top = TITLE_ROWS if (d.unit_line or d.subtitle) else 2
-        header_rows: list[tuple[int, str]] = []
-        block_headers: dict[str, tuple[int, int]] = {}
-        section_rows: list[tuple[int, str]] = []
+        rows_by_block = {b.key: self.rows_for(b) for b in d.blocks}
+        if self.static:  # the same geometry in every layout: worked out once per description
+            shared = _STATIC_GEOMETRY.get(id(d))
+            if shared is None or shared[0] is not d:
+                if len(_STATIC_GEOMETRY) >= _MAX_SHARED_RECORDS:
+                    _STATIC_GEOMETRY.clear()
+                shared = _STATIC_GEOMETRY[id(d)] = (d, _geometry(d, rows_by_block))  # kept with its description
+            geo = shared[1]
+            for b in d.blocks:
+                for r, at in zip(rows_by_block[b.key], geo.positions[b.key]):
+                    r.r = at
+        else:
+            geo = _geometry(d, rows_by_block)
         rows: dict[str, LRow] = {}
-        numbering_row = None
-        if d.arrange == "side":
-            c = 0
-            for b in blocks:
-                for col in b.columns:
-                    colpos[(b.key, col.key)] = (c, col.ncols)
-                    c += col.ncols
-            width = c
-            depth = max(header_depth.values())
-            for b in blocks:
-                block_headers[b.key] = (top, depth)
-            header_rows = [(top + i, "*") for i in range(depth)]
-            body = top + depth
-            if d.numbering:
-                numbering_row = body
-                body += 1
-            height = max(len(v) for v in rows_by_block.values())
-            for b in blocks:
-                normal = [r for r in rows_by_block[b.key] if not r.bottom]
-                bottoms = [r for r in rows_by_block[b.key] if r.bottom]
-                if bottoms:
-                    height = max(height, len(normal) + len(bottoms))
-            for b in blocks:
-                normal = [r for r in rows_by_block[b.key] if not r.bottom]
-                bottoms = [r for r in rows_by_block[b.key] if r.bottom]
-                for i, r in enumerate(normal):
-                    r.r = body + i
-                for i, r in enumerate(bottoms):
-                    r.r = body + height - len(bottoms) + i
-            last = body + height - 1
-        else:  # stack: blocks one below the other, each with its own columns
-            width = max(sum(col.ncols for col in b.columns) for b in blocks)
-            r0 = top
-            for b in blocks:
-                c = 0
-                for col in b.columns:
-                    colpos[(b.key, col.key)] = (c, col.ncols)
-                    c += col.ncols
-                if any(col.header for col in b.columns):
-                    block_headers[b.key] = (r0, header_depth[b.key])
-                    for i in range(header_depth[b.key]):
-                        header_rows.append((r0 + i, b.key))
-                    r0 += header_depth[b.key]
-                for r in rows_by_block[b.key]:
-                    if r.section:
-                        section_rows.append((r0, r.section))
-                        r0 += 1
-                    r.r = r0
-                    r0 += 1
-            last = r0 - 1
-            body = top
-        for b in blocks:
+        for b in d.blocks:
             for r in rows_by_block[b.key]:
                 if r.key in rows:
                     raise DescriptionError(f"{self.id}: duplicate row key {r.key}")
                 rows[r.key] = r
+        last = geo.last
         notes = [(last + 1 + i, self.fmt(text)) for i, text in enumerate(d.notes)]
         last += len(notes)
         note_row = note_text = None
@@ -493,10 +466,95 @@ class _TableBuilder:
             note_row = last + 1
             note_text = self.fmt(d.empty_note)
         sheet = self.fmt(d.sheet)
-        return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=colpos,
-                      header_top=top, header_rows=header_rows, body_top=body, last_row=note_row or last, width=width,
-                      note_row=note_row, note_text=note_text, section_rows=section_rows, block_headers=block_headers,
-                      numbering_row=numbering_row, project=self.project, notes=notes)
+        return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=geo.colpos,
+                      header_top=geo.top, header_rows=geo.header_rows, body_top=geo.body, last_row=note_row or last,
+                      width=geo.width, note_row=note_row, note_text=note_text, section_rows=geo.section_rows,
+                      block_headers=geo.block_headers, numbering_row=geo.numbering_row, project=self.project,
+                      notes=notes)
+
+
+@dataclass
+class _Geometry:
+    """Where the blocks, headers and rows of a table sit (``positions``: block -> sheet row of each of its rows)."""
+
+    colpos: dict[tuple[str, str], tuple[int, int]]
+    top: int
+    header_rows: list[tuple[int, str]]
+    block_headers: dict[str, tuple[int, int]]
+    section_rows: list[tuple[int, str]]
+    body: int
+    last: int
+    width: int
+    numbering_row: int | None
+    positions: dict[str, list[int]]
+
+
+_STATIC_GEOMETRY: dict[int, tuple[TableDesc, _Geometry]] = {}
+
+
+def _geometry(d: TableDesc, rows_by_block: dict[str, list[LRow]]) -> _Geometry:
+    """Lay the rows of each block out (setting their ``r``) and place headers and columns."""
+    blocks = d.blocks
+    colpos: dict[tuple[str, str], tuple[int, int]] = {}
+    header_depth = {b.key: _header_depth(b) for b in blocks}
+    top = TITLE_ROWS if (d.unit_line or d.subtitle) else 2
+    header_rows: list[tuple[int, str]] = []
+    block_headers: dict[str, tuple[int, int]] = {}
+    section_rows: list[tuple[int, str]] = []
+    numbering_row = None
+    if d.arrange == "side":
+        c = 0
+        for b in blocks:
+            for col in b.columns:
+                colpos[(b.key, col.key)] = (c, col.ncols)
+                c += col.ncols
+        width = c
+        depth = max(header_depth.values())
+        for b in blocks:
+            block_headers[b.key] = (top, depth)
+        header_rows = [(top + i, "*") for i in range(depth)]
+        body = top + depth
+        if d.numbering:
+            numbering_row = body
+            body += 1
+        height = max(len(v) for v in rows_by_block.values())
+        for b in blocks:
+            normal = [r for r in rows_by_block[b.key] if not r.bottom]
+            bottoms = [r for r in rows_by_block[b.key] if r.bottom]
+            if bottoms:
+                height = max(height, len(normal) + len(bottoms))
+        for b in blocks:
+            normal = [r for r in rows_by_block[b.key] if not r.bottom]
+            bottoms = [r for r in rows_by_block[b.key] if r.bottom]
+            for i, r in enumerate(normal):
+                r.r = body + i
+            for i, r in enumerate(bottoms):
+                r.r = body + height - len(bottoms) + i
+        last = body + height - 1
+    else:  # stack: blocks one below the other, each with its own columns
+        width = max(sum(col.ncols for col in b.columns) for b in blocks)
+        r0 = top
+        for b in blocks:
+            c = 0
+            for col in b.columns:
+                colpos[(b.key, col.key)] = (c, col.ncols)
+                c += col.ncols
+            if any(col.header for col in b.columns):
+                block_headers[b.key] = (r0, header_depth[b.key])
+                for i in range(header_depth[b.key]):
+                    header_rows.append((r0 + i, b.key))
+                r0 += header_depth[b.key]
+            for r in rows_by_block[b.key]:
+                if r.section:
+                    section_rows.append((r0, r.section))
+                    r0 += 1
+                r.r = r0
+                r0 += 1
+        last = r0 - 1
+        body = top
+    positions = {b.key: [r.r for r in rows_by_block[b.key]] for b in blocks}
+    return _Geometry(colpos, top, header_rows, block_headers, section_rows, body, last, width, numbering_row,
+                     positions)
 
 
 def note_columns(t: LTable) -> list[Column]:
