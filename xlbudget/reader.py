@@ -96,9 +96,11 @@ class _TablePlan:
     """What the reader visits in one table: computed once per layout, or once for every table of a description
     laid out alike whatever the department (the per-project sheets of one department, and of the next)."""
 
-    # (row key, column, sheet row, sheet column, figure, text): figure when the cell is a grid or record number,
-    # whose value in the model is what the cell holds (see Budget.know); text when it holds plain text
-    inputs: list[tuple[str, Any, int, int, bool, bool]]
+    # The rows with inputs: (row key, sheet row, keyed, cells), each cell (column, sheet column, figure, text):
+    # figure when the cell is a grid or record number, whose value in the model is what the cell holds (see
+    # Budget.know); text when it holds plain text. Keyed when the row's values are held in one mapping by
+    # column key (a grid or record row, not a form row whose value has a path of its own).
+    inputs: list[tuple[str, int, bool, tuple[tuple[Any, int, bool, bool], ...]]]
     # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
     # another table (its text then depends on that table's layout and is written per table)
     formulas: list[tuple[str, Any, int, int, str | None, str | None]]
@@ -142,12 +144,13 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
     colpos, role_of = t.colpos, layout.cell_role
     for row in t.rows.values():
         blk = t.desc.block(row.block)
+        cells = []
         for col in blk.columns:
             role = role_of(t, row, col)
             if role == "input":
                 c0 = colpos[(row.block, col.key)][0]
-                inputs.append((row.key, col, row.r, c0, col.numeric and col.kind != "field" and not row.total,
-                               not row.spare and cell_type(row, col) == "text"))
+                cells.append((col, c0, col.numeric and col.kind != "field" and not row.total,
+                              not row.spare and cell_type(row, col) == "text"))
             elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
                 c0 = colpos[(row.block, col.key)][0]
                 if role == "formula":
@@ -162,12 +165,15 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
                 want = texts.text(row, col, role)
                 if want is not None:
                     formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
+        if cells:
+            keyed = row.record is not None or all(col.kind != "field" for col, _, _, _ in cells)
+            inputs.append((row.key, row.r, keyed, tuple(cells)))
         if not (row.spare or row.record is not None or not row.code):
             code_col = next((c for c in blk.columns if c.kind == "code"), None)
             if code_col is not None:
                 c0, n = t.colpos[(blk.key, code_col.key)]
                 anchors.append((row.r, c0, n, row.code))
-    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, _, r, c, _, _ in inputs))
+    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, r, _, cells in inputs for _, c, _, _ in cells))
 
 
 _NORMALISED: dict[str, str] = {}
@@ -340,19 +346,28 @@ class _Reader:
         rows = t.rows
         known = self._known
         tid = t.id
-        for rkey, col, r, c0, figure, text in plan.inputs:
-            raw = values.get((r + off, c0))
-            if raw is None:
-                if figure:  # a blank figure: nothing to look up when the totals are computed
-                    known[(tid, rkey, col.key)] = None
-                continue
-            if text and raw.__class__ is str:  # plain text (most cells of a form): parse_text's strip, put
-                raw = raw.strip()
-                if raw:
-                    row = rows[rkey]
-                    self._put(budget, (tid, rkey), budget.input_path(t, row, col), raw)
-                continue
-            self._store(layout, t, rows[rkey], col, raw, budget, (r + off, c0))
+        parents = self._parents
+        for rkey, r, keyed, cells in plan.inputs:
+            r += off
+            holder = None  # the mapping of the row's values, once a text has been put there
+            for col, c0, figure, text in cells:
+                raw = values.get((r, c0))
+                if raw is None:
+                    if figure:  # a blank figure: nothing to look up when the totals are computed
+                        known[(tid, rkey, col.key)] = None
+                    continue
+                if text and raw.__class__ is str:  # plain text (most cells of a form): parse_text's strip, put
+                    raw = raw.strip()
+                    if not raw:
+                        continue
+                    if holder is not None:
+                        holder[col.key] = raw
+                        continue
+                    self._put(budget, (tid, rkey), budget.input_path(t, rows[rkey], col), raw)
+                    if keyed:
+                        holder = parents.get((tid, rkey))
+                    continue
+                self._store(layout, t, rows[rkey], col, raw, budget, (r, c0))
 
     def _merges(self, plan: _TablePlan, t: LTable, sh, off: int) -> None:
         """Merged ranges over several input cells: a merge keeps the first and hides what was typed in the others."""
