@@ -101,15 +101,19 @@ def formula(layout: Layout, t: LTable, row: LRow, col: Column) -> str | None:
 
 def sum_formula(t: LTable, row: LRow, col: Column) -> str:
     """The formula of a sum cell: its child rows in column ``col`` (a range where they are contiguous)."""
+    return _sum_pattern(t, row).replace("{c}", L.col_letter(t.colpos[(row.block, col.key)][0]))
+
+
+def _sum_pattern(t: LTable, row: LRow) -> str:
+    """``sum_formula`` of a row, ``{c}`` for the column's letter."""
     if not row.children:
         return "0"
     rs = sorted(t.rows[k].r + 1 for k in row.children)
-    letter = L.col_letter(t.colpos[(row.block, col.key)][0])
     if len(rs) == 1:
-        return f"{letter}{rs[0]}"
+        return f"{{c}}{rs[0]}"
     if rs == list(range(rs[0], rs[-1] + 1)):
-        return f"SUM({letter}{rs[0]}:{letter}{rs[-1]})"
-    return "SUM(" + ",".join(f"{letter}{r}" for r in rs) + ")"
+        return f"SUM({{c}}{rs[0]}:{{c}}{rs[-1]})"
+    return "SUM(" + ",".join(f"{{c}}{r}" for r in rs) + ")"
 
 
 class TableFormulas:
@@ -121,6 +125,7 @@ class TableFormulas:
         self.layout = layout
         self.t = t
         self._columns: dict[tuple[str, str], str | None] = {}
+        self._sums: dict[str, str] = {}  # row key -> its sum_formula, {c} for the column
 
     def text(self, row: LRow, col: Column, role: str | None = None) -> str | None:
         """``formula(layout, t, row, col)``; ``role`` is the cell's role when the caller knows it."""
@@ -137,7 +142,10 @@ class TableFormulas:
             pattern = self._columns[key]
             return pattern.replace("{r}", str(row.r + 1)) if pattern is not None else None
         if role == "sum":
-            return sum_formula(t, row, col)
+            pattern = self._sums.get(row.key)
+            if pattern is None:
+                pattern = self._sums[row.key] = _sum_pattern(t, row)
+            return pattern.replace("{c}", L.col_letter(t.colpos[(row.block, col.key)][0]))
         return None
 
     def _column(self, row: LRow, col: Column) -> str | None:

@@ -130,6 +130,7 @@ class Layout:
         self.namer = namer or default_namer(spec)
         self.tables: dict[str, LTable] = {}
         self._precisions: dict[tuple[str, str], Precision] = {}
+        self._roles: dict[tuple, tuple[tuple[Column, str], ...]] = {}
         for desc in self.tableset.tables:
             if desc.per == "project":
                 for n, p in enumerate(spec.projects, start=1):
@@ -195,6 +196,16 @@ class Layout:
         if col.key in row.inputs:
             return "input"
         return "empty"
+
+    def roles(self, t: LTable, row: LRow) -> tuple[tuple[Column, str], ...]:
+        """(column, ``cell_role``) of every column of a row: worked out once for all the rows of a table's
+        block alike in what decides the roles (most rows of a table are alike: its items, its records)."""
+        key = (id(t.desc), row.block, row.record is not None, row.total, row.sum_cols, not row.path,
+               tuple(row.formulas) if row.formulas else (), not row.children, row.inputs, row.spare)
+        got = self._roles.get(key)
+        if got is None:
+            got = self._roles[key] = tuple((col, self.cell_role(t, row, col)) for col in t.desc.block(row.block).columns)
+        return got
 
     def expr_of(self, t: LTable, row: LRow, col: Column) -> Expr | None:
         if col.formula is not None and row.record is None:

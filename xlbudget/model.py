@@ -72,6 +72,18 @@ def get_path(doc: dict, path: tuple[str, ...] | list) -> Any:
 
 
 def set_path(doc: dict, path: tuple | list, value: Any) -> None:
+    cur = holder(doc, path)
+    last = path[-1]
+    if isinstance(cur, list):
+        while len(cur) <= last:
+            cur.append(None)
+        cur[last] = value
+    else:
+        cur[last] = value
+
+
+def holder(doc: dict, path: tuple | list) -> Any:
+    """The mapping or list that holds (or is to hold) the value at ``path``, made where missing."""
     cur: Any = doc
     for i, p in enumerate(path[:-1]):
         nxt = path[i + 1]
@@ -83,13 +95,7 @@ def set_path(doc: dict, path: tuple | list, value: Any) -> None:
             if p not in cur or cur[p] is None:
                 cur[p] = [] if isinstance(nxt, int) else {}
             cur = cur[p]
-    last = path[-1]
-    if isinstance(cur, list):
-        while len(cur) <= last:
-            cur.append(None)
-        cur[last] = value
-    else:
-        cur[last] = value
+    return cur
 
 
 class Budget:
@@ -98,6 +104,7 @@ class Budget:
     def __init__(self, layout: Layout, doc: dict[str, Any]):
         self.layout = layout
         self.doc = doc
+        self._evaluation: dict[str, dict] = layout.__dict__.setdefault("_evaluation", {})  # see _evaluation
         self._memo: dict[tuple[str, str, str], Decimal | None] = {}
         self._published: dict[tuple[str, str, str], Decimal | None] = {}
         # Formula cells overwritten by constants in a submitted workbook: the constant is what the
@@ -196,6 +203,33 @@ class Budget:
         return str(v) if v not in (None, "") else None
 
     def _compute(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        ops = self._evaluation.get(tid)
+        if ops is None:
+            ops = self._evaluation[tid] = _evaluation(self.layout, tid)
+        op = ops.get((rkey, ckey))
+        if op is None:  # an input, a cell the layout lacks, a code aggregated over spare rows
+            return self._compute_cell(tid, rkey, ckey)
+        value = self.value
+        if op.__class__ is tuple:  # a sum of the child rows
+            total = ZERO
+            for ch in op:
+                total += value(tid, ch, ckey) or ZERO
+            return total
+        total, seen = ZERO, False
+        for sign, rt, rr, rc, convert, blank in op:
+            v = value(rt or tid, rr or rkey, rc)
+            if v is None:
+                seen = seen or blank
+                continue
+            seen = True
+            if convert is not None:  # a figure kept in another unit converts exactly
+                v = convert[0].convert(v, convert[1])
+            if v:
+                total += v if sign > 0 else -v
+        return total if seen else None
+
+    def _compute_cell(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        """The value of a cell from the layout, one lookup after another (what ``_evaluation`` compiles)."""
         layout = self.layout
         t = layout.tables.get(tid)
         if t is None:
@@ -249,12 +283,7 @@ class Budget:
         return None
 
     def _has_spares(self, tid: str | None) -> bool:
-        spares = self.layout.__dict__.setdefault("_has_spares", {})
-        got = spares.get(tid)
-        if got is None:
-            t = self.layout.tables.get(tid or "")
-            got = spares[tid] = bool(t and any(r.spare for r in t.rows.values()))
-        return got
+        return has_spares(self.layout, tid)
 
     def text(self, t: LTable, row: LRow, col: Column) -> Any:
         """Text content of a non-numeric cell (labels, codes, names, form text)."""
@@ -280,6 +309,60 @@ class Budget:
                     if v not in (None, ZERO):
                         return False
         return True
+
+
+def has_spares(layout: Layout, tid: str | None) -> bool:
+    """True when table ``tid`` has spare rows (their codes are inputs), once per layout."""
+    spares = layout.__dict__.setdefault("_has_spares", {})
+    got = spares.get(tid)
+    if got is None:
+        t = layout.tables.get(tid or "")
+        got = spares[tid] = bool(t and any(r.spare for r in t.rows.values()))
+    return got
+
+
+def _evaluation(layout: Layout, tid: str) -> dict[tuple[str, str], tuple | list]:
+    """How each total of a table is computed, worked out once per layout: (row, column) -> the child rows
+    of a sum cell (a tuple of row keys), or the operands of a formula cell (a list of (sign, table, row,
+    column, conversion, blank), table and row None where they are the cell's own, conversion the (from, to)
+    precisions of an operand kept in another unit, blank whether a blank operand still makes the formula a
+    figure). ``Budget._compute_cell`` computes the same, cell by cell."""
+    ops: dict[tuple[str, str], tuple | list] = {}
+    t = layout.tables.get(tid)
+    if t is None:
+        return ops
+    compiled: dict[tuple[int, str], list] = {}  # (id(expression), column) -> its operands (a column's formula
+    for row in t.rows.values():
+        if row.record is not None and not row.total:  # a record's cells are inputs
+            continue
+        for col, role in layout.roles(t, row):
+            if role == "sum":
+                ops[(row.key, col.key)] = row.children
+            elif role == "formula":
+                expr = layout.expr_of(t, row, col)
+                if expr is None:
+                    continue
+                key = (id(expr), col.key)
+                terms = compiled.get(key)
+                if terms is None:
+                    terms = _operands(layout, t, row.key, col.key, expr)
+                    if not any(term.ref.table is not None and term.ref.row is None for term in expr.terms):
+                        compiled[key] = terms  # the same for every row (no operand in the same row elsewhere)
+                ops[(row.key, col.key)] = terms
+    return ops
+
+
+def _operands(layout: Layout, t: LTable, rkey: str, ckey: str, expr) -> list[tuple]:
+    here = layout.precision(t.id, ckey)
+    terms = []
+    for term in expr.terms:
+        ref = term.ref
+        rt = ref.table or t.id
+        there = layout.precision(rt, ref.col)
+        blank = layout.has(rt, ref.row or rkey) or has_spares(layout, rt)
+        terms.append((term.sign, ref.table, ref.row, ref.col,
+                      (there, here) if there is not here and there.unit != here.unit else None, blank))
+    return terms
 
 
 # --- documents -----------------------------------------------------------------------------------------

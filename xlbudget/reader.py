@@ -19,7 +19,7 @@ from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
 from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, is_static, layout_for
-from .model import FORMAT, Budget, cell_type, get_path, set_path
+from .model import FORMAT, Budget, cell_type, holder, set_path
 from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
 from .spec import Spec, parse_spec_text
@@ -99,13 +99,15 @@ class _TablePlan:
     # The rows with inputs: (row key, sheet row, keyed, cells), each cell (column, sheet column, figure, text):
     # figure when the cell is a grid or record number, whose value in the model is what the cell holds (see
     # Budget.know); text when it holds plain text. Keyed when the row's values are held in one mapping by
-    # column key (a grid or record row, not a form row whose value has a path of its own).
-    inputs: list[tuple[str, int, bool, tuple[tuple[Any, int, bool, bool], ...]]]
+    # column key (a grid or record row, not a form row whose value has a path of its own). Last the keys of
+    # the row's figures.
+    inputs: list[tuple[str, int, bool, tuple[tuple[Any, int, bool, bool], ...], tuple[str, ...]]]
     # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
     # another table (its text then depends on that table's layout and is written per table)
     formulas: list[tuple[str, Any, int, int, str | None, str | None]]
     anchors: list[tuple[int, int, int, str]]                 # coded rows: (sheet row, first code column, width, code)
     input_cells: frozenset[tuple[int, int]]                  # (sheet row, sheet column) of every input
+    records: bool                                            # rows of records (most of them blank, spare)
     merged: dict[tuple[int, tuple[str, ...]], list[str]] = field(default_factory=dict, compare=False)  # (offset, ranges) -> bad
 
 
@@ -141,39 +143,53 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
     inputs, formulas, anchors = [], [], []
     texts = TableFormulas(layout, t)
     local: dict[int, bool] = {}  # id(expression) -> it names only cells of this table
-    colpos, role_of = t.colpos, layout.cell_role
+    # rows alike (Layout.roles) and of one value type have the same input cells and formula columns
+    kinds: dict[tuple[int, str], tuple[tuple, bool, tuple, tuple]] = {}
+    colpos = t.colpos
     for row in t.rows.values():
-        blk = t.desc.block(row.block)
-        cells = []
-        for col in blk.columns:
-            role = role_of(t, row, col)
-            if role == "input":
-                c0 = colpos[(row.block, col.key)][0]
-                cells.append((col, c0, col.numeric and col.kind != "field" and not row.total,
-                              not row.spare and cell_type(row, col) == "text"))
-            elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
-                c0 = colpos[(row.block, col.key)][0]
-                if role == "formula":
-                    expr = layout.expr_of(t, row, col)
-                    if expr is not None:
-                        here = local.get(id(expr))
-                        if here is None:
-                            here = local[id(expr)] = _local(t, expr)
-                        if not here:  # written per table (it may have no operand)
-                            formulas.append((row.key, col, row.r, c0, None, None))
-                            continue
-                want = texts.text(row, col, role)
-                if want is not None:
-                    formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
+        roles = layout.roles(t, row)
+        kind = kinds.get((id(roles), row.type))
+        if kind is None:
+            kind = kinds[(id(roles), row.type)] = _row_kind(t, row, roles)
+        cells, keyed, computed, codes = kind
         if cells:
-            keyed = row.record is not None or all(col.kind != "field" for col, _, _, _ in cells)
-            inputs.append((row.key, row.r, keyed, tuple(cells)))
-        if not (row.spare or row.record is not None or not row.code):
-            code_col = next((c for c in blk.columns if c.kind == "code"), None)
-            if code_col is not None:
-                c0, n = t.colpos[(blk.key, code_col.key)]
-                anchors.append((row.r, c0, n, row.code))
-    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, r, _, cells in inputs for _, c, _, _ in cells))
+            inputs.append((row.key, row.r, keyed, cells, tuple(col.key for col, _, figure, _ in cells if figure)))
+        for col, c0, role in computed:
+            if role == "formula":
+                expr = layout.expr_of(t, row, col)
+                if expr is not None:
+                    here = local.get(id(expr))
+                    if here is None:
+                        here = local[id(expr)] = _local(t, expr)
+                    if not here:  # written per table (it may have no operand)
+                        formulas.append((row.key, col, row.r, c0, None, None))
+                        continue
+            want = texts.text(row, col, role)
+            if want is not None:
+                formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
+        if codes and row.code and not (row.spare or row.record is not None):
+            anchors.append((row.r, codes[0], codes[1], row.code))
+    return _TablePlan(inputs, formulas, anchors,
+                      frozenset((r, c) for _, r, _, cells, _ in inputs for _, c, _, _ in cells),
+                      any(row.record is not None for row in t.rows.values()))
+
+
+def _row_kind(t: LTable, row: LRow, roles) -> tuple[tuple, bool, tuple, tuple]:
+    """What the plan takes from a row of this kind: its input cells (column, sheet column, figure, text),
+    whether its values are keyed by column, its formula and sum cells (column, sheet column, role), and its
+    code column (first sheet column, width) if any."""
+    colpos = t.colpos
+    cells, computed = [], []
+    for col, role in roles:
+        if role == "input":
+            cells.append((col, colpos[(row.block, col.key)][0], col.numeric and col.kind != "field" and not row.total,
+                          not row.spare and cell_type(row, col) == "text"))
+        elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
+            computed.append((col, colpos[(row.block, col.key)][0], role))
+    keyed = row.record is not None or all(col.kind != "field" for col, _, _, _ in cells)
+    code_col = next((c for c, _ in roles if c.kind == "code"), None)
+    codes = colpos[(row.block, code_col.key)] if code_col is not None else ()
+    return tuple(cells), keyed, tuple(computed), codes
 
 
 _NORMALISED: dict[str, str] = {}
@@ -347,8 +363,13 @@ class _Reader:
         known = self._known
         tid = t.id
         parents = self._parents
-        for rkey, r, keyed, cells in plan.inputs:
+        filled = {r for r, _ in values} if plan.records else None  # the sheet rows holding anything
+        for rkey, r, keyed, cells, figures in plan.inputs:
             r += off
+            if filled is not None and r not in filled:  # a blank row (a spare record): its figures blank
+                for ckey in figures:
+                    known[(tid, rkey, ckey)] = None
+                continue
             holder = None  # the mapping of the row's values, once a text has been put there
             for col, c0, figure, text in cells:
                 raw = values.get((r, c0))
@@ -472,13 +493,13 @@ class _Reader:
         """``set_path`` of the document, the mapping that holds the values of a row (table id, row key) found
         once: every column of a grid or record row, and the one value of a form row, share it."""
         parent = self._parents.get(row)
-        if parent is not None:
-            parent[path[-1]] = value
-            return
-        set_path(budget.doc, path, value)
-        holder = get_path(budget.doc, path[:-1])
-        if isinstance(holder, dict) and isinstance(path[-1], str):
-            self._parents[row] = holder
+        if parent is None:
+            parent = holder(budget.doc, path)
+            if not (isinstance(parent, dict) and isinstance(path[-1], str)):
+                set_path(budget.doc, path, value)
+                return
+            self._parents[row] = parent
+        parent[path[-1]] = value
 
     # --- formulas ------------------------------------------------------------------------------------
     def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
