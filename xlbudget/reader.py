@@ -458,7 +458,7 @@ class _Reader:
                     self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw),
                              actual=d)
             entry = layout.precision(t.id, col.key).entry_decimals
-            if decimals_of(d) > entry:
+            if _places(raw, d) > entry:
                 self.add("excess-digits", "READ.excess-digits", W, cells=(pos(),), table=t.id, actual=d,
                          decimals=entry)
             if d < 0:
@@ -467,7 +467,10 @@ class _Reader:
             if col.kind == "amount":  # a grid or record figure: its value in the model is the Decimal itself
                 self._known[(t.id, row.key, col.key)] = d
         elif typ in ("int", "signed_int"):
-            v, how = parse_int(raw)
+            if raw.__class__ is float and raw.is_integer() and -_LARGEST < raw < _LARGEST:  # parse_int, quick
+                v, how = int(raw), "number"
+            else:
+                v, how = parse_int(raw)
             if how == "range":
                 self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
             elif how == "bad":
@@ -574,6 +577,21 @@ class _Reader:
 ZERO = Decimal(0)
 _SMALLEST, _LARGEST = 1e-12, 1e14
 _NEGATIVE_ZERO = Decimal("-0")  # what clean_float makes of -0.0
+
+
+def _places(raw: Any, d: Decimal) -> int:
+    """``decimals_of(d)`` of the Decimal read from ``raw``, quick for a number cell."""
+    if raw.__class__ is float:
+        if raw.is_integer():
+            return 0
+        text = repr(raw)
+        if "e" not in text:
+            places = len(text) - text.index(".") - 1
+            if places <= 10:  # then d is the float's shortest text (see _number)
+                return places
+    elif raw.__class__ is int:
+        return 0
+    return decimals_of(d)
 
 
 def _number(v: float | int) -> Decimal | None:
