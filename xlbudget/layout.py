@@ -79,6 +79,8 @@ class LRow:
     sum_cols: frozenset[str] = frozenset()  # records total row: the columns it sums
     spare: bool = False                # generic rows whose code is an input
     r: int = -1                        # sheet row (0-based)
+    # (column, cell role) of each column, once known (Layout.roles)
+    roles: "tuple[tuple[Column, str], ...] | None" = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -199,12 +201,17 @@ class Layout:
 
     def roles(self, t: LTable, row: LRow) -> tuple[tuple[Column, str], ...]:
         """(column, ``cell_role``) of every column of a row: worked out once for all the rows of a table's
-        block alike in what decides the roles (most rows of a table are alike: its items, its records)."""
-        key = (id(t.desc), row.block, row.record is not None, row.total, row.sum_cols, not row.path,
-               tuple(row.formulas) if row.formulas else (), not row.children, row.inputs, row.spare)
-        got = self._roles.get(key)
+        block alike in what decides the roles (most rows of a table are alike: its items, its records), kept
+        with the row."""
+        got = row.roles
         if got is None:
-            got = self._roles[key] = tuple((col, self.cell_role(t, row, col)) for col in t.desc.block(row.block).columns)
+            key = (id(t.desc), row.block, row.record is not None, row.total, row.sum_cols, not row.path,
+                   tuple(row.formulas) if row.formulas else (), not row.children, row.inputs, row.spare)
+            got = self._roles.get(key)
+            if got is None:
+                got = self._roles[key] = tuple((col, self.cell_role(t, row, col))
+                                               for col in t.desc.block(row.block).columns)
+            row.roles = got
         return got
 
     def expr_of(self, t: LTable, row: LRow, col: Column) -> Expr | None:

@@ -206,16 +206,21 @@ class Budget:
         ops = self._evaluation.get(tid)
         if ops is None:
             ops = self._evaluation[tid] = _evaluation(self.layout, tid)
-        op = ops.get((rkey, ckey))
-        if op is None:  # an input, a cell the layout lacks, a code aggregated over spare rows
+        row_ops = ops.get(rkey)
+        op = row_ops[1].get(ckey, _UNSET) if row_ops is not None else _UNSET
+        if op is _UNSET:  # an input, a cell the layout lacks, a code aggregated over spare rows
             return self._compute_cell(tid, rkey, ckey)
-        value = self.value
-        if op.__class__ is tuple:  # a sum of the child rows
-            total = ZERO
-            for ch in op:
-                total += value(tid, ch, ckey) or ZERO
+        memo, value = self._memo, self.value
+        total = ZERO
+        if op is None:  # a sum of the child rows
+            for ch in row_ops[0]:
+                v = memo.get((tid, ch, ckey), _UNSET)
+                if v is _UNSET:
+                    v = value(tid, ch, ckey)
+                if v:
+                    total += v
             return total
-        total, seen = ZERO, False
+        seen = False
         for sign, rt, rr, rc, convert, blank in op:
             v = value(rt or tid, rr or rkey, rc)
             if v is None:
@@ -321,34 +326,39 @@ def has_spares(layout: Layout, tid: str | None) -> bool:
     return got
 
 
-def _evaluation(layout: Layout, tid: str) -> dict[tuple[str, str], tuple | list]:
-    """How each total of a table is computed, worked out once per layout: (row, column) -> the child rows
-    of a sum cell (a tuple of row keys), or the operands of a formula cell (a list of (sign, table, row,
-    column, conversion, blank), table and row None where they are the cell's own, conversion the (from, to)
+def _evaluation(layout: Layout, tid: str) -> dict[str, tuple[tuple[str, ...], dict[str, list | None]]]:
+    """How the totals of a table are computed, worked out once per layout: row -> (its child rows, column ->
+    None for a sum of the child rows, or the operands of a formula as a list of (sign, table, row, column,
+    conversion, blank): table and row None where they are the cell's own, conversion the (from, to)
     precisions of an operand kept in another unit, blank whether a blank operand still makes the formula a
-    figure). ``Budget._compute_cell`` computes the same, cell by cell."""
-    ops: dict[tuple[str, str], tuple | list] = {}
+    figure). Rows alike (``Layout.roles``) without formulas of their own share their columns' mapping.
+    ``Budget._compute_cell`` computes the same, cell by cell."""
+    ops: dict[str, tuple[tuple[str, ...], dict[str, list | None]]] = {}
     t = layout.tables.get(tid)
     if t is None:
         return ops
-    compiled: dict[tuple[int, str], list] = {}  # (id(expression), column) -> its operands (a column's formula
+    kinds: dict[int, dict[str, list | None]] = {}  # id(roles) -> the mapping of rows alike
     for row in t.rows.values():
         if row.record is not None and not row.total:  # a record's cells are inputs
             continue
-        for col, role in layout.roles(t, row):
-            if role == "sum":
-                ops[(row.key, col.key)] = row.children
-            elif role == "formula":
-                expr = layout.expr_of(t, row, col)
-                if expr is None:
-                    continue
-                key = (id(expr), col.key)
-                terms = compiled.get(key)
-                if terms is None:
-                    terms = _operands(layout, t, row.key, col.key, expr)
-                    if not any(term.ref.table is not None and term.ref.row is None for term in expr.terms):
-                        compiled[key] = terms  # the same for every row (no operand in the same row elsewhere)
-                ops[(row.key, col.key)] = terms
+        roles = layout.roles(t, row)
+        cols = None if row.formulas else kinds.get(id(roles))
+        if cols is None:
+            cols, shared = {}, not row.formulas
+            for col, role in roles:
+                if role == "sum":
+                    cols[col.key] = None
+                elif role == "formula":
+                    expr = layout.expr_of(t, row, col)
+                    if expr is not None:
+                        cols[col.key] = _operands(layout, t, row.key, col.key, expr)
+                        # an operand in the same row of another table may be lacking in this row only
+                        shared = shared and not any(term.ref.table is not None and term.ref.row is None
+                                                    for term in expr.terms)
+            if shared:
+                kinds[id(roles)] = cols
+        if cols:
+            ops[row.key] = (row.children, cols)
     return ops
 
 
