@@ -116,6 +116,9 @@ def _sum_pattern(t: LTable, row: LRow) -> str:
     return "SUM(" + ",".join(f"{{c}}{r}" for r in rs) + ")"
 
 
+_UNKNOWN, _ELSEWHERE = object(), object()  # a column formula not yet seen; one not over its own row only
+
+
 class TableFormulas:
     """``formula()`` for every cell of one table, a column formula over the same row written once per column
     with the row number left open. What it gives is what ``formula()`` gives, cell by cell (a test holds them
@@ -124,7 +127,7 @@ class TableFormulas:
     def __init__(self, layout: Layout, t: LTable):
         self.layout = layout
         self.t = t
-        self._columns: dict[tuple[str, str], str | None] = {}
+        self._columns: dict[tuple[str, str], object] = {}  # (block, column) -> its pattern, None or _ELSEWHERE
         self._sums: dict[str, str] = {}  # row key -> its sum_formula, {c} for the column
 
     def text(self, row: LRow, col: Column, role: str | None = None) -> str | None:
@@ -133,13 +136,15 @@ class TableFormulas:
         role = role or layout.cell_role(t, row, col)
         if role == "formula":
             expr = col.formula
-            if expr is None or row.record is not None or not all(
-                    term.ref.table is None and term.ref.row is None for term in expr.terms):
+            if expr is None or row.record is not None:
                 return formula(layout, t, row, col)
             key = (row.block, col.key)
-            if key not in self._columns:
-                self._columns[key] = self._column(row, col)
-            pattern = self._columns[key]
+            pattern = self._columns.get(key, _UNKNOWN)
+            if pattern is _UNKNOWN:
+                local = all(term.ref.table is None and term.ref.row is None for term in expr.terms)
+                pattern = self._columns[key] = self._column(row, col) if local else _ELSEWHERE
+            if pattern is _ELSEWHERE:  # names cells of other rows or tables: written cell by cell
+                return formula(layout, t, row, col)
             return pattern.replace("{r}", str(row.r + 1)) if pattern is not None else None
         if role == "sum":
             pattern = self._sums.get(row.key)

@@ -32,7 +32,15 @@ STATIC_PLANS = frozenset({"fixed", "form", "records"})
 def is_static(desc: TableDesc) -> bool:
     """True when every block of the table is of a static plan (see STATIC_PLANS): its rows, their positions,
     roles and sums are the same in every layout, only labels, paths and formulas naming other tables differ."""
-    return all(b.plan in STATIC_PLANS for b in desc.blocks)
+    known = _STATIC.get(id(desc))
+    if known is None or known[0] is not desc:
+        if len(_STATIC) >= 256:
+            _STATIC.clear()
+        known = _STATIC[id(desc)] = (desc, all(b.plan in STATIC_PLANS for b in desc.blocks))  # kept with it
+    return known[1]
+
+
+_STATIC: "dict[int, tuple[TableDesc, bool]]" = {}
 
 
 def col_letter(c: int) -> str:

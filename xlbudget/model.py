@@ -175,7 +175,12 @@ class Budget:
         k = (tid, rkey, ckey)
         v = self._published.get(k, _UNSET)
         if v is _UNSET:
-            v = self._published[k] = q(self.value(tid, rkey, ckey), self.layout.precision(tid, ckey).display_decimals)
+            v = self._memo.get(k, _UNSET)
+            if v is _UNSET:
+                v = self.value(tid, rkey, ckey)
+            if v is not None:
+                v = q(v, self.layout.precision(tid, ckey).display_decimals)
+            self._published[k] = v
         return v
 
     def invalidate(self) -> None:
