@@ -104,7 +104,9 @@ class Budget:
     def __init__(self, layout: Layout, doc: dict[str, Any]):
         self.layout = layout
         self.doc = doc
-        self._evaluation: dict[str, dict] = layout.__dict__.setdefault("_evaluation", {})  # see _evaluation
+        # how each kind of row computes its totals (see _row_operations), once per layout: rows alike by their
+        # roles (Layout.roles), rows with operations of their own by (table, row)
+        self._alike, self._own = layout.__dict__.setdefault("_operations", ({}, {}))
         self._memo: dict[tuple[str, str, str], Decimal | None] = {}
         self._published: dict[tuple[str, str, str], Decimal | None] = {}
         # Formula cells overwritten by constants in a submitted workbook: the constant is what the
@@ -208,17 +210,23 @@ class Budget:
         return str(v) if v not in (None, "") else None
 
     def _compute(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
-        ops = self._evaluation.get(tid)
+        t = self.layout.tables.get(tid)
+        row = t.rows.get(rkey) if t is not None else None
+        if row is None:  # a cell the layout lacks, a code aggregated over spare rows
+            return self._compute_cell(tid, rkey, ckey)
+        roles = row.roles or self.layout.roles(t, row)
+        ops = self._alike.get(id(roles)) if not row.formulas else None
         if ops is None:
-            ops = self._evaluation[tid] = _evaluation(self.layout, tid)
-        row_ops = ops.get(rkey)
-        op = row_ops[1].get(ckey, _UNSET) if row_ops is not None else _UNSET
-        if op is _UNSET:  # an input, a cell the layout lacks, a code aggregated over spare rows
+            ops = self._own.get((tid, rkey))
+            if ops is None:
+                ops = self._row_operations(t, row, roles)
+        op = ops.get(ckey, _UNSET)
+        if op is _UNSET:  # an input
             return self._compute_cell(tid, rkey, ckey)
         memo, value = self._memo, self.value
         total = ZERO
         if op is None:  # a sum of the child rows
-            for ch in row_ops[0]:
+            for ch in row.children:
                 v = memo.get((tid, ch, ckey), _UNSET)
                 if v is _UNSET:
                     v = value(tid, ch, ckey)
@@ -238,8 +246,33 @@ class Budget:
                 total += v if sign > 0 else -v
         return total if seen else None
 
+    def _row_operations(self, t: LTable, row: LRow, roles) -> dict[str, list | None]:
+        """How the totals of a row are computed: column -> None for a sum of the child rows, or the operands
+        of a formula as a list of (sign, table, row, column, conversion, blank): table and row None where
+        they are the cell's own, conversion the (from, to) precisions of an operand kept in another unit,
+        blank whether a blank operand still makes the formula a figure. Shared by the rows alike unless the
+        row has formulas of its own. ``_compute_cell`` computes the same, cell by cell."""
+        layout = self.layout
+        ops: dict[str, list | None] = {}
+        alike = not row.formulas
+        for col, role in roles:
+            if role == "sum":
+                ops[col.key] = None
+            elif role == "formula":
+                expr = layout.expr_of(t, row, col)
+                if expr is not None:
+                    ops[col.key] = _operands(layout, t, row.key, col.key, expr)
+                    # alike when every operand is a cell of the row itself or names its table and row in full
+                    # (any other may be lacking in this row, or in this table, only)
+                    alike = alike and all((term.ref.table is None) == (term.ref.row is None) for term in expr.terms)
+        if alike:
+            self._alike[id(roles)] = ops  # (the roles are kept by the layout's rows: the id is never reused)
+        else:
+            self._own[(t.id, row.key)] = ops
+        return ops
+
     def _compute_cell(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
-        """The value of a cell from the layout, one lookup after another (what ``_evaluation`` compiles)."""
+        """The value of a cell from the layout, one lookup after another (what ``_row_operations`` compiles)."""
         layout = self.layout
         t = layout.tables.get(tid)
         if t is None:
@@ -329,42 +362,6 @@ def has_spares(layout: Layout, tid: str | None) -> bool:
         t = layout.tables.get(tid or "")
         got = spares[tid] = bool(t and any(r.spare for r in t.rows.values()))
     return got
-
-
-def _evaluation(layout: Layout, tid: str) -> dict[str, tuple[tuple[str, ...], dict[str, list | None]]]:
-    """How the totals of a table are computed, worked out once per layout: row -> (its child rows, column ->
-    None for a sum of the child rows, or the operands of a formula as a list of (sign, table, row, column,
-    conversion, blank): table and row None where they are the cell's own, conversion the (from, to)
-    precisions of an operand kept in another unit, blank whether a blank operand still makes the formula a
-    figure). Rows alike (``Layout.roles``) without formulas of their own share their columns' mapping.
-    ``Budget._compute_cell`` computes the same, cell by cell."""
-    ops: dict[str, tuple[tuple[str, ...], dict[str, list | None]]] = {}
-    t = layout.tables.get(tid)
-    if t is None:
-        return ops
-    kinds: dict[int, dict[str, list | None]] = {}  # id(roles) -> the mapping of rows alike
-    for row in t.rows.values():
-        if row.record is not None and not row.total:  # a record's cells are inputs
-            continue
-        roles = layout.roles(t, row)
-        cols = None if row.formulas else kinds.get(id(roles))
-        if cols is None:
-            cols, shared = {}, not row.formulas
-            for col, role in roles:
-                if role == "sum":
-                    cols[col.key] = None
-                elif role == "formula":
-                    expr = layout.expr_of(t, row, col)
-                    if expr is not None:
-                        cols[col.key] = _operands(layout, t, row.key, col.key, expr)
-                        # an operand in the same row of another table may be lacking in this row only
-                        shared = shared and not any(term.ref.table is not None and term.ref.row is None
-                                                    for term in expr.terms)
-            if shared:
-                kinds[id(roles)] = cols
-        if cols:
-            ops[row.key] = (row.children, cols)
-    return ops
 
 
 def _operands(layout: Layout, t: LTable, rkey: str, ckey: str, expr) -> list[tuple]:
