@@ -285,6 +285,7 @@ def default_namer(spec: Spec):
 
 
 _SHARED_RECORDS: dict[tuple[int, tuple[str, ...]], tuple[Block, list[LRow]]] = {}
+_SHARED_ROWS: dict[tuple, tuple[RowDef, LRow]] = {}  # the form rows of static tables, by their texts
 _MAX_SHARED_RECORDS = 4096  # bounded: a batch of many departments must not grow a worker's memory
 
 
@@ -332,10 +333,23 @@ class _TableBuilder:
                     bottom=rd.bottom, children=rd.sum, formulas=formulas, inputs=inputs, indent=rd.indent)
 
     def _form_row(self, b: Block, rd: RowDef) -> LRow:
-        formulas = {k: parse(self.fmt(v.text)) for k, v in rd.formula.items()}
-        path = tuple(self.fmt(rd.path).split(".")) if rd.path else None
-        return LRow(key=rd.key, block=b.key, label=rd.label, formulas=formulas, type=rd.type, path=path,
-                    fixed=self.fmt(rd.fixed) if rd.fixed else None, section=rd.section, indent=rd.indent)
+        texts = tuple(self.fmt(v.text) for v in rd.formula.values())
+        path = self.fmt(rd.path) if rd.path else None
+        fixed = self.fmt(rd.fixed) if rd.fixed else None
+        if self.static:  # laid out alike everywhere: one row for every table where its texts are the same
+            key = (id(rd), texts, path, fixed)
+            shared = _SHARED_ROWS.get(key)
+            if shared is not None and shared[0] is rd:
+                return shared[1]
+        formulas = {k: parse(text) for k, text in zip(rd.formula, texts)}
+        row = LRow(key=rd.key, block=b.key, label=rd.label, formulas=formulas, type=rd.type,
+                   path=tuple(path.split(".")) if path is not None else None, fixed=fixed, section=rd.section,
+                   indent=rd.indent)
+        if self.static:
+            if len(_SHARED_ROWS) >= _MAX_SHARED_RECORDS:
+                _SHARED_ROWS.clear()
+            _SHARED_ROWS[key] = (rd, row)  # kept with its definition: the id is never reused
+        return row
 
     def _total_row(self, b: Block, children: tuple[str, ...]) -> LRow:
         t = b.total

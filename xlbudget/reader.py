@@ -519,7 +519,7 @@ class _Reader:
                 continue
             if overwrites:
                 continue
-            if _normalised(found_f) != want_norm:
+            if found_f[1:] != want and _normalised(found_f) != want_norm:  # (as written, the common case)
                 self.add("formula-changed", "READ.formula-changed", E, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
                          formula=want, found=found_f.lstrip("="))
             cached = values.get(rc)
