@@ -43,6 +43,7 @@ def is_static(desc: TableDesc) -> bool:
 _STATIC: "dict[int, tuple[TableDesc, bool]]" = {}
 
 
+@functools.lru_cache(maxsize=1024)
 def col_letter(c: int) -> str:
     s = ""
     c += 1

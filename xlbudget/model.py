@@ -85,17 +85,20 @@ def set_path(doc: dict, path: tuple | list, value: Any) -> None:
 def holder(doc: dict, path: tuple | list) -> Any:
     """The mapping or list that holds (or is to hold) the value at ``path``, made where missing."""
     cur: Any = doc
-    for i, p in enumerate(path[:-1]):
-        nxt = path[i + 1]
-        if isinstance(cur, list):
-            while len(cur) <= p:
-                cur.append({} if not isinstance(nxt, int) else [])
-            cur = cur[p]
-        else:
-            if p not in cur or cur[p] is None:
-                cur[p] = [] if isinstance(nxt, int) else {}
-            cur = cur[p]
+    for i in range(len(path) - 1):
+        cur = step(cur, path[i], path[i + 1])
     return cur
+
+
+def step(cur: dict | list, p: Any, nxt: Any) -> Any:
+    """``cur[p]``, made where missing: a list when ``nxt``, the key below it, is an index, else a mapping."""
+    if isinstance(cur, list):
+        while len(cur) <= p:
+            cur.append({} if not isinstance(nxt, int) else [])
+        return cur[p]
+    if p not in cur or cur[p] is None:
+        cur[p] = [] if isinstance(nxt, int) else {}
+    return cur[p]
 
 
 class Budget:

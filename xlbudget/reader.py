@@ -19,7 +19,7 @@ from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
 from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, is_static, layout_for
-from .model import FORMAT, Budget, cell_type, holder, set_path
+from .model import FORMAT, Budget, cell_type, holder, set_path, step
 from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
 from .spec import Spec, parse_spec_text
@@ -144,16 +144,15 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
     texts = TableFormulas(layout, t)
     local: dict[int, bool] = {}  # id(expression) -> it names only cells of this table
     # rows alike (Layout.roles) and of one value type have the same input cells and formula columns
-    kinds: dict[tuple[int, str], tuple[tuple, bool, tuple, tuple]] = {}
-    colpos = t.colpos
+    kinds: dict[tuple[int, str], tuple[tuple, bool, tuple, tuple, tuple]] = {}
     for row in t.rows.values():
         roles = layout.roles(t, row)
         kind = kinds.get((id(roles), row.type))
         if kind is None:
             kind = kinds[(id(roles), row.type)] = _row_kind(t, row, roles)
-        cells, keyed, computed, codes = kind
+        cells, keyed, figures, computed, codes = kind
         if cells:
-            inputs.append((row.key, row.r, keyed, cells, tuple(col.key for col, _, figure, _ in cells if figure)))
+            inputs.append((row.key, row.r, keyed, cells, figures))
         for col, c0, role in computed:
             if role == "formula":
                 expr = layout.expr_of(t, row, col)
@@ -174,10 +173,10 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
                       any(row.record is not None for row in t.rows.values()))
 
 
-def _row_kind(t: LTable, row: LRow, roles) -> tuple[tuple, bool, tuple, tuple]:
+def _row_kind(t: LTable, row: LRow, roles) -> tuple[tuple, bool, tuple, tuple, tuple]:
     """What the plan takes from a row of this kind: its input cells (column, sheet column, figure, text),
-    whether its values are keyed by column, its formula and sum cells (column, sheet column, role), and its
-    code column (first sheet column, width) if any."""
+    whether its values are keyed by column, the keys of its figures, its formula and sum cells (column,
+    sheet column, role), and its code column (first sheet column, width) if any."""
     colpos = t.colpos
     cells, computed = [], []
     for col, role in roles:
@@ -189,7 +188,8 @@ def _row_kind(t: LTable, row: LRow, roles) -> tuple[tuple, bool, tuple, tuple]:
     keyed = row.record is not None or all(col.kind != "field" for col, _, _, _ in cells)
     code_col = next((c for c, _ in roles if c.kind == "code"), None)
     codes = colpos[(row.block, code_col.key)] if code_col is not None else ()
-    return tuple(cells), keyed, tuple(computed), codes
+    figures = tuple(col.key for col, _, figure, _ in cells if figure)
+    return tuple(cells), keyed, figures, tuple(computed), codes
 
 
 _NORMALISED: dict[str, str] = {}
@@ -214,6 +214,7 @@ class _Reader:
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
         self._resolved: dict[str, list] = {}  # table id -> its formula cells (see _formulas)
         self._parents: dict[tuple[str, str], dict] = {}  # (table, row) -> the mapping of its values (_put)
+        self._containers: dict[tuple, Any] = {}  # a path -> what it leads to in the document (_put)
         self._known: dict[tuple[str, str, str], Decimal] = {}  # input figures read (see Budget.know)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
@@ -497,7 +498,14 @@ class _Reader:
         once: every column of a grid or record row, and the one value of a form row, share it."""
         parent = self._parents.get(row)
         if parent is None:
-            parent = holder(budget.doc, path)
+            # the rows of a block of records (or of a table) have their holders in one container: found once
+            up = self._containers.get(path[:-2]) if len(path) > 2 else None
+            if up is None:
+                parent = holder(budget.doc, path)
+                if len(path) > 2:
+                    self._containers[path[:-2]] = holder(budget.doc, path[:-1])
+            else:
+                parent = step(up, path[-2], path[-1])
             if not (isinstance(parent, dict) and isinstance(path[-1], str)):
                 set_path(budget.doc, path, value)
                 return
