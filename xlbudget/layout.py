@@ -142,12 +142,36 @@ class Layout:
         self.tables: dict[str, LTable] = {}
         self._precisions: dict[tuple[str, str], Precision] = {}
         self._roles: dict[tuple, tuple[tuple[Column, str], ...]] = {}
+        self._trees: dict[tuple, tuple[list[tuple], tuple[str, ...]]] = {}
         for desc in self.tableset.tables:
             if desc.per == "project":
                 for n, p in enumerate(spec.projects, start=1):
                     self._add(_TableBuilder(self, desc, project=p.key, n=n).build())
             else:
                 self._add(_TableBuilder(self, desc).build())
+
+    def tree(self, kind: str, codes: str, prefixes: tuple[str, ...] | None) -> tuple[list[tuple], tuple[str, ...]]:
+        """The nodes of the tree of the spec's ``codes`` (those under ``prefixes`` when given): (code, level,
+        label, child codes) in code order, and the top-level codes; once per layout (several tables share it)."""
+        key = (kind, codes, prefixes)
+        got = self._trees.get(key)
+        if got is None:
+            chosen = self.spec.codes(codes)
+            if prefixes:
+                chosen = tuple(c for c in chosen if c.startswith(prefixes))
+            lens = classification.lengths(kind)
+            found: dict[str, set[str]] = {}
+            for code in chosen:
+                for i, ln in enumerate(lens):
+                    pre = code[:ln]
+                    found.setdefault(pre, set())
+                    if i:
+                        found[code[: lens[i - 1]]].add(pre)
+            order = sorted(found)
+            nodes = [(code, lens.index(len(code)) + 1, self.namer(kind, code), tuple(sorted(found[code])))
+                     for code in order]
+            got = self._trees[key] = (nodes, tuple(c for c in order if len(c) == lens[0]))
+        return got
 
     def _add(self, t: LTable) -> None:
         if t.id in self.tables:
@@ -368,24 +392,16 @@ class _TableBuilder:
             leaves = [LRow(key=f"{pre}{i}", block=b.key, level=3, inputs=b.leaf_inputs, spare=True)
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
-        codes = self.spec.codes(b.codes or "functions")
-        if b.prefixes:
-            codes = tuple(c for c in codes if c.startswith(b.prefixes))
-        lens = classification.lengths(kind)
-        nodes: dict[str, set[str]] = {}
-        for code in codes:
-            for i, ln in enumerate(lens):
-                pre = code[:ln]
-                nodes.setdefault(pre, set())
-                if i:
-                    nodes[code[: lens[i - 1]]].add(pre)
+        nodes, classes = self.L.tree(kind, b.codes or "functions", b.prefixes)
+        proto = LRow(key="", block=b.key).__dict__
         rows: list[LRow] = []
-        for code in sorted(nodes):
-            level = lens.index(len(code)) + 1
-            kids = tuple(sorted(nodes[code]))
-            rows.append(LRow(key=code, block=b.key, code=code, level=level, label=self.L.namer(kind, code),
-                             children=kids, inputs=frozenset() if kids else b.leaf_inputs))
-        classes = tuple(c for c in sorted(nodes) if len(c) == lens[0])
+        for code, level, label, kids in nodes:  # hundreds of rows: copied, not constructed
+            fields = dict(proto)
+            fields.update(key=code, code=code, level=level, label=label, children=kids,
+                          inputs=frozenset() if kids else b.leaf_inputs, formulas={})
+            row = object.__new__(LRow)
+            row.__dict__ = fields
+            rows.append(row)
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
