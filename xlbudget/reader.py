@@ -517,15 +517,18 @@ class _Reader:
         sh = self.wb.sheet(t.sheet)
         off = self._offsets[t.id]  # found while reading the table's values
         formulas, values = sh.formulas, sh.values
-        rows = t.rows
-        for rkey, col, r, c0, want, want_norm in self._formulas(layout, t):
+        cells = self._formulas(layout, t)
+        if overwrites:
+            for rkey, col, r, c0, want, _ in cells:
+                rc = (r + off, c0)
+                if formulas.get(rc) is None:
+                    self._overwritten(t, t.rows[rkey], col, rc, values.get(rc), budget, want)
+            return
+        tid, value, overrides = t.id, budget.value, budget.overrides
+        for rkey, col, r, c0, want, want_norm in cells:
             rc = (r + off, c0)
             found_f = formulas.get(rc)
             if found_f is None:
-                if overwrites:
-                    self._overwritten(t, rows[rkey], col, rc, values.get(rc), budget, want)
-                continue
-            if overwrites:
                 continue
             if found_f[1:] != want and _normalised(found_f) != want_norm:  # (as written, the common case)
                 self.add("formula-changed", "READ.formula-changed", E, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
@@ -540,7 +543,8 @@ class _Reader:
                 if how != "number" or d is None:
                     continue
                 d = clean_float(d)
-            expected = budget.recomputed(t.id, rkey, col.key)
+            # (Budget.recomputed: the value unless the cell is overwritten)
+            expected = budget.recomputed(tid, rkey, col.key) if overrides else value(tid, rkey, col.key)
             exp = expected if expected is not None else ZERO
             if abs(d - exp) > STALE:
                 self.add("cached-value-stale", "READ.cached-stale", W, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
