@@ -102,9 +102,9 @@ class _TablePlan:
     # column key (a grid or record row, not a form row whose value has a path of its own). Last the keys of
     # the row's figures.
     inputs: list[tuple[str, int, bool, tuple[tuple[Any, int, bool, bool], ...], tuple[str, ...]]]
-    # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
-    # another table (its text then depends on that table's layout and is written per table)
-    formulas: list[tuple[str, Any, int, int, str | None, str | None]]
+    # (row key, column, sheet row, sheet column, formula); the formula is None where it names another table
+    # (its text then depends on that table's layout and is written per table)
+    formulas: list[tuple[str, Any, int, int, str | None]]
     anchors: list[tuple[int, int, int, str]]                 # coded rows: (sheet row, first code column, width, code)
     input_cells: frozenset[tuple[int, int]]                  # (sheet row, sheet column) of every input
     records: bool                                            # rows of records (most of them blank, spare)
@@ -161,11 +161,11 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
                     if here is None:
                         here = local[id(expr)] = _local(t, expr)
                     if not here:  # written per table (it may have no operand)
-                        formulas.append((row.key, col, row.r, c0, None, None))
+                        formulas.append((row.key, col, row.r, c0, None))
                         continue
             want = texts.text(row, col, role)
             if want is not None:
-                formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
+                formulas.append((row.key, col, row.r, c0, want))
         if codes and row.code and not (row.spare or row.record is not None):
             anchors.append((row.r, codes[0], codes[1], row.code))
     return _TablePlan(inputs, formulas, anchors,
@@ -519,18 +519,19 @@ class _Reader:
         formulas, values = sh.formulas, sh.values
         cells = self._formulas(layout, t)
         if overwrites:
-            for rkey, col, r, c0, want, _ in cells:
+            for rkey, col, r, c0, want in cells:
                 rc = (r + off, c0)
                 if formulas.get(rc) is None:
                     self._overwritten(t, t.rows[rkey], col, rc, values.get(rc), budget, want)
             return
         tid, value, overrides = t.id, budget.value, budget.overrides
-        for rkey, col, r, c0, want, want_norm in cells:
+        for rkey, col, r, c0, want in cells:
             rc = (r + off, c0)
             found_f = formulas.get(rc)
             if found_f is None:
                 continue
-            if found_f[1:] != want and _normalised(found_f) != want_norm:  # (as written, the common case)
+            # as written (the common case), else alike in another spelling
+            if found_f[1:] != want and _normalised(found_f) != normalize_formula(want):
                 self.add("formula-changed", "READ.formula-changed", E, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
                          formula=want, found=found_f.lstrip("="))
             cached = values.get(rc)
@@ -550,7 +551,7 @@ class _Reader:
                 self.add("cached-value-stale", "READ.cached-stale", W, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
                          actual=d, expected=exp, difference=d - exp)
 
-    def _formulas(self, layout: Layout, t: LTable) -> list[tuple[str, Any, int, int, str, str]]:
+    def _formulas(self, layout: Layout, t: LTable) -> list[tuple[str, Any, int, int, str]]:
         """The formula cells of a table with their text, those naming another table written for this layout."""
         got = self._resolved.get(t.id)
         if got is None:
@@ -559,13 +560,12 @@ class _Reader:
                 self._resolved[t.id] = plan.formulas
                 return plan.formulas
             got = []
-            for rkey, col, r, c0, want, want_norm in plan.formulas:
+            for rkey, col, r, c0, want in plan.formulas:
                 if want is None:  # names another table: its text follows that table's layout
                     want = cell_formula(layout, t, t.rows[rkey], col)
                     if want is None:  # no operand in this layout: not a formula cell
                         continue
-                    want_norm = normalize_formula(want)
-                got.append((rkey, col, r, c0, want, want_norm))
+                got.append((rkey, col, r, c0, want))
             self._resolved[t.id] = got
         return got
 
