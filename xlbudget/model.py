@@ -368,6 +368,7 @@ def has_spares(layout: Layout, tid: str | None) -> bool:
 
 
 def _operands(layout: Layout, t: LTable, rkey: str, ckey: str, expr) -> list[tuple]:
+    """The operands of formula ``expr`` in cell (``rkey``, ``ckey``) of ``t`` (see ``Budget._row_operations``)."""
     here = layout.precision(t.id, ckey)
     terms = []
     for term in expr.terms:
