@@ -371,7 +371,7 @@ class _Reader:
                 for ckey in figures:
                     known[(tid, rkey, ckey)] = None
                 continue
-            holder = None  # the mapping of the row's values, once a text has been put there
+            row_values = None  # the mapping of the row's values, once a text has been put there
             for col, c0, figure, text in cells:
                 raw = values.get((r, c0))
                 if raw is None:
@@ -382,12 +382,12 @@ class _Reader:
                     raw = raw.strip()
                     if not raw:
                         continue
-                    if holder is not None:
-                        holder[col.key] = raw
+                    if row_values is not None:
+                        row_values[col.key] = raw
                         continue
                     self._put(budget, (tid, rkey), budget.input_path(t, rows[rkey], col), raw)
                     if keyed:
-                        holder = parents.get((tid, rkey))
+                        row_values = parents.get((tid, rkey))
                     continue
                 self._store(layout, t, rows[rkey], col, raw, budget, (r, c0))
 
