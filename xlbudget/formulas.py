@@ -101,15 +101,22 @@ def formula(layout: Layout, t: LTable, row: LRow, col: Column) -> str | None:
 
 def sum_formula(t: LTable, row: LRow, col: Column) -> str:
     """The formula of a sum cell: its child rows in column ``col`` (a range where they are contiguous)."""
+    return _sum_pattern(t, row).replace("{c}", L.col_letter(t.colpos[(row.block, col.key)][0]))
+
+
+def _sum_pattern(t: LTable, row: LRow) -> str:
+    """``sum_formula`` of a row, ``{c}`` for the column's letter."""
     if not row.children:
         return "0"
     rs = sorted(t.rows[k].r + 1 for k in row.children)
-    letter = L.col_letter(t.colpos[(row.block, col.key)][0])
     if len(rs) == 1:
-        return f"{letter}{rs[0]}"
+        return f"{{c}}{rs[0]}"
     if rs == list(range(rs[0], rs[-1] + 1)):
-        return f"SUM({letter}{rs[0]}:{letter}{rs[-1]})"
-    return "SUM(" + ",".join(f"{letter}{r}" for r in rs) + ")"
+        return f"SUM({{c}}{rs[0]}:{{c}}{rs[-1]})"
+    return "SUM(" + ",".join(f"{{c}}{r}" for r in rs) + ")"
+
+
+_UNKNOWN, _ELSEWHERE = object(), object()  # a column formula not yet seen; one not over its own row only
 
 
 class TableFormulas:
@@ -120,7 +127,8 @@ class TableFormulas:
     def __init__(self, layout: Layout, t: LTable):
         self.layout = layout
         self.t = t
-        self._columns: dict[tuple[str, str], str | None] = {}
+        self._columns: dict[tuple[str, str], object] = {}  # (block, column) -> its pattern, None or _ELSEWHERE
+        self._sums: dict[str, str] = {}  # row key -> its sum_formula, {c} for the column
 
     def text(self, row: LRow, col: Column, role: str | None = None) -> str | None:
         """``formula(layout, t, row, col)``; ``role`` is the cell's role when the caller knows it."""
@@ -128,16 +136,21 @@ class TableFormulas:
         role = role or layout.cell_role(t, row, col)
         if role == "formula":
             expr = col.formula
-            if expr is None or row.record is not None or not all(
-                    term.ref.table is None and term.ref.row is None for term in expr.terms):
+            if expr is None or row.record is not None:
                 return formula(layout, t, row, col)
             key = (row.block, col.key)
-            if key not in self._columns:
-                self._columns[key] = self._column(row, col)
-            pattern = self._columns[key]
+            pattern = self._columns.get(key, _UNKNOWN)
+            if pattern is _UNKNOWN:
+                local = all(term.ref.table is None and term.ref.row is None for term in expr.terms)
+                pattern = self._columns[key] = self._column(row, col) if local else _ELSEWHERE
+            if pattern is _ELSEWHERE:  # names cells of other rows or tables: written cell by cell
+                return formula(layout, t, row, col)
             return pattern.replace("{r}", str(row.r + 1)) if pattern is not None else None
         if role == "sum":
-            return sum_formula(t, row, col)
+            pattern = self._sums.get(row.key)
+            if pattern is None:
+                pattern = self._sums[row.key] = _sum_pattern(t, row)
+            return pattern.replace("{c}", L.col_letter(t.colpos[(row.block, col.key)][0]))
         return None
 
     def _column(self, row: LRow, col: Column) -> str | None:

@@ -32,9 +32,18 @@ STATIC_PLANS = frozenset({"fixed", "form", "records"})
 def is_static(desc: TableDesc) -> bool:
     """True when every block of the table is of a static plan (see STATIC_PLANS): its rows, their positions,
     roles and sums are the same in every layout, only labels, paths and formulas naming other tables differ."""
-    return all(b.plan in STATIC_PLANS for b in desc.blocks)
+    known = _STATIC.get(id(desc))
+    if known is None or known[0] is not desc:
+        if len(_STATIC) >= 256:
+            _STATIC.clear()
+        known = _STATIC[id(desc)] = (desc, all(b.plan in STATIC_PLANS for b in desc.blocks))  # kept with it
+    return known[1]
 
 
+_STATIC: "dict[int, tuple[TableDesc, bool]]" = {}
+
+
+@functools.lru_cache(maxsize=1024)
 def col_letter(c: int) -> str:
     s = ""
     c += 1
@@ -79,6 +88,8 @@ class LRow:
     sum_cols: frozenset[str] = frozenset()  # records total row: the columns it sums
     spare: bool = False                # generic rows whose code is an input
     r: int = -1                        # sheet row (0-based)
+    # (column, cell role) of each column, once known (Layout.roles)
+    roles: "tuple[tuple[Column, str], ...] | None" = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -130,12 +141,37 @@ class Layout:
         self.namer = namer or default_namer(spec)
         self.tables: dict[str, LTable] = {}
         self._precisions: dict[tuple[str, str], Precision] = {}
+        self._roles: dict[tuple, tuple[tuple[Column, str], ...]] = {}
+        self._trees: dict[tuple, tuple[list[tuple], tuple[str, ...]]] = {}
         for desc in self.tableset.tables:
             if desc.per == "project":
                 for n, p in enumerate(spec.projects, start=1):
                     self._add(_TableBuilder(self, desc, project=p.key, n=n).build())
             else:
                 self._add(_TableBuilder(self, desc).build())
+
+    def tree(self, kind: str, codes: str, prefixes: tuple[str, ...] | None) -> tuple[list[tuple], tuple[str, ...]]:
+        """The nodes of the tree of the spec's ``codes`` (those under ``prefixes`` when given): (code, level,
+        label, child codes) in code order, and the top-level codes; once per layout (several tables share it)."""
+        key = (kind, codes, prefixes)
+        got = self._trees.get(key)
+        if got is None:
+            chosen = self.spec.codes(codes)
+            if prefixes:
+                chosen = tuple(c for c in chosen if c.startswith(prefixes))
+            lens = classification.lengths(kind)
+            found: dict[str, set[str]] = {}
+            for code in chosen:
+                for i, ln in enumerate(lens):
+                    pre = code[:ln]
+                    found.setdefault(pre, set())
+                    if i:
+                        found[code[: lens[i - 1]]].add(pre)
+            order = sorted(found)
+            nodes = [(code, lens.index(len(code)) + 1, self.namer(kind, code), tuple(sorted(found[code])))
+                     for code in order]
+            got = self._trees[key] = (nodes, tuple(c for c in order if len(c) == lens[0]))
+        return got
 
     def _add(self, t: LTable) -> None:
         if t.id in self.tables:
@@ -195,6 +231,21 @@ class Layout:
         if col.key in row.inputs:
             return "input"
         return "empty"
+
+    def roles(self, t: LTable, row: LRow) -> tuple[tuple[Column, str], ...]:
+        """(column, ``cell_role``) of every column of a row: worked out once for all the rows of a table's
+        block alike in what decides the roles (most rows of a table are alike: its items, its records), kept
+        with the row."""
+        got = row.roles
+        if got is None:
+            key = (id(t.desc), row.block, row.record is not None, row.total, row.sum_cols, not row.path,
+                   tuple(row.formulas) if row.formulas else (), not row.children, row.inputs, row.spare)
+            got = self._roles.get(key)
+            if got is None:
+                got = self._roles[key] = tuple((col, self.cell_role(t, row, col))
+                                               for col in t.desc.block(row.block).columns)
+            row.roles = got
+        return got
 
     def expr_of(self, t: LTable, row: LRow, col: Column) -> Expr | None:
         if col.formula is not None and row.record is None:
@@ -258,6 +309,11 @@ def default_namer(spec: Spec):
     return namer
 
 
+_SHARED_RECORDS: dict[tuple[int, tuple[str, ...]], tuple[Block, list[LRow]]] = {}
+_SHARED_ROWS: dict[tuple, tuple[RowDef, LRow]] = {}  # the form rows of static tables, by their texts
+_MAX_SHARED_RECORDS = 4096  # bounded: a batch of many departments must not grow a worker's memory
+
+
 class _TableBuilder:
     def __init__(self, layout: Layout, desc: TableDesc, project: str | None = None, n: int = 0):
         self.L = layout
@@ -266,6 +322,7 @@ class _TableBuilder:
         self.project = project
         self.n = n
         self.id = f"{desc.id}_{project}" if project else desc.id
+        self.static = is_static(desc)
         self.subs = {"department": self.spec.department, "year": str(self.spec.year), "title": desc.title,
                      "project": project or "", "n": str(n),
                      "project_name": self.spec.project(project).name if project else ""}
@@ -301,10 +358,23 @@ class _TableBuilder:
                     bottom=rd.bottom, children=rd.sum, formulas=formulas, inputs=inputs, indent=rd.indent)
 
     def _form_row(self, b: Block, rd: RowDef) -> LRow:
-        formulas = {k: parse(self.fmt(v.text)) for k, v in rd.formula.items()}
-        path = tuple(self.fmt(rd.path).split(".")) if rd.path else None
-        return LRow(key=rd.key, block=b.key, label=rd.label, formulas=formulas, type=rd.type, path=path,
-                    fixed=self.fmt(rd.fixed) if rd.fixed else None, section=rd.section, indent=rd.indent)
+        texts = tuple(self.fmt(v.text) for v in rd.formula.values())
+        path = self.fmt(rd.path) if rd.path else None
+        fixed = self.fmt(rd.fixed) if rd.fixed else None
+        if self.static:  # laid out alike everywhere: one row for every table where its texts are the same
+            key = (id(rd), texts, path, fixed)
+            shared = _SHARED_ROWS.get(key)
+            if shared is not None and shared[0] is rd:
+                return shared[1]
+        formulas = {k: parse(text) for k, text in zip(rd.formula, texts)}
+        row = LRow(key=rd.key, block=b.key, label=rd.label, formulas=formulas, type=rd.type,
+                   path=tuple(path.split(".")) if path is not None else None, fixed=fixed, section=rd.section,
+                   indent=rd.indent)
+        if self.static:
+            if len(_SHARED_ROWS) >= _MAX_SHARED_RECORDS:
+                _SHARED_ROWS.clear()
+            _SHARED_ROWS[key] = (rd, row)  # kept with its definition: the id is never reused
+        return row
 
     def _total_row(self, b: Block, children: tuple[str, ...]) -> LRow:
         t = b.total
@@ -322,24 +392,16 @@ class _TableBuilder:
             leaves = [LRow(key=f"{pre}{i}", block=b.key, level=3, inputs=b.leaf_inputs, spare=True)
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
-        codes = self.spec.codes(b.codes or "functions")
-        if b.prefixes:
-            codes = tuple(c for c in codes if c.startswith(b.prefixes))
-        lens = classification.lengths(kind)
-        nodes: dict[str, set[str]] = {}
-        for code in codes:
-            for i, ln in enumerate(lens):
-                pre = code[:ln]
-                nodes.setdefault(pre, set())
-                if i:
-                    nodes[code[: lens[i - 1]]].add(pre)
+        nodes, classes = self.L.tree(kind, b.codes or "functions", b.prefixes)
+        proto = LRow(key="", block=b.key).__dict__
         rows: list[LRow] = []
-        for code in sorted(nodes):
-            level = lens.index(len(code)) + 1
-            kids = tuple(sorted(nodes[code]))
-            rows.append(LRow(key=code, block=b.key, code=code, level=level, label=self.L.namer(kind, code),
-                             children=kids, inputs=frozenset() if kids else b.leaf_inputs))
-        classes = tuple(c for c in sorted(nodes) if len(c) == lens[0])
+        for code, level, label, kids in nodes:  # hundreds of rows: copied, not constructed
+            fields = dict(proto)
+            fields.update(key=code, code=code, level=level, label=label, children=kids,
+                          inputs=frozenset() if kids else b.leaf_inputs, formulas={})
+            row = object.__new__(LRow)
+            row.__dict__ = fields
+            rows.append(row)
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
@@ -403,6 +465,19 @@ class _TableBuilder:
 
     def _records(self, b: Block) -> list[LRow]:
         base = tuple(self.fmt(b.path or b.key).split("."))
+        if not self.static:
+            return self._record_rows(b, base)
+        # In a table laid out alike for every department, the rows of a block of records depend on nothing
+        # but their path (a per-project block: on the project's key): built once, shared by every layout
+        key = (id(b), base)
+        shared = _SHARED_RECORDS.get(key)
+        if shared is None or shared[0] is not b:
+            if len(_SHARED_RECORDS) >= _MAX_SHARED_RECORDS:
+                _SHARED_RECORDS.clear()
+            shared = _SHARED_RECORDS[key] = (b, self._record_rows(b, base))  # kept with its block: the id is never reused
+        return shared[1]
+
+    def _record_rows(self, b: Block, base: tuple[str, ...]) -> list[LRow]:
         proto = LRow(key="", block=b.key, record=0, path=base, type="record").__dict__
         rows = []
         for i in range(b.spare):  # hundreds per department (a per-project block): copied, not constructed
@@ -421,71 +496,26 @@ class _TableBuilder:
     # --- geometry ------------------------------------------------------------------------------------
     def build(self) -> LTable:
         d = self.desc
-        blocks = d.blocks
-        colpos: dict[tuple[str, str], tuple[int, int]] = {}
-        rows_by_block = {b.key: self.rows_for(b) for b in blocks}
-        header_depth = {b.key: _header_depth(b) for b in blocks}
-        top = TITLE_ROWS if (d.unit_line or d.subtitle) else 2
-        header_rows: list[tuple[int, str]] = []
-        block_headers: dict[str, tuple[int, int]] = {}
-        section_rows: list[tuple[int, str]] = []
+        rows_by_block = {b.key: self.rows_for(b) for b in d.blocks}
+        if self.static:  # the same geometry in every layout: worked out once per description
+            shared = _STATIC_GEOMETRY.get(id(d))
+            if shared is None or shared[0] is not d:
+                if len(_STATIC_GEOMETRY) >= _MAX_SHARED_RECORDS:
+                    _STATIC_GEOMETRY.clear()
+                shared = _STATIC_GEOMETRY[id(d)] = (d, _geometry(d, rows_by_block))  # kept with its description
+            geo = shared[1]
+            for b in d.blocks:
+                for r, at in zip(rows_by_block[b.key], geo.positions[b.key]):
+                    r.r = at
+        else:
+            geo = _geometry(d, rows_by_block)
         rows: dict[str, LRow] = {}
-        numbering_row = None
-        if d.arrange == "side":
-            c = 0
-            for b in blocks:
-                for col in b.columns:
-                    colpos[(b.key, col.key)] = (c, col.ncols)
-                    c += col.ncols
-            width = c
-            depth = max(header_depth.values())
-            for b in blocks:
-                block_headers[b.key] = (top, depth)
-            header_rows = [(top + i, "*") for i in range(depth)]
-            body = top + depth
-            if d.numbering:
-                numbering_row = body
-                body += 1
-            height = max(len(v) for v in rows_by_block.values())
-            for b in blocks:
-                normal = [r for r in rows_by_block[b.key] if not r.bottom]
-                bottoms = [r for r in rows_by_block[b.key] if r.bottom]
-                if bottoms:
-                    height = max(height, len(normal) + len(bottoms))
-            for b in blocks:
-                normal = [r for r in rows_by_block[b.key] if not r.bottom]
-                bottoms = [r for r in rows_by_block[b.key] if r.bottom]
-                for i, r in enumerate(normal):
-                    r.r = body + i
-                for i, r in enumerate(bottoms):
-                    r.r = body + height - len(bottoms) + i
-            last = body + height - 1
-        else:  # stack: blocks one below the other, each with its own columns
-            width = max(sum(col.ncols for col in b.columns) for b in blocks)
-            r0 = top
-            for b in blocks:
-                c = 0
-                for col in b.columns:
-                    colpos[(b.key, col.key)] = (c, col.ncols)
-                    c += col.ncols
-                if any(col.header for col in b.columns):
-                    block_headers[b.key] = (r0, header_depth[b.key])
-                    for i in range(header_depth[b.key]):
-                        header_rows.append((r0 + i, b.key))
-                    r0 += header_depth[b.key]
-                for r in rows_by_block[b.key]:
-                    if r.section:
-                        section_rows.append((r0, r.section))
-                        r0 += 1
-                    r.r = r0
-                    r0 += 1
-            last = r0 - 1
-            body = top
-        for b in blocks:
+        for b in d.blocks:
             for r in rows_by_block[b.key]:
                 if r.key in rows:
                     raise DescriptionError(f"{self.id}: duplicate row key {r.key}")
                 rows[r.key] = r
+        last = geo.last
         notes = [(last + 1 + i, self.fmt(text)) for i, text in enumerate(d.notes)]
         last += len(notes)
         note_row = note_text = None
@@ -493,10 +523,95 @@ class _TableBuilder:
             note_row = last + 1
             note_text = self.fmt(d.empty_note)
         sheet = self.fmt(d.sheet)
-        return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=colpos,
-                      header_top=top, header_rows=header_rows, body_top=body, last_row=note_row or last, width=width,
-                      note_row=note_row, note_text=note_text, section_rows=section_rows, block_headers=block_headers,
-                      numbering_row=numbering_row, project=self.project, notes=notes)
+        return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=geo.colpos,
+                      header_top=geo.top, header_rows=geo.header_rows, body_top=geo.body, last_row=note_row or last,
+                      width=geo.width, note_row=note_row, note_text=note_text, section_rows=geo.section_rows,
+                      block_headers=geo.block_headers, numbering_row=geo.numbering_row, project=self.project,
+                      notes=notes)
+
+
+@dataclass
+class _Geometry:
+    """Where the blocks, headers and rows of a table sit (``positions``: block -> sheet row of each of its rows)."""
+
+    colpos: dict[tuple[str, str], tuple[int, int]]
+    top: int
+    header_rows: list[tuple[int, str]]
+    block_headers: dict[str, tuple[int, int]]
+    section_rows: list[tuple[int, str]]
+    body: int
+    last: int
+    width: int
+    numbering_row: int | None
+    positions: dict[str, list[int]]
+
+
+_STATIC_GEOMETRY: dict[int, tuple[TableDesc, _Geometry]] = {}
+
+
+def _geometry(d: TableDesc, rows_by_block: dict[str, list[LRow]]) -> _Geometry:
+    """Lay the rows of each block out (setting their ``r``) and place headers and columns."""
+    blocks = d.blocks
+    colpos: dict[tuple[str, str], tuple[int, int]] = {}
+    header_depth = {b.key: _header_depth(b) for b in blocks}
+    top = TITLE_ROWS if (d.unit_line or d.subtitle) else 2
+    header_rows: list[tuple[int, str]] = []
+    block_headers: dict[str, tuple[int, int]] = {}
+    section_rows: list[tuple[int, str]] = []
+    numbering_row = None
+    if d.arrange == "side":
+        c = 0
+        for b in blocks:
+            for col in b.columns:
+                colpos[(b.key, col.key)] = (c, col.ncols)
+                c += col.ncols
+        width = c
+        depth = max(header_depth.values())
+        for b in blocks:
+            block_headers[b.key] = (top, depth)
+        header_rows = [(top + i, "*") for i in range(depth)]
+        body = top + depth
+        if d.numbering:
+            numbering_row = body
+            body += 1
+        height = max(len(v) for v in rows_by_block.values())
+        for b in blocks:
+            normal = [r for r in rows_by_block[b.key] if not r.bottom]
+            bottoms = [r for r in rows_by_block[b.key] if r.bottom]
+            if bottoms:
+                height = max(height, len(normal) + len(bottoms))
+        for b in blocks:
+            normal = [r for r in rows_by_block[b.key] if not r.bottom]
+            bottoms = [r for r in rows_by_block[b.key] if r.bottom]
+            for i, r in enumerate(normal):
+                r.r = body + i
+            for i, r in enumerate(bottoms):
+                r.r = body + height - len(bottoms) + i
+        last = body + height - 1
+    else:  # stack: blocks one below the other, each with its own columns
+        width = max(sum(col.ncols for col in b.columns) for b in blocks)
+        r0 = top
+        for b in blocks:
+            c = 0
+            for col in b.columns:
+                colpos[(b.key, col.key)] = (c, col.ncols)
+                c += col.ncols
+            if any(col.header for col in b.columns):
+                block_headers[b.key] = (r0, header_depth[b.key])
+                for i in range(header_depth[b.key]):
+                    header_rows.append((r0 + i, b.key))
+                r0 += header_depth[b.key]
+            for r in rows_by_block[b.key]:
+                if r.section:
+                    section_rows.append((r0, r.section))
+                    r0 += 1
+                r.r = r0
+                r0 += 1
+        last = r0 - 1
+        body = top
+    positions = {b.key: [r.r for r in rows_by_block[b.key]] for b in blocks}
+    return _Geometry(colpos, top, header_rows, block_headers, section_rows, body, last, width, numbering_row,
+                     positions)
 
 
 def note_columns(t: LTable) -> list[Column]:

@@ -72,17 +72,7 @@ def get_path(doc: dict, path: tuple[str, ...] | list) -> Any:
 
 
 def set_path(doc: dict, path: tuple | list, value: Any) -> None:
-    cur: Any = doc
-    for i, p in enumerate(path[:-1]):
-        nxt = path[i + 1]
-        if isinstance(cur, list):
-            while len(cur) <= p:
-                cur.append({} if not isinstance(nxt, int) else [])
-            cur = cur[p]
-        else:
-            if p not in cur or cur[p] is None:
-                cur[p] = [] if isinstance(nxt, int) else {}
-            cur = cur[p]
+    cur = holder(doc, path)
     last = path[-1]
     if isinstance(cur, list):
         while len(cur) <= last:
@@ -92,12 +82,34 @@ def set_path(doc: dict, path: tuple | list, value: Any) -> None:
         cur[last] = value
 
 
+def holder(doc: dict, path: tuple | list) -> Any:
+    """The mapping or list that holds (or is to hold) the value at ``path``, made where missing."""
+    cur: Any = doc
+    for i in range(len(path) - 1):
+        cur = step(cur, path[i], path[i + 1])
+    return cur
+
+
+def step(cur: dict | list, p: Any, nxt: Any) -> Any:
+    """``cur[p]``, made where missing: a list when ``nxt``, the key below it, is an index, else a mapping."""
+    if isinstance(cur, list):
+        while len(cur) <= p:
+            cur.append({} if not isinstance(nxt, int) else [])
+        return cur[p]
+    if p not in cur or cur[p] is None:
+        cur[p] = [] if isinstance(nxt, int) else {}
+    return cur[p]
+
+
 class Budget:
     """A document bound to its layout, with every figure computable."""
 
     def __init__(self, layout: Layout, doc: dict[str, Any]):
         self.layout = layout
         self.doc = doc
+        # how each kind of row computes its totals (see _row_operations), once per layout: rows alike by their
+        # roles (Layout.roles), rows with operations of their own by (table, row)
+        self._alike, self._own = layout.__dict__.setdefault("_operations", ({}, {}))
         self._memo: dict[tuple[str, str, str], Decimal | None] = {}
         self._published: dict[tuple[str, str, str], Decimal | None] = {}
         # Formula cells overwritten by constants in a submitted workbook: the constant is what the
@@ -168,7 +180,12 @@ class Budget:
         k = (tid, rkey, ckey)
         v = self._published.get(k, _UNSET)
         if v is _UNSET:
-            v = self._published[k] = q(self.value(tid, rkey, ckey), self.layout.precision(tid, ckey).display_decimals)
+            v = self._memo.get(k, _UNSET)
+            if v is _UNSET:
+                v = self.value(tid, rkey, ckey)
+            if v is not None:
+                v = q(v, self.layout.precision(tid, ckey).display_decimals)
+            self._published[k] = v
         return v
 
     def invalidate(self) -> None:
@@ -196,6 +213,69 @@ class Budget:
         return str(v) if v not in (None, "") else None
 
     def _compute(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        t = self.layout.tables.get(tid)
+        row = t.rows.get(rkey) if t is not None else None
+        if row is None:  # a cell the layout lacks, a code aggregated over spare rows
+            return self._compute_cell(tid, rkey, ckey)
+        roles = row.roles or self.layout.roles(t, row)
+        ops = self._alike.get(id(roles)) if not row.formulas else None
+        if ops is None:
+            ops = self._own.get((tid, rkey))
+            if ops is None:
+                ops = self._row_operations(t, row, roles)
+        op = ops.get(ckey, _UNSET)
+        if op is _UNSET:  # an input
+            return self._compute_cell(tid, rkey, ckey)
+        memo, value = self._memo, self.value
+        total = ZERO
+        if op is None:  # a sum of the child rows
+            for ch in row.children:
+                v = memo.get((tid, ch, ckey), _UNSET)
+                if v is _UNSET:
+                    v = value(tid, ch, ckey)
+                if v:
+                    total += v
+            return total
+        seen = False
+        for sign, rt, rr, rc, convert, blank in op:
+            v = value(rt or tid, rr or rkey, rc)
+            if v is None:
+                seen = seen or blank
+                continue
+            seen = True
+            if convert is not None:  # a figure kept in another unit converts exactly
+                v = convert[0].convert(v, convert[1])
+            if v:
+                total += v if sign > 0 else -v
+        return total if seen else None
+
+    def _row_operations(self, t: LTable, row: LRow, roles) -> dict[str, list | None]:
+        """How the totals of a row are computed: column -> None for a sum of the child rows, or the operands
+        of a formula as a list of (sign, table, row, column, conversion, blank): table and row None where
+        they are the cell's own, conversion the (from, to) precisions of an operand kept in another unit,
+        blank whether a blank operand still makes the formula a figure. Shared by the rows alike unless the
+        row has formulas of its own. ``_compute_cell`` computes the same, cell by cell."""
+        layout = self.layout
+        ops: dict[str, list | None] = {}
+        alike = not row.formulas
+        for col, role in roles:
+            if role == "sum":
+                ops[col.key] = None
+            elif role == "formula":
+                expr = layout.expr_of(t, row, col)
+                if expr is not None:
+                    ops[col.key] = _operands(layout, t, row.key, col.key, expr)
+                    # alike when every operand is a cell of the row itself or names its table and row in full
+                    # (any other may be lacking in this row, or in this table, only)
+                    alike = alike and all((term.ref.table is None) == (term.ref.row is None) for term in expr.terms)
+        if alike:
+            self._alike[id(roles)] = ops  # (the roles are kept by the layout's rows: the id is never reused)
+        else:
+            self._own[(t.id, row.key)] = ops
+        return ops
+
+    def _compute_cell(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
+        """The value of a cell from the layout, one lookup after another (what ``_row_operations`` compiles)."""
         layout = self.layout
         t = layout.tables.get(tid)
         if t is None:
@@ -249,12 +329,7 @@ class Budget:
         return None
 
     def _has_spares(self, tid: str | None) -> bool:
-        spares = self.layout.__dict__.setdefault("_has_spares", {})
-        got = spares.get(tid)
-        if got is None:
-            t = self.layout.tables.get(tid or "")
-            got = spares[tid] = bool(t and any(r.spare for r in t.rows.values()))
-        return got
+        return has_spares(self.layout, tid)
 
     def text(self, t: LTable, row: LRow, col: Column) -> Any:
         """Text content of a non-numeric cell (labels, codes, names, form text)."""
@@ -280,6 +355,30 @@ class Budget:
                     if v not in (None, ZERO):
                         return False
         return True
+
+
+def has_spares(layout: Layout, tid: str | None) -> bool:
+    """True when table ``tid`` has spare rows (their codes are inputs), once per layout."""
+    spares = layout.__dict__.setdefault("_has_spares", {})
+    got = spares.get(tid)
+    if got is None:
+        t = layout.tables.get(tid or "")
+        got = spares[tid] = bool(t and any(r.spare for r in t.rows.values()))
+    return got
+
+
+def _operands(layout: Layout, t: LTable, rkey: str, ckey: str, expr) -> list[tuple]:
+    """The operands of formula ``expr`` in cell (``rkey``, ``ckey``) of ``t`` (see ``Budget._row_operations``)."""
+    here = layout.precision(t.id, ckey)
+    terms = []
+    for term in expr.terms:
+        ref = term.ref
+        rt = ref.table or t.id
+        there = layout.precision(rt, ref.col)
+        blank = layout.has(rt, ref.row or rkey) or has_spares(layout, rt)
+        terms.append((term.sign, ref.table, ref.row, ref.col,
+                      (there, here) if there is not here and there.unit != here.unit else None, blank))
+    return terms
 
 
 # --- documents -----------------------------------------------------------------------------------------

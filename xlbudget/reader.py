@@ -19,7 +19,7 @@ from .findings import Finding, Severity
 from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
 from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, is_static, layout_for
-from .model import FORMAT, Budget, cell_type, get_path, set_path
+from .model import FORMAT, Budget, cell_type, holder, set_path, step
 from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
                     parse_text)
 from .spec import Spec, parse_spec_text
@@ -96,14 +96,18 @@ class _TablePlan:
     """What the reader visits in one table: computed once per layout, or once for every table of a description
     laid out alike whatever the department (the per-project sheets of one department, and of the next)."""
 
-    # (row key, column, sheet row, sheet column, figure, text): figure when the cell is a grid or record number,
-    # whose value in the model is what the cell holds (see Budget.know); text when it holds plain text
-    inputs: list[tuple[str, Any, int, int, bool, bool]]
-    # (row key, column, sheet row, sheet column, formula, normalised); the formula is None where it names
-    # another table (its text then depends on that table's layout and is written per table)
-    formulas: list[tuple[str, Any, int, int, str | None, str | None]]
+    # The rows with inputs: (row key, sheet row, keyed, cells), each cell (column, sheet column, figure, text):
+    # figure when the cell is a grid or record number, whose value in the model is what the cell holds (see
+    # Budget.know); text when it holds plain text. Keyed when the row's values are held in one mapping by
+    # column key (a grid or record row, not a form row whose value has a path of its own). Last the keys of
+    # the row's figures.
+    inputs: list[tuple[str, int, bool, tuple[tuple[Any, int, bool, bool], ...], tuple[str, ...]]]
+    # (row key, column, sheet row, sheet column, formula); the formula is None where it names another table
+    # (its text then depends on that table's layout and is written per table)
+    formulas: list[tuple[str, Any, int, int, str | None]]
     anchors: list[tuple[int, int, int, str]]                 # coded rows: (sheet row, first code column, width, code)
     input_cells: frozenset[tuple[int, int]]                  # (sheet row, sheet column) of every input
+    records: bool                                            # rows of records (most of them blank, spare)
     merged: dict[tuple[int, tuple[str, ...]], list[str]] = field(default_factory=dict, compare=False)  # (offset, ranges) -> bad
 
 
@@ -139,35 +143,53 @@ def _make_plan(layout: Layout, t: LTable) -> _TablePlan:
     inputs, formulas, anchors = [], [], []
     texts = TableFormulas(layout, t)
     local: dict[int, bool] = {}  # id(expression) -> it names only cells of this table
-    colpos, role_of = t.colpos, layout.cell_role
+    # rows alike (Layout.roles) and of one value type have the same input cells and formula columns
+    kinds: dict[tuple[int, str], tuple[tuple, bool, tuple, tuple, tuple]] = {}
     for row in t.rows.values():
-        blk = t.desc.block(row.block)
-        for col in blk.columns:
-            role = role_of(t, row, col)
-            if role == "input":
-                c0 = colpos[(row.block, col.key)][0]
-                inputs.append((row.key, col, row.r, c0, col.numeric and col.kind != "field" and not row.total,
-                               not row.spare and cell_type(row, col) == "text"))
-            elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
-                c0 = colpos[(row.block, col.key)][0]
-                if role == "formula":
-                    expr = layout.expr_of(t, row, col)
-                    if expr is not None:
-                        here = local.get(id(expr))
-                        if here is None:
-                            here = local[id(expr)] = _local(t, expr)
-                        if not here:  # written per table (it may have no operand)
-                            formulas.append((row.key, col, row.r, c0, None, None))
-                            continue
-                want = texts.text(row, col, role)
-                if want is not None:
-                    formulas.append((row.key, col, row.r, c0, want, normalize_formula(want)))
-        if not (row.spare or row.record is not None or not row.code):
-            code_col = next((c for c in blk.columns if c.kind == "code"), None)
-            if code_col is not None:
-                c0, n = t.colpos[(blk.key, code_col.key)]
-                anchors.append((row.r, c0, n, row.code))
-    return _TablePlan(inputs, formulas, anchors, frozenset((r, c) for _, _, r, c, _, _ in inputs))
+        roles = layout.roles(t, row)
+        kind = kinds.get((id(roles), row.type))
+        if kind is None:
+            kind = kinds[(id(roles), row.type)] = _row_kind(t, row, roles)
+        cells, keyed, figures, computed, codes = kind
+        if cells:
+            inputs.append((row.key, row.r, keyed, cells, figures))
+        for col, c0, role in computed:
+            if role == "formula":
+                expr = layout.expr_of(t, row, col)
+                if expr is not None:
+                    here = local.get(id(expr))
+                    if here is None:
+                        here = local[id(expr)] = _local(t, expr)
+                    if not here:  # written per table (it may have no operand)
+                        formulas.append((row.key, col, row.r, c0, None))
+                        continue
+            want = texts.text(row, col, role)
+            if want is not None:
+                formulas.append((row.key, col, row.r, c0, want))
+        if codes and row.code and not (row.spare or row.record is not None):
+            anchors.append((row.r, codes[0], codes[1], row.code))
+    return _TablePlan(inputs, formulas, anchors,
+                      frozenset((r, c) for _, r, _, cells, _ in inputs for _, c, _, _ in cells),
+                      any(row.record is not None for row in t.rows.values()))
+
+
+def _row_kind(t: LTable, row: LRow, roles) -> tuple[tuple, bool, tuple, tuple, tuple]:
+    """What the plan takes from a row of this kind: its input cells (column, sheet column, figure, text),
+    whether its values are keyed by column, the keys of its figures, its formula and sum cells (column,
+    sheet column, role), and its code column (first sheet column, width) if any."""
+    colpos = t.colpos
+    cells, computed = [], []
+    for col, role in roles:
+        if role == "input":
+            cells.append((col, colpos[(row.block, col.key)][0], col.numeric and col.kind != "field" and not row.total,
+                          not row.spare and cell_type(row, col) == "text"))
+        elif role in ("formula", "sum") and (col.numeric or col.kind == "field"):
+            computed.append((col, colpos[(row.block, col.key)][0], role))
+    keyed = row.record is not None or all(col.kind != "field" for col, _, _, _ in cells)
+    code_col = next((c for c, _ in roles if c.kind == "code"), None)
+    codes = colpos[(row.block, code_col.key)] if code_col is not None else ()
+    figures = tuple(col.key for col, _, figure, _ in cells if figure)
+    return tuple(cells), keyed, figures, tuple(computed), codes
 
 
 _NORMALISED: dict[str, str] = {}
@@ -192,6 +214,7 @@ class _Reader:
         self._offsets: dict[str, int] = {}   # table id -> rows inserted above the table (0 when in place)
         self._resolved: dict[str, list] = {}  # table id -> its formula cells (see _formulas)
         self._parents: dict[tuple[str, str], dict] = {}  # (table, row) -> the mapping of its values (_put)
+        self._containers: dict[tuple, Any] = {}  # a path -> what it leads to in the document (_put)
         self._known: dict[tuple[str, str, str], Decimal] = {}  # input figures read (see Budget.know)
 
     def add(self, kind: str, rule: str, sev: Severity, cells=(), table=None, **kw) -> None:
@@ -340,19 +363,33 @@ class _Reader:
         rows = t.rows
         known = self._known
         tid = t.id
-        for rkey, col, r, c0, figure, text in plan.inputs:
-            raw = values.get((r + off, c0))
-            if raw is None:
-                if figure:  # a blank figure: nothing to look up when the totals are computed
-                    known[(tid, rkey, col.key)] = None
+        parents = self._parents
+        filled = {r for r, _ in values} if plan.records else None  # the sheet rows holding anything
+        for rkey, r, keyed, cells, figures in plan.inputs:
+            r += off
+            if filled is not None and r not in filled:  # a blank row (a spare record): its figures blank
+                for ckey in figures:
+                    known[(tid, rkey, ckey)] = None
                 continue
-            if text and raw.__class__ is str:  # plain text (most cells of a form): parse_text's strip, put
-                raw = raw.strip()
-                if raw:
-                    row = rows[rkey]
-                    self._put(budget, (tid, rkey), budget.input_path(t, row, col), raw)
-                continue
-            self._store(layout, t, rows[rkey], col, raw, budget, (r + off, c0))
+            row_values = None  # the mapping of the row's values, once a text has been put there
+            for col, c0, figure, text in cells:
+                raw = values.get((r, c0))
+                if raw is None:
+                    if figure:  # a blank figure: nothing to look up when the totals are computed
+                        known[(tid, rkey, col.key)] = None
+                    continue
+                if text and raw.__class__ is str:  # plain text (most cells of a form): parse_text's strip, put
+                    raw = raw.strip()
+                    if not raw:
+                        continue
+                    if row_values is not None:
+                        row_values[col.key] = raw
+                        continue
+                    self._put(budget, (tid, rkey), budget.input_path(t, rows[rkey], col), raw)
+                    if keyed:
+                        row_values = parents.get((tid, rkey))
+                    continue
+                self._store(layout, t, rows[rkey], col, raw, budget, (r, c0))
 
     def _merges(self, plan: _TablePlan, t: LTable, sh, off: int) -> None:
         """Merged ranges over several input cells: a merge keeps the first and hides what was typed in the others."""
@@ -422,7 +459,7 @@ class _Reader:
                     self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw),
                              actual=d)
             entry = layout.precision(t.id, col.key).entry_decimals
-            if decimals_of(d) > entry:
+            if _places(raw, d) > entry:
                 self.add("excess-digits", "READ.excess-digits", W, cells=(pos(),), table=t.id, actual=d,
                          decimals=entry)
             if d < 0:
@@ -431,7 +468,10 @@ class _Reader:
             if col.kind == "amount":  # a grid or record figure: its value in the model is the Decimal itself
                 self._known[(t.id, row.key, col.key)] = d
         elif typ in ("int", "signed_int"):
-            v, how = parse_int(raw)
+            if raw.__class__ is float and raw.is_integer() and -_LARGEST < raw < _LARGEST:  # parse_int, quick
+                v, how = int(raw), "number"
+            else:
+                v, how = parse_int(raw)
             if how == "range":
                 self.add("value-out-of-range", "READ.out-of-range", E, cells=(pos(),), table=t.id, text=_clip(raw))
             elif how == "bad":
@@ -457,30 +497,41 @@ class _Reader:
         """``set_path`` of the document, the mapping that holds the values of a row (table id, row key) found
         once: every column of a grid or record row, and the one value of a form row, share it."""
         parent = self._parents.get(row)
-        if parent is not None:
-            parent[path[-1]] = value
-            return
-        set_path(budget.doc, path, value)
-        holder = get_path(budget.doc, path[:-1])
-        if isinstance(holder, dict) and isinstance(path[-1], str):
-            self._parents[row] = holder
+        if parent is None:
+            # the rows of a block of records (or of a table) have their holders in one container: found once
+            up = self._containers.get(path[:-2]) if len(path) > 2 else None
+            if up is None:
+                parent = holder(budget.doc, path)
+                if len(path) > 2:
+                    self._containers[path[:-2]] = holder(budget.doc, path[:-1])
+            else:
+                parent = step(up, path[-2], path[-1])
+            if not (isinstance(parent, dict) and isinstance(path[-1], str)):
+                set_path(budget.doc, path, value)
+                return
+            self._parents[row] = parent
+        parent[path[-1]] = value
 
     # --- formulas ------------------------------------------------------------------------------------
     def _integrity(self, layout: Layout, t: LTable, budget: Budget, overwrites: bool) -> None:
         sh = self.wb.sheet(t.sheet)
         off = self._offsets[t.id]  # found while reading the table's values
         formulas, values = sh.formulas, sh.values
-        rows = t.rows
-        for rkey, col, r, c0, want, want_norm in self._formulas(layout, t):
+        cells = self._formulas(layout, t)
+        if overwrites:
+            for rkey, col, r, c0, want in cells:
+                rc = (r + off, c0)
+                if formulas.get(rc) is None:
+                    self._overwritten(t, t.rows[rkey], col, rc, values.get(rc), budget, want)
+            return
+        tid, value, overrides = t.id, budget.value, budget.overrides
+        for rkey, col, r, c0, want in cells:
             rc = (r + off, c0)
             found_f = formulas.get(rc)
             if found_f is None:
-                if overwrites:
-                    self._overwritten(t, rows[rkey], col, rc, values.get(rc), budget, want)
                 continue
-            if overwrites:
-                continue
-            if _normalised(found_f) != want_norm:
+            # as written (the common case), else alike in another spelling
+            if found_f[1:] != want and _normalised(found_f) != normalize_formula(want):
                 self.add("formula-changed", "READ.formula-changed", E, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
                          formula=want, found=found_f.lstrip("="))
             cached = values.get(rc)
@@ -493,13 +544,14 @@ class _Reader:
                 if how != "number" or d is None:
                     continue
                 d = clean_float(d)
-            expected = budget.recomputed(t.id, rkey, col.key)
+            # (Budget.recomputed: the value unless the cell is overwritten)
+            expected = budget.recomputed(tid, rkey, col.key) if overrides else value(tid, rkey, col.key)
             exp = expected if expected is not None else ZERO
             if abs(d - exp) > STALE:
                 self.add("cached-value-stale", "READ.cached-stale", W, cells=(f"{t.sheet}!{a1(*rc)}",), table=t.id,
                          actual=d, expected=exp, difference=d - exp)
 
-    def _formulas(self, layout: Layout, t: LTable) -> list[tuple[str, Any, int, int, str, str]]:
+    def _formulas(self, layout: Layout, t: LTable) -> list[tuple[str, Any, int, int, str]]:
         """The formula cells of a table with their text, those naming another table written for this layout."""
         got = self._resolved.get(t.id)
         if got is None:
@@ -508,13 +560,12 @@ class _Reader:
                 self._resolved[t.id] = plan.formulas
                 return plan.formulas
             got = []
-            for rkey, col, r, c0, want, want_norm in plan.formulas:
+            for rkey, col, r, c0, want in plan.formulas:
                 if want is None:  # names another table: its text follows that table's layout
                     want = cell_formula(layout, t, t.rows[rkey], col)
                     if want is None:  # no operand in this layout: not a formula cell
                         continue
-                    want_norm = normalize_formula(want)
-                got.append((rkey, col, r, c0, want, want_norm))
+                got.append((rkey, col, r, c0, want))
             self._resolved[t.id] = got
         return got
 
@@ -538,6 +589,21 @@ class _Reader:
 ZERO = Decimal(0)
 _SMALLEST, _LARGEST = 1e-12, 1e14
 _NEGATIVE_ZERO = Decimal("-0")  # what clean_float makes of -0.0
+
+
+def _places(raw: Any, d: Decimal) -> int:
+    """``decimals_of(d)`` of the Decimal read from ``raw``, quick for a number cell."""
+    if raw.__class__ is float:
+        if raw.is_integer():
+            return 0
+        text = repr(raw)
+        if "e" not in text:
+            places = len(text) - text.index(".") - 1
+            if places <= 10:  # then d is the float's shortest text (see _number)
+                return places
+    elif raw.__class__ is int:
+        return 0
+    return decimals_of(d)
 
 
 def _number(v: float | int) -> Decimal | None:
