@@ -40,7 +40,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
 from xml.etree.ElementTree import ParseError
 
-from . import isolate
+from . import isolate, purevalues
 from .errors import WorkbookError, human_size
 from .safety import ContainerInfo, Limits, inspect_bytes, inspect_container
 
@@ -585,7 +585,7 @@ def _formula_text(raw: bytes | None) -> str:
 
 class _Scan:
     __slots__ = ("formulas", "cached_types", "errors", "array_formulas", "masters", "children",
-                 "max_row", "max_col")
+                 "max_row", "max_col", "fast")
 
     def __init__(self) -> None:
         self.formulas: dict[Cell, str] = {}
@@ -596,6 +596,7 @@ class _Scan:
         self.children: list[tuple[int, int, str]] = []
         self.max_row = -1
         self.max_col = -1
+        self.fast = False  # read by _scan_fast: every cell starts <c r="A1"
 
     def formula(self, key: Cell, c_attrs: bytes, f_attrs: bytes, f_text: bytes | None,
                 cached: bytes | None) -> None:
@@ -884,7 +885,9 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
         out.protection = _attrs(m.group(1))
         out.protected = _truthy(out.protection.get("sheet"))
 
-    if prefix or not _scan_fast(xml, scan, sheet, part, path, limits, hint_rows, hint_cols):
+    if not prefix and _scan_fast(xml, scan, sheet, part, path, limits, hint_rows, hint_cols):
+        scan.fast = True
+    else:
         scan = _Scan()
         _scan_general(xml, pats, scan, sheet, part, path, limits)
         # calamine may size its buffers from <dimension>: count it in.
@@ -911,6 +914,8 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
 # --------------------------------------------------------------------------
 
 _EMPTY = ""
+# Values of sheets in the usual form are read in Python (purevalues), the others by calamine.
+PURE_VALUES = True
 _SST_COUNTS = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|'[^']*')""")
 _CPYTHON = platform.python_implementation() == "CPython"
 
@@ -985,6 +990,10 @@ class RawWorkbook:
         self._prepared: dict[str, RawSheet | WorkbookError] | None = None
         self._cache: dict[str, RawSheet] = {}
         self._longest_shared = 0
+        self._value_parts: dict[str, str] = {}  # "sharedStrings" / "styles" -> part name
+        self._pure: tuple | None = None         # (shared strings, plain styles) for purevalues
+        self.pure_sheets: set[str] = set()      # sheets whose values were read without calamine
+        self._fast: set[str] = set()            # sheets _scan_fast read
         self._area_used = 0
         self._load()
         # Sheets the caller does not mean to read stay compressed (and out of calamine's copy) until asked for.
@@ -1130,6 +1139,7 @@ class RawWorkbook:
                         # the counts are hints that a file may fake, so the reader never sees them.
                         data = _SST_COUNTS.sub(b"", data, count=2)
                     self._parts[part] = data
+                    self._value_parts[suffix] = part
                     if suffix == "sharedStrings":
                         # Longest <si> in bytes: an upper bound for any one string.
                         self._longest_shared = max(map(len, data.split(b"<si")))
@@ -1235,6 +1245,8 @@ class RawWorkbook:
                     wanted.append(info)
             except WorkbookError as exc:
                 prepared[info.name] = exc
+        if wanted and PURE_VALUES:
+            wanted = [info for info in wanted if not self._pure_values(info, prepared[info.name])]
         if wanted:
             import python_calamine  # noqa: F401  (imported here, once, not in every child)
 
@@ -1264,6 +1276,31 @@ class RawWorkbook:
                         sheet.values = _values_from_rows(rows, start[0], start[1])
         self._prepared = prepared
 
+    def _pure_values(self, info: SheetInfo, sheet: RawSheet) -> bool:
+        """Read the sheet's values in Python when it is in the usual form (see :mod:`purevalues`); False
+        when calamine is to read them."""
+        if info.name not in self._fast:
+            return False
+        if self._pure is None:
+            sst = self._parts.get(self._value_parts.get("sharedStrings", ""))
+            styles = self._parts.get(self._value_parts.get("styles", ""))
+            self._pure = (purevalues.shared_strings(sst), purevalues.plain_styles(styles))
+        strings, styles = self._pure
+        if styles is None:
+            return False
+        xml = self._inflate_sheets()[info.part]
+        assert isinstance(xml, bytes)
+        start = xml.find(b"<sheetData")
+        end = xml.rfind(b"</sheetData>")
+        if start < 0 or end < start:
+            return False
+        values = purevalues.sheet_values(xml, start, end, strings, styles)
+        if values is None:
+            return False
+        sheet.values = values
+        self.pure_sheets.add(info.name)
+        return True
+
     def _read_sheet(self, info: SheetInfo) -> RawSheet:
         if info.part in self._deferred:  # asked for after all: inflate it and read the workbook again
             self._deferred.discard(info.part)
@@ -1290,6 +1327,8 @@ class RawWorkbook:
         if isinstance(xml, WorkbookError):
             raise xml
         scan = _scan_sheet(xml, info.name, info.part, self.path, self.limits, out)
+        if scan.fast:
+            self._fast.add(info.name)
         out.formulas = scan.formulas
         out.cached_types = scan.cached_types
         out.errors = scan.errors

@@ -1,0 +1,355 @@
+"""Cell values of a worksheet in the usual form, read in Python: the values dict calamine would give.
+
+Excel, WPS, LibreOffice, openpyxl and xlsxwriter all write a sheet's cells as
+``<c r="A1" s="3" t="s"><f>…</f><v>…</v></c>``.  For such a sheet one regex
+pass reads every cell, and this module builds exactly the dict the calamine
+path builds (same keys, same types and values, "" cells and errors left out),
+so that no native code runs and no isolated child is needed.
+
+Whatever it is not sure to read as calamine does, it declines (returns None)
+and the caller hands the sheet or workbook to calamine: cells in another
+form, unknown or unusual attributes, inline strings, ``t="d"``, numbers whose
+style has a date or time format (calamine turns those into dates), number
+texts outside the plain decimal syntax, ``_xHHHH_`` escapes, carriage
+returns, comments or CDATA, cells out of order, shared strings it cannot
+read exactly.  Every pattern here is linear: no nested repetition.
+"""
+
+from __future__ import annotations
+
+import re
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DET
+from xml.etree.ElementTree import ParseError
+
+__all__ = ["shared_strings", "plain_styles", "sheet_values"]
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_WS = " \t\n\r"
+
+Cell = tuple[int, int]
+
+# --------------------------------------------------------------------------
+# Shared strings.
+# --------------------------------------------------------------------------
+
+
+def _parse(data: bytes):
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, ParseError, ValueError):
+        return None
+
+
+def _t_text(t) -> str | None:
+    """Text of a <t> as calamine reads it, or None when unsure (outer whitespace it would trim, children)."""
+    if len(t) or (t.tail and t.tail.strip(_WS)):
+        return None
+    text = t.text or ""
+    if t.attrib and (t.attrib.keys() != {_SPACE} or t.get(_SPACE) != "preserve"):
+        return None
+    if not t.attrib and text and (text[0] in _WS or text[-1] in _WS):
+        return None  # calamine trims it; which characters is not worth guessing
+    return text
+
+
+def shared_strings(data: bytes | None) -> list[str] | None:
+    """The shared strings, each as calamine reads it; None when any of them is unsure."""
+    if data is None:
+        return []
+    if b"\r" in data or b"<!" in data or b"_x" in data:
+        return None  # raw CR (line-end handling), comments/CDATA, _xHHHH_ escapes
+    root = _parse(data)
+    if root is None or root.tag != _MAIN + "sst" or (root.text and root.text.strip(_WS)):
+        return None
+    out: list[str] = []
+    t_tag, r_tag = _MAIN + "t", _MAIN + "r"
+    skip = (_MAIN + "rPh", _MAIN + "phoneticPr")
+    for si in root:
+        if si.tag != _MAIN + "si" or si.text or (si.tail and si.tail.strip(_WS)):
+            return None
+        if len(si) == 1 and si[0].tag == t_tag:  # the usual <si><t>…</t></si>
+            text = _t_text(si[0])
+            if text is None:
+                return None
+            out.append(text)
+            continue
+        parts = []
+        for child in si:
+            tag = child.tag
+            if tag == t_tag:
+                text = _t_text(child)
+            elif tag == r_tag:
+                if child.text or (child.tail and child.tail.strip(_WS)):
+                    return None
+                text = None
+                for grand in child:
+                    if grand.tag == t_tag:
+                        if text is not None:
+                            return None  # two <t> in one run
+                        text = _t_text(grand)
+                        if text is None:
+                            return None
+                    elif grand.tag != _MAIN + "rPr" or (grand.tail and grand.tail.strip(_WS)):
+                        return None
+                text = "" if text is None else text
+            elif tag in skip:
+                if child.tail and child.tail.strip(_WS):
+                    return None
+                continue
+            else:
+                return None
+            if text is None:
+                return None
+            parts.append(text)
+        out.append("".join(parts))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Styles: which cell formats surely show a number as a number.
+# --------------------------------------------------------------------------
+
+# Built-in formats that are not dates or times: General, 0, 0.00, #,##0 … 0.00E+00, # ?/?, accounting, ##0.0E+0, @.
+_PLAIN_BUILTIN = frozenset(range(0, 14)) | frozenset(range(37, 45)) | {48, 49}
+_SAFE_BRACKET = re.compile(r"\[(?:Red|Black|Blue|Cyan|Green|White|Yellow|Color[0-9]{1,2}|\$[^\[\]]*"
+                           r"|[<>=]{1,2}-?[0-9.]{1,20})\]")
+_LETTERLESS_QUOTE = re.compile(r'"[^"A-Za-z]*"')
+
+
+def _plain_code(code: str) -> bool:
+    """True when a custom format code surely formats no date or time: no ASCII letter at all outside
+    colour, locale and condition brackets and letter-free quoted text (calamine looks for d, m, y, h, s,
+    AM/PM and [h]-style parts)."""
+    if code.casefold() == "general":
+        return True
+    rest = _LETTERLESS_QUOTE.sub("", _SAFE_BRACKET.sub("", code))
+    return not any("A" <= ch <= "Z" or "a" <= ch <= "z" for ch in rest) and "[" not in rest and '"' not in rest
+
+
+def plain_styles(data: bytes | None) -> tuple[bool, ...] | None:
+    """For each cell format (``s`` index), True when a number in it is surely read as a number; None when
+    the styles part cannot be read here. No styles part: an empty tuple (no ``s`` can be trusted)."""
+    if data is None:
+        return ()
+    if b"<!" in data:
+        return None
+    root = _parse(data)
+    if root is None or root.tag != _MAIN + "styleSheet":
+        return None
+    custom: dict[int, str] = {}
+    xfs = None
+    for child in root:
+        if child.tag == _MAIN + "numFmts":
+            for nf in child:
+                if nf.tag != _MAIN + "numFmt":
+                    continue
+                try:
+                    custom[int(nf.get("numFmtId", ""))] = nf.get("formatCode", "")
+                except ValueError:
+                    return None
+        elif child.tag == _MAIN + "cellXfs":
+            if xfs is not None:
+                return None
+            xfs = [xf for xf in child if xf.tag == _MAIN + "xf"]
+    out = []
+    for xf in xfs or ():
+        raw = xf.get("numFmtId", "0")
+        if not raw.isdigit() or not raw.isascii():
+            out.append(False)
+            continue
+        fid = int(raw)
+        if fid in custom:
+            out.append((fid >= 164 or fid in _PLAIN_BUILTIN) and _plain_code(custom[fid]))
+        else:
+            out.append(fid in _PLAIN_BUILTIN)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------
+# Cells.
+# --------------------------------------------------------------------------
+
+_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"((?: [st]="[^"<>]{0,12}")*)'
+    rb"(?:/>|>(?:<f>[^<]*</f>|<f [^<>]*>[^<]*</f>|<f[^<>]*/>)?"
+    rb'(?:<v>([^<]*)</v>|<v/>|(<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>)'
+)
+_ATTR = re.compile(rb' ([st])="([^"]*)"')
+_NUMBERS = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                      rb"(?: [+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)*")
+_INDICES = re.compile(rb"[0-9]{1,9}(?: [0-9]{1,9})*")
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_ROOT = re.compile(rb"<worksheet\b[^<>]*>")
+_MAIN_NS = b' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_ERRORS = frozenset((b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!"))
+
+# Cell kinds, from the s and t attributes.
+_NUMBER, _NUMBER_DATE, _SHARED, _STR, _BOOL, _ERROR, _INLINE = range(7)
+_TYPES = {b"n": _NUMBER, b"s": _SHARED, b"str": _STR, b"b": _BOOL, b"e": _ERROR, b"inlineStr": _INLINE}
+_PRESERVE = b'<is><t xml:space="preserve">'
+
+
+
+def _kind(attrs: bytes, styles: tuple[bool, ...]) -> int | None:
+    s = t = None
+    for name, value in _ATTR.findall(attrs):
+        if name == b"s":
+            if s is not None or not value.isdigit():
+                return None
+            s = int(value)
+        else:
+            if t is not None:
+                return None
+            t = value
+    kind = _TYPES.get(b"n" if t is None else t)
+    if kind is None:
+        return None
+    if kind == _NUMBER:
+        if s is None:
+            plain = not styles or styles[0]  # no s: calamine applies no format; xf 0 only if it has one
+        else:
+            plain = s < len(styles) and styles[s]
+        if not plain:
+            return _NUMBER_DATE
+    return kind
+
+
+def _xml_char(code: int) -> bool:
+    return code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _text(raw: bytes) -> str | None:
+    """The text of a t="str" value (entities resolved); None when unsure."""
+    if b"\r" in raw or b"_x" in raw:
+        return None
+    text = raw.decode("utf-8")
+    if "&" not in text:
+        return text
+    bad = False
+
+    def one(m: re.Match) -> str:
+        nonlocal bad
+        name = m.group(1)
+        if name[0] != "#":
+            return _NAMED[name]
+        code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        if name[1] == "X" or not _xml_char(code) or code == 13:
+            bad = True
+            return ""
+        return chr(code)
+
+    out = _ENTITY.sub(one, text)
+    if bad or "&" in _ENTITY.sub("", text):
+        return None
+    return out
+
+
+def sheet_values(xml: bytes, start: int, end: int, strings: list[str] | None,
+                 styles: tuple[bool, ...]) -> dict[Cell, object] | None:
+    """The values dict of the cells in ``xml[start:end]`` (the sheetData), or None when unsure.
+
+    ``strings`` are the shared strings (None: not readable here, so a sheet showing one is declined);
+    ``styles`` from :func:`plain_styles`."""
+    root = _ROOT.search(xml, 0, 65536)
+    if root is None or _MAIN_NS not in root.group(0) or b"<!" in xml or xml.find(b"<?", start, end) >= 0 \
+            or xml.find(b"xmlns", start, end) >= 0:
+        return None  # another namespace, comments, CDATA, processing instructions
+    found = _CELL.findall(xml, start, end)
+    if len(found) != xml.count(b'<c r="', start, end):
+        return None  # some cell is not in the usual form
+    try:
+        values, numbers, indices = _read(found, strings, styles)
+    except (_Unsure, ValueError, IndexError):
+        return None
+    if numbers and not _NUMBERS.fullmatch(b" ".join(numbers)):
+        return None  # Python's float() takes more than the plain syntax (spaces, _, inf): those go to calamine
+    if indices and not _INDICES.fullmatch(b" ".join(indices)):
+        return None  # int() too (spaces, _)
+    return values
+
+
+def _read(found: list, strings: list[str] | None, styles: tuple[bool, ...]):
+    kinds: dict[bytes, int | None] = {}
+    values: dict[Cell, object] = {}
+    numbers: list[bytes] = []
+    indices: list[bytes] = []
+    last_row, last_col = -1, 0
+    col_of = _col_cache
+    for letters, digits, attrs, v, inline in found:
+        kind = kinds.get(attrs, -1)
+        if kind == -1:
+            kind = kinds[attrs] = _kind(attrs, styles)
+        if kind is None or (inline and kind != _INLINE):
+            raise _Unsure  # calamine reads an <is> whatever the type says: not worth following
+        if not v and kind < _STR:
+            continue  # no value, <v/> or <v></v>: calamine keeps nothing (not even over a repeated cell)
+        row = int(digits) - 1
+        col = col_of.get(letters)
+        if col is None:
+            col = _col(letters)
+        # Cells in order, each once: what calamine's grid makes of a repeated cell need not be guessed.
+        if row < last_row or (row == last_row and col <= last_col):
+            raise _Unsure
+        last_row, last_col = row, col
+        if kind == _NUMBER:
+            numbers.append(v)
+            values[(row, col)] = float(v)
+        elif kind == _SHARED:
+            if strings is None:
+                raise _Unsure
+            indices.append(v)
+            text = strings[int(v)]
+            if text:
+                values[(row, col)] = text
+        elif kind == _STR:
+            text = _text(v)
+            if text is None:
+                raise _Unsure
+            if text:
+                values[(row, col)] = text
+        elif kind == _INLINE:
+            if v or not inline:
+                raise _Unsure  # a <v> in an inline-string cell, or no <is>
+            if inline.startswith(_PRESERVE):
+                text = _text(inline[len(_PRESERVE):-9])
+            else:
+                text = _text(inline[7:-9])
+                if text and (text[0] in _WS or text[-1] in _WS):
+                    raise _Unsure  # calamine trims it
+            if text is None:
+                raise _Unsure
+            if text:
+                values[(row, col)] = text
+        elif kind == _BOOL:
+            if v == b"1":
+                values[(row, col)] = True
+            elif v == b"0":
+                values[(row, col)] = False
+            else:
+                raise _Unsure
+        elif kind == _ERROR:
+            if v not in _ERRORS:
+                raise _Unsure  # calamine reads the seven classic errors as empty; others it refuses
+        else:  # a number in a date or time format
+            raise _Unsure
+    return values, numbers, indices
+
+
+class _Unsure(Exception):
+    pass
+
+
+_col_cache: dict[bytes, int] = {}
+
+
+def _col(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    if len(_col_cache) < 20000:
+        _col_cache[letters] = n - 1
+    return n - 1
