@@ -61,6 +61,9 @@ def shared_strings(data: bytes | None) -> list[str] | None:
         return []
     if b"\r" in data or b"<!" in data or b"_x" in data:
         return None  # raw CR (line-end handling), comments/CDATA, _xHHHH_ escapes
+    fast = _shared_fast(data)
+    if fast is not None:
+        return fast
     root = _parse(data)
     if root is None or root.tag != _MAIN + "sst" or (root.text and root.text.strip(_WS)):
         return None
@@ -105,6 +108,27 @@ def shared_strings(data: bytes | None) -> list[str] | None:
                 return None
             parts.append(text)
         out.append("".join(parts))
+    return out
+
+
+_SST_ROOT = re.compile(rb'(?:<\?xml [^<>]*\?>\s*)?<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+                       rb'(?: [a-zA-Z:]+="[^"<>]*")*>')
+_SI_ALL = re.compile(rb'(?:<si><t(?: xml:space="preserve")?>[^<]*</t></si>)*')
+_SI = re.compile(rb'<si><t( xml:space="preserve")?>([^<]*)</t></si>')
+
+
+def _shared_fast(data: bytes) -> list[str] | None:
+    """The strings of a table written as ``<si><t>…</t></si>`` only, each in one piece; None otherwise."""
+    root = _SST_ROOT.match(data)
+    end = data.rfind(b"</sst>")
+    if root is None or end < root.end() or data[end + 6:].strip() or not _SI_ALL.fullmatch(data, root.end(), end):
+        return None
+    out = []
+    for preserve, raw in _SI.findall(data, root.end(), end):
+        text = _text(raw) if raw else ""
+        if text is None or (text and not preserve and (text[0] in _WS or text[-1] in _WS)):
+            return None
+        out.append(text)
     return out
 
 
