@@ -18,6 +18,7 @@ read exactly.  Every pattern here is linear: no nested repetition.
 from __future__ import annotations
 
 import re
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
@@ -196,11 +197,16 @@ def plain_styles(data: bytes | None) -> tuple[bool, ...] | None:
 # Cells.
 # --------------------------------------------------------------------------
 
+_A1 = rb"[A-Z]{1,3}[1-9][0-9]{0,6}"
 _CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"((?: [st]="[^"<>]{0,12}")*)'
-    rb"(?:/>|>(?:<f>[^<]*</f>|<f [^<>]*>[^<]*</f>|<f[^<>]*/>)?"
-    rb'(?:<v>([^<]*)</v>|<v/>|(<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>)'
+    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"((?: [st]="[^"<>]{0,12}")*)'
+    rb"(?: ?/>|>(?:<f>[^<]*</f>|<f [^<>]*>[^<]*</f>|<f[^<>]*/>)?"
+    rb'(?:<v>([^<]*)</v>|<v ?/>|(<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>)'
 )
+_ROW = rb'<row r="[1-9][0-9]{0,6}"(?: (?!r=)[A-Za-z:]{1,40}="[^"<>]*")* ?'
+_BETWEEN = re.compile(rb"(?:" + _ROW + rb">[ \t\n]*</row>|" + _ROW + rb"/>|[ \t\n]+)*")
+_DIMENSION = re.compile(rb'<dimension ref="' + _A1 + rb"(?::" + _A1 + rb')?" ?/>')
+_MERGE = re.compile(rb'<mergeCell ref="' + _A1 + rb"(?::" + _A1 + rb')?" ?/>')
 _ATTR = re.compile(rb' ([st])="([^"]*)"')
 _NUMBERS = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
                       rb"(?: [+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)*")
@@ -274,21 +280,31 @@ def _text(raw: bytes) -> str | None:
 
 def sheet_values(xml: bytes, start: int, end: int, strings: list[str] | None,
                  styles: tuple[bool, ...]) -> dict[Cell, object] | None:
-    """The values dict of the cells in ``xml[start:end]`` (the sheetData), or None when unsure.
+    """The values dict of the cells of a sheet whose sheetData is ``xml[start:end]`` (from ``<sheetData>``
+    to ``</sheetData>``), or None when unsure.
 
     ``strings`` are the shared strings (None: not readable here, so a sheet showing one is declined);
     ``styles`` from :func:`plain_styles`."""
     root = _ROOT.search(xml, 0, 65536)
-    if root is None or _MAIN_NS not in root.group(0) or b"<!" in xml or xml.find(b"<?", start, end) >= 0 \
-            or xml.find(b"xmlns", start, end) >= 0:
-        return None  # another namespace, comments, CDATA, processing instructions
-    found = _CELL.findall(xml, start, end)
-    if len(found) != xml.count(b'<c r="', start, end):
-        return None  # some cell is not in the usual form
-    try:
-        values, numbers, indices = _read(found, strings, styles)
-    except (_Unsure, ValueError, IndexError):
+    if root is None or _MAIN_NS not in root.group(0) or not xml.startswith(b"<sheetData>", start):
+        return None  # another namespace
+    # calamine parses the sheet up to the end of its merged cells
+    stop = xml.find(b"</mergeCells>", end)
+    stop = len(xml) if stop < 0 else stop + 13
+    if not _refs_as_calamine_reads_them(xml, start, end, stop) or not _well_formed_around(xml, start, end, stop):
         return None
+    parts = _CELL.split(xml[start + 11:end])
+    # Between the cells: only rows (calamine reads their r), which rules out any cell in another form.
+    if not _BETWEEN.fullmatch(b"".join(parts[::5])):
+        return None
+    cells = iter(parts)
+    next(cells)
+    try:
+        values, numbers, indices, texts = _read(zip(cells, cells, cells, cells, cells), strings, styles)
+    except (_Unsure, ValueError, IndexError, TypeError):
+        return None
+    if texts and (b"<v/>" in xml or b"<v />" in xml):
+        return None  # t="str" and <v/>: whether calamine keeps a "" from it over a repeated cell is not guessed
     if numbers and not _NUMBERS.fullmatch(b" ".join(numbers)):
         return None  # Python's float() takes more than the plain syntax (spaces, _, inf): those go to calamine
     if indices and not _INDICES.fullmatch(b" ".join(indices)):
@@ -296,48 +312,64 @@ def sheet_values(xml: bytes, start: int, end: int, strings: list[str] | None,
     return values
 
 
-def _read(found: list, strings: list[str] | None, styles: tuple[bool, ...]):
+def _well_formed_around(xml: bytes, start: int, end: int, stop: int) -> bool:
+    """The sheet XML that calamine parses besides the cells is well-formed: before sheetData, and after it up
+    to ``stop`` (calamine refuses, say, an end tag without its start there; comments and CDATA are fine there,
+    and the cells and rows are checked by their patterns)."""
+    tail = xml[end + 12:] if stop == len(xml) else xml[end + 12:stop] + b"</worksheet>"
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(xml[:start] + b"<sheetData/>" + tail, True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
+def _refs_as_calamine_reads_them(xml: bytes, start: int, end: int, stop: int) -> bool:
+    """calamine refuses a sheet whose <dimension> or <mergeCell> reference it cannot parse: take only sheets
+    where each is a plain A1 or A1:B2."""
+    n = xml.count(b"<dimension", 0, start)
+    if n > 1 or (n == 1 and not _DIMENSION.search(xml, 0, start)):
+        return False
+    n = xml.count(b"<mergeCell", end, stop)
+    return not n or n == xml.count(b"<mergeCells", end, stop) + len(_MERGE.findall(xml, end, stop))
+
+
+def _read(cells, strings: list[str] | None, styles: tuple[bool, ...]):
     kinds: dict[bytes, int | None] = {}
     values: dict[Cell, object] = {}
     numbers: list[bytes] = []
     indices: list[bytes] = []
-    last_row, last_col = -1, 0
-    col_of = _col_cache
-    for letters, digits, attrs, v, inline in found:
+    last = (-1, -1)
+    key_of = _keys.get
+    for ref, attrs, v, inline, _ in cells:
+        if v is None and inline is None:
+            continue  # no <v> at all: calamine keeps nothing (not even over a repeated cell)
+        key = key_of(ref) or _key(ref)
+        # Cells in order, each once: what calamine's grid makes of a repeated cell need not be guessed.
+        if key <= last:
+            raise _Unsure
+        last = key
         kind = kinds.get(attrs, -1)
         if kind == -1:
             kind = kinds[attrs] = _kind(attrs, styles)
-        if kind is None or (inline and kind != _INLINE):
-            raise _Unsure  # calamine reads an <is> whatever the type says: not worth following
-        if not v and kind < _STR:
-            continue  # no value, <v/> or <v></v>: calamine keeps nothing (not even over a repeated cell)
-        row = int(digits) - 1
-        col = col_of.get(letters)
-        if col is None:
-            col = _col(letters)
-        # Cells in order, each once: what calamine's grid makes of a repeated cell need not be guessed.
-        if row < last_row or (row == last_row and col <= last_col):
-            raise _Unsure
-        last_row, last_col = row, col
-        if kind == _NUMBER:
-            numbers.append(v)
-            values[(row, col)] = float(v)
-        elif kind == _SHARED:
-            if strings is None:
+        if kind == _SHARED:
+            if v:
+                indices.append(v)
+                text = strings[int(v)]  # type: ignore[index]  (None: TypeError, declined)
+                if text:
+                    values[key] = text
+            elif inline is not None:
+                raise _Unsure  # calamine reads an <is> whatever the type says: not worth following
+        elif kind == _NUMBER:
+            if v:
+                numbers.append(v)
+                values[key] = float(v)
+            elif inline is not None:
                 raise _Unsure
-            indices.append(v)
-            text = strings[int(v)]
-            if text:
-                values[(row, col)] = text
-        elif kind == _STR:
-            text = _text(v)
-            if text is None:
-                raise _Unsure
-            if text:
-                values[(row, col)] = text
         elif kind == _INLINE:
-            if v or not inline:
-                raise _Unsure  # a <v> in an inline-string cell, or no <is>
+            if v is not None:
+                raise _Unsure  # a <v> in an inline-string cell
             if inline.startswith(_PRESERVE):
                 text = _text(inline[len(_PRESERVE):-9])
             else:
@@ -347,12 +379,22 @@ def _read(found: list, strings: list[str] | None, styles: tuple[bool, ...]):
             if text is None:
                 raise _Unsure
             if text:
-                values[(row, col)] = text
+                values[key] = text
+        elif inline is not None or kind is None:
+            raise _Unsure
+        elif kind == _STR:
+            text = _text(v)
+            if text is None:
+                raise _Unsure
+            if text:
+                values[key] = text
+        elif not v:
+            continue  # <v></v>: nothing
         elif kind == _BOOL:
             if v == b"1":
-                values[(row, col)] = True
+                values[key] = True
             elif v == b"0":
-                values[(row, col)] = False
+                values[key] = False
             else:
                 raise _Unsure
         elif kind == _ERROR:
@@ -360,20 +402,23 @@ def _read(found: list, strings: list[str] | None, styles: tuple[bool, ...]):
                 raise _Unsure  # calamine reads the seven classic errors as empty; others it refuses
         else:  # a number in a date or time format
             raise _Unsure
-    return values, numbers, indices
+    return values, numbers, indices, _STR in kinds.values()
 
 
 class _Unsure(Exception):
     pass
 
 
-_col_cache: dict[bytes, int] = {}
+_keys: dict[bytes, Cell] = {}  # "C5" -> (4, 2), for the references that forms use over and over
 
 
-def _col(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    if len(_col_cache) < 20000:
-        _col_cache[letters] = n - 1
-    return n - 1
+def _key(ref: bytes) -> Cell:
+    col = 0
+    i = 0
+    while ref[i] >= 65:
+        col = col * 26 + ref[i] - 64
+        i += 1
+    key = (int(ref[i:]) - 1, col - 1)
+    if len(_keys) < 100_000:
+        _keys[ref] = key
+    return key

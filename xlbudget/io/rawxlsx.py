@@ -1279,8 +1279,8 @@ class RawWorkbook:
     def _pure_values(self, info: SheetInfo, sheet: RawSheet) -> bool:
         """Read the sheet's values in Python when it is in the usual form (see :mod:`purevalues`); False
         when calamine is to read them."""
-        if info.name not in self._fast:
-            return False
+        if info.name not in self._fast or "_rels/.rels" not in self._parts:
+            return False  # (calamine cannot tell the file's format without the package relationships)
         if self._pure is None:
             sst = self._parts.get(self._value_parts.get("sharedStrings", ""))
             styles = self._parts.get(self._value_parts.get("styles", ""))
