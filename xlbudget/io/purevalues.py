@@ -201,7 +201,7 @@ _A1 = rb"[A-Z]{1,3}[1-9][0-9]{0,6}"
 _CELL = re.compile(
     rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"((?: [st]="[^"<>]{0,12}")*)'
     rb"(?: ?/>|>(?:<f>[^<]*</f>|<f [^<>]*>[^<]*</f>|<f[^<>]*/>)?"
-    rb'(?:<v>([^<]*)</v>|<v ?/>|(<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>)'
+    rb'(?:<v>([^<]*)</v>|(<v ?/>|<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>)'
 )
 _ROW = rb'<row r="[1-9][0-9]{0,6}"(?: (?!r=)[A-Za-z:]{1,40}="[^"<>]*")* ?'
 _BETWEEN = re.compile(rb"(?:" + _ROW + rb">[ \t\n]*</row>|" + _ROW + rb"/>|[ \t\n]+)*")
@@ -300,11 +300,9 @@ def sheet_values(xml: bytes, start: int, end: int, strings: list[str] | None,
     cells = iter(parts)
     next(cells)
     try:
-        values, numbers, indices, texts = _read(zip(cells, cells, cells, cells, cells), strings, styles)
+        values, numbers, indices = _read(zip(cells, cells, cells, cells, cells), strings, styles)
     except (_Unsure, ValueError, IndexError, TypeError):
         return None
-    if texts and (b"<v/>" in xml or b"<v />" in xml):
-        return None  # t="str" and <v/>: whether calamine keeps a "" from it over a repeated cell is not guessed
     if numbers and not _NUMBERS.fullmatch(b" ".join(numbers)):
         return None  # Python's float() takes more than the plain syntax (spaces, _, inf): those go to calamine
     if indices and not _INDICES.fullmatch(b" ".join(indices)):
@@ -350,6 +348,8 @@ def _read(cells, strings: list[str] | None, styles: tuple[bool, ...]):
         if key <= last:
             raise _Unsure
         last = key
+        if inline is not None and inline[1] == 118:
+            continue  # <v/>: no value (a "" where t="str", which no other cell can be under)
         kind = kinds.get(attrs, -1)
         if kind == -1:
             kind = kinds[attrs] = _kind(attrs, styles)
@@ -402,7 +402,7 @@ def _read(cells, strings: list[str] | None, styles: tuple[bool, ...]):
                 raise _Unsure  # calamine reads the seven classic errors as empty; others it refuses
         else:  # a number in a date or time format
             raise _Unsure
-    return values, numbers, indices, _STR in kinds.values()
+    return values, numbers, indices
 
 
 class _Unsure(Exception):
