@@ -486,8 +486,13 @@ _MB = 1 << 20
     lambda: b'<c r="A1"><v>1</v>' * (_MB // 20),
     lambda: b"<c" * _MB,
     lambda: b'<c r="A1" s="' + b"1" * _MB,
+    lambda: b"\n" * _MB + b"x",
+    lambda: (b"\n" * 40 + b'<c r="A1"/>') * (_MB // 50) + b"x",
+    lambda: b'</row><row r="2"' + b' a="1"' * (_MB // 6),
+    lambda: b'<c r="A1"' + b' s="1" t="n"' * (_MB // 12) + b"/ >",
 ], ids=["attributes", "long-number", "open-number", "open-formula", "formula-attributes", "open-inline",
-        "entities", "many-repeats", "unclosed-cells", "tag-starts", "open-attribute"])
+        "entities", "many-repeats", "unclosed-cells", "tag-starts", "open-attribute", "whitespace-run",
+        "whitespace-between-empty-cells", "open-row", "empty-cell-attributes"])
 def test_hostile_cells_take_linear_time(make) -> None:
     cells = make()
     for rows in (True, False):
@@ -496,7 +501,7 @@ def test_hostile_cells_take_linear_time(make) -> None:
                  + b"</row></sheetData></worksheet>")
         start = sheet.find(b"<sheetData")
         began = time.process_time()
-        purevalues.sheet_values(sheet, start, sheet.rfind(b"</sheetData>"), [], PLAIN_STYLES)
+        purevalues.Reading(None, STYLES).sheet_values(sheet, start, sheet.rfind(b"</sheetData>"))
         # a megabyte or two of input: linear patterns take milliseconds, a backtracking one would take hours
         assert time.process_time() - began < 5
 

@@ -24,7 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
 from xml.etree.ElementTree import ParseError
 
-__all__ = ["shared_strings", "plain_styles", "sheet_values"]
+__all__ = ["Reading", "shared_strings", "plain_styles"]
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -200,17 +200,18 @@ def plain_styles(data: bytes | None) -> tuple[bool, ...] | None:
 _A1 = rb"[A-Z]{1,3}[1-9][0-9]{0,6}"
 _CELL = re.compile(
     rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"((?: [st]="[^"<>]{0,12}")*)'
-    rb"(?: ?/>|>(?:<f>[^<]*</f>|<f [^<>]*>[^<]*</f>|<f[^<>]*/>)?"
-    rb'(?:<v>([^<]*)</v>|(<v ?/>|<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>)'
+    rb">(?:<f>[^<]*</f>|<f [^<>]*>[^<]*</f>|<f[^<>]*/>)?"
+    rb'(?:<v>([^<]*)</v>|(<v ?/>|<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>'
 )
 _ROW = rb'<row r="[1-9][0-9]{0,6}"(?: (?!r=)[A-Za-z:]{1,40}="[^"<>]*")* ?'
-_BETWEEN = re.compile(rb"(?:" + _ROW + rb">[ \t\n]*</row>|" + _ROW + rb"/>|[ \t\n]+)*")
+_EMPTY_CELL = rb'<c r="' + _A1 + rb'"(?: [st]="[^"<>]{0,12}")* ?/>'  # no value: its t is not even read
+# (one whitespace character at a time: a repeated run inside the repetition would backtrack exponentially)
+_BETWEEN = re.compile(rb"(?:" + _ROW + rb">(?:" + _EMPTY_CELL + rb"|[ \t\n])*</row>|" + _ROW + rb"/>|[ \t\n])*")
 _DIMENSION = re.compile(rb'<dimension ref="' + _A1 + rb"(?::" + _A1 + rb')?" ?/>')
 _MERGE = re.compile(rb'<mergeCell ref="' + _A1 + rb"(?::" + _A1 + rb')?" ?/>')
 _ATTR = re.compile(rb' ([st])="([^"]*)"')
-_NUMBERS = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-                      rb"(?: [+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)*")
-_INDICES = re.compile(rb"[0-9]{1,9}(?: [0-9]{1,9})*")
+_NUMBER_TEXT = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INDEX = re.compile(rb"[0-9]{1,9}")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _ROOT = re.compile(rb"<worksheet\b[^<>]*>")
@@ -218,26 +219,26 @@ _MAIN_NS = b' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _ERRORS = frozenset((b"#DIV/0!", b"#N/A", b"#NAME?", b"#NULL!", b"#NUM!", b"#REF!", b"#VALUE!"))
 
 # Cell kinds, from the s and t attributes.
-_NUMBER, _NUMBER_DATE, _SHARED, _STR, _BOOL, _ERROR, _INLINE = range(7)
+_NUMBER, _NUMBER_DATE, _SHARED, _STR, _BOOL, _ERROR, _INLINE, _UNSURE = range(8)
 _TYPES = {b"n": _NUMBER, b"s": _SHARED, b"str": _STR, b"b": _BOOL, b"e": _ERROR, b"inlineStr": _INLINE}
 _PRESERVE = b'<is><t xml:space="preserve">'
 
 
 
-def _kind(attrs: bytes, styles: tuple[bool, ...]) -> int | None:
+def _kind(attrs: bytes, styles: tuple[bool, ...]) -> int:
     s = t = None
     for name, value in _ATTR.findall(attrs):
         if name == b"s":
-            if s is not None or not value.isdigit():
-                return None
+            if s is not None or not _INDEX.fullmatch(value):
+                return _UNSURE
             s = int(value)
         else:
             if t is not None:
-                return None
+                return _UNSURE
             t = value
     kind = _TYPES.get(b"n" if t is None else t)
     if kind is None:
-        return None
+        return _UNSURE
     if kind == _NUMBER:
         if s is None:
             plain = not styles or styles[0]  # no s: calamine applies no format; xf 0 only if it has one
@@ -278,36 +279,125 @@ def _text(raw: bytes) -> str | None:
     return out
 
 
-def sheet_values(xml: bytes, start: int, end: int, strings: list[str] | None,
-                 styles: tuple[bool, ...]) -> dict[Cell, object] | None:
-    """The values dict of the cells of a sheet whose sheetData is ``xml[start:end]`` (from ``<sheetData>``
-    to ``</sheetData>``), or None when unsure.
+class Reading:
+    """The shared strings and cell formats of one workbook, and what its sheets' cells have shown so far
+    (a form repeats the same attributes, strings and numbers in cell after cell)."""
 
-    ``strings`` are the shared strings (None: not readable here, so a sheet showing one is declined);
-    ``styles`` from :func:`plain_styles`."""
-    root = _ROOT.search(xml, 0, 65536)
-    if root is None or _MAIN_NS not in root.group(0) or not xml.startswith(b"<sheetData>", start):
-        return None  # another namespace
-    # calamine parses the sheet up to the end of its merged cells
-    stop = xml.find(b"</mergeCells>", end)
-    stop = len(xml) if stop < 0 else stop + 13
-    if not _refs_as_calamine_reads_them(xml, start, end, stop) or not _well_formed_around(xml, start, end, stop):
-        return None
-    parts = _CELL.split(xml[start + 11:end])
-    # Between the cells: only rows (calamine reads their r), which rules out any cell in another form.
-    if not _BETWEEN.fullmatch(b"".join(parts[::5])):
-        return None
-    cells = iter(parts)
-    next(cells)
-    try:
-        values, numbers, indices = _read(zip(cells, cells, cells, cells, cells), strings, styles)
-    except (_Unsure, ValueError, IndexError, TypeError):
-        return None
-    if numbers and not _NUMBERS.fullmatch(b" ".join(numbers)):
-        return None  # Python's float() takes more than the plain syntax (spaces, _, inf): those go to calamine
-    if indices and not _INDICES.fullmatch(b" ".join(indices)):
-        return None  # int() too (spaces, _)
-    return values
+    def __init__(self, shared: bytes | None, styles: bytes | None) -> None:
+        self.strings = shared_strings(shared)
+        self.styles = plain_styles(styles)
+        self._kinds: dict[bytes, int] = {}
+        self._shared: dict[bytes, str] = {}
+        self._numbers: dict[bytes, float] = {}
+
+    def sheet_values(self, xml: bytes, start: int, end: int) -> dict[Cell, object] | None:
+        """The values dict of the cells of a sheet whose sheetData is ``xml[start:end]`` (from ``<sheetData>``
+        to ``</sheetData>``), or None when unsure."""
+        if self.styles is None:
+            return None
+        root = _ROOT.search(xml, 0, 65536)
+        if root is None or _MAIN_NS not in root.group(0) or not xml.startswith(b"<sheetData>", start):
+            return None  # another namespace
+        # calamine parses the sheet up to the end of its merged cells
+        stop = xml.find(b"</mergeCells>", end)
+        stop = len(xml) if stop < 0 else stop + 13
+        if not _refs_as_calamine_reads_them(xml, start, end, stop) or not _well_formed_around(xml, start, end, stop):
+            return None
+        parts = _CELL.split(xml[start + 11:end])
+        # Between the cells: only rows (calamine reads their r), which rules out any cell in another form.
+        if not _BETWEEN.fullmatch(b"".join(parts[::5])):
+            return None
+        cells = iter(parts)
+        next(cells)
+        try:
+            return self._read(zip(cells, cells, cells, cells, cells))
+        except (_Unsure, ValueError, IndexError, TypeError):
+            return None
+
+    def _read(self, cells) -> dict[Cell, object]:
+        kinds, shared, numbers = self._kinds, self._shared, self._numbers
+        values: dict[Cell, object] = {}
+        last = (-1, -1)
+        key_of = _keys.get
+        for ref, attrs, v, inline, _ in cells:
+            if v is None and inline is None:
+                continue  # no <v> at all: calamine keeps nothing (not even over a repeated cell)
+            key = key_of(ref) or _key(ref)
+            # Cells in order, each once: what calamine's grid makes of a repeated cell need not be guessed.
+            if key <= last:
+                raise _Unsure
+            last = key
+            if inline is not None and inline[1] == 118:
+                continue  # <v/>: no value (a "" where t="str", which no other cell can be under)
+            kind = kinds.get(attrs)
+            if kind is None:
+                kind = kinds[attrs] = _kind(attrs, self.styles)
+            if kind == _SHARED:
+                if v:
+                    text = shared.get(v)
+                    if text is None:
+                        text = self._shared_text(v)
+                    if text:
+                        values[key] = text
+                elif inline is not None:
+                    raise _Unsure  # calamine reads an <is> whatever the type says: not worth following
+            elif kind == _NUMBER:
+                if v:
+                    number = numbers.get(v)
+                    if number is None:
+                        number = self._number(v)
+                    values[key] = number
+                elif inline is not None:
+                    raise _Unsure
+            elif kind == _INLINE:
+                if v is not None:
+                    raise _Unsure  # a <v> in an inline-string cell
+                if inline.startswith(_PRESERVE):
+                    text = _text(inline[len(_PRESERVE):-9])
+                else:
+                    text = _text(inline[7:-9])
+                    if text and (text[0] in _WS or text[-1] in _WS):
+                        raise _Unsure  # calamine trims it
+                if text is None:
+                    raise _Unsure
+                if text:
+                    values[key] = text
+            elif inline is not None or kind == _UNSURE:
+                raise _Unsure
+            elif kind == _STR:
+                text = _text(v)
+                if text is None:
+                    raise _Unsure
+                if text:
+                    values[key] = text
+            elif not v:
+                continue  # <v></v>: nothing
+            elif kind == _BOOL:
+                if v == b"1":
+                    values[key] = True
+                elif v == b"0":
+                    values[key] = False
+                else:
+                    raise _Unsure
+            elif kind == _ERROR:
+                if v not in _ERRORS:
+                    raise _Unsure  # calamine reads the seven classic errors as empty; others it refuses
+            else:  # a number in a date or time format
+                raise _Unsure
+        return values
+
+    def _shared_text(self, v: bytes) -> str:
+        if self.strings is None or not _INDEX.fullmatch(v):
+            raise _Unsure  # (int() takes spaces, signs and _; calamine reads such text its own way)
+        text = self.strings[int(v)]
+        self._shared[v] = text
+        return text
+
+    def _number(self, v: bytes) -> float:
+        if not _NUMBER_TEXT.fullmatch(v):
+            raise _Unsure  # (float() takes spaces, _ and inf; calamine reads such text its own way)
+        number = self._numbers[v] = float(v)
+        return number
 
 
 def _well_formed_around(xml: bytes, start: int, end: int, stop: int) -> bool:
@@ -331,78 +421,6 @@ def _refs_as_calamine_reads_them(xml: bytes, start: int, end: int, stop: int) ->
         return False
     n = xml.count(b"<mergeCell", end, stop)
     return not n or n == xml.count(b"<mergeCells", end, stop) + len(_MERGE.findall(xml, end, stop))
-
-
-def _read(cells, strings: list[str] | None, styles: tuple[bool, ...]):
-    kinds: dict[bytes, int | None] = {}
-    values: dict[Cell, object] = {}
-    numbers: list[bytes] = []
-    indices: list[bytes] = []
-    last = (-1, -1)
-    key_of = _keys.get
-    for ref, attrs, v, inline, _ in cells:
-        if v is None and inline is None:
-            continue  # no <v> at all: calamine keeps nothing (not even over a repeated cell)
-        key = key_of(ref) or _key(ref)
-        # Cells in order, each once: what calamine's grid makes of a repeated cell need not be guessed.
-        if key <= last:
-            raise _Unsure
-        last = key
-        if inline is not None and inline[1] == 118:
-            continue  # <v/>: no value (a "" where t="str", which no other cell can be under)
-        kind = kinds.get(attrs, -1)
-        if kind == -1:
-            kind = kinds[attrs] = _kind(attrs, styles)
-        if kind == _SHARED:
-            if v:
-                indices.append(v)
-                text = strings[int(v)]  # type: ignore[index]  (None: TypeError, declined)
-                if text:
-                    values[key] = text
-            elif inline is not None:
-                raise _Unsure  # calamine reads an <is> whatever the type says: not worth following
-        elif kind == _NUMBER:
-            if v:
-                numbers.append(v)
-                values[key] = float(v)
-            elif inline is not None:
-                raise _Unsure
-        elif kind == _INLINE:
-            if v is not None:
-                raise _Unsure  # a <v> in an inline-string cell
-            if inline.startswith(_PRESERVE):
-                text = _text(inline[len(_PRESERVE):-9])
-            else:
-                text = _text(inline[7:-9])
-                if text and (text[0] in _WS or text[-1] in _WS):
-                    raise _Unsure  # calamine trims it
-            if text is None:
-                raise _Unsure
-            if text:
-                values[key] = text
-        elif inline is not None or kind is None:
-            raise _Unsure
-        elif kind == _STR:
-            text = _text(v)
-            if text is None:
-                raise _Unsure
-            if text:
-                values[key] = text
-        elif not v:
-            continue  # <v></v>: nothing
-        elif kind == _BOOL:
-            if v == b"1":
-                values[key] = True
-            elif v == b"0":
-                values[key] = False
-            else:
-                raise _Unsure
-        elif kind == _ERROR:
-            if v not in _ERRORS:
-                raise _Unsure  # calamine reads the seven classic errors as empty; others it refuses
-        else:  # a number in a date or time format
-            raise _Unsure
-    return values, numbers, indices
 
 
 class _Unsure(Exception):

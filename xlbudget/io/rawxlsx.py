@@ -991,7 +991,7 @@ class RawWorkbook:
         self._cache: dict[str, RawSheet] = {}
         self._longest_shared = 0
         self._value_parts: dict[str, str] = {}  # "sharedStrings" / "styles" -> part name
-        self._pure: tuple | None = None         # (shared strings, plain styles) for purevalues
+        self._pure: purevalues.Reading | None = None
         self.pure_sheets: set[str] = set()      # sheets whose values were read without calamine
         self._fast: set[str] = set()            # sheets _scan_fast read
         self._area_used = 0
@@ -1282,19 +1282,15 @@ class RawWorkbook:
         if info.name not in self._fast or "_rels/.rels" not in self._parts:
             return False  # (calamine cannot tell the file's format without the package relationships)
         if self._pure is None:
-            sst = self._parts.get(self._value_parts.get("sharedStrings", ""))
-            styles = self._parts.get(self._value_parts.get("styles", ""))
-            self._pure = (purevalues.shared_strings(sst), purevalues.plain_styles(styles))
-        strings, styles = self._pure
-        if styles is None:
-            return False
+            self._pure = purevalues.Reading(self._parts.get(self._value_parts.get("sharedStrings", "")),
+                                            self._parts.get(self._value_parts.get("styles", "")))
         xml = self._inflate_sheets()[info.part]
         assert isinstance(xml, bytes)
         start = xml.find(b"<sheetData")
         end = xml.rfind(b"</sheetData>")
         if start < 0 or end < start:
             return False
-        values = purevalues.sheet_values(xml, start, end, strings, styles)
+        values = self._pure.sheet_values(xml, start, end)
         if values is None:
             return False
         sheet.values = values
