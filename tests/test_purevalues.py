@@ -407,6 +407,25 @@ def test_row_tags(row: bytes) -> None:
     assert_same_as_calamine(_book(cells, rows=False))
 
 
+def _renamed(data: bytes, old: str, new: str) -> bytes:
+    """The workbook with one part under another name, its relationship following it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for name in zin.namelist():
+            part = zin.read(name)
+            if name == "xl/_rels/workbook.xml.rels":
+                part = part.replace(b'Target="%s"' % old.encode(), b'Target="%s"' % new.encode())
+            zout.writestr("xl/" + new if name == "xl/" + old else name, part)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("old, new", [("sharedStrings.xml", "strings.xml"), ("styles.xml", "formats.xml")])
+def test_shared_strings_and_styles_under_other_names(old: str, new: str) -> None:
+    for cells in (b'<c r="A1" t="s"><v>0</v></c><c r="B1" s="1"><v>45000</v></c>',
+                  b'<c r="A1" t="s"><v>0</v></c><c r="B1" s="2"><v>45000</v></c>', b'<c r="B1" s="1"><v>45000</v></c>'):
+        assert_same_as_calamine(_renamed(_book(cells, CLEAN_SHARED), old, new))
+
+
 # --------------------------------------------------------------------------
 # Generated sheets.
 # --------------------------------------------------------------------------

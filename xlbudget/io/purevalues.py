@@ -289,6 +289,7 @@ class Reading:
         self._kinds: dict[bytes, int] = {}
         self._shared: dict[bytes, str] = {}
         self._numbers: dict[bytes, float] = {}
+        self._texts: dict[bytes, str] = {}  # the raw <v> of t="str" and the <is> of inline strings
 
     def sheet_values(self, xml: bytes, start: int, end: int) -> dict[Cell, object] | None:
         """The values dict of the cells of a sheet whose sheetData is ``xml[start:end]`` (from ``<sheetData>``
@@ -315,7 +316,7 @@ class Reading:
             return None
 
     def _read(self, cells) -> dict[Cell, object]:
-        kinds, shared, numbers = self._kinds, self._shared, self._numbers
+        kinds, shared, numbers, texts = self._kinds, self._shared, self._numbers, self._texts
         values: dict[Cell, object] = {}
         last = (-1, -1)
         key_of = _keys.get
@@ -352,22 +353,17 @@ class Reading:
             elif kind == _INLINE:
                 if v is not None:
                     raise _Unsure  # a <v> in an inline-string cell
-                if inline.startswith(_PRESERVE):
-                    text = _text(inline[len(_PRESERVE):-9])
-                else:
-                    text = _text(inline[7:-9])
-                    if text and (text[0] in _WS or text[-1] in _WS):
-                        raise _Unsure  # calamine trims it
+                text = texts.get(inline)
                 if text is None:
-                    raise _Unsure
+                    text = self._inline_text(inline)
                 if text:
                     values[key] = text
             elif inline is not None or kind == _UNSURE:
                 raise _Unsure
             elif kind == _STR:
-                text = _text(v)
+                text = texts.get(v)
                 if text is None:
-                    raise _Unsure
+                    text = self._str_text(v)
                 if text:
                     values[key] = text
             elif not v:
@@ -391,6 +387,25 @@ class Reading:
             raise _Unsure  # (int() takes spaces, signs and _; calamine reads such text its own way)
         text = self.strings[int(v)]
         self._shared[v] = text
+        return text
+
+    def _str_text(self, v: bytes) -> str:
+        text = _text(v)
+        if text is None:
+            raise _Unsure
+        self._texts[v] = text
+        return text
+
+    def _inline_text(self, inline: bytes) -> str:
+        if inline.startswith(_PRESERVE):
+            text = _text(inline[len(_PRESERVE):-9])
+        else:
+            text = _text(inline[7:-9])
+            if text and (text[0] in _WS or text[-1] in _WS):
+                raise _Unsure  # calamine trims it
+        if text is None:
+            raise _Unsure
+        self._texts[inline] = text
         return text
 
     def _number(self, v: bytes) -> float:

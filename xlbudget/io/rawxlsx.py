@@ -1,9 +1,11 @@
 """Fast, safe low-level reader for submitted ``.xlsx`` workbooks.
 
-Design (see the reading benchmarks): python-calamine (Rust) reads the cell
-values and a regex scan of the sheet XML reads formula text, cached-value
-types, merges, protection and the dimension.  openpyxl is not used here; it is
-an order of magnitude slower.
+Design (see the reading benchmarks): a regex scan of the sheet XML reads
+formula text, cached-value types, merges, protection and the dimension; the
+cell values of a sheet in the usual form (what Excel, WPS, LibreOffice,
+openpyxl and xlsxwriter write) are read in Python by :mod:`purevalues`, exactly
+as python-calamine (Rust) reads them, and calamine reads every other sheet.
+openpyxl is not used here; it is an order of magnitude slower.
 
 Safety:
 
@@ -15,7 +17,9 @@ Safety:
   ``Limits`` *before* calamine sees the sheet, because calamine allocates the
   used area densely.
 * calamine never sees the submitted zip: it reads a fresh, uncompressed zip
-  built from members we have already inflated under the size caps.
+  built from members we have already inflated under the size caps.  When
+  every sheet to read is read in Python, no native code runs and no isolated
+  child is started.
 
 Values of formula cells are the cached results stored in the file (xlsxwriter
 stores 0, openpyxl stores nothing); callers must treat them as evidence, never
@@ -990,7 +994,6 @@ class RawWorkbook:
         self._prepared: dict[str, RawSheet | WorkbookError] | None = None
         self._cache: dict[str, RawSheet] = {}
         self._longest_shared = 0
-        self._value_parts: dict[str, str] = {}  # "sharedStrings" / "styles" -> part name
         self._pure: purevalues.Reading | None = None
         self.pure_sheets: set[str] = set()      # sheets whose values were read without calamine
         self._fast: set[str] = set()            # sheets _scan_fast read
@@ -1139,7 +1142,6 @@ class RawWorkbook:
                         # the counts are hints that a file may fake, so the reader never sees them.
                         data = _SST_COUNTS.sub(b"", data, count=2)
                     self._parts[part] = data
-                    self._value_parts[suffix] = part
                     if suffix == "sharedStrings":
                         # Longest <si> in bytes: an upper bound for any one string.
                         self._longest_shared = max(map(len, data.split(b"<si")))
@@ -1282,8 +1284,8 @@ class RawWorkbook:
         if info.name not in self._fast or "_rels/.rels" not in self._parts:
             return False  # (calamine cannot tell the file's format without the package relationships)
         if self._pure is None:
-            self._pure = purevalues.Reading(self._parts.get(self._value_parts.get("sharedStrings", "")),
-                                            self._parts.get(self._value_parts.get("styles", "")))
+            # calamine reads these two at their usual names, whatever the relationships say
+            self._pure = purevalues.Reading(self._parts.get("xl/sharedStrings.xml"), self._parts.get("xl/styles.xml"))
         xml = self._inflate_sheets()[info.part]
         assert isinstance(xml, bytes)
         start = xml.find(b"<sheetData")
