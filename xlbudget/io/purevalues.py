@@ -124,12 +124,17 @@ def _shared_fast(data: bytes) -> list[str] | None:
     end = data.rfind(b"</sst>")
     if root is None or end < root.end() or data[end + 6:].strip() or not _SI_ALL.fullmatch(data, root.end(), end):
         return None
-    out = []
-    for preserve, raw in _SI.findall(data, root.end(), end):
-        text = _text(raw) if raw else ""
-        if text is None or (text and not preserve and (text[0] in _WS or text[-1] in _WS)):
-            return None
-        out.append(text)
+    found = _SI.findall(data, root.end(), end)
+    if not found or b"\x00" in data:
+        return [] if not found else None
+    # all texts decoded and resolved at once, then cut apart where the NULs (never in XML text) join them
+    joined = _text(b"\x00".join([raw for _, raw in found]))
+    if joined is None:
+        return None
+    out = joined.split("\x00")
+    for (preserve, _), text in zip(found, out):
+        if text and not preserve and (text[0] in _WS or text[-1] in _WS):
+            return None  # calamine trims it
     return out
 
 
