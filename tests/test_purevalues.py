@@ -397,10 +397,35 @@ def test_between_cells(between: bytes) -> None:
     assert_same_as_calamine(_book(b'<c r="A1"><v>1</v></c>' + between + b'<c r="C1"><v>3</v></c>'))
 
 
+def test_excel_and_libreoffice_rows_are_read_in_python() -> None:
+    rows = (b'<row r="1" spans="1:3" ht="20.25" customHeight="1" x14ac:dyDescent="0.25">'
+            b'<c r="A1" s="2" t="s"><v>0</v></c><c r="B1" s="2"/><c r="C1" s="2"><v>3.5</v></c></row>'
+            b'<row r="2" customFormat="false" ht="12.8" hidden="false" customHeight="false" outlineLevel="0" '
+            b'collapsed="false"><c r="A2" s="0" t="n"><v>1</v></c></row>')
+    head = b'<dimension ref="A1:C2"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+    assert assert_same_as_calamine(_excel_root(rows, head)) == {"S"}
+
+
+def _excel_root(rows: bytes, head: bytes) -> bytes:
+    """_book's workbook with Excel's namespace declarations on the sheet root."""
+    data = _book(rows, CLEAN_SHARED, rows=False, sheet_head=head)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for name in zin.namelist():
+            part = zin.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                part = part.replace(b'2006/main">', b'2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+                                    b'officeDocument/2006/relationships" xmlns:mc="http://schemas.openxmlformats.org/'
+                                    b'markup-compatibility/2006" mc:Ignorable="x14ac" xmlns:x14ac="http://schemas.'
+                                    b'microsoft.com/office/spreadsheetml/2009/9/ac">', 1)
+            zout.writestr(name, part)
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("row", [
     b'<row r="1" spans="1e308">', b'<row r="1" ht="abc" customHeight="1">', b'<row r="">', b'<row r="-1">',
     b"<row>", b'<row r="5">', b'<row r="01">', b'<row spans="1:2" r="1">', b'<row r="1" r="2">',
-    b'<row r="1" spans=1:2>', b'<row\tr="1">',
+    b'<row r="1" spans=1:2>', b'<row\tr="1">', b'<row r="1" xmlns="urn:x">', b'<row r="1" 1a="2">',
 ])
 def test_row_tags(row: bytes) -> None:
     cells = row + b'<c r="A1"><v>1</v></c></row><row r="3"/><row r="4"></row>'

@@ -8,11 +8,13 @@ so that no native code runs and no isolated child is needed.
 
 Whatever it is not sure to read as calamine does, it declines (returns None)
 and the caller hands the sheet or workbook to calamine: cells in another
-form, unknown or unusual attributes, inline strings, ``t="d"``, numbers whose
-style has a date or time format (calamine turns those into dates), number
-texts outside the plain decimal syntax, ``_xHHHH_`` escapes, carriage
-returns, comments or CDATA, cells out of order, shared strings it cannot
-read exactly.  Every pattern here is linear: no nested repetition.
+form, unknown or unusual attributes, inline strings with runs, ``t="d"``,
+numbers whose style has a date or time format (calamine turns those into
+dates), number texts outside the plain decimal syntax, ``_xHHHH_`` escapes,
+carriage returns, outer spaces calamine trims, cells out of order or
+repeated, references calamine cannot parse, unbalanced tags, shared strings
+it cannot read exactly.  Every pattern here runs in linear time: no
+repetition holds items that could match the same text in two ways.
 """
 
 from __future__ import annotations
@@ -205,10 +207,10 @@ def plain_styles(data: bytes | None) -> tuple[bool, ...] | None:
 _A1 = rb"[A-Z]{1,3}[1-9][0-9]{0,6}"
 _CELL = re.compile(
     rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"((?: [st]="[^"<>]{0,12}")*)'
-    rb">(?:<f>[^<]*</f>|<f [^<>]*>[^<]*</f>|<f[^<>]*/>)?"
+    rb">(?:<f(?: [^<>]*)?(?:/>|>[^<]*</f>))?"
     rb'(?:<v>([^<]*)</v>|(<v ?/>|<is><t(?: xml:space="preserve")?>[^<]*</t></is>))?</c>'
 )
-_ROW = rb'<row r="[1-9][0-9]{0,6}"(?: (?!r=)[A-Za-z:]{1,40}="[^"<>]*")* ?'
+_ROW = rb'<row r="[1-9][0-9]{0,6}"(?: (?!r=|xmlns)[A-Za-z][A-Za-z0-9:]{0,40}="[^"<>]*")* ?'
 _EMPTY_CELL = rb'<c r="' + _A1 + rb'"(?: [st]="[^"<>]{0,12}")* ?/>'  # no value: its t is not even read
 # (one whitespace character at a time: a repeated run inside the repetition would backtrack exponentially)
 _BETWEEN = re.compile(rb"(?:" + _ROW + rb">(?:" + _EMPTY_CELL + rb"|[ \t\n])*</row>|" + _ROW + rb"/>|[ \t\n])*")
@@ -246,7 +248,7 @@ def _kind(attrs: bytes, styles: tuple[bool, ...]) -> int:
         return _UNSURE
     if kind == _NUMBER:
         if s is None:
-            plain = not styles or styles[0]  # no s: calamine applies no format; xf 0 only if it has one
+            plain = not styles or styles[0]  # no s: taken as format 0, if there are formats
         else:
             plain = s < len(styles) and styles[s]
         if not plain:
@@ -259,7 +261,7 @@ def _xml_char(code: int) -> bool:
 
 
 def _text(raw: bytes) -> str | None:
-    """The text of a t="str" value (entities resolved); None when unsure."""
+    """The text of a <v> or <t> (entities resolved) as calamine reads it; None when unsure."""
     if b"\r" in raw or b"_x" in raw:
         return None
     text = raw.decode("utf-8")
@@ -272,8 +274,8 @@ def _text(raw: bytes) -> str | None:
         name = m.group(1)
         if name[0] != "#":
             return _NAMED[name]
-        code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
-        if name[1] == "X" or not _xml_char(code) or code == 13:
+        code = int(name[2:], 16) if name[1] == "x" else int(name[1:])
+        if not _xml_char(code) or code == 13:
             bad = True
             return ""
         return chr(code)
