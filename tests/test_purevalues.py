@@ -183,6 +183,14 @@ def test_official_generator_workbooks(tmp_path: Path) -> None:
         assert assert_same_as_calamine(path.read_bytes()) == set(RawWorkbook.open(path).sheet_names)
 
 
+@pytest.mark.libreoffice
+def test_libreoffice_written_workbook(soffice, filled: Path, tmp_path: Path) -> None:
+    from xlbudget import libreoffice
+
+    out = libreoffice.convert(filled, tmp_path / "lo", "xlsx", recalc=True)
+    assert assert_same_as_calamine(out.read_bytes()) == set(RawWorkbook.open(out).sheet_names)
+
+
 NUMBERS = [0, 1, -1, 0.5, 1e-7, -1e-7, 1e20, 1.5e300, 5e-324, -0.0, 0.1 + 0.2, 2 ** 53 + 1, 2 ** 63, 10 ** 20,
            123456789.123456789, 1 / 3, 99999999999999.99]
 TEXTS = ["plain", "a&b<c>\"'", " lead", "trail ", "mid  dle", "line\nbreak", "tab\there", "中文", "=1+1", "1.5",
