@@ -459,6 +459,33 @@ def test_shared_strings_and_styles_under_other_names(old: str, new: str) -> None
         assert_same_as_calamine(_renamed(_book(cells, CLEAN_SHARED), old, new))
 
 
+def _with_part(data: bytes, name: str, edit) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for member in zin.namelist():
+            part = zin.read(member)
+            if member == name:
+                part = edit(part)
+                if part is None:
+                    continue
+            zout.writestr(member, part)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: None,
+    lambda d: d.replace(b'Target="xl/workbook.xml"', b'Target="/xl/workbook.xml"'),
+    lambda d: d.replace(b'Target="xl/workbook.xml"', b'Target="xl/other.xml"'),
+    lambda d: d.replace(b"officeDocument\" Target", b"officeDocumentX\" Target"),
+    lambda d: d.replace(b"<Relationship ", b"<Relationshmp ", 1),
+    lambda d: d.replace(b"</Relationships>", b'<Relationship Id="rId7" Type="http://schemas.openxmlformats.org/'
+                        b'officeDocument/2006/relationships/officeDocument" Target="xl/other.xml"/></Relationships>'),
+], ids=["no-package-rels", "absolute-target", "other-target", "other-type", "misspelt", "two-documents"])
+def test_package_relationships(edit) -> None:
+    data = _with_part(_book(b'<c r="A1"><v>1</v></c>'), "_rels/.rels", edit)
+    assert_same_as_calamine(data)
+
+
 # --------------------------------------------------------------------------
 # Generated sheets.
 # --------------------------------------------------------------------------

@@ -997,6 +997,7 @@ class RawWorkbook:
         self._pure: purevalues.Reading | None = None
         self.pure_sheets: set[str] = set()      # sheets whose values were read without calamine
         self._fast: set[str] = set()            # sheets _scan_fast read
+        self._usual_package = False             # _rels/.rels names xl/workbook.xml, once, as the document
         self._area_used = 0
         self._load()
         # Sheets the caller does not mean to read stay compressed (and out of calamine's copy) until asked for.
@@ -1185,7 +1186,9 @@ class RawWorkbook:
         root_rels = self._read_xml_part("_rels/.rels", required=False)
         if root_rels is not None:
             self._parts["_rels/.rels"] = root_rels
-            for rtype, target, mode in _rels(_parse_xml(root_rels, "_rels/.rels", self.path)).values():
+            root = _parse_xml(root_rels, "_rels/.rels", self.path)
+            self._usual_package = _usual_package(root)
+            for rtype, target, mode in _rels(root).values():
                 if rtype.endswith("/custom-properties") and mode != "External":
                     part = _resolve_target("", target)
         data = self._read_xml_part(part, required=False)
@@ -1281,8 +1284,8 @@ class RawWorkbook:
     def _pure_values(self, info: SheetInfo, sheet: RawSheet) -> bool:
         """Read the sheet's values in Python when it is in the usual form (see :mod:`purevalues`); False
         when calamine is to read them."""
-        if info.name not in self._fast or "_rels/.rels" not in self._parts:
-            return False  # (calamine cannot tell the file's format without the package relationships)
+        if info.name not in self._fast or not self._usual_package:
+            return False
         if self._pure is None:
             # calamine reads these two at their usual names, whatever the relationships say
             self._pure = purevalues.Reading(self._parts.get("xl/sharedStrings.xml"), self._parts.get("xl/styles.xml"))
@@ -1351,6 +1354,17 @@ class RawWorkbook:
                     detail=f"工作表“{info.name}”引用的共享字符串展开后可达 {size}",
                     detail_en=f"sheet '{info.name}' may expand shared strings to {size}")
         return out, True
+
+
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def _usual_package(root) -> bool:
+    """_rels/.rels has one officeDocument relationship, to xl/workbook.xml (calamine tells the file's format
+    from it: without one it reads nothing)."""
+    found = [rel for rel in root if _local(rel.tag) == "Relationship" and rel.get("Type") == _OFFICE_DOCUMENT]
+    return (len(found) == 1 and found[0].get("Target") in ("xl/workbook.xml", "/xl/workbook.xml")
+            and found[0].get("TargetMode", "Internal") == "Internal")
 
 
 _NATIVE_REASONS = {
