@@ -449,7 +449,10 @@ class _Unsure(Exception):
     pass
 
 
-_keys: dict[bytes, Cell] = {}  # "C5" -> (4, 2), for the references that forms use over and over
+# "C5" -> (4, 2), for the references that forms use over and over, in file after file (bounded, as the
+# reader's own cache of references is: a few megabytes at most)
+_keys: dict[bytes, Cell] = {}
+_MAX_KEYS = 65536
 
 
 def _key(ref: bytes) -> Cell:
@@ -459,6 +462,6 @@ def _key(ref: bytes) -> Cell:
         col = col * 26 + ref[i] - 64
         i += 1
     key = (int(ref[i:]) - 1, col - 1)
-    if len(_keys) < 100_000:
+    if len(_keys) < _MAX_KEYS:
         _keys[ref] = key
     return key
