@@ -237,6 +237,7 @@ def test_a_native_abort_is_one_unreadable_file_with_jobs_1(filled, tmp_path, mon
     alone = check_paths([folder / "g0.xlsx"]).files[0]
     (folder / "x-abort.xlsx").write_bytes(filled.read_bytes())
     real = rawxlsx._native_cells
+    monkeypatch.setattr(rawxlsx, "PURE_VALUES", False)  # every sheet's cells through the native reader
     monkeypatch.setattr(rawxlsx, "_native_cells",
                         lambda data, names: _aborting_native(data, names) if b"ABORT" in data else real(data, names))
     # mark the culprit so that only its cells abort the reader
@@ -280,6 +281,7 @@ def _patched_native(path, native):
 
     real = getattr(rawxlsx, "_real_native_cells", rawxlsx._native_cells)
     rawxlsx._real_native_cells = real
+    rawxlsx.PURE_VALUES = False  # every sheet's cells through the native reader
     rawxlsx._native_cells = lambda data, names: native(data, names, real)
     return read_workbook(path)
 
@@ -288,7 +290,10 @@ def _forkless_reader(path):
     def no_fork():
         raise OSError("a pool worker forked")
 
+    from xlbudget.io import rawxlsx
+
     os.fork = no_fork
+    rawxlsx.PURE_VALUES = False  # the native reader, which a lone process would fork for
     return read_workbook(path)
 
 

@@ -1,9 +1,11 @@
 """Fast, safe low-level reader for submitted ``.xlsx`` workbooks.
 
-Design (see the reading benchmarks): python-calamine (Rust) reads the cell
-values and a regex scan of the sheet XML reads formula text, cached-value
-types, merges, protection and the dimension.  openpyxl is not used here; it is
-an order of magnitude slower.
+Design (see the reading benchmarks): a regex scan of the sheet XML reads
+formula text, cached-value types, merges, protection and the dimension; the
+cell values of a sheet in the usual form (what Excel, WPS, LibreOffice,
+openpyxl and xlsxwriter write) are read in Python by :mod:`purevalues`, exactly
+as python-calamine (Rust) reads them, and calamine reads every other sheet.
+openpyxl is not used here; it is an order of magnitude slower.
 
 Safety:
 
@@ -15,7 +17,9 @@ Safety:
   ``Limits`` *before* calamine sees the sheet, because calamine allocates the
   used area densely.
 * calamine never sees the submitted zip: it reads a fresh, uncompressed zip
-  built from members we have already inflated under the size caps.
+  built from members we have already inflated under the size caps.  When
+  every sheet to read is read in Python, no native code runs and no isolated
+  child is started.
 
 Values of formula cells are the cached results stored in the file (xlsxwriter
 stores 0, openpyxl stores nothing); callers must treat them as evidence, never
@@ -40,7 +44,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
 from xml.etree.ElementTree import ParseError
 
-from . import isolate
+from . import isolate, purevalues
 from .errors import WorkbookError, human_size
 from .safety import ContainerInfo, Limits, inspect_bytes, inspect_container
 
@@ -585,7 +589,7 @@ def _formula_text(raw: bytes | None) -> str:
 
 class _Scan:
     __slots__ = ("formulas", "cached_types", "errors", "array_formulas", "masters", "children",
-                 "max_row", "max_col")
+                 "max_row", "max_col", "fast")
 
     def __init__(self) -> None:
         self.formulas: dict[Cell, str] = {}
@@ -596,6 +600,7 @@ class _Scan:
         self.children: list[tuple[int, int, str]] = []
         self.max_row = -1
         self.max_col = -1
+        self.fast = False  # read by _scan_fast: every cell starts <c r="A1"
 
     def formula(self, key: Cell, c_attrs: bytes, f_attrs: bytes, f_text: bytes | None,
                 cached: bytes | None) -> None:
@@ -884,7 +889,9 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
         out.protection = _attrs(m.group(1))
         out.protected = _truthy(out.protection.get("sheet"))
 
-    if prefix or not _scan_fast(xml, scan, sheet, part, path, limits, hint_rows, hint_cols):
+    if not prefix and _scan_fast(xml, scan, sheet, part, path, limits, hint_rows, hint_cols):
+        scan.fast = True
+    else:
         scan = _Scan()
         _scan_general(xml, pats, scan, sheet, part, path, limits)
         # calamine may size its buffers from <dimension>: count it in.
@@ -911,6 +918,8 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
 # --------------------------------------------------------------------------
 
 _EMPTY = ""
+# Values of sheets in the usual form are read in Python (purevalues), the others by calamine.
+PURE_VALUES = True
 _SST_COUNTS = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|'[^']*')""")
 _CPYTHON = platform.python_implementation() == "CPython"
 
@@ -985,6 +994,10 @@ class RawWorkbook:
         self._prepared: dict[str, RawSheet | WorkbookError] | None = None
         self._cache: dict[str, RawSheet] = {}
         self._longest_shared = 0
+        self._pure: purevalues.Reading | None = None
+        self.pure_sheets: set[str] = set()      # sheets whose values were read without calamine
+        self._fast: set[str] = set()            # sheets _scan_fast read
+        self._usual_package = False             # _rels/.rels names xl/workbook.xml, once, as the document
         self._area_used = 0
         self._load()
         # Sheets the caller does not mean to read stay compressed (and out of calamine's copy) until asked for.
@@ -1173,7 +1186,9 @@ class RawWorkbook:
         root_rels = self._read_xml_part("_rels/.rels", required=False)
         if root_rels is not None:
             self._parts["_rels/.rels"] = root_rels
-            for rtype, target, mode in _rels(_parse_xml(root_rels, "_rels/.rels", self.path)).values():
+            root = _parse_xml(root_rels, "_rels/.rels", self.path)
+            self._usual_package = _usual_package(root)
+            for rtype, target, mode in _rels(root).values():
                 if rtype.endswith("/custom-properties") and mode != "External":
                     part = _resolve_target("", target)
         data = self._read_xml_part(part, required=False)
@@ -1235,6 +1250,8 @@ class RawWorkbook:
                     wanted.append(info)
             except WorkbookError as exc:
                 prepared[info.name] = exc
+        if wanted and PURE_VALUES:
+            wanted = [info for info in wanted if not self._pure_values(info, prepared[info.name])]
         if wanted:
             import python_calamine  # noqa: F401  (imported here, once, not in every child)
 
@@ -1264,6 +1281,27 @@ class RawWorkbook:
                         sheet.values = _values_from_rows(rows, start[0], start[1])
         self._prepared = prepared
 
+    def _pure_values(self, info: SheetInfo, sheet: RawSheet) -> bool:
+        """Read the sheet's values in Python when it is in the usual form (see :mod:`purevalues`); False
+        when calamine is to read them."""
+        if info.name not in self._fast or not self._usual_package:
+            return False
+        if self._pure is None:
+            # calamine reads these two at their usual names, whatever the relationships say
+            self._pure = purevalues.Reading(self._parts.get("xl/sharedStrings.xml"), self._parts.get("xl/styles.xml"))
+        xml = self._inflate_sheets()[info.part]
+        assert isinstance(xml, bytes)
+        start = xml.find(b"<sheetData")
+        end = xml.rfind(b"</sheetData>")
+        if start < 0 or end < start:
+            return False
+        values = self._pure.sheet_values(xml, start, end)
+        if values is None:
+            return False
+        sheet.values = values
+        self.pure_sheets.add(info.name)
+        return True
+
     def _read_sheet(self, info: SheetInfo) -> RawSheet:
         if info.part in self._deferred:  # asked for after all: inflate it and read the workbook again
             self._deferred.discard(info.part)
@@ -1290,6 +1328,8 @@ class RawWorkbook:
         if isinstance(xml, WorkbookError):
             raise xml
         scan = _scan_sheet(xml, info.name, info.part, self.path, self.limits, out)
+        if scan.fast:
+            self._fast.add(info.name)
         out.formulas = scan.formulas
         out.cached_types = scan.cached_types
         out.errors = scan.errors
@@ -1314,6 +1354,17 @@ class RawWorkbook:
                     detail=f"工作表“{info.name}”引用的共享字符串展开后可达 {size}",
                     detail_en=f"sheet '{info.name}' may expand shared strings to {size}")
         return out, True
+
+
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def _usual_package(root) -> bool:
+    """_rels/.rels has one officeDocument relationship, to xl/workbook.xml (calamine tells the file's format
+    from it: without one it reads nothing)."""
+    found = [rel for rel in root if _local(rel.tag) == "Relationship" and rel.get("Type") == _OFFICE_DOCUMENT]
+    return (len(found) == 1 and found[0].get("Target") in ("xl/workbook.xml", "/xl/workbook.xml")
+            and found[0].get("TargetMode", "Internal") == "Internal")
 
 
 _NATIVE_REASONS = {
