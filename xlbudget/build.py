@@ -146,10 +146,11 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
                   zero_last_year=zero_last_year, labels=labels, checker=checker, input_reports=input_reports)
 
 
-def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | None, *, name: str | None,
-           force: bool, pdf: str | os.PathLike | None, datapackage: str | os.PathLike | None,
-           zero_last_year: str, labels: Sequence[str] | None, checker: Checker | None | str,
-           input_reports: Sequence[InputReport] | None, pool=None) -> BuildResult:
+def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | None, *, name: str | None = None,
+           force: bool = False, pdf: str | os.PathLike | None = None,
+           datapackage: str | os.PathLike | None = None, zero_last_year: str = "100",
+           labels: Sequence[str] | None = None, checker: Checker | None | str = "default",
+           input_reports: Sequence[InputReport] | None = None, pool=None) -> BuildResult:
     """``build_from_budgets``; with a process ``pool`` (and the default checker) the consolidated result is
     checked in a worker while this process writes the disclosure to a temporary file, which becomes ``out``
     only once the check allows it."""
