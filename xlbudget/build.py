@@ -16,6 +16,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -265,16 +266,22 @@ def _build_files(paths: list[Path], out: str | os.PathLike, pool, *, checker: Ch
     unreadable: list[InputReport] = []
     checked: dict[int, list[Finding]] = {}   # id(budget) -> its findings, when a worker checked it already
     seen: dict[object, Path] = {}
+    warming: threading.Thread | None = None
     for p, (findings, budget, found, sha256) in zip(paths, _read_all(paths, pool, checker == "default", tableset)):
         rep = InputReport(p.name, findings)
         if budget is None:
             unreadable.append(rep)
             continue
+        if warming is None and pool is not None:
+            warming = threading.Thread(target=_prepare_writer, args=(budget.spec.tableset,), daemon=True)
+            warming.start()
         _refuse_duplicate(seen, p, sha256, budget)
         budgets.append(budget)
         prior.append(rep)
         if found is not None:
             checked[id(budget)] = found
+    if warming is not None:
+        warming.join()
     if unreadable:
         detail = "\n".join(f"  [{r.label}] " + "；".join(f.message() for f in r.findings[:3]) for r in unreadable)
         raise BuildError(f"{len(unreadable)} 个文件无法读取，未生成公开文件：\n{detail}", unreadable + prior)
@@ -285,6 +292,17 @@ def _build_files(paths: list[Path], out: str | os.PathLike, pool, *, checker: Ch
         checker = lambda b: checked[id(b)] if id(b) in checked else default(b)  # noqa: E731
     return _build(budgets, out, labels=[p.name for p in paths], checker=checker, input_reports=prior,
                   pool=remote, **options)
+
+
+def _prepare_writer(tableset: str) -> None:
+    """While the workers read the inputs: load what the writer reads first (it is idle time here)."""
+    try:
+        from .tableset import load_tableset
+        from .writer.disclosure import prepare
+
+        prepare(load_tableset(tableset))
+    except Exception:  # noqa: BLE001 - the writer meets the same problem again and reports it
+        pass
 
 
 def _refuse_duplicate(seen: dict[object, Path], path: Path, sha256: str, budget: Budget) -> None:

@@ -48,6 +48,7 @@ from .. import __version__, classification
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
 from ..model import ZERO, Budget, get_path, q, to_decimal
 from ..narrative import Section, narrative
+from ..narrative import prepare as prepare_narrative
 from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
 from ..formulas import unit_factor
@@ -55,7 +56,7 @@ from ..utility import atomic_output
 from .excel import PortableSheet, amount_format
 from .packaging import Packager
 
-__all__ = ["write_disclosure"]
+__all__ = ["prepare", "write_disclosure"]
 
 FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -1000,6 +1001,13 @@ def _landscape(width_units: float, height_pt: float, preferred: bool) -> bool:
     if other_pages < pages and other_scale >= 0.75 * scale:
         return not preferred
     return preferred
+
+
+def prepare(tableset) -> None:
+    """Load what writing a disclosure of ``tableset`` reads first (its disclosure plan, its narrative and
+    compiled templates), so that a build can do it while its inputs are being read."""
+    disclosure_plan(tableset)
+    prepare_narrative(tableset)
 
 
 def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified: bool = False,
