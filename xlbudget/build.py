@@ -25,7 +25,6 @@ from .consolidate import UnitFigures, consolidate
 from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .model import Budget
-from .narrative import ZERO_LAST_YEAR
 from .outputs import TEMP_PREFIX, OutputError, atomic_output, finish_output, first_same_files, output_folder
 
 __all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
@@ -155,6 +154,8 @@ def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | Non
     """``build_from_budgets``; with a process ``pool`` (and the default checker) the consolidated result is
     checked in a worker while this process writes the disclosure to a temporary file, which becomes ``out``
     only once the check allows it."""
+    from .narrative import ZERO_LAST_YEAR  # here: the reading workers, which import this module, need no templates
+
     if zero_last_year not in ZERO_LAST_YEAR:
         raise BuildError(f"上年预算数为 0 时的增幅写法应为 {' 或 '.join(ZERO_LAST_YEAR)}，而不是 {zero_last_year!r}")
     budgets = list(budgets)
