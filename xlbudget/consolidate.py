@@ -242,14 +242,17 @@ def _merged_spec(budgets: list[Budget], name: str | None, keys: list[list[str]],
 # --------------------------------------------------------------------------------------------
 
 
-def _input_cells(layout, ) -> Iterable[tuple[LTable, Any, Any]]:
-    for t, row, col in layout.cells():
-        if row.record is not None or col.kind == "field":
-            continue
-        if not col.numeric:
-            continue
-        if layout.cell_role(t, row, col) == "input":
-            yield t, row, col
+def _input_cells(layout) -> Iterable[tuple[LTable, Any, Any]]:
+    """The numeric input cells of the grid, in ``layout.cells()`` order (record rows, the bulk of a thousand
+    project tables, are passed over whole)."""
+    role = layout.cell_role
+    for t in layout.tables.values():
+        for row in t.rows.values():
+            if row.record is not None:
+                continue
+            for col in t.desc.block(row.block).columns:
+                if col.kind != "field" and col.numeric and role(t, row, col) == "input":
+                    yield t, row, col
 
 
 def _sum_tables(budgets: list[Budget], spec: Spec, keys: list[list[str]],
