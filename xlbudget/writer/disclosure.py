@@ -333,23 +333,23 @@ class _Plans:
 
     def expression(self, here: str, cell: NumCell) -> str | None:
         """Excel expression of a total over the exact cells, as seen from sheet ``here``."""
-        refs = []
+        terms = []   # (sign, key, position on the exact sheet) of each term the sheet holds
         for sign, key in cell.terms or ():
-            r = self.ref(here, key)
-            if r is not None:
-                refs.append((sign, key, r + unit_factor(self.layout, key[0], key[2], *cell.key)))
-        if not refs:
+            p = self.pos(*key, mirror=True)
+            if p is not None:
+                terms.append((sign, key, p))
+        if not terms:
             return None
-        if cell.sum and len(refs) > 1:
-            pos = [self.pos(*k, mirror=True) for _s, k, _r in refs]
-            cols = {c for _r, c in pos}
-            rows_ = sorted(r for r, _c in pos)
+        prefix = "" if here == EXACT_SHEET else f"{quote_sheet(EXACT_SHEET)}!"
+        if cell.sum and len(terms) > 1:   # a run of rows of one column: a range
+            cols = {c for _s, _k, (_r, c) in terms}
+            rows_ = sorted(r for _s, _k, (r, _c) in terms)
             if len(cols) == 1 and rows_ == list(range(rows_[0], rows_[0] + len(rows_))):
                 c = cols.pop()
-                prefix = "" if here == EXACT_SHEET else f"{quote_sheet(EXACT_SHEET)}!"
                 return f"SUM({prefix}{a1(rows_[0], c)}:{a1(rows_[-1], c)})"
         out = ""
-        for sign, _k, r in refs:
+        for sign, key, p in terms:
+            r = prefix + a1(*p) + unit_factor(self.layout, key[0], key[2], *cell.key)
             if sign < 0:
                 out += "-" + r
             else:
