@@ -65,9 +65,10 @@ def _index_formats(sheets: list[Any]) -> None:
             if not cells:
                 continue
             for col in sorted(cells):
-                cell = cells[col]
-                if cell.format:
-                    cell.format._get_xf_index()
+                fmt = cells[col].format
+                if fmt:
+                    if fmt.xf_index is None:   # (numbered already: most cells)
+                        fmt._get_xf_index()
                 elif row_format:
                     row_format._get_xf_index()
                 elif col in ws.col_info and ws.col_info[col].column_format is not None:
