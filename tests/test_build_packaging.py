@@ -65,7 +65,7 @@ def test_the_child_takes_a_share_of_the_sheets(tmp_path, monkeypatch):
     share = packaging._share
     monkeypatch.setattr(packaging, "MIN_SHEETS", 0)
     monkeypatch.setattr(packaging, "_share", lambda sheets: seen.append(len(sheets)) or share(sheets))
-    taken: list[set[int]] = []
+    taken: list[int] = []
     monkeypatch.setattr(packaging, "_fork", lambda sheets, out, numbers: taken.append(len(sheets)) or 0)
     write_disclosure(budget_from_document(doc, spec), tmp_path / "d.xlsx")
     assert seen and taken and 0 < taken[0] < seen[0]

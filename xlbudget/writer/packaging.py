@@ -39,7 +39,7 @@ def _can_fork() -> bool:
 def _portable(ws: Any) -> bool:
     """A sheet whose XML another process may assemble: nothing of it is collected while it is written."""
     return not (ws.hyperlinks or ws.drawing or ws.has_comments or ws.has_vml or ws.tables or ws.charts
-                or ws.images or ws.constant_memory)
+                or ws.images)
 
 
 def _weight(ws: Any) -> int:
@@ -154,11 +154,15 @@ class Packager(xlsxwriter.packager.Packager):
 
     def _write_worksheet_files(self) -> None:
         sheets = [ws for ws in self.workbook.worksheets() if not ws.is_chartsheet]
-        if not self.in_memory or len(sheets) < MIN_SHEETS or not _can_fork():
+        if not self.in_memory or len(sheets) < MIN_SHEETS or not _can_fork() or \
+                any(ws.constant_memory for ws in sheets):
+            super()._write_worksheet_files()
+            return
+        theirs = sorted(_share(sheets))
+        if not theirs:
             super()._write_worksheet_files()
             return
         files = [self._filename(f"xl/worksheets/sheet{i}.xml") for i in range(1, len(sheets) + 1)]
-        theirs = sorted(_share(sheets))
         _index_formats(sheets)
         with tempfile.TemporaryFile() as out:
             pid = _fork([sheets[i] for i in theirs], out, self.workbook.xf_format_indices)
