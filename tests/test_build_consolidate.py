@@ -232,3 +232,38 @@ def test_single_unit_keeps_its_name_and_keys():
     assert c.spec.department == "甲单位"
     assert [p.key for p in c.spec.projects] == [p.key for p in u.spec.projects]
     assert c.value("T6", "total", "total") == u.value("T6", "total", "total")
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_error_in_the_result_found_while_the_disclosure_is_written(units, tmp_path, monkeypatch, force):
+    """With a pool the result is checked in a worker while the disclosure is written: an error found there
+    still refuses the build (the output already there untouched, no temporary file left), or, forced, has
+    the disclosure stamped unverified."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import xlbudget.build as build_module
+
+    errors = [f for f in check_budget(load_example_budget()) if f.severity == Severity.ERROR]
+    assert errors
+    monkeypatch.setattr(build_module, "_check_one", lambda state: errors)
+    out = tmp_path / "d.xlsx"
+    out.write_bytes(b"the previous disclosure")
+    with ThreadPoolExecutor(1) as pool:
+        if not force:
+            with pytest.raises(BuildError) as e:
+                build_module._build(units, out, name=DEPT, pool=pool)
+            assert errors[0].rule in str(e.value)
+            assert out.read_bytes() == b"the previous disclosure"
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["d.xlsx"]
+            return
+        result = build_module._build(units, out, name=DEPT, pool=pool, force=True)
+    assert not result.verified and result.consolidated.errors == errors
+    wb = openpyxl.load_workbook(out, data_only=True)
+    cover = [c for row in wb["封面"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "未经校验" in cover
+    wb.close()
+
+
+def load_example_budget() -> Budget:
+    spec, doc = load_example()
+    return budget_from_document(doc, spec)

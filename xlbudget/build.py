@@ -12,9 +12,11 @@ is written) unless ``force=True``; a forced build is stamped "未经校验" on i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,8 +25,7 @@ from .consolidate import UnitFigures, consolidate
 from .errors import XlbudgetError
 from .findings import Finding, Severity
 from .model import Budget
-from .narrative import ZERO_LAST_YEAR
-from .outputs import TEMP_PREFIX, OutputError, finish_output, first_same_files, output_folder
+from .outputs import TEMP_PREFIX, OutputError, atomic_output, finish_output, first_same_files, output_folder
 
 __all__ = ["BuildError", "BuildResult", "InputReport", "build", "build_from_budgets", "write_pdf"]
 
@@ -141,6 +142,20 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
     ``out`` may be None to consolidate and check only. ``checker`` defaults to
     :func:`xlbudget.check.check_budget`; pass None to skip checking (the output is then stamped unverified).
     """
+    return _build(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
+                  zero_last_year=zero_last_year, labels=labels, checker=checker, input_reports=input_reports)
+
+
+def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | None, *, name: str | None = None,
+           force: bool = False, pdf: str | os.PathLike | None = None,
+           datapackage: str | os.PathLike | None = None, zero_last_year: str = "100",
+           labels: Sequence[str] | None = None, checker: Checker | None | str = "default",
+           input_reports: Sequence[InputReport] | None = None, pool=None) -> BuildResult:
+    """``build_from_budgets``; with a process ``pool`` (and the default checker) the consolidated result is
+    checked in a worker while this process writes the disclosure to a temporary file, which becomes ``out``
+    only once the check allows it."""
+    from .narrative import ZERO_LAST_YEAR  # here: the reading workers, which import this module, need no templates
+
     if zero_last_year not in ZERO_LAST_YEAR:
         raise BuildError(f"上年预算数为 0 时的增幅写法应为 {' 或 '.join(ZERO_LAST_YEAR)}，而不是 {zero_last_year!r}")
     budgets = list(budgets)
@@ -151,29 +166,45 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
     reports: list[InputReport] = []
     prior = list(input_reports or [])
     for i, (b, label) in enumerate(zip(budgets, labels)):
-        rep = _run_check(chk, b, label)
+        rep = _run_check(chk, b, label)  # type: ignore[arg-type]
         if i < len(prior):
             rep.findings = list(prior[i].findings) + rep.findings
         reports.append(rep)
     result_budget = consolidate(budgets, name=name)
     if len(budgets) > 1 or name:
-        merged = _run_check(chk, result_budget, CONSOLIDATED)
+        merged = _start_check(chk, result_budget, pool if chk is not None else None)
     else:  # one unit under its own name: the result is that unit's data, already checked above
-        merged = InputReport(CONSOLIDATED, [], checked=reports[0].checked, note="与输入相同，不重复校验")
-    result = BuildResult(out=None, budget=result_budget, inputs=reports, consolidated=merged, forced=force)
+        done = InputReport(CONSOLIDATED, [], checked=reports[0].checked, note="与输入相同，不重复校验")
+        merged = lambda: done  # noqa: E731
+    result = BuildResult(out=None, budget=result_budget, inputs=reports, consolidated=InputReport(CONSOLIDATED),
+                         forced=force)
     if chk is None:
         result.notes.append("未找到校验模块，数据未经校验；公开文件将标注“未经校验”。")
-    if result.errors and not force:
-        raise BuildError(
-            f"校验发现 {len(result.errors)} 个错误，未生成公开文件。请修改后重试，"
-            f"或使用 --force 强制生成（封面将标注“未经校验”）：\n{_error_summary(result.reports)}",
-            result.reports)
-    if out is None:
-        return result
+
+    def judged() -> None:
+        result.consolidated = merged()
+        if result.errors and not force:
+            raise BuildError(
+                f"校验发现 {len(result.errors)} 个错误，未生成公开文件。请修改后重试，"
+                f"或使用 --force 强制生成（封面将标注“未经校验”）：\n{_error_summary(result.reports)}",
+                result.reports)
+
+    if out is None or not result.verified:  # nothing to write, or the inputs decide already
+        judged()
+        if out is None:
+            return result
     from .writer.disclosure import write_disclosure
 
-    result.out = write_disclosure(result_budget, out, unverified=not result.verified,
-                                  narrative_options={"zero_last_year": zero_last_year})
+    options = {"zero_last_year": zero_last_year}
+    with atomic_output(out) as tmp:
+        # written while the result may still be under check: an error found there refuses the build (the
+        # temporary file is removed) or, forced, has the disclosure written again stamped unverified
+        stamped = not result.verified
+        write_disclosure(result_budget, tmp, unverified=stamped, narrative_options=options)
+        judged()
+        if not result.verified and not stamped:
+            write_disclosure(result_budget, tmp, unverified=True, narrative_options=options)
+    result.out = Path(out)
     if result.errors:
         result.notes.append(f"存在 {len(result.errors)} 个校验错误，已按 --force 强制生成，封面标注“未经校验”。")
     if datapackage is not None:
@@ -188,6 +219,15 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
         except LibreOfficeError as e:
             result.pdf_error = f"未能生成 PDF：{e}"
     return result
+
+
+def _start_check(checker: Checker | None, budget: Budget, pool) -> Callable[[], InputReport]:
+    """The consolidated result's report, to be collected: computed here, or by a worker of ``pool``."""
+    if pool is None:
+        report = _run_check(checker, budget, CONSOLIDATED)
+        return lambda: report
+    future = pool.submit(_check_one, _state(budget))
+    return lambda: InputReport(CONSOLIDATED, future.result())
 
 
 def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: str | None = None,
@@ -210,31 +250,60 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
     if twice is not None:
         p, q = paths[twice[0]], paths[twice[1]]
         raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
-    budgets: list[Budget] = []
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if jobs > 1 and len(paths) > 1:
+            from .workers import process_pool
+
+            pool = stack.enter_context(process_pool(min(jobs, len(paths))))
+        return _build_files(paths, out, pool, name=name, force=force, pdf=pdf, datapackage=datapackage,
+                            zero_last_year=zero_last_year, checker=checker, tableset=tableset)
+
+
+def _build_files(paths: list[Path], out: str | os.PathLike, pool, *, checker: Checker | None | str,
+                 tableset: str | None, **options) -> BuildResult:
+    budgets: list[Budget | UnitFigures] = []
     prior: list[InputReport] = []
     unreadable: list[InputReport] = []
     checked: dict[int, list[Finding]] = {}   # id(budget) -> its findings, when a worker checked it already
     seen: dict[object, Path] = {}
-    for p, (findings, budget, found, sha256) in zip(paths, _read_all(paths, jobs, checker == "default", tableset)):
+    warming: threading.Thread | None = None
+    for p, (findings, budget, found, sha256) in zip(paths, _read_all(paths, pool, checker == "default", tableset)):
         rep = InputReport(p.name, findings)
         if budget is None:
             unreadable.append(rep)
             continue
+        if warming is None and pool is not None:
+            warming = threading.Thread(target=_prepare_writer, args=(budget.spec.tableset,), daemon=True)
+            warming.start()
         _refuse_duplicate(seen, p, sha256, budget)
         budgets.append(budget)
         prior.append(rep)
         if found is not None:
             checked[id(budget)] = found
+    if warming is not None:
+        warming.join()
     if unreadable:
         detail = "\n".join(f"  [{r.label}] " + "；".join(f.message() for f in r.findings[:3]) for r in unreadable)
         raise BuildError(f"{len(unreadable)} 个文件无法读取，未生成公开文件：\n{detail}", unreadable + prior)
+    remote = pool if checker == "default" else None   # the default checker can run in a worker
     if checked:
         default = _default_checker()
         assert default is not None
         checker = lambda b: checked[id(b)] if id(b) in checked else default(b)  # noqa: E731
-    return build_from_budgets(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
-                              zero_last_year=zero_last_year, labels=[p.name for p in paths], checker=checker,
-                              input_reports=prior)
+    return _build(budgets, out, labels=[p.name for p in paths], checker=checker, input_reports=prior,
+                  pool=remote, **options)
+
+
+def _prepare_writer(tableset: str) -> None:
+    """While the workers read the inputs: load what the writer reads first (it is idle time here)."""
+    try:
+        from .tableset import load_tableset
+        from .writer.disclosure import prepare
+
+        prepare(load_tableset(tableset))
+    except Exception:  # noqa: BLE001 - the writer meets the same problem again and reports it
+        pass
 
 
 def _refuse_duplicate(seen: dict[object, Path], path: Path, sha256: str, budget: Budget) -> None:
@@ -249,21 +318,18 @@ def _refuse_duplicate(seen: dict[object, Path], path: Path, sha256: str, budget:
         seen[key] = path
 
 
-def _read_all(paths: list[Path], jobs: int, check: bool, tableset: str | None = None):
+def _read_all(paths: list[Path], pool, check: bool, tableset: str | None = None):
     """(read findings, budget or None, check findings or None, sha256) of each path, in order."""
-    if jobs <= 1 or len(paths) <= 1:
+    if pool is None:
         from .reader import read_workbook
 
         for p in paths:
             res = read_workbook(p, tableset=tableset)
             yield list(res.findings), res.budget, None, res.sha256
         return
-    from .workers import process_pool
-
     n = len(paths)
-    with process_pool(min(jobs, n)) as pool:
-        for findings, state, found, sha256 in pool.map(_read_one, paths, [check] * n, [tableset] * n, chunksize=4):
-            yield findings, _rebuilt(state), found, sha256
+    for findings, state, found, sha256 in pool.map(_read_one, paths, [check] * n, [tableset] * n, chunksize=4):
+        yield findings, _rebuilt(state), found, sha256
 
 
 # What a budget read from a workbook carries besides its document: constants over formulas, and for a
@@ -284,12 +350,24 @@ def _read_one(path: Path, check: bool, tableset: str | None = None):
     checker = _default_checker() if check else None
     found = list(checker(b)) if checker is not None else None
     if b.spec.generic or found is None:  # (a checker given by the caller is run on the budget in the parent)
-        state = (b.spec.to_dict(), b.doc, {k: getattr(b, k) for k in _CARRIED})
+        state = _state(b)
     else:  # checked here: what consolidation takes is enough, the parent need not lay the unit out again
         figures = UnitFigures.of(b)
         figures.spec = b.spec.to_dict()  # type: ignore[assignment]  # a spec travels as its text
         state = figures
     return list(res.findings), state, found, res.sha256
+
+
+def _state(b: Budget):
+    """A budget as it travels between processes: its spec, document and what it carries (``_rebuilt``)."""
+    return b.spec.to_dict(), b.doc, {k: getattr(b, k) for k in _CARRIED}
+
+
+def _check_one(state) -> list[Finding]:
+    """In a worker: the default checker's findings about a budget sent as its ``_state``."""
+    checker = _default_checker()
+    assert checker is not None
+    return list(checker(_rebuilt(state)))  # type: ignore[arg-type]
 
 
 def _rebuilt(state) -> Budget | UnitFigures | None:

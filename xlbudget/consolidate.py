@@ -242,14 +242,17 @@ def _merged_spec(budgets: list[Budget], name: str | None, keys: list[list[str]],
 # --------------------------------------------------------------------------------------------
 
 
-def _input_cells(layout, ) -> Iterable[tuple[LTable, Any, Any]]:
-    for t, row, col in layout.cells():
-        if row.record is not None or col.kind == "field":
-            continue
-        if not col.numeric:
-            continue
-        if layout.cell_role(t, row, col) == "input":
-            yield t, row, col
+def _input_cells(layout) -> Iterable[tuple[LTable, Any, Any]]:
+    """The numeric input cells of the grid, in ``layout.cells()`` order (record rows, the bulk of a thousand
+    project tables, are passed over whole)."""
+    role = layout.cell_role
+    for t in layout.tables.values():
+        for row in t.rows.values():
+            if row.record is not None:
+                continue
+            for col in t.desc.block(row.block).columns:
+                if col.kind != "field" and col.numeric and role(t, row, col) == "input":
+                    yield t, row, col
 
 
 def _sum_tables(budgets: list[Budget], spec: Spec, keys: list[list[str]],
@@ -315,6 +318,22 @@ def _unit_value(b: Unit, tid: str, rkey: str, ckey: str) -> Decimal | None:
 # Facts and performance
 # --------------------------------------------------------------------------------------------
 
+_ATOMS = (str, int, float, bool, Decimal, type(None))
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a document's part (dicts, lists and plain values; anything else deep-copied), so that the
+    result shares nothing with the units: a thousand projects' goals and indicators are copied here, and
+    ``copy.deepcopy`` spends most of its time on its memo."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if type(value) in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
 
 def _num(v: Any) -> Decimal | None:
     try:
@@ -364,7 +383,7 @@ def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: lis
 
     def put(path: tuple[str, ...], value: Any) -> None:  # a copy: the result shares nothing with the units
         if value not in (None, [], {}):
-            set_path(out, path[1:], copy.deepcopy(value))
+            set_path(out, path[1:], _copied(value))
 
     for path in policy.union:
         items: list[Any] = []
@@ -391,7 +410,7 @@ def _combine_texts(out: dict[str, Any], docs: list[dict[str, Any]], budgets: lis
 def _merged_facts(budgets: list[Unit], spec: Spec, keys: list[list[str]],
                   per_unit: list[list[tuple[str, Project]]], tableset) -> dict[str, Any]:
     facts_list = [b.doc.get("facts") or {} for b in budgets]
-    out: dict[str, Any] = copy.deepcopy(facts_list[0])
+    out: dict[str, Any] = _copied(facts_list[0])
     multi = len(budgets) > 1
     _sum_into(out, facts_list, _summed(budgets[0], "facts"))
     if multi:
@@ -399,7 +418,7 @@ def _merged_facts(budgets: list[Unit], spec: Spec, keys: list[list[str]],
     projects: dict[str, Any] = {}
     for b, fa, unit_keys, unit_projects in zip(budgets, facts_list, keys, per_unit):
         for key, (row_key, _p) in zip(unit_keys, unit_projects):
-            pf = copy.deepcopy((fa.get("projects") or {}).get(row_key) or {})
+            pf = _copied((fa.get("projects") or {}).get(row_key) or {})
             if not pf.get("unit"):
                 pf["unit"] = b.spec.department
             projects[key] = pf
@@ -410,7 +429,7 @@ def _merged_facts(budgets: list[Unit], spec: Spec, keys: list[list[str]],
 def _merged_performance(budgets: list[Unit], spec: Spec, keys: list[list[str]],
                         per_unit: list[list[tuple[str, Project]]]) -> dict[str, Any]:
     perf_list = [b.doc.get("performance") or {} for b in budgets]
-    dept = copy.deepcopy(perf_list[0].get("department") or {})
+    dept = _copied(perf_list[0].get("department") or {})
     if dept or len(budgets) > 1:
         dept["unit_name"] = spec.department
         summed = {"department": dept}
@@ -420,7 +439,7 @@ def _merged_performance(budgets: list[Unit], spec: Spec, keys: list[list[str]],
     projects: dict[str, Any] = {}
     for perf, unit_keys, unit_projects in zip(perf_list, keys, per_unit):
         for key, (row_key, p) in zip(unit_keys, unit_projects):
-            pp = copy.deepcopy((perf.get("projects") or {}).get(row_key) or {})
+            pp = _copied((perf.get("projects") or {}).get(row_key) or {})
             if pp:
                 pp.setdefault("name", p.name)
                 projects[key] = pp

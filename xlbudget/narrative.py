@@ -456,6 +456,20 @@ def _paragraphs(text: str) -> list[tuple[str | None, list[str]]]:
     return out
 
 
+def prepare(ts: "TableSet") -> None:
+    """Load the set's narrative and compile its templates ahead of a first :func:`narrative` (a build does
+    it while its inputs are being read)."""
+    nd = load_narrative(ts)
+    if nd is None:
+        return
+    for sd in nd.sections:
+        if sd.when:
+            _expression(sd.when)
+        _template(nd.prelude + sd.title)
+        if sd.text:
+            _template(nd.prelude + sd.text)
+
+
 def narrative(budget: Budget, *, zero_last_year: str = "100") -> list[Section]:
     """Sections of the set's narrative, in print order (empty when the set has none)."""
     if zero_last_year not in ZERO_LAST_YEAR:

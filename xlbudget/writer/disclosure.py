@@ -48,13 +48,15 @@ from .. import __version__, classification
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
 from ..model import ZERO, Budget, get_path, q, to_decimal
 from ..narrative import Section, narrative
+from ..narrative import prepare as prepare_narrative
 from ..setdata import DisclosurePlan, SheetDef, disclosure_plan
 from ..tableset import Column
 from ..formulas import unit_factor
 from ..utility import atomic_output
 from .excel import PortableSheet, amount_format
+from .packaging import Packager
 
-__all__ = ["write_disclosure"]
+__all__ = ["prepare", "write_disclosure"]
 
 FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -137,6 +139,54 @@ class PlanTable:
         return self.t.width
 
 
+@dataclass
+class _PerfColumn:
+    """A column of a 绩效 table's block: where it prints, its display decimals and the cell type of its
+    values (a ``field`` column takes each row's own type)."""
+
+    col: Column
+    c0: int
+    n: int
+    width: float                               # the printed width of its cells (for the row heights)
+    decimals: int
+    typ: str
+
+
+class _PerfLayout:
+    """What the sheets of one 绩效 description share: the column widths, each block's columns and header
+    regions (a disclosure has such a sheet per project, all alike but for their rows)."""
+
+    def __init__(self, t: LTable, precision):
+        self.width = t.width
+        self.colpos = t.colpos
+        widths = [8.0] * t.width
+        for blk in t.desc.blocks:
+            for col in blk.columns:
+                c0, n = t.colpos[(blk.key, col.key)]
+                for i in range(n):
+                    widths[c0 + i] = max(widths[c0 + i], col.width / n)
+        self.widths = widths
+        self.columns: dict[str, list[_PerfColumn]] = {}
+        for blk in t.desc.blocks:
+            cols = []
+            for col in blk.columns:
+                c0, n = t.colpos[(blk.key, col.key)]
+                typ = "amount" if col.kind == "amount" else "int" if col.kind == "int" else "text"
+                cols.append(_PerfColumn(col, c0, n, sum(widths[c0:c0 + n]),
+                                        precision(t.id, col.key).display_decimals, typ))
+            self.columns[blk.key] = cols
+        self._headers: dict[str, tuple[list[tuple[int, int, int, int, str]], float]] = {}
+
+    def header(self, t: LTable, block: str) -> tuple[list[tuple[int, int, int, int, str]], float]:
+        """A block's header regions (``merge_regions``) and the height of its first header row."""
+        h = self._headers.get(block)
+        if h is None:
+            grid = header_grid(t, block)
+            height = max(_lines(x or "", self.widths[c]) for c, x in enumerate(grid[-1])) * _line_height(10) + 6
+            h = self._headers[block] = (merge_regions(grid), height)
+        return h
+
+
 class _Workbook(xlsxwriter.Workbook):
     """A workbook that checks each new sheet name against a set of the names taken: XlsxWriter compares it
     with every sheet already added, quadratic in a disclosure of a thousand project sheets. Its other
@@ -157,6 +207,9 @@ class _Workbook(xlsxwriter.Workbook):
             self.worksheets_objs = sheets
         self._taken.add(name.lower())
         return name
+
+    def _get_packager(self):
+        return Packager()   # the sheets' XML assembled by two processes (same file)
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,23 +333,23 @@ class _Plans:
 
     def expression(self, here: str, cell: NumCell) -> str | None:
         """Excel expression of a total over the exact cells, as seen from sheet ``here``."""
-        refs = []
+        terms = []   # (sign, key, position on the exact sheet) of each term the sheet holds
         for sign, key in cell.terms or ():
-            r = self.ref(here, key)
-            if r is not None:
-                refs.append((sign, key, r + unit_factor(self.layout, key[0], key[2], *cell.key)))
-        if not refs:
+            p = self.pos(*key, mirror=True)
+            if p is not None:
+                terms.append((sign, key, p))
+        if not terms:
             return None
-        if cell.sum and len(refs) > 1:
-            pos = [self.pos(*k, mirror=True) for _s, k, _r in refs]
-            cols = {c for _r, c in pos}
-            rows_ = sorted(r for r, _c in pos)
+        prefix = "" if here == EXACT_SHEET else f"{quote_sheet(EXACT_SHEET)}!"
+        if cell.sum and len(terms) > 1:   # a run of rows of one column: a range
+            cols = {c for _s, _k, (_r, c) in terms}
+            rows_ = sorted(r for _s, _k, (r, _c) in terms)
             if len(cols) == 1 and rows_ == list(range(rows_[0], rows_[0] + len(rows_))):
                 c = cols.pop()
-                prefix = "" if here == EXACT_SHEET else f"{quote_sheet(EXACT_SHEET)}!"
                 return f"SUM({prefix}{a1(rows_[0], c)}:{a1(rows_[-1], c)})"
         out = ""
-        for sign, _k, r in refs:
+        for sign, key, p in terms:
+            r = prefix + a1(*p) + unit_factor(self.layout, key[0], key[2], *cell.key)
             if sign < 0:
                 out += "-" + r
             else:
@@ -323,6 +376,7 @@ class _Writer:
         self.plans = _Plans(budget, self.plan)
         self.sheet_names: list[str] = []
         self._perf_formats: dict[tuple[str, int], Any] = {}
+        self._perf_layouts: dict[str, _PerfLayout] = {}
         self.subs = {"year": self.year, "department": self.dept, "unit": budget.layout.tableset.unit}
 
     # --- common page setup -----------------------------------------------------------------------
@@ -685,18 +739,21 @@ class _Writer:
         name = self.spec.project(t.project).name if t.project else ""
         return (sd.toc or t.title).format(project_name=name, **self.subs)
 
+    def _perf_layout(self, t: LTable) -> "_PerfLayout":
+        """What every sheet of ``t``'s description shares (one per project: the same columns and headers)."""
+        pl = self._perf_layouts.get(t.desc.id)
+        if pl is None or pl.width != t.width or pl.colpos != t.colpos:
+            pl = self._perf_layouts[t.desc.id] = _PerfLayout(t, self.b.layout.precision)
+        return pl
+
     def perf_sheet(self, sd: SheetDef, t: LTable) -> None:
         ws = self.add_sheet(t.sheet)
         hide = set(sd.hide)
         f = self.f
         d = t.desc
         W = t.width
-        widths = [8.0] * W
-        for blk in d.blocks:
-            for col in blk.columns:
-                c0, n = t.colpos[(blk.key, col.key)]
-                for i in range(n):
-                    widths[c0 + i] = max(widths[c0 + i], col.width / n)
+        pl = self._perf_layout(t)
+        widths = pl.widths
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         ws.set_row(1, 32)
@@ -707,13 +764,13 @@ class _Writer:
         for blk in d.blocks:
             if blk.key in t.block_headers:
                 r0, _depth = t.block_headers[blk.key]
-                grid = header_grid(t, blk.key)
-                for l0, c0, l1, c1, label in merge_regions(grid):
+                regions, height = pl.header(t, blk.key)
+                for l0, c0, l1, c1, label in regions:
                     if l0 == l1 and c0 == c1:
                         ws.write_string(r0 + l0, c0, label, hf)
                     else:
                         ws.merge_range(r0 + l0, c0, r0 + l1, c1, label, hf)
-                ws.set_row(r0, max(_lines(h or "", widths[c]) for c, h in enumerate(grid[-1])) * _line_height(10) + 6)
+                ws.set_row(r0, height)
         for r, text in t.section_rows:
             ws.merge_range(r, 0, r, W - 1, text, f(bold=True, border=1))
         for blk in d.blocks:
@@ -733,18 +790,17 @@ class _Writer:
                     (row.record is not None and not row.total and _all_empty(records[row.key])):
                 ws.set_row(row.r, None, None, {"hidden": True})
                 continue
-            sum_start = min((t.colpos[(blk.key, c.key)][0] for c in blk.columns
-                             if cell_role(t, row, c) == "sum"), default=None)
+            cols = [(pc, cell_role(t, row, pc.col)) for pc in pl.columns[blk.key]]
+            sum_start = min((pc.c0 for pc, role in cols if role == "sum"), default=None)
             if row.total and row.record is not None and sum_start:
                 ws.merge_range(row.r, 0, row.r, sum_start - 1, row.label, f(border=1, align="center", bold=True)) \
                     if sum_start > 1 else ws.write_string(row.r, 0, row.label, f(border=1, align="center", bold=True))
-            for col in blk.columns:
-                c0, n = t.colpos[(blk.key, col.key)]
-                if sum_start is not None and row.total and c0 < sum_start:
+            for pc, role in cols:
+                if sum_start is not None and row.total and pc.c0 < sum_start:
                     continue
-                text = self._perf_cell(ws, t, row, col, c0, n, records.get(row.key))
+                text = self._perf_cell(ws, t, row, pc, role, records.get(row.key))
                 if text:
-                    height = max(height, _lines(text, sum(widths[c0:c0 + n])) * _line_height(10) + 6)
+                    height = max(height, _lines(text, pc.width) * _line_height(10) + 6)
             if height > 18.5:
                 ws.set_row(row.r, min(height, 400))
         for blk in d.blocks:
@@ -805,15 +861,13 @@ class _Writer:
             self._perf_formats[key] = fmt
         return fmt
 
-    def _perf_cell(self, ws, t: LTable, row: LRow, col: Column, c0: int, n: int,
+    def _perf_cell(self, ws, t: LTable, row: LRow, pc: "_PerfColumn", role: str,
                    record: dict[str, Any] | None = None) -> str:
-        """Write one cell of a 绩效 sheet; return its text (for the row height). ``record``: the raw values
-        of the row when it is a record row (``_record_values``)."""
-        role = self.b.layout.cell_role(t, row, col)
-        typ = row.type if col.kind == "field" else ("amount" if col.kind == "amount" else
-                                                     "int" if col.kind == "int" else "text")
+        """Write one cell of a 绩效 sheet (``role``: the layout's ``cell_role``); return its text (for the row
+        height). ``record``: the raw values of the row when it is a record row (``_record_values``)."""
+        col, c0, n, decimals = pc.col, pc.c0, pc.n, pc.decimals
+        typ = row.type if col.kind == "field" else pc.typ
         money = typ == "amount"
-        decimals = self.b.layout.precision(t.id, col.key).display_decimals
         fmt = self._perf_format(typ, decimals)
 
         def put(write, value, *cached) -> None:
@@ -830,7 +884,7 @@ class _Writer:
             return row.fixed or ""
         if role in ("formula", "sum"):
             v = self.b.value(t.id, row.key, col.key) or ZERO
-            expr = self._perf_formula(t, row, col)
+            expr = self._perf_formula(t, row, col, role)
             shown = q(v, decimals) if money else v
             if expr is None:
                 put(ws.write_number, _num(shown))
@@ -852,9 +906,8 @@ class _Writer:
         put(ws.write_blank, None)
         return ""
 
-    def _perf_formula(self, t: LTable, row: LRow, col: Column) -> str | None:
+    def _perf_formula(self, t: LTable, row: LRow, col: Column, role: str) -> str | None:
         """A 绩效 cell's formula: same-sheet cells at the layout's positions, public tables' printed cells."""
-        role = self.b.layout.cell_role(t, row, col)
         if role == "sum":
             rs = sorted(t.rows[k].r for k in row.children if k in t.rows)
             if not rs:
@@ -948,6 +1001,13 @@ def _landscape(width_units: float, height_pt: float, preferred: bool) -> bool:
     if other_pages < pages and other_scale >= 0.75 * scale:
         return not preferred
     return preferred
+
+
+def prepare(tableset) -> None:
+    """Load what writing a disclosure of ``tableset`` reads first (its disclosure plan, its narrative and
+    compiled templates), so that a build can do it while its inputs are being read."""
+    disclosure_plan(tableset)
+    prepare_narrative(tableset)
 
 
 def write_disclosure(budget: Budget, out_path: str | os.PathLike, *, unverified: bool = False,
