@@ -630,3 +630,17 @@ def test_no_isolated_child_when_every_sheet_is_read_in_python(monkeypatch) -> No
     wb = RawWorkbook.from_bytes(_book(b'<c r="A1" s="1"><v>45000.5</v></c>'))
     assert wb.sheet("S").values == {(0, 0): dt.datetime(2023, 3, 15, 12, 0)}
     assert calls == [1] and wb.pure_sheets == set()
+
+
+def test_a_pool_worker_reads_with_calamine(monkeypatch) -> None:
+    """A pool worker is its own isolation: there calamine, faster than Python, reads every sheet; a lone
+    check reads in Python, which saves the child calamine would need."""
+    path = DATA / "stable" / "small-1.xlsx"
+    lone = RawWorkbook.open(path)
+    lone_values = {name: lone.sheet(name).values for name in lone.sheet_names}
+    assert isolate.forks() and lone.pure_sheets == set(lone.sheet_names)
+    monkeypatch.setattr(isolate, "_in_worker", True)
+    assert not isolate.forks()
+    worker = RawWorkbook.open(path)
+    assert {name: worker.sheet(name).values for name in worker.sheet_names} == lone_values
+    assert worker.pure_sheets == set()

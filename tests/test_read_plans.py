@@ -76,3 +76,39 @@ def test_formula_texts_written_per_pattern_are_formula_texts(tableset):
                         assert texts.text(row, col) == formula(lay, t, row, col), (t.id, row.key, col.key)
                         checked += 1
     assert checked > 200
+
+
+def _snapshot(layouts) -> list[tuple]:
+    """Everything a layout's tables and rows hold (a row's memo of its cells' roles left out)."""
+    out = []
+    for lay in layouts:
+        for t in lay.tables.values():
+            rows = [{k: v for k, v in vars(r).items() if k != "roles"} for r in t.rows.values()]
+            out.append((lay.spec.department, t.id, repr(rows), repr(t.colpos), repr(t.header_rows),
+                        repr(t.block_headers), repr(t.section_rows)))
+    return out
+
+
+@pytest.mark.parametrize("tableset", installed_tablesets())
+def test_rows_shared_by_layouts_are_left_as_laid_out(tableset, tmp_path):
+    """Layouts share the rows and geometry of their static tables: writing, filling, reading, checking and
+    building other departments in the same process must change nothing in them."""
+    from xlbudget.build import build_from_budgets
+    from xlbudget.check import check_file
+    from xlbudget.model import Budget
+    from xlbudget.template import fill
+
+    spec, doc = load_example(tableset)
+    kept = [Layout(s) for s in _variants(spec)]
+    before = _snapshot(kept)
+    static = [d for d in kept[0].tableset.tables if is_static(d)]
+    shared = {id(r) for t in kept[0].tables.values() if t.desc in static for r in t.rows.values()}
+    assert shared & {id(r) for t in kept[1].tables.values() for r in t.rows.values()}, "no row is shared"
+
+    other = dataclasses.replace(spec, department="再一个部门")
+    filled = fill({**doc, "spec": other.to_dict()}, tmp_path / "filled.xlsx", other)
+    report = check_file(filled)
+    assert report.readable
+    build_from_budgets([Budget(Layout(other), {**doc, "spec": other.to_dict()})], tmp_path / "built.xlsx",
+                       force=True)
+    assert _snapshot(kept) == before

@@ -23,7 +23,7 @@ import signal
 import time
 from typing import Any, Callable
 
-__all__ = ["NativeFailure", "run", "available", "become_worker"]
+__all__ = ["NativeFailure", "run", "available", "become_worker", "forks"]
 
 TIME_LIMIT = 60.0                 # seconds for one workbook's cells (in a pool: for one workbook's check)
 MEMORY_HEADROOM = 2 << 30         # bytes of address space the child may add to what it inherits
@@ -42,6 +42,12 @@ class NativeFailure(Exception):
 
 def available() -> bool:
     return hasattr(os, "fork") and os.environ.get("XLBUDGET_NO_ISOLATION") != "1"
+
+
+def forks() -> bool:
+    """True when :func:`run` would fork a child for its function (not in a pool worker, isolation available):
+    what a caller saves by not running native code at all."""
+    return not _in_worker and available()
 
 
 def _vm_size() -> int:

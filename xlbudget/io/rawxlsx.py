@@ -4,7 +4,9 @@ Design (see the reading benchmarks): a regex scan of the sheet XML reads
 formula text, cached-value types, merges, protection and the dimension; the
 cell values of a sheet in the usual form (what Excel, WPS, LibreOffice,
 openpyxl and xlsxwriter write) are read in Python by :mod:`purevalues`, exactly
-as python-calamine (Rust) reads them, and calamine reads every other sheet.
+as python-calamine (Rust) reads them, where that saves the isolated child
+calamine would need (a lone check); calamine reads every other sheet, and
+every sheet in a pool worker (its own isolation, where calamine is faster).
 openpyxl is not used here; it is an order of magnitude slower.
 
 Safety:
@@ -918,7 +920,9 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
 # --------------------------------------------------------------------------
 
 _EMPTY = ""
-# Values of sheets in the usual form are read in Python (purevalues), the others by calamine.
+# Values of sheets in the usual form are read in Python (purevalues), the others by calamine, where that saves
+# the isolated child calamine would need (a lone check); a pool worker is its own isolation, and there calamine
+# reads faster than Python does.
 PURE_VALUES = True
 _SST_COUNTS = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|'[^']*')""")
 _CPYTHON = platform.python_implementation() == "CPython"
@@ -1250,7 +1254,7 @@ class RawWorkbook:
                     wanted.append(info)
             except WorkbookError as exc:
                 prepared[info.name] = exc
-        if wanted and PURE_VALUES:
+        if wanted and PURE_VALUES and isolate.forks():  # in Python where it saves the native reader's child
             wanted = [info for info in wanted if not self._pure_values(info, prepared[info.name])]
         if wanted:
             import python_calamine  # noqa: F401  (imported here, once, not in every child)
