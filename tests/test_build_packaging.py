@@ -69,3 +69,15 @@ def test_the_child_takes_a_share_of_the_sheets(tmp_path, monkeypatch):
     monkeypatch.setattr(packaging, "_fork", lambda sheets, out, numbers: taken.append(len(sheets)) or 0)
     write_disclosure(budget_from_document(doc, spec), tmp_path / "d.xlsx")
     assert seen and taken and 0 < taken[0] < seen[0]
+
+
+def test_unknown_xlsxwriter_internals_fall_back_to_the_serial_file(tmp_path, monkeypatch):
+    serial, _ = _write(tmp_path, "serial.xlsx", monkeypatch, 10**9)
+
+    def drifted(sheets):
+        raise AttributeError("'Worksheet' object has no attribute 'col_info'")   # another XlsxWriter
+
+    monkeypatch.setattr(packaging, "_index_formats", drifted)
+    shared, used = _write(tmp_path, "shared.xlsx", monkeypatch, 0)
+    assert used == []                        # no child forked
+    assert shared == serial

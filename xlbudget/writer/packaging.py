@@ -158,12 +158,16 @@ class Packager(xlsxwriter.packager.Packager):
                 any(ws.constant_memory for ws in sheets):
             super()._write_worksheet_files()
             return
-        theirs = sorted(_share(sheets))
+        try:  # XlsxWriter's internals as this module knows them; any other version is assembled serially
+            theirs = sorted(_share(sheets))
+            if theirs:
+                _index_formats(sheets)  # (numbered in serial order: the serial assembly numbers the rest alike)
+        except (AttributeError, KeyError, TypeError):
+            theirs = []
         if not theirs:
             super()._write_worksheet_files()
             return
         files = [self._filename(f"xl/worksheets/sheet{i}.xml") for i in range(1, len(sheets) + 1)]
-        _index_formats(sheets)
         with tempfile.TemporaryFile() as out:
             pid = _fork([sheets[i] for i in theirs], out, self.workbook.xf_format_indices)
             taken = set(theirs)
