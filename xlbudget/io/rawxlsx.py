@@ -34,9 +34,9 @@ import codecs
 import html
 import io
 import os
-import platform
 import posixpath
 import re
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -925,7 +925,7 @@ _EMPTY = ""
 # reads faster than Python does.
 PURE_VALUES = True
 _SST_COUNTS = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|'[^']*')""")
-_CPYTHON = platform.python_implementation() == "CPython"
+_CPYTHON = sys.implementation.name == "cpython"  # (platform.python_implementation() parses sys.version with regexes)
 
 
 def _values_from_rows(rows: list, r0: int, c0: int) -> dict[Cell, object]:
