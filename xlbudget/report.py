@@ -118,7 +118,7 @@ class FileReport:
 
     @property
     def valid(self) -> bool:
-        return self.readable and self.counts["error"] == 0
+        return _valid(self.readable, self.counts)
 
     @property
     def status(self) -> str:
@@ -146,7 +146,7 @@ class FileReport:
             "sha256": self.sha256,
             "meta": _jsonable(self.meta),
             "readable": self.readable,
-            "valid": self.readable and counts["error"] == 0,
+            "valid": _valid(self.readable, counts),
             "status": _status(self.readable, counts),
             "counts": counts,
             "seconds": round(self.seconds, 3),
@@ -161,6 +161,10 @@ class FileReport:
         head, tail = dumps({**self._head(), "findings": []}, level=level).rsplit("[]", 1)
         rows = [_finding_values(f, lang, self) for f in self.sorted_findings()]
         return head + records(FINDING_KEYS, rows, level=level + 1) + tail
+
+
+def _valid(readable: bool, counts: dict[str, int]) -> bool:
+    return readable and counts["error"] == 0
 
 
 def _status(readable: bool, counts: dict[str, int]) -> str:
@@ -178,12 +182,10 @@ def _finding_values(f: Finding, lang: str, fr: FileReport | None) -> list[Any]:
     cells = f.cells
     position = cells[0] if cells else ""
     table = f.table
-    v = f.expected, f.actual, f.difference, f.tolerance
     return [f.rule, f.kind, f.severity._value_, f.title(lang), f.message(lang), table,
             fr.table_title(table, lang) if fr and table else None,
-            position.rpartition("!")[0] if position else None, position or None, list(cells),
-            None if v[0] is None else _num(v[0]), None if v[1] is None else _num(v[1]),
-            None if v[2] is None else _num(v[2]), None if v[3] is None else _num(v[3]),
+            _split(position)[0] if position else None, position or None, list(cells),
+            _num(f.expected), _num(f.actual), _num(f.difference), _num(f.tolerance),
             f.tolerance_mode, _params(f.params)]
 
 
@@ -225,7 +227,7 @@ class Report:
         for _, c in each:
             for k, v in c.items():
                 out[k] += v
-        valid = [readable and c["error"] == 0 for readable, c in each]
+        valid = [_valid(readable, c) for readable, c in each]
         status = [_status(readable, c) for readable, c in each]
         return all(valid), out, {
             "files": len(self.files),
