@@ -50,6 +50,7 @@ def messages() -> dict[str, dict[str, Any]]:
 
 NUMBERS = ("expected", "actual", "difference", "tolerance")
 _FIGURES = frozenset(NUMBERS)
+_OWN = ("position", "cells", "rule", "table") + NUMBERS  # the fields of a finding its message may name
 _MISSING = object()
 
 
@@ -139,17 +140,18 @@ class Finding:
         return self.cells[0] if self.cells else ""
 
     def _params(self) -> dict[str, Any]:
-        p = {"position": self.position, "cells": self.cells, "rule": self.rule, "table": self.table or ""}
-        for k in NUMBERS:
-            v = getattr(self, k)
-            if v is not None:
+        """What a message template may name: the finding's own fields (:meth:`_own`), then its params."""
+        p = {}
+        for k in _OWN:
+            v = self._own(k)
+            if v is not _MISSING:
                 p[k] = v
         p.update(self.params)
         return p
 
     def _own(self, name: str) -> Any:
-        """The value of one param of :meth:`_params` that ``self.params`` does not have, ``_MISSING`` when
-        the finding has none either."""
+        """The value of the finding's own field ``name`` (see ``_OWN``) as a message names it, ``_MISSING``
+        when it has none."""
         if name in _FIGURES:
             v = getattr(self, name)
             return _MISSING if v is None else v
@@ -179,7 +181,7 @@ class Finding:
                     values.append("")
                     continue
                 v = _fmt(v)
-            values.append(v[:ECHO_MAX] + "…" if len(v) > ECHO_MAX and k in ECHO_PARAMS else v)
+            values.append(_clip(k, v))
         return text.format(*values)
 
     def title(self, lang: str = "zh") -> str:
