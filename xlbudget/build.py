@@ -189,7 +189,8 @@ def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | Non
                 f"或使用 --force 强制生成（封面将标注“未经校验”）：\n{_error_summary(result.reports)}",
                 result.reports)
 
-    if out is None or not result.verified:  # nothing to write, or the inputs decide already
+    known = out is None or not result.verified  # nothing to write, or the inputs decide already
+    if known:
         judged()
         if out is None:
             return result
@@ -199,11 +200,11 @@ def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | Non
     with atomic_output(out) as tmp:
         # written while the result may still be under check: an error found there refuses the build (the
         # temporary file is removed) or, forced, has the disclosure written again stamped unverified
-        stamped = not result.verified
-        write_disclosure(result_budget, tmp, unverified=stamped, narrative_options=options)
-        judged()
-        if not result.verified and not stamped:
-            write_disclosure(result_budget, tmp, unverified=True, narrative_options=options)
+        write_disclosure(result_budget, tmp, unverified=not result.verified, narrative_options=options)
+        if not known:
+            judged()
+            if not result.verified:
+                write_disclosure(result_budget, tmp, unverified=True, narrative_options=options)
     result.out = Path(out)
     if result.errors:
         result.notes.append(f"存在 {len(result.errors)} 个校验错误，已按 --force 强制生成，封面标注“未经校验”。")
