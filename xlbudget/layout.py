@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from . import classification
 from .errors import DescriptionError
@@ -32,15 +32,7 @@ STATIC_PLANS = frozenset({"fixed", "form", "records"})
 def is_static(desc: TableDesc) -> bool:
     """True when every block of the table is of a static plan (see STATIC_PLANS): its rows, their positions,
     roles and sums are the same in every layout, only labels, paths and formulas naming other tables differ."""
-    known = _STATIC.get(id(desc))
-    if known is None or known[0] is not desc:
-        if len(_STATIC) >= 256:
-            _STATIC.clear()
-        known = _STATIC[id(desc)] = (desc, all(b.plan in STATIC_PLANS for b in desc.blocks))  # kept with it
-    return known[1]
-
-
-_STATIC: "dict[int, tuple[TableDesc, bool]]" = {}
+    return all(b.plan in STATIC_PLANS for b in desc.blocks)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -309,9 +301,31 @@ def default_namer(spec: Spec):
     return namer
 
 
-_SHARED_RECORDS: dict[tuple[int, tuple[str, ...]], tuple[Block, list[LRow]]] = {}
-_SHARED_ROWS: dict[tuple, tuple[RowDef, LRow]] = {}  # the form rows of static tables, by their texts
-_MAX_SHARED_RECORDS = 4096  # bounded: a batch of many departments must not grow a worker's memory
+class _Shared:
+    """What the layouts of static tables share (rows, geometry), each kept with the part of the description it
+    comes from (its ``owner``), whose id starts its key: so an id never stands for another object. Bounded: a
+    batch of many departments must not grow a worker's memory."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._items: dict[Any, tuple[object, Any]] = {}
+
+    def get(self, key: Any, owner: object, make: Callable[[], Any]) -> Any:
+        """The value kept for ``key`` and ``owner``, made (``make()``) and kept the first time."""
+        got = self._items.get(key)
+        if got is not None and got[0] is owner:
+            return got[1]
+        value = make()
+        if len(self._items) >= self.LIMIT:
+            self._items.clear()
+        self._items[key] = (owner, value)
+        return value
+
+
+_SHARED_RECORDS = _Shared()  # the rows of a block of records, by (block, path)
+_SHARED_ROWS = _Shared()     # the form rows of static tables, by (row definition, its texts)
+_STATIC_GEOMETRY = _Shared()  # the geometry of a static table, by its description
 
 
 class _TableBuilder:
@@ -361,20 +375,16 @@ class _TableBuilder:
         texts = tuple(self.fmt(v.text) for v in rd.formula.values())
         path = self.fmt(rd.path) if rd.path else None
         fixed = self.fmt(rd.fixed) if rd.fixed else None
+
+        def make() -> LRow:
+            formulas = {k: parse(text) for k, text in zip(rd.formula, texts)}
+            return LRow(key=rd.key, block=b.key, label=rd.label, formulas=formulas, type=rd.type,
+                        path=tuple(path.split(".")) if path is not None else None, fixed=fixed, section=rd.section,
+                        indent=rd.indent)
+
         if self.static:  # laid out alike everywhere: one row for every table where its texts are the same
-            key = (id(rd), texts, path, fixed)
-            shared = _SHARED_ROWS.get(key)
-            if shared is not None and shared[0] is rd:
-                return shared[1]
-        formulas = {k: parse(text) for k, text in zip(rd.formula, texts)}
-        row = LRow(key=rd.key, block=b.key, label=rd.label, formulas=formulas, type=rd.type,
-                   path=tuple(path.split(".")) if path is not None else None, fixed=fixed, section=rd.section,
-                   indent=rd.indent)
-        if self.static:
-            if len(_SHARED_ROWS) >= _MAX_SHARED_RECORDS:
-                _SHARED_ROWS.clear()
-            _SHARED_ROWS[key] = (rd, row)  # kept with its definition: the id is never reused
-        return row
+            return _SHARED_ROWS.get((id(rd), texts, path, fixed), rd, make)
+        return make()
 
     def _total_row(self, b: Block, children: tuple[str, ...]) -> LRow:
         t = b.total
@@ -469,13 +479,7 @@ class _TableBuilder:
             return self._record_rows(b, base)
         # In a table laid out alike for every department, the rows of a block of records depend on nothing
         # but their path (a per-project block: on the project's key): built once, shared by every layout
-        key = (id(b), base)
-        shared = _SHARED_RECORDS.get(key)
-        if shared is None or shared[0] is not b:
-            if len(_SHARED_RECORDS) >= _MAX_SHARED_RECORDS:
-                _SHARED_RECORDS.clear()
-            shared = _SHARED_RECORDS[key] = (b, self._record_rows(b, base))  # kept with its block: the id is never reused
-        return shared[1]
+        return _SHARED_RECORDS.get((id(b), base), b, lambda: self._record_rows(b, base))
 
     def _record_rows(self, b: Block, base: tuple[str, ...]) -> list[LRow]:
         proto = LRow(key="", block=b.key, record=0, path=base, type="record").__dict__
@@ -498,12 +502,7 @@ class _TableBuilder:
         d = self.desc
         rows_by_block = {b.key: self.rows_for(b) for b in d.blocks}
         if self.static:  # the same geometry in every layout: worked out once per description
-            shared = _STATIC_GEOMETRY.get(id(d))
-            if shared is None or shared[0] is not d:
-                if len(_STATIC_GEOMETRY) >= _MAX_SHARED_RECORDS:
-                    _STATIC_GEOMETRY.clear()
-                shared = _STATIC_GEOMETRY[id(d)] = (d, _geometry(d, rows_by_block))  # kept with its description
-            geo = shared[1]
+            geo = _STATIC_GEOMETRY.get(id(d), d, lambda: _geometry(d, rows_by_block))
             for b in d.blocks:
                 for r, at in zip(rows_by_block[b.key], geo.positions[b.key]):
                     r.r = at
@@ -544,9 +543,6 @@ class _Geometry:
     width: int
     numbering_row: int | None
     positions: dict[str, list[int]]
-
-
-_STATIC_GEOMETRY: dict[int, tuple[TableDesc, _Geometry]] = {}
 
 
 def _geometry(d: TableDesc, rows_by_block: dict[str, list[LRow]]) -> _Geometry:
