@@ -282,7 +282,7 @@ class Budget:
             return None
         row = t.rows.get(rkey)
         if row is None:
-            if rkey.isdigit() and self._has_spares(tid):
+            if rkey.isdigit() and has_spares(layout, tid):
                 return self._aggregate(t, rkey, ckey)
             return None
         try:
@@ -312,7 +312,7 @@ class Budget:
                 rt, rr, rc = ref.table or tid, ref.row or rkey, ref.col  # resolved in place (no Ref made)
                 v = value(rt, rr, rc)
                 if v is None:
-                    if not layout.has(rt, rr) and not self._has_spares(rt):
+                    if not layout.has(rt, rr) and not has_spares(layout, rt):
                         continue
                     seen = True
                     total += ZERO
@@ -327,9 +327,6 @@ class Budget:
                     total += ZERO
             return total if seen else None
         return None
-
-    def _has_spares(self, tid: str | None) -> bool:
-        return has_spares(self.layout, tid)
 
     def text(self, t: LTable, row: LRow, col: Column) -> Any:
         """Text content of a non-numeric cell (labels, codes, names, form text)."""
