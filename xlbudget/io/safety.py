@@ -34,6 +34,15 @@ from dataclasses import dataclass, field
 
 from .errors import WorkbookError, human_size
 
+try:
+    # ISA-L reads the same deflate streams and gives the same CRC-32 as zlib, 2-3x faster for inflating and
+    # about 5x for checksums: most of what opening a workbook costs before its XML is read.
+    from isal import isal_zlib as _deflate
+    _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, _deflate.error)
+except ImportError:  # pragma: no cover (a platform without its wheels: zlib does the same, more slowly)
+    _deflate = zlib  # type: ignore[assignment]
+    _INFLATE_ERRORS = (zlib.error,)
+
 __all__ = [
     "Limits",
     "ContainerInfo",
@@ -304,7 +313,7 @@ def inspect_bytes(data: bytes, limits: Limits | None = None, path: str | None = 
 def read_member(zf: ContainerInfo | zipfile.ZipFile, name: str, max_bytes: int | None = None) -> bytes:
     """Inflate one zip member, never producing more than its declared size.
 
-    The raw deflate stream is inflated with ``zlib`` in bounded steps, so a
+    The raw deflate stream is inflated (ISA-L, else ``zlib``) in bounded steps, so a
     member whose header declares a small size but which inflates to gigabytes
     stops at ``declared size + 1`` bytes and is reported as a zip bomb.
 
@@ -371,9 +380,9 @@ def read_member(zf: ContainerInfo | zipfile.ZipFile, name: str, max_bytes: int |
     if len(out) != declared:
         raise _corrupt(path, name, f"实际大小 {len(out)} 与声明的 {declared} 字节不符",
                        f"actual size {len(out)} differs from the declared {declared} bytes")
-    if zlib.crc32(out) & 0xFFFFFFFF != info.CRC:
+    if _deflate.crc32(out) & 0xFFFFFFFF != info.CRC:
         raise _corrupt(path, name, "CRC 校验失败", "CRC check failed")
-    return bytes(out)
+    return out if out.__class__ is bytes else bytes(out)
 
 
 # --------------------------------------------------------------------------
@@ -393,23 +402,31 @@ def _bomb_lying(path: str | None, name: str, declared: int) -> WorkbookError:
                  detail_en=f"{name} inflates beyond its declared {human_size(declared)}")
 
 
-def _inflate(fp, compressed: int, declared: int, path: str | None, name: str) -> bytearray:
-    decomp = zlib.decompressobj(-zlib.MAX_WBITS)
-    out = bytearray()
-    remaining = compressed
+def _inflate(fp, compressed: int, declared: int, path: str | None, name: str) -> bytes | bytearray:
+    decomp = _deflate.decompressobj(-zlib.MAX_WBITS)
     try:
-        while remaining > 0:
-            chunk = fp.read(min(_CHUNK, remaining))
-            if not chunk:
+        if compressed <= _CHUNK:  # most parts: one read, one call, no copy
+            chunk = fp.read(compressed)
+            if len(chunk) < compressed:
                 raise _fail("truncated-zip", path, part=name)
-            remaining -= len(chunk)
-            # Never ask zlib for more than one byte past the declared size.
-            out += decomp.decompress(chunk, declared + 1 - len(out))
+            # Never ask for more than one byte past the declared size.
+            out: bytes | bytearray = decomp.decompress(chunk, declared + 1)
             if len(out) > declared:
                 raise _bomb_lying(path, name, declared)
-            if decomp.eof:
-                break
-    except zlib.error as exc:
+        else:
+            out = bytearray()
+            remaining = compressed
+            while remaining > 0:
+                chunk = fp.read(min(_CHUNK, remaining))
+                if not chunk:
+                    raise _fail("truncated-zip", path, part=name)
+                remaining -= len(chunk)
+                out += decomp.decompress(chunk, declared + 1 - len(out))
+                if len(out) > declared:
+                    raise _bomb_lying(path, name, declared)
+                if decomp.eof:
+                    break
+    except _INFLATE_ERRORS as exc:
         raise _corrupt(path, name, "解压失败", f"inflate failed ({exc})") from None
     if not decomp.eof:
         raise _corrupt(path, name, "压缩数据不完整", "incomplete deflate stream")
