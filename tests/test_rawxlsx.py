@@ -524,3 +524,49 @@ def test_unread_sheets_stay_compressed_until_asked_for(budget: Path, monkeypatch
         assert (got.values, got.formulas, got.merged, got.protected) == \
             (want.values, want.formulas, want.merged, want.protected), name
     assert codes_part in inflated
+
+
+# --- merged ranges: one pattern bounds them all, or each is checked --------------------------------------
+def _sheet_with_merges(merges: str, prefix: str = "") -> bytes:
+    p = prefix + ":" if prefix else ""
+    ns = f' xmlns:{prefix}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' if prefix else ""
+    merges = merges.replace("<mergeCell", f"<{p}mergeCell")
+    return (f'<{p}worksheet{ns}><{p}sheetData/><{p}mergeCells>{merges}</{p}mergeCells></{p}worksheet>').encode()
+
+
+def _merged(xml: bytes, limits: Limits):
+    from xlbudget.io import rawxlsx
+
+    prefix = re.match(rb"<(?:(\w+):)?worksheet", xml).group(1) or b""
+    pats = rawxlsx._patterns(prefix)
+    start = xml.find(pats["data"])
+    try:
+        return rawxlsx._merged_ranges(xml, start, pats, "表1", None, limits)
+    except WorkbookError as exc:
+        return exc.code, str(exc)
+
+
+@pytest.mark.parametrize("refs, within", [
+    (["A1:Q1", "B2", "Y10:Z12"], True),
+    (["A1:C1", "A100:C100", "Z1:Z2"], True),                  # the last row and the last column allowed
+    (["A1:C1", "A01:C1"], True),                               # leading zeros: checked one by one, allowed
+    (["A1:C1", "A101:C101", "B2:C2"], False),                  # a row past the limit, in the middle
+    (["A1:C1", "AA1:AA1"], False),                             # a column past the limit
+    (["A1:C1", "B2:AAAA9"], False),
+])
+def test_merged_ranges_bounded_in_one_pass_as_one_by_one(refs, within):
+    limits = Limits(max_rows=100, max_cols=26)
+    usual = "".join(f'<mergeCell ref="{r}"/>' for r in refs)
+    odd = "".join(f"<mergeCell ref='{r}' />" for r in refs)  # the attribute-by-attribute path
+    fast, slow = _merged(_sheet_with_merges(usual), limits), _merged(_sheet_with_merges(odd), limits)
+    assert fast == slow
+    assert fast == refs if within else fast[0] == "absurd-dimensions"
+    assert _merged(_sheet_with_merges(usual, "x"), limits) == fast  # a namespace prefix: the same, the slow way
+
+
+def test_merged_ranges_an_unusual_tag_among_usual_ones_is_still_checked():
+    limits = Limits(max_rows=100, max_cols=26)
+    merges = '<mergeCell ref="A1:C1"/><mergeCell  ref="A1:C500"/><mergeCell ref="B2:C3"/>'
+    assert _merged(_sheet_with_merges(merges), limits)[0] == "absurd-dimensions"
+    fine = '<mergeCell ref="A1:C1"/><mergeCell  ref="A1:C50"/><mergeCell ref="B2:C3"/>'
+    assert _merged(_sheet_with_merges(fine), limits) == ["A1:C1", "A1:C50", "B2:C3"]

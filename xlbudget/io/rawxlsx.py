@@ -672,34 +672,42 @@ def _check_ref_range(ref: str, what_zh: str, what_en: str, sheet: str, path: str
 
 
 _MERGE_FAST = re.compile(rb'<mergeCell ref="([A-Z]{1,4}[0-9]{1,8}(?::[A-Z]{1,4}[0-9]{1,8})?)"\s*/>')
-_DIGITS = re.compile(rb"[0-9]+")
-_LETTERS = re.compile(rb"[A-Z]+")
+
+
+@lru_cache(maxsize=16)
+def _refs_within(rows: int, cols: int):
+    """Matches a space-separated run of references (A1 or A1:B2) whose every row and column is within
+    rows x cols: one pass checks all the merged ranges of a sheet against the limits."""
+    ref = _le_letters(cols) + _le_number(rows)
+    one = ref + b"(?::" + ref + b")?"
+    return re.compile(one + b"(?: " + one + b")*")
 
 
 def _merged_ranges(xml: bytes, start: int, pats: dict, sheet: str, path: str | None, limits: Limits) -> list[str]:
     """The merged ranges after <sheetData>, each checked against the limits.
 
-    Writers put thousands of them in a large workbook.  In the usual form (``<mergeCell ref="A1:Q1"/>``)
-    one bound check covers them all: the largest row number and the longest-then-greatest column letters
-    of every reference; anything else takes the attribute-by-attribute path."""
-    tail = xml[start:]
-    refs = _MERGE_FAST.findall(tail)
-    if len(refs) == len(pats["merge"].findall(tail)):  # every <mergeCell> (any prefix or spacing) is usual
-        if refs:
-            joined = b" ".join(refs)
-            top_row = max(map(int, _DIGITS.findall(joined)))
-            top_col = max(_LETTERS.findall(joined), key=lambda x: (len(x), x)).decode("ascii")
-            if top_row > limits.max_rows or _col_number(top_col) > limits.max_cols:
-                for r in refs:  # the first one over the limits, in file order, is reported
-                    _check_ref_range(r.decode("ascii"), "合并区域", "merged range", sheet, path, limits)
-        return [r.decode("ascii") for r in refs]
-    merged = []
-    for m in pats["merge"].finditer(xml, start):
-        ref = _attrs(m.group(1)).get("ref")
-        if ref:
-            _check_ref_range(ref, "合并区域", "merged range", sheet, path, limits)
-            merged.append(ref)
-    return merged
+    Writers put thousands of them in a large workbook.  In the usual form (``<mergeCell ref="A1:Q1"/>``, no
+    namespace prefix) one pattern checks them all against the limits; anything else takes the
+    attribute-by-attribute path."""
+    refs = _MERGE_FAST.findall(xml, start)
+    # every <mergeCell> is usual: as many as the tags that start so (<mergeCells> aside; a tag of another
+    # name that starts so is counted too, and sends the sheet to the slow path)
+    if not pats["data"].startswith(b"<sheetData") or (
+            xml.count(b"<mergeCell", start) - xml.count(b"<mergeCells", start) != len(refs)):
+        merged = []
+        for m in pats["merge"].finditer(xml, start):
+            ref = _attrs(m.group(1)).get("ref")
+            if ref:
+                _check_ref_range(ref, "合并区域", "merged range", sheet, path, limits)
+                merged.append(ref)
+        return merged
+    if not refs:
+        return []
+    joined = b" ".join(refs)
+    if not _refs_within(limits.max_rows, limits.max_cols).fullmatch(joined):
+        for r in refs:  # the first one over the limits, in file order, is reported
+            _check_ref_range(r.decode("ascii"), "合并区域", "merged range", sheet, path, limits)
+    return joined.decode("ascii").split(" ")
 
 
 def _check_cell(row: int, col: int, sheet: str, path: str | None, limits: Limits) -> None:
