@@ -3,10 +3,14 @@
 A batch killed with SIGKILL cannot clean up after itself, so each pool worker watches its parent: on Linux
 the kernel sends it SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread
 polls the parent's pid. :func:`process_pool` is the pool every parallel job uses.
+
+A worker whose pool is shut down leaves at once: its standard streams flushed, without tearing down its
+interpreter (freeing the caches of thousands of checked files took up to a second, while the command waited).
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -47,7 +51,21 @@ def die_with_parent(parent: int, interval: float = 0.5) -> None:
         os._exit(1)
 
 
+def _leave() -> None:
+    """Registered first in a worker, so run last at its exit, after every handler registered since: the
+    streams are flushed and the process ends without the interpreter's teardown (nothing of a worker's is
+    kept after it: results went to the parent, files are written atomically by then)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
+
+
 def _start(parent: int, initializer, initargs: tuple) -> None:
+    atexit.register(_leave)
     die_with_parent(parent)
     if initializer is not None:
         initializer(*initargs)
