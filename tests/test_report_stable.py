@@ -91,3 +91,29 @@ def test_json_text_of_a_submission_is_the_text_of_its_dict(lang):
         assert "changed" not in f.params
     empty = FileReport(path="c.xlsx", readable=False)
     assert empty.json_text(lang, 2) == dumps(empty.to_dict(lang), level=2)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_json_report_rendered_as_each_file_arrives_is_the_report(tmp_path_factory, jobs):
+    """``xlbudget check --format json`` renders each file's part of the report when its check comes in; the
+    report it writes is the one rendered at the end from the same findings, character for character."""
+    import re
+
+    from click.testing import CliRunner
+
+    from xlbudget.commands.check import check
+
+    d = tmp_path_factory.mktemp("arrived")
+    for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
+        out = d / "report.json"
+        prepared: list[FileReport] = []
+        report = check_paths(paths, jobs=jobs, arrived=lambda fr: (fr.prepare_json("en"), prepared.append(fr)))
+        assert len(prepared) == len(paths) and all(fr._prepared for fr in prepared)
+        written = report.to_json("en")
+        assert not any(fr._prepared for fr in prepared)  # each prepared text written once, then forgotten
+        assert written == report.to_json("en")           # and the same when rendered again
+        result = CliRunner().invoke(check, [*map(str, paths), "--jobs", str(jobs), "--format", "json",
+                                            "--lang", "en", "-o", str(out)])
+        assert result.exit_code == 1, result.output      # the mutated copies have errors
+        timing = re.compile(r'"seconds": [0-9.]+')
+        assert timing.sub("", out.read_text(encoding="utf-8")) == timing.sub("", written + "\n")

@@ -396,7 +396,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
                 catalogue_dir: str | Path | None = None, progress: Progress | None = None,
                 reader: Reader | None = None, exclude: Iterable[str | Path] = (),
                 tableset: str | None = None, narrative: str | Path | None = None,
-                cache: "ReportCache | None" = None) -> Report:
+                cache: "ReportCache | None" = None,
+                arrived: Callable[[FileReport], None] | None = None) -> Report:
     """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
 
     ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
@@ -405,7 +406,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
     beside it or in its own sheets (see :func:`check_file`).
     With a ``cache`` (:mod:`xlbudget.cache`), a file whose bytes (and its narrative file's), table sets,
     catalogues, tolerance and xlbudget are unchanged since it was last checked is not checked again;
-    ``Report.cached`` counts them.
+    ``Report.cached`` counts them. ``arrived(report)`` is called in this process with each file's report as
+    it comes in (say, to render it while the other files are checked: :meth:`FileReport.prepare_json`).
     Raises ValueError for a bad tolerance, or for a narrative file given with several workbooks.
     """
     tol = Tolerance.parse(tolerance)
@@ -451,6 +453,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
             from .cache import dump_report
 
             cache.put(keys[i], dump_report(fr))
+        if arrived is not None:
+            arrived(fr)
         done += 1
         if progress:
             progress(done, len(files), files[i])

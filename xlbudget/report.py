@@ -106,6 +106,8 @@ class FileReport:
     readable: bool = True
     tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表", in set order
     seconds: float = 0.0
+    # (lang, level) -> json_text rendered ahead of the one write of the report that follows (prepare_json)
+    _prepared: dict[tuple[str, int], str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -161,6 +163,12 @@ class FileReport:
         head, tail = dumps({**self._head(), "findings": []}, level=level).rsplit("[]", 1)
         rows = [_finding_values(f, lang, self) for f in self.sorted_findings()]
         return head + records(FINDING_KEYS, rows, level=level + 1) + tail
+
+    def prepare_json(self, lang: str = "zh", level: int = 2) -> None:
+        """Render :meth:`json_text` now, for the next :meth:`Report.iter_json` to write (and forget): a batch
+        renders each file as its check comes in, beside the checks still running, not all at the end. The
+        report is not to change in between."""
+        self._prepared[(lang, level)] = self.json_text(lang, level)
 
 
 def _valid(readable: bool, counts: dict[str, int]) -> bool:
@@ -277,7 +285,8 @@ class Report:
         opening, closing = text.rsplit("[]", 1)
         yield opening + "["
         for i, fr in enumerate(self.files):
-            yield ("," if i else "") + "\n    " + fr.json_text(lang, level=2)
+            text = fr._prepared.pop((lang, 2), None)
+            yield ("," if i else "") + "\n    " + (text if text is not None else fr.json_text(lang, level=2))
         yield ("\n  ]" if self.files else "]") + closing
 
     def to_json(self, lang: str = "zh") -> str:

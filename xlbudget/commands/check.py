@@ -92,7 +92,9 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir, tableset=table_set,
                              narrative=narrative,
                              progress=(lambda done, total, path: bar.update(1)) if bar else None,
-                             cache=cache)
+                             cache=cache,
+                             # a JSON report is rendered file by file while the others are checked
+                             arrived=(lambda fr: fr.prepare_json(lang)) if fmt == "json" else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
