@@ -89,3 +89,15 @@ def test_damaged_streams(backend):
     assert _code(bytes(flipped), "x.xml") == "corrupt-zip"  # a bad block, or a CRC that no longer holds
     short = _patched_size(data, "x.xml", len(text) + 10)
     assert _code(short, "x.xml") == "corrupt-zip"  # the stream ends before the declared size
+
+
+def test_stored_zip_reads_back_as_written():
+    parts = [("[Content_Types].xml", b"<Types/>"), ("xl/worksheets/sheet1.xml", os.urandom(70_000)),
+             ("xl/空白.xml", b""), ("xl/表1.xml", "<t>部门收入</t>".encode())]
+    data = safety.stored_zip(parts)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.testzip() is None  # every checksum holds
+        assert [(i.filename, i.compress_type) for i in z.infolist()] == [(n, zipfile.ZIP_STORED) for n, _ in parts]
+        assert [z.read(n) for n, _ in parts] == [d for _, d in parts]
+    with zipfile.ZipFile(io.BytesIO(safety.stored_zip([]))) as z:
+        assert z.namelist() == []

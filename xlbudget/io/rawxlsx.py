@@ -37,7 +37,6 @@ import os
 import posixpath
 import re
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -48,7 +47,7 @@ from xml.etree.ElementTree import ParseError
 
 from . import isolate, purevalues
 from .errors import WorkbookError, human_size
-from .safety import ContainerInfo, Limits, inspect_bytes, inspect_container
+from .safety import ContainerInfo, Limits, inspect_bytes, inspect_container, stored_zip
 
 __all__ = [
     "RawWorkbook",
@@ -1234,15 +1233,11 @@ class RawWorkbook:
     def _calamine_zip(self, readable: set[str]) -> bytes:
         """A fresh, uncompressed zip for calamine: the parts we checked, and the sheets to read (any other
         sheet gets an empty stand-in; calamine only parses the sheets we ask for)."""
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-            for name, data in self._parts.items():
-                z.writestr(name, data)
-            for name, data in self._inflate_sheets().items():
-                z.writestr(name, data if name in readable and not isinstance(data, WorkbookError) else _EMPTY_SHEET)
-            for part in self._deferred:  # left compressed: calamine never parses them
-                z.writestr(part, _EMPTY_SHEET)
-        return buf.getvalue()
+        parts = list(self._parts.items())
+        for name, data in self._inflate_sheets().items():
+            parts.append((name, data if name in readable and not isinstance(data, WorkbookError) else _EMPTY_SHEET))
+        parts.extend((part, _EMPTY_SHEET) for part in self._deferred)  # left compressed: calamine never parses them
+        return stored_zip(parts)
 
     def _scan_all(self) -> None:
         """Check every worksheet against the limits, then read the cells of those that pass, all at once, in

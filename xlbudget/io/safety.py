@@ -31,6 +31,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from .errors import WorkbookError, human_size
 
@@ -49,6 +50,7 @@ __all__ = [
     "inspect_container",
     "inspect_bytes",
     "read_member",
+    "stored_zip",
 ]
 
 _MB = 1024 * 1024
@@ -383,6 +385,29 @@ def read_member(zf: ContainerInfo | zipfile.ZipFile, name: str, max_bytes: int |
     if _deflate.crc32(out) & 0xFFFFFFFF != info.CRC:
         raise _corrupt(path, name, "CRC 校验失败", "CRC check failed")
     return out if out.__class__ is bytes else bytes(out)
+
+
+def stored_zip(parts: Iterable[tuple[str, bytes]]) -> bytes:
+    """A zip of ``(name, data)`` parts, uncompressed (what ``zipfile`` writes with ZIP_STORED, minus its
+    per-entry bookkeeping: the checksums are ISA-L's). Parts under 4 GB each and in all, as the limits
+    guarantee for everything read from a workbook."""
+    out: list[bytes] = []
+    central: list[bytes] = []
+    pos = 0
+    for name, data in parts:
+        raw = name.encode("utf-8")
+        flags = 0 if raw.isascii() else 0x800  # bit 11: the name is UTF-8
+        crc = _deflate.crc32(data) & 0xFFFFFFFF
+        size = len(data)
+        # version 2.0, no compression, 1980-01-01 00:00
+        head = struct.pack("<4s5H3I2H", ZIP_LOCAL, 20, flags, 0, 0, 0x21, crc, size, size, len(raw), 0)
+        central.append(struct.pack("<4s6H3I5H2I", ZIP_CENTRAL, 20, 20, flags, 0, 0, 0x21, crc, size, size,
+                                   len(raw), 0, 0, 0, 0, 0, pos) + raw)
+        out += (head, raw, data)
+        pos += len(head) + len(raw) + size
+    directory = b"".join(central)
+    out += (directory, struct.pack("<4s4H2IH", ZIP_EOCD, 0, 0, len(central), len(central), len(directory), pos, 0))
+    return b"".join(out)
 
 
 # --------------------------------------------------------------------------
