@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from .. import tomlfile
 from ..tableset import Block, Column, TableDesc, TableSet
-from .text import (cached, department_in, digits, is_note, is_placeholder, leading_code, norm, strip_enumerator,
+from .text import (cached, department_in, digits, is_note, leading_code, norm, strip_enumerator,
                    unit_in, vocabulary, year_in)
 
 
@@ -140,9 +140,25 @@ class Grid:
         self.values = values
         self.formulas = set(formulas)   # cells computed by a formula (no cached value: recomputed, not 0)
         rows: dict[int, dict[int, Any]] = {}
+        # one pass over the cells: the rows, and the texts that may be a title, by their last normalised
+        # character: (row, column, text, normalised words, continued)
+        titles: dict[str, list[tuple[int, int, str, str, bool]]] = {}
+        title_words = _title_words
         for (r, c), v in values.items():
-            if v is None or (isinstance(v, str) and not v.strip()):
+            if v is None:
                 continue
+            if isinstance(v, str):
+                if len(v) <= TITLE_MAX:
+                    words, cont = title_words[v]
+                    if words:
+                        got = titles.get(words[-1])
+                        if got is None:
+                            got = titles[words[-1]] = []
+                        got.append((r, c, v.strip(), words, cont))
+                    elif not v.strip():
+                        continue
+                elif not v.strip():
+                    continue
             cells = rows.get(r)
             if cells is None:
                 cells = rows[r] = {}
@@ -161,7 +177,7 @@ class Grid:
                 for c in range(p[1], q[1] + 1):
                     if (r, c) != p:
                         self.fill[(r, c)] = p
-        self._titles: dict[str, list[tuple[int, int, str, str, bool]]] | None = None
+        self.titles = titles
         self._info: dict[int, _Row] = {}
 
     def get(self, r: int, c: int, merged: bool = False) -> Any:
@@ -180,19 +196,6 @@ class Grid:
             row = self._info[r] = _Row(self.rows[r])
         return row
 
-    def title_candidates(self) -> dict[str, list[tuple[int, int, str, str, bool]]]:
-        """The texts that may be a title, by their last normalised character: (row, column, text,
-        normalised words, continued)."""
-        if self._titles is None:
-            out: dict[str, list[tuple[int, int, str, str, bool]]] = {}
-            for (r, c), v in self.values.items():
-                if isinstance(v, str) and len(v) <= TITLE_MAX:
-                    words, cont = _title_words(v)
-                    if words:
-                        out.setdefault(words[-1], []).append((r, c, v.strip(), words, cont))
-            self._titles = out
-        return self._titles
-
 
 class _Row:
     """What the locator asks of a sheet row of the header or of a row without numbers, whatever the table."""
@@ -202,10 +205,10 @@ class _Row:
     def __init__(self, cells: dict[int, Any]):
         _, self.numeric, self.numbering = _scan(cells)
         self.strings = [v for v in cells.values() if isinstance(v, str)]
-        self.texts = [norm(v) for v in self.strings]
+        self.texts = [norm[v] for v in self.strings]
         first = min((c for c, v in cells.items() if isinstance(v, str)), default=None)
-        self.first = norm(cells[first]) if first is not None else ""
-        self.unit_line = not self.numeric and any(unit_in(v) for v in self.strings)
+        self.first = norm[cells[first]] if first is not None else ""
+        self.unit_line = not self.numeric and any(unit_in[v] for v in self.strings)
 
 
 def sheet_grids(wb: Any) -> list[Grid]:
@@ -300,7 +303,7 @@ def _title_of(s: str, al: Aliases) -> str | None:
 
 def _titles(grid: Grid, al: Aliases) -> list[_Title]:
     """The titles of the set's tables on the sheet, in order: the first one of a row (by column) counts."""
-    cands = grid.title_candidates()
+    cands = grid.titles
     hits = sorted((r, c, tid, text, cont) for end in al.title_ends for r, c, text, s, cont in cands.get(end, ())
                   if (tid := _title_of(s, al)) is not None)
     out: list[_Title] = []
@@ -354,24 +357,40 @@ def _scan(cells: dict[int, Any]) -> tuple[bool, bool, bool]:
     """One pass over a row: (only blanks and placeholders such as … or XX, a number in it, the 栏次 row
     1 2 3 … under some headers: at least two numbers, every cell a number from 1 to 199, typed or as text,
     or a mark such as ※)."""
-    marks = vocabulary()["numbering_marks"]
+    marks, placeholders = _marks()
     blank, numeric, only, n = True, False, True, 0
     for v in cells.values():
-        if blank and (x := norm(v)) and not is_placeholder(x):
+        cls = v.__class__
+        if cls is float or cls is int:  # a number is never blank
+            blank = False
+            numeric = True
+            if (cls is int or v.is_integer()) and 0 < v < 200:  # NaN and infinities are not numbering
+                n += 1
+            else:
+                only = False
+            continue
+        x = norm[v] if cls is str else norm(v)
+        if blank and x and x not in placeholders:
             blank = False
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             numeric = True
-            if (isinstance(v, int) or v.is_integer()) and 0 < v < 200:  # NaN and infinities are not numbering
+            if (isinstance(v, int) or v.is_integer()) and 0 < v < 200:
                 n += 1
             else:
                 only = False
         elif only:
-            x = norm(v)
             if x.isdigit():
                 n += 1
             elif x not in marks:
                 only = False
     return blank, numeric, only and n >= 2
+
+
+@functools.lru_cache(maxsize=1)
+def _marks() -> tuple[frozenset[str], frozenset[str]]:
+    """The marks of a 栏次 row, and the placeholders of a blank one."""
+    voc = vocabulary()
+    return frozenset(voc["numbering_marks"]), frozenset(voc["placeholders"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -416,16 +435,16 @@ def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first:
         row = grid.info(r)
         for v in row.strings:
             if f.unit is None:
-                u = unit_in(v)
+                u = unit_in[v]
                 if u:
                     f.unit = u
             if f.department is None or f.year is None:
-                dep = department_in(v)
+                dep = department_in[v]
                 if dep is not None and f.department is None:
                     f.department = dep
                 if f.year is None:
-                    f.year = year_in(v) if dep is not None else None
-        hit_texts = [s for s in row.texts if s in labels or _bare(s) in labels]
+                    f.year = year_in[v] if dep is not None else None
+        hit_texts = [s for s in row.texts if s in labels or _bare[s] in labels]
         if header and row.numbering:  # the 栏次 row closes the header
             numbered = True
             continue
@@ -514,7 +533,7 @@ def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
 def _is_repeat_header(row: _Row, labels: frozenset[str]) -> bool:
     if row.numeric:
         return False
-    hits = sum(1 for s in row.texts if s in labels or _bare(s) in labels)
+    hits = sum(1 for s in row.texts if s in labels or _bare[s] in labels)
     return hits >= 2 and hits * 2 >= len(row.texts)
 
 
@@ -595,7 +614,7 @@ def _row_of(grid: Grid, cells: dict[int, Any], r: int, block: str, plan: list[tu
         elif what == _LABEL:
             v = cells.get(c0)
             if v is not None and v != "":
-                label, label_col = _text(v), c0
+                label, label_col = _text[v] if v.__class__ is str else _text(v), c0
                 has = True
             label_cols.append(c0)
         elif what == _CODE:
@@ -604,18 +623,18 @@ def _row_of(grid: Grid, cells: dict[int, Any], r: int, block: str, plan: list[tu
             label_cols.extend(cols)
             has = has or any(p is not None and p != "" for p in parts)
             if code is None:  # a label written across the code columns (合计 in a merged cell)
-                text = next((_text(p) for p in parts if isinstance(p, str) and p.strip() and digits(p) is None), "")
+                text = next((_text[p] for p in parts if isinstance(p, str) and p.strip() and digits[p] is None), "")
                 if text and not label:
                     label, label_col = text, c0
         else:
             v = cells.get(c0)
             if v is not None and v != "":
-                project = _text(v)
+                project = _text[v] if v.__class__ is str else _text(v)
                 has = True
     if not has:
         return None
     if code is None and label:  # code typed in front of the name, or in the name column alone
-        lead, name = leading_code(label)
+        lead, name = leading_code[label]
         if lead:
             code, label = lead, name
     if not label and code is None and not project and \
@@ -628,7 +647,7 @@ def _row_of(grid: Grid, cells: dict[int, Any], r: int, block: str, plan: list[tu
 
 def _code(parts: list[Any], segs: list[int], last: str, split: bool) -> str | None:
     """The code of a row from its code cells; blank leading parts (类 printed once) come from the row above."""
-    ds = [digits(p) for p in parts]
+    ds = [None if p is None else digits[p] if p.__class__ is str else digits(p) for p in parts]
     if not any(ds):
         return None
     if not split:
