@@ -47,6 +47,10 @@ class Aliases:
     title_lengths: tuple[int, ...] = ()               # lengths of the titles in the index, longest first
     title_ends: frozenset[str] = frozenset()          # last characters of the titles in the index
     header_labels: dict[str, frozenset[str]] = field(default_factory=dict)   # table id -> its header words
+    # (table id, the header's column paths) -> the columns found and those missing (see _map_columns): the
+    # sources of one kind print the same header, so the mapping is worked out once per header seen
+    mappings: dict[tuple[str, tuple[tuple[str, ...], ...]], tuple[dict, list]] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 _ALIASES: dict[tuple[str, str], Aliases] = {}
@@ -119,6 +123,14 @@ def _literal(title: str) -> str:
     return s
 
 
+@cached()
+def _range(ref: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """``A3:B5`` -> ((2, 0), (4, 1)), 0-based; a single cell is a range of one; None if unreadable."""
+    a, _, b = ref.partition(":")
+    p, q = _rc(a), _rc(b or a)
+    return None if p is None or q is None else (p, q)
+
+
 def _rc(ref: str) -> tuple[int, int] | None:
     m = _REF.match(ref.replace("$", ""))
     if not m:
@@ -166,17 +178,21 @@ class Grid:
         self.rows = rows
         self.order = sorted(rows)
         self.fill: dict[tuple[int, int], tuple[int, int]] = {}
+        self.reach: dict[int, int] = {}   # row -> the last column a merged cell covers in it, plus one
+        fill, reach = self.fill, self.reach
         for ref in merged:
-            a, _, b = ref.partition(":")
-            p, q = _rc(a), _rc(b or a)
-            if p is None or q is None:
+            pq = _range[ref]
+            if pq is None:
                 continue
+            p, q = pq
             if (q[0] - p[0] + 1) * (q[1] - p[1] + 1) > 4096:
                 continue
             for r in range(p[0], q[0] + 1):
                 for c in range(p[1], q[1] + 1):
                     if (r, c) != p:
-                        self.fill[(r, c)] = p
+                        fill[(r, c)] = p
+                if r != p[0] or q[1] > p[1]:
+                    reach[r] = max(reach.get(r, 0), q[1] + 1)
         self.titles = titles
         self._info: dict[int, _Row] = {}
 
@@ -469,28 +485,43 @@ def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first:
 
 def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
     width = max((c for r in header for c in grid.rows.get(r, {})), default=-1) + 1
-    for r in header:  # merged header cells reach to the right of the last written cell
-        for (rr, cc), p in grid.fill.items():
-            if rr == r:
-                width = max(width, cc + 1)
+    # merged header cells reach to the right of the last written cell
+    width = max([width] + [grid.reach.get(r, 0) for r in header])
     paths: list[tuple[str, ...]] = []
     for c in range(width):
         p: list[str] = []
         for r in header:
             v = grid.get(r, c, merged=True)
-            s = norm(v) if isinstance(v, str) else ""
+            s = norm[v] if isinstance(v, str) else ""
             if s and (not p or p[-1] != s):
                 p.append(s)
         paths.append(tuple(p))
+    key = (f.id, tuple(paths))
+    got = al.mappings.get(key)
+    if got is None:
+        if len(al.mappings) >= 512:
+            al.mappings.clear()
+        got = al.mappings[key] = _mapping(f.desc, paths, al)
+    f.columns.update(got[0])
+    f.missing_columns.extend(got[1])
+
+
+def _mapping(desc: TableDesc, paths: list[tuple[str, ...]],
+             al: Aliases) -> tuple[dict[tuple[str, str], list[int]], list[tuple[str, str]]]:
+    """The sheet columns of each column of a table from the header's column paths (and the columns not
+    found): ``(block, column) -> sheet columns`` in the description's order."""
+    columns: dict[tuple[str, str], list[int]] = {}
+    missing: list[tuple[str, str]] = []
     taken: set[int] = set()
+    width = len(paths)
     voc = vocabulary()
     code_words = [norm(w) for w in voc["code_headers"]]
     name_words = [norm(w) for w in voc["name_headers"]]
-    for b in f.desc.blocks:
+    for b in desc.blocks:
         last = -1
         for col in b.columns:
             assigned: list[int] = []
-            for alts in _paths(f.desc, b, col, al):
+            for alts in _paths(desc, b, col, al):
                 hit = None
                 for parents in (True, False):
                     for want in alts:
@@ -508,7 +539,7 @@ def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
                     taken.discard(c)
                 assigned = []
                 # joined in one column: the code column's own header, or any 编码 header
-                for want in [tuple(norm(h) for h in col.header)] + list(al.headers.get((f.desc.id, col.key), ())):
+                for want in [tuple(norm(h) for h in col.header)] + list(al.headers.get((desc.id, col.key), ())):
                     hit = next((c for c in range(last + 1, width) if c not in taken and paths[c] and
                                 (_matches(tuple(want), paths[c], al, False) or
                                  any(w in paths[c][-1] for w in code_words))), None)
@@ -524,10 +555,11 @@ def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
                     assigned = [hit]
                     taken.add(hit)
             if assigned:
-                f.columns[(b.key, col.key)] = assigned
+                columns[(b.key, col.key)] = assigned
                 last = max(last, min(assigned))
             else:
-                f.missing_columns.append((b.key, col.key))
+                missing.append((b.key, col.key))
+    return columns, missing
 
 
 def _is_repeat_header(row: _Row, labels: frozenset[str]) -> bool:

@@ -253,6 +253,9 @@ class OfficialReader:
         doc = budget.doc
         overrides = budget.overrides
         cell_map[f"{t.sheet}!A1"] = f"{f.sheet}!{a1(f.title_row, f.title_col)}"
+        known = self._known
+        tid = t.id
+        tables = doc["tables"]
         pointers: dict[str, int] = {}
         rows = _Rows(t)
         tcols = _template_columns(t)
@@ -265,9 +268,11 @@ class OfficialReader:
                     cols = f.columns.get((b.key, col.key))
                     if cols:
                         texts.append((col.key, cols[0]))
-            blocks[b.key] = (b, {col.key: col for col in b.columns}, texts)
+            blocks[b.key] = (b, texts)
+        kinds: dict[int, dict[str, tuple[Any, str]]] = {}   # rows alike (Layout.roles): column -> (column, role)
+        heads: dict[str, dict[int, str]] = {}               # sheet -> sheet column -> "Sheet!E"
         for r in f.rows:
-            b, columns, texts = blocks[r.block]
+            b, texts = blocks[r.block]
             key = self._row_key(t, b, r, al, pointers, rows)
             if key is None:
                 if any(v is not None and v is not FORMULA for v, _ in r.values.values()):
@@ -277,22 +282,32 @@ class OfficialReader:
             lrow = t.rows[key]
             if r.code and r.label and lrow.code:
                 budget.printed_labels[(t.id, key)] = r.label
-            line = f"{r.sheet}!"
-            row_no = r.r + 1
+            head = heads.get(r.sheet)
+            if head is None:
+                head = heads[r.sheet] = {}
+            row_no = str(r.r + 1)
             trow = str(lrow.r + 1)
             tcol = tcols[lrow.block]
             for ck, c in texts:
-                cell_map.setdefault(tcol[ck] + trow, f"{line}{_letter(c)}{row_no}")
+                real = head.get(c) or head.setdefault(c, f"{r.sheet}!{_letter(c)}")
+                cell_map.setdefault(tcol[ck] + trow, real + row_no)
+            roles = layout.roles(t, lrow)
+            kind = kinds.get(id(roles))
+            if kind is None:
+                kind = kinds[id(roles)] = {col.key: (col, role) for col, role in roles}
+            grid_row = lrow.record is None
+            figures = None  # the row's mapping in the document, once a figure is put there
             for ck, (raw, c) in r.values.items():
-                real = f"{line}{_letter(c)}{row_no}"
+                real = (head.get(c) or head.setdefault(c, f"{r.sheet}!{_letter(c)}")) + row_no
                 cell_map[tcol[ck] + trow] = real
                 if raw is FORMULA:
                     continue
+                col, role = kind[ck]
                 if raw is None:  # an empty cell: a total the template computes is published as 0
-                    if layout.cell_role(t, lrow, columns[ck]) in ("formula", "sum"):
-                        overrides[(t.id, key, ck)] = ZERO
+                    if role == "formula" or role == "sum":
+                        overrides[(tid, key, ck)] = ZERO
                     continue
-                d, how, places = _amount(raw)
+                d, how, places = _amount[raw] if raw.__class__ is float or raw.__class__ is str else _amount(raw)
                 if how == "bad":
                     self.add("input-not-number", "READ.not-number", E, cells=(real,), table=t.id, text=_clip(str(raw)))
                     continue
@@ -304,17 +319,23 @@ class OfficialReader:
                         self.add("excess-digits", "READ.excess-digits", W, cells=(real,), table=t.id, actual=d,
                                  decimals=decimals)
                     d = d * factor
-                col = columns[ck]
-                role = layout.cell_role(t, lrow, col)
                 if role == "input":
                     if d is not None:
                         if d < 0:
                             self.add("negative-amount", "READ.negative", E, cells=(real,), table=t.id, actual=d)
-                        set_path(doc, budget.input_path(t, lrow, col), d)
-                        if col.kind == "amount" and lrow.record is None:  # a grid figure: the Decimal itself
-                            self._known[(t.id, key, ck)] = d
-                elif role in ("formula", "sum"):
-                    overrides[(t.id, key, ck)] = d if d is not None else ZERO
+                        if grid_row and col.kind != "field":  # tables.<table>.<row>.<column>
+                            if figures is None:
+                                figures = tables.get(tid)
+                                if figures is None:
+                                    figures = tables[tid] = {}
+                                figures = figures.get(key) or figures.setdefault(key, {})
+                            figures[ck] = d
+                            if col.kind == "amount":  # a grid figure: the Decimal itself
+                                known[(tid, key, ck)] = d
+                        else:
+                            set_path(doc, budget.input_path(t, lrow, col), d)
+                elif role == "formula" or role == "sum":
+                    overrides[(tid, key, ck)] = d if d is not None else ZERO
 
     def _row_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, Any], rows: _Rows) -> str | None:
         if b.plan == "fixed":

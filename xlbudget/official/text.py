@@ -27,8 +27,10 @@ SHORT = 256
 class Memo(dict):
     """A function of one cell text, worked out once per distinct short text: ``memo[text]`` in the hot loops
     (a plain dictionary look-up once the text has been seen, no Python call), ``memo(value)`` for any value
-    (other values than texts through a bounded ``lru_cache``; texts longer than ``SHORT`` are computed each
-    time). Full, it starts afresh: a batch of thousands of workbooks keeps its memory flat."""
+    (other values than texts through a bounded ``lru_cache``, typed: 1, 1.0 and True apart; texts longer
+    than ``SHORT`` are computed each time). ``memo[x]`` also takes a float where the function gives equal
+    floats the same result (never an int or a bool: they would meet equal floats). Full, it starts afresh:
+    a batch of thousands of workbooks keeps its memory flat."""
 
     def __init__(self, fn, size: int = CACHED):
         super().__init__()
@@ -37,9 +39,9 @@ class Memo(dict):
         self.other = functools.lru_cache(maxsize=size, typed=True)(fn)   # numbers and other values
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
-    def __missing__(self, text: str) -> Any:
+    def __missing__(self, text: Any) -> Any:
         out = self.fn(text)
-        if len(text) <= SHORT:
+        if text.__class__ is not str or len(text) <= SHORT:
             if len(self) >= self.size:
                 self.clear()
             self[text] = out
