@@ -569,31 +569,45 @@ def _is_repeat_header(row: _Row, labels: frozenset[str]) -> bool:
     return hits >= 2 and hits * 2 >= len(row.texts)
 
 
-_CODE, _LABEL, _PROJECT, _NUMBER = range(4)
+_CODE, _LABEL, _PROJECT = range(3)
 
 
-def _plan(f: Found, b: Block) -> list[tuple[int, str, list[int]]]:
-    """The columns of block ``b`` found in the sheet, in the description's order: (what, key, sheet columns)."""
-    out = []
+@dataclass
+class _Plan:
+    """How the rows of one block are read from the sheet columns found for it."""
+    block: str
+    numbers: list[tuple[str, int, tuple[None, int]]]   # (column key, sheet column, its blank value)
+    texts: list[tuple[int, str, list[int]]]            # (what, column key, sheet columns), in order
+    cols: frozenset[int]                              # every sheet column read (a row with none is not here)
+    label_col: int | None                             # where a row without a label of its own is named
+
+
+def _plan(f: Found, b: Block) -> _Plan:
+    """The columns of block ``b`` found in the sheet, in the description's order."""
+    numbers, texts, label_cols = [], [], []
     for col in b.columns:
         cols = f.columns.get((b.key, col.key))
         if not cols:
             continue
         if col.kind == "code":
-            out.append((_CODE, col.key, cols))
+            texts.append((_CODE, col.key, cols))
+            label_cols.extend(cols)
         elif col.kind in ("name", "label"):
-            out.append((_LABEL, col.key, cols))
+            texts.append((_LABEL, col.key, cols))
+            label_cols.append(cols[0])
         elif col.kind == "project":
-            out.append((_PROJECT, col.key, cols))
+            texts.append((_PROJECT, col.key, cols))
         elif col.numeric:
-            out.append((_NUMBER, col.key, cols))
-    return out
+            numbers.append((col.key, cols[0], (None, cols[0])))
+    read = {c for _, _, cols in texts for c in (cols if _ == _CODE else cols[:1])} | {c for _, c, _ in numbers}
+    return _Plan(b.key, numbers, texts, frozenset(read), min(label_cols) if label_cols else None)
 
 
 def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al: Aliases) -> None:
     segs = list(vocabulary()["code_segments"])
     context: dict[str, str] = {}
-    plans = [(b.key, _plan(f, b)) for b in f.desc.blocks]
+    plans = [_plan(f, b) for b in f.desc.blocks]
+    out = f.rows
     for r in rows:
         cells = grid.rows[r]
         blank, numeric, numbering = _scan(cells)
@@ -608,13 +622,15 @@ def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al
                 continue
             if _is_repeat_header(row, labels) or row.unit_line:
                 continue  # the header repeated where the table goes on over another page; a 单位 line
-        for block, plan in plans:
-            line = _row_of(grid, cells, r, block, plan, segs, context.get(block, ""))
+        for plan in plans:
+            if plan.cols.isdisjoint(cells):  # nothing in the block's columns
+                continue
+            line = _row_of(grid, cells, r, plan, segs, context.get(plan.block, ""))
             if line is None:
                 continue
             if line.code:
-                context[block] = line.code
-            f.rows.append(line)
+                context[plan.block] = line.code
+            out.append(line)
 
 
 @cached()
@@ -626,55 +642,47 @@ def _text(v: Any) -> str:
     return str(v).replace("\u3000", " ").strip()
 
 
-def _row_of(grid: Grid, cells: dict[int, Any], r: int, block: str, plan: list[tuple[int, str, list[int]]],
-            segs: list[int], cls: str) -> RawRow | None:
+def _row_of(grid: Grid, cells: dict[int, Any], r: int, plan: _Plan, segs: list[int], cls: str) -> RawRow | None:
+    """The row of one block in a sheet row holding something in the block's columns (the grid's rows hold
+    no blank cell), or None."""
     code: str | None = None
     label, label_col, project = "", 0, None
     values: dict[str, tuple[Any, int]] = {}
-    label_cols: list[int] = []
     formulas = grid.formulas
-    has = False
-    for what, key, cols in plan:
+    figure = False
+    for key, c0, empty in plan.numbers:
+        v = cells.get(c0)
+        if v is not None:
+            values[key] = (v, c0)
+            figure = True
+        else:
+            values[key] = (FORMULA, c0) if formulas and (r, c0) in formulas else empty
+    for what, key, cols in plan.texts:
         c0 = cols[0]
-        if what == _NUMBER:
+        if what == _LABEL:
             v = cells.get(c0)
-            if v is not None and v != "":
-                values[key] = (v, c0)
-                has = True
-            else:
-                values[key] = (FORMULA if formulas and (r, c0) in formulas else None, c0)
-        elif what == _LABEL:
-            v = cells.get(c0)
-            if v is not None and v != "":
+            if v is not None:
                 label, label_col = _text[v] if v.__class__ is str else _text(v), c0
-                has = True
-            label_cols.append(c0)
         elif what == _CODE:
             parts = [cells.get(c) for c in cols]
             code = _code(parts, segs, cls, len(cols) > 1)
-            label_cols.extend(cols)
-            has = has or any(p is not None and p != "" for p in parts)
             if code is None:  # a label written across the code columns (合计 in a merged cell)
                 text = next((_text[p] for p in parts if isinstance(p, str) and p.strip() and digits[p] is None), "")
                 if text and not label:
                     label, label_col = text, c0
         else:
             v = cells.get(c0)
-            if v is not None and v != "":
+            if v is not None:
                 project = _text[v] if v.__class__ is str else _text(v)
-                has = True
-    if not has:
-        return None
     if code is None and label:  # code typed in front of the name, or in the name column alone
         lead, name = leading_code[label]
         if lead:
             code, label = lead, name
-    if not label and code is None and not project and \
-            not any(v is not None and v is not FORMULA for v, _ in values.values()):
+    if not label and code is None and not project and not figure:
         return None
-    if label_cols and not label_col:
-        label_col = min(label_cols)
-    return RawRow(block, r, grid.name, code, label, project, values, label_col)
+    if plan.label_col is not None and not label_col:
+        label_col = plan.label_col
+    return RawRow(plan.block, r, grid.name, code, label, project, values, label_col)
 
 
 def _code(parts: list[Any], segs: list[int], last: str, split: bool) -> str | None:
