@@ -51,6 +51,8 @@ class Aliases:
     # sources of one kind print the same header, so the mapping is worked out once per header seen
     mappings: dict[tuple[str, tuple[tuple[str, ...], ...]], tuple[dict, list]] = field(
         default_factory=dict, compare=False, repr=False)
+    # (table id, block) -> the rows of a fixed block with their printed labels (official.read._fixed_rows)
+    fixed_rows: dict[tuple[str, str], list] = field(default_factory=dict, compare=False, repr=False)
 
 
 _ALIASES: dict[tuple[str, str], Aliases] = {}

@@ -175,7 +175,7 @@ class OfficialReader:
                                 self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),),
                                          table=f.id, text=_clip(r.project))
                                 continue
-                            items = [k for k, words in al.project_items.items() if any(w in norm(r.project) for w in words)]
+                            items = [k for k, words in al.project_items.items() if any(w in norm[r.project] for w in words)]
                             projects.append({"key": f"p{len(projects) + 1}", "name": r.project, "function": r.code,
                                              "unit": unit, "sangong": items})
                             if r.label and r.code not in names:
@@ -237,7 +237,7 @@ class OfficialReader:
     @staticmethod
     def _is_total(b, r: RawRow) -> bool:
         words = _total_words(b.total.label if b.total is not None else None)
-        return norm(r.label) in words or strip_label(r.label) in words
+        return norm[r.label] in words or strip_label[r.label] in words
 
     # --- figures -------------------------------------------------------------------------------------------
     def _fill(self, ts: TableSet, f: Found, t: LTable, budget: Budget, cell_map: dict[str, str]) -> None:
@@ -340,7 +340,7 @@ class OfficialReader:
     def _row_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, Any], rows: _Rows) -> str | None:
         if b.plan == "fixed":
             return self._fixed_key(t, b, r, al, pointers)
-        if self._is_total(b, r) and not r.code and b.total is not None:
+        if not r.code and b.total is not None and self._is_total(b, r):
             return b.total.key
         if b.plan in ("tree", "classes"):
             if r.code and r.code in t.rows and t.rows[r.code].block == b.key:
@@ -371,27 +371,36 @@ class OfficialReader:
         return None
 
     def _fixed_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, int]) -> str | None:
-        order = list(b.rows) + ([b.total] if b.total else [])
+        order = _fixed_rows(al, t.desc.id, b)
         if not any(c.kind in ("label", "name") for c in b.columns):  # rows without labels come in order
             i = pointers.get(b.key, 0)
             pointers[b.key] = i + 1
-            return order[i].key if i < len(order) and order[i].key in t.rows else None
+            return order[i][0] if i < len(order) and order[i][0] in t.rows else None
         if not r.label:
             return None
-        lab, bare = norm(r.label), strip_label(r.label)
+        lab, bare = norm[r.label], strip_label[r.label]
         start = pointers.get(b.key, 0)
-
-        def hit(rd) -> bool:
-            alts = (norm(rd.label),) + al.rows.get((t.desc.id, rd.key), ())
-            return lab in alts or bare in {strip_label(a) for a in alts}
-
         for i in list(range(start, len(order))) + list(range(0, start)):
-            rd = order[i]
-            if rd.key in t.rows and hit(rd):
+            key, alts, bares = order[i]
+            if key in t.rows and (lab in alts or bare in bares):
                 if i >= start:
                     pointers[b.key] = i + 1
-                return rd.key
+                return key
         return None
+
+
+def _fixed_rows(al, tid: str, b) -> list[tuple[str, tuple[str, ...], frozenset[str]]]:
+    """The rows of a fixed block in order, its total last, each with the labels it may be printed with
+    (normalised, and without their enumerators): worked out once per table set."""
+    key = (tid, b.key)
+    got = al.fixed_rows.get(key)
+    if got is None:
+        got = []
+        for rd in list(b.rows) + ([b.total] if b.total else []):
+            alts = (norm(rd.label),) + al.rows.get((tid, rd.key), ())
+            got.append((rd.key, alts, frozenset(strip_label(a) for a in alts)))
+        al.fixed_rows[key] = got
+    return got
 
 
 class _Rows:
