@@ -689,14 +689,19 @@ def _row_of(grid: Grid, cells: dict[int, Any], r: int, plan: _Plan, segs: list[i
 
 def _code(parts: list[Any], segs: list[int], last: str, split: bool) -> str | None:
     """The code of a row from its code cells; blank leading parts (类 printed once) come from the row above."""
-    ds = [None if p is None else digits[p] if p.__class__ is str else digits(p) for p in parts]
-    if not any(ds):
-        return None
+    ds = [None if p is None else digits[p] if p.__class__ is str or p.__class__ is float else digits(p)
+          for p in parts]
     if not split:
+        return ds[0] or None
+    k = 0
+    for d in ds:
+        if d:
+            break
+        k += 1
+    else:
+        return None
+    if k == 0 and len(ds[0]) > segs[0]:  # joined code typed into the 类 column
         return ds[0]
-    if ds[0] and len(ds[0]) > segs[0]:  # joined code typed into the 类 column
-        return ds[0]
-    k = next(i for i, d in enumerate(ds) if d)
     width = sum(segs[:k])
     if len(last) < width:
         return None
