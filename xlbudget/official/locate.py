@@ -158,10 +158,14 @@ class Grid:
         # character: (row, column, text, normalised words, continued)
         titles: dict[str, list[tuple[int, int, str, str, bool]]] = {}
         title_words = _title_words
+        last, cells = None, None  # the row being filled (the cells come row by row, mostly)
         for (r, c), v in values.items():
-            if v is None:
+            cls = v.__class__
+            if cls is float or cls is int:
+                pass
+            elif v is None:
                 continue
-            if isinstance(v, str):
+            elif isinstance(v, str):
                 if len(v) <= TITLE_MAX:
                     words, cont = title_words[v]
                     if words:
@@ -173,10 +177,12 @@ class Grid:
                         continue
                 elif not v.strip():
                     continue
-            cells = rows.get(r)
-            if cells is None:
-                cells = rows[r] = {}
-            cells[c] = v
+            if r != last:
+                cells = rows.get(r)
+                if cells is None:
+                    cells = rows[r] = {}
+                last = r
+            cells[c] = v  # type: ignore[index]
         self.rows = rows
         self.order = sorted(rows)
         self.fill: dict[tuple[int, int], tuple[int, int]] = {}
