@@ -392,6 +392,7 @@ def _scan(cells: dict[int, Any]) -> tuple[bool, bool, bool]:
                 n += 1
             else:
                 only = False
+                break  # not blank, a number, not numbering: nothing more to learn
             continue
         x = norm[v] if cls is str else norm(v)
         if blank and x and x not in placeholders:
@@ -407,6 +408,8 @@ def _scan(cells: dict[int, Any]) -> tuple[bool, bool, bool]:
                 n += 1
             elif x not in marks:
                 only = False
+                if numeric and not blank:
+                    break
     return blank, numeric, only and n >= 2
 
 
