@@ -344,3 +344,22 @@ def test_text_of_a_float_cell_never_fails(value):
     from xlbudget.parse import parse_text
 
     assert parse_text(value) == (str(int(value)) if value == 3.0 else str(value))
+
+
+def test_cell_map_names_the_last_figure_and_the_first_text_placed_at_a_cell() -> None:
+    """Two rows of the file placed at one template row (a row printed twice): a figure's cell is the one
+    read last (its value is the one kept), a code's or a name's the first; a table's A1 is its title."""
+    import pickle
+
+    from xlbudget.official.cells import CellMap
+
+    m = CellMap()
+    m.title("表3", "支出表!A2")
+    rows = m.table("表3")
+    columns = {"A": "code", "D": "name", "E": "total"}
+    CellMap.place(rows, 9, 11, "支出表", {"total": (1.5, 6)}, {"code": 0, "name": 3}, columns)
+    CellMap.place(rows, 9, 30, "支出表续", {"total": (None, 5)}, {"name": 2}, columns)
+    assert m["表3!E9"] == "支出表续!F31" and m["表3!A9"] == "支出表!A12" and m["表3!D9"] == "支出表!D12"
+    assert m["表3!A1"] == "支出表!A2" and m.get("表3!B9") is None and "表3!E10" not in m
+    assert dict(m) == {"表3!A1": "支出表!A2", "表3!A9": "支出表!A12", "表3!D9": "支出表!D12", "表3!E9": "支出表续!F31"}
+    assert pickle.loads(pickle.dumps(m)) == dict(m) and len(m) == 4 and m and not CellMap()

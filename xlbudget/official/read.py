@@ -28,6 +28,7 @@ from ..model import FORMAT, Budget, set_path
 from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, installed_tablesets, load_tableset
+from .cells import CellMap
 from .locate import FORMULA, Found, Grid, RawRow, aliases, locate, sheet_grids, strip_label
 from .text import cached, norm, vocabulary
 
@@ -106,7 +107,7 @@ class OfficialReader:
             return None, self.findings, {"tableset": ts.id}
         layout = layout_for(spec)
         budget = Budget(layout, {"format": FORMAT, "spec": spec.to_dict(), "tables": {}})
-        cell_map: dict[str, str] = {}
+        cell_map = CellMap()
         for tid in al.official:
             f = by_id.get(tid)
             desc = ts.table(tid)
@@ -240,7 +241,7 @@ class OfficialReader:
         return norm[r.label] in words or strip_label[r.label] in words
 
     # --- figures -------------------------------------------------------------------------------------------
-    def _fill(self, ts: TableSet, f: Found, t: LTable, budget: Budget, cell_map: dict[str, str]) -> None:
+    def _fill(self, ts: TableSet, f: Found, t: LTable, budget: Budget, cell_map: CellMap) -> None:
         al = aliases(ts)
         unit = _table_unit(ts, f)
         factor = Decimal(1)
@@ -252,25 +253,25 @@ class OfficialReader:
         layout = budget.layout
         doc = budget.doc
         overrides = budget.overrides
-        cell_map[f"{t.sheet}!A1"] = f"{f.sheet}!{a1(f.title_row, f.title_col)}"
+        cell_map.title(t.sheet, f"{f.sheet}!{a1(f.title_row, f.title_col)}")
+        placed = cell_map.table(t.sheet)
         known = self._known
         tid = t.id
         tables = doc["tables"]
         pointers: dict[str, int] = {}
         rows = _Rows(t)
-        tcols = _template_columns(t)
-        # per block: its columns by key, and the non-numeric ones the sheet has (template column, sheet column)
+        letters = _template_columns(t)
+        # per block: the sheet columns of the non-numeric columns the sheet has
         blocks = {}
         for b in t.desc.blocks:
-            texts = []
+            texts = {}
             for col in b.columns:
                 if (b.key, col.key) in t.colpos and not col.numeric:
                     cols = f.columns.get((b.key, col.key))
                     if cols:
-                        texts.append((col.key, cols[0]))
+                        texts[col.key] = cols[0]
             blocks[b.key] = (b, texts)
         kinds: dict[int, dict[str, tuple[Any, str]]] = {}   # rows alike (Layout.roles): column -> (column, role)
-        heads: dict[str, dict[int, str]] = {}               # sheet -> sheet column -> "Sheet!E"
         for r in f.rows:
             b, texts = blocks[r.block]
             key = self._row_key(t, b, r, al, pointers, rows)
@@ -282,15 +283,7 @@ class OfficialReader:
             lrow = t.rows[key]
             if r.code and r.label and lrow.code:
                 budget.printed_labels[(t.id, key)] = r.label
-            head = heads.get(r.sheet)
-            if head is None:
-                head = heads[r.sheet] = {}
-            row_no = str(r.r + 1)
-            trow = str(lrow.r + 1)
-            tcol = tcols[lrow.block]
-            for ck, c in texts:
-                real = head.get(c) or head.setdefault(c, f"{r.sheet}!{_letter(c)}")
-                cell_map.setdefault(tcol[ck] + trow, real + row_no)
+            CellMap.place(placed, lrow.r + 1, r.r, r.sheet, r.values, texts, letters[lrow.block])
             roles = layout.roles(t, lrow)
             kind = kinds.get(id(roles))
             if kind is None:
@@ -298,8 +291,6 @@ class OfficialReader:
             grid_row = lrow.record is None
             figures = None  # the row's mapping in the document, once a figure is put there
             for ck, (raw, c) in r.values.items():
-                real = (head.get(c) or head.setdefault(c, f"{r.sheet}!{_letter(c)}")) + row_no
-                cell_map[tcol[ck] + trow] = real
                 if raw is FORMULA:
                     continue
                 col, role = kind[ck]
@@ -309,20 +300,21 @@ class OfficialReader:
                     continue
                 d, how, places = _amount[raw] if raw.__class__ is float or raw.__class__ is str else _amount(raw)
                 if how == "bad":
-                    self.add("input-not-number", "READ.not-number", E, cells=(real,), table=t.id, text=_clip(str(raw)))
+                    self.add("input-not-number", "READ.not-number", E, cells=(_ref(r, c),), table=t.id,
+                             text=_clip(str(raw)))
                     continue
                 if d is not None:
                     if how == "text":
-                        self.add("input-text-number", "READ.text-number", I, cells=(real,), table=t.id,
+                        self.add("input-text-number", "READ.text-number", I, cells=(_ref(r, c),), table=t.id,
                                  text=_clip(str(raw)), actual=d)
                     if places > decimals:
-                        self.add("excess-digits", "READ.excess-digits", W, cells=(real,), table=t.id, actual=d,
-                                 decimals=decimals)
+                        self.add("excess-digits", "READ.excess-digits", W, cells=(_ref(r, c),), table=t.id,
+                                 actual=d, decimals=decimals)
                     d = d * factor
                 if role == "input":
                     if d is not None:
                         if d < 0:
-                            self.add("negative-amount", "READ.negative", E, cells=(real,), table=t.id, actual=d)
+                            self.add("negative-amount", "READ.negative", E, cells=(_ref(r, c),), table=t.id, actual=d)
                         if grid_row and col.kind != "field":  # tables.<table>.<row>.<column>
                             if figures is None:
                                 figures = tables.get(tid)
@@ -437,17 +429,12 @@ def _total_words(label: str | None) -> frozenset[str]:
     return frozenset(words)
 
 
-@cached()
-def _letter(c: int) -> str:
-    return col_letter(c)
-
-
 def _template_columns(t: LTable) -> dict[str, dict[str, str]]:
-    """``block -> column -> "表3!E"``: the template cell of a row is that and the row's number, as
-    ``LTable.ref`` writes it (worked out once per column, not once per cell)."""
+    """``block -> column letter -> column key``: the template cell of a row is its sheet, that letter and the
+    row's number, as ``LTable.ref`` writes it."""
     out: dict[str, dict[str, str]] = {}
     for (block, ck), (c, _) in t.colpos.items():
-        out.setdefault(block, {})[ck] = f"{t.sheet}!{col_letter(c)}"
+        out.setdefault(block, {})[col_letter(c)] = ck
     return out
 
 
