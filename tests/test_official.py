@@ -357,9 +357,11 @@ def test_cell_map_names_the_last_figure_and_the_first_text_placed_at_a_cell() ->
     m.title("表3", "支出表!A2")
     rows = m.table("表3")
     columns = {"A": "code", "D": "name", "E": "total"}
-    CellMap.place(rows, 9, 11, "支出表", {"total": (1.5, 6)}, {"code": 0, "name": 3}, columns)
-    CellMap.place(rows, 9, 30, "支出表续", {"total": (None, 5)}, {"name": 2}, columns)
+    m.place(rows, 9, 11, "支出表", {"total": (1.5, 6)}, {"code": 0, "name": 3}, columns)
+    m.place(rows, 9, 30, "支出表续", {"total": (None, 5)}, {"name": 2}, columns)
     assert m["表3!E9"] == "支出表续!F31" and m["表3!A9"] == "支出表!A12" and m["表3!D9"] == "支出表!D12"
     assert m["表3!A1"] == "支出表!A2" and m.get("表3!B9") is None and "表3!E10" not in m
     assert dict(m) == {"表3!A1": "支出表!A2", "表3!A9": "支出表!A12", "表3!D9": "支出表!D12", "表3!E9": "支出表续!F31"}
     assert pickle.loads(pickle.dumps(m)) == dict(m) and len(m) == 4 and m and not CellMap()
+    m.place(rows, 9, 40, "支出表续", {"total": (2.5, 4)}, {}, columns)  # what was asked before is asked again
+    assert m["表3!E9"] == "支出表续!E41" and len(m) == 4

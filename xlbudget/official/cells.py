@@ -15,6 +15,11 @@ from typing import Any
 from ..layout import col_letter
 
 _CELL = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+_LETTERS = [col_letter(c) for c in range(256)]
+
+
+def _letter(c: int) -> str:
+    return _LETTERS[c] if 0 <= c < 256 else col_letter(c)
 
 
 class CellMap(Mapping):
@@ -29,31 +34,44 @@ class CellMap(Mapping):
         self._rows: dict[str, dict[int, list[tuple[int, str, dict[str, tuple[Any, int]], dict[str, int],
                                                    dict[str, str]]]]] = {}
         self._all: dict[str, str] | None = None
+        self._seen: dict[str, str | None] = {}                 # the cells asked for (a finding's, mostly)
 
     # --- filled by the reader ----------------------------------------------------------------------------
     def title(self, sheet: str, real: str) -> None:
         self._titles[f"{sheet}!A1"] = real
-        self._all = None
+        self._changed()
 
     def table(self, sheet: str) -> dict[int, list]:
         """The rows of a template sheet, for :meth:`place`."""
-        self._all = None
         return self._rows.setdefault(sheet, {})
 
-    @staticmethod
-    def place(rows: dict[int, list], trow: int, r: int, sheet: str, figures: dict[str, tuple[Any, int]],
+    def place(self, rows: dict[int, list], trow: int, r: int, sheet: str, figures: dict[str, tuple[Any, int]],
               texts: dict[str, int], columns: dict[str, str]) -> None:
-        """A row of the file (0-based ``r`` on ``sheet``) placed at template row ``trow`` (1-based): its
-        figures (column key -> (value, sheet column)), the sheet columns of its texts, and the template
-        columns of its block (letter -> column key)."""
+        """A row of the file (0-based ``r`` on ``sheet``) placed at template row ``trow`` (1-based) of the
+        :meth:`table` ``rows``: its figures (column key -> (value, sheet column)), the sheet columns of its
+        texts, and the template columns of its block (letter -> column key)."""
+        if self._seen or self._all is not None:
+            self._changed()
         got = rows.get(trow)
         if got is None:
             rows[trow] = [(r, sheet, figures, texts, columns)]
         else:
             got.append((r, sheet, figures, texts, columns))
 
+    def _changed(self) -> None:
+        self._all = None
+        self._seen.clear()
+
     # --- the mapping -------------------------------------------------------------------------------------
     def _find(self, key: str) -> str | None:
+        try:
+            return self._seen[key]
+        except KeyError:
+            pass
+        got = self._seen[key] = self._lookup(key)
+        return got
+
+    def _lookup(self, key: str) -> str | None:
         sheet, bang, ref = key.rpartition("!")
         m = _CELL.fullmatch(ref) if bang else None
         placed = self._rows.get(sheet, {}).get(int(m.group(2))) if m and m.group(2)[0] != "0" else None
@@ -63,13 +81,13 @@ class CellMap(Mapping):
         for r, real, figures, _, columns in reversed(placed):  # a figure: the last row placed there
             got = figures.get(columns.get(letter))  # type: ignore[arg-type]
             if got is not None:
-                return f"{real}!{col_letter(got[1])}{r + 1}"
+                return f"{real}!{_letter(got[1])}{r + 1}"
         if key in self._titles:
             return self._titles[key]
         for r, real, _, texts, columns in placed:  # a text: the first
             c = texts.get(columns.get(letter))  # type: ignore[arg-type]
             if c is not None:
-                return f"{real}!{col_letter(c)}{r + 1}"
+                return f"{real}!{_letter(c)}{r + 1}"
         return None
 
     def __getitem__(self, key: str) -> str:

@@ -283,7 +283,7 @@ class OfficialReader:
             lrow = t.rows[key]
             if r.code and r.label and lrow.code:
                 budget.printed_labels[(t.id, key)] = r.label
-            CellMap.place(placed, lrow.r + 1, r.r, r.sheet, r.values, texts, letters[lrow.block])
+            cell_map.place(placed, lrow.r + 1, r.r, r.sheet, r.values, texts, letters[lrow.block])
             roles = layout.roles(t, lrow)
             kind = kinds.get(id(roles))
             if kind is None:
