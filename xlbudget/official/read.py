@@ -297,6 +297,8 @@ class OfficialReader:
                 if raw is None:  # an empty cell: a total the template computes is published as 0
                     if role == "formula" or role == "sum":
                         overrides[(tid, key, ck)] = ZERO
+                    elif role == "input" and grid_row and col.kind == "amount":
+                        known.setdefault((tid, key, ck), None)  # a blank figure: nothing to look up for the totals
                     continue
                 d, how, places = _amount[raw] if raw.__class__ is float or raw.__class__ is str else _amount(raw)
                 if how == "bad":
