@@ -365,3 +365,20 @@ def test_cell_map_names_the_last_figure_and_the_first_text_placed_at_a_cell() ->
     assert pickle.loads(pickle.dumps(m)) == dict(m) and len(m) == 4 and m and not CellMap()
     m.place(rows, 9, 40, "支出表续", {"total": (2.5, 4)}, {}, columns)  # what was asked before is asked again
     assert m["表3!E9"] == "支出表续!E41" and len(m) == 4
+
+
+def test_a_row_with_only_the_lower_code_parts_is_read() -> None:
+    """Codes split 类/款/项 over three columns: a row whose 类 cell is blank (printed once, above) and that
+    holds nothing else of the table but its 款 and 项 (a remark beside it) is still a row of the table, its
+    code completed from the row above."""
+    from xlbudget.official.locate import Found, Grid, _read_body, aliases
+    from xlbudget.tableset import load_tableset
+
+    ts = load_tableset("xj11")
+    desc, block, code = next((t, b, col) for t in ts.tables for b in t.blocks for col in b.columns
+                             if col.kind == "code" and col.split and b.plan == "tree")
+    f = Found(desc, "表", 0, 0, desc.title)
+    f.columns[(block.key, code.key)] = [0, 1, 2]
+    grid = Grid("表", {(5, 0): "208", (5, 3): "社会保障和就业支出", (6, 1): "05", (6, 2): "01", (6, 9): "见说明"})
+    _read_body(grid, f, [5, 6], frozenset(), aliases(ts))
+    assert [(r.r, r.code) for r in f.rows] == [(5, "208"), (6, "2080501")]

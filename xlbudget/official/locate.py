@@ -610,7 +610,7 @@ def _plan(f: Found, b: Block) -> _Plan:
             texts.append((_PROJECT, col.key, cols))
         elif col.numeric:
             numbers.append((col.key, cols[0], (None, cols[0])))
-    read = {c for _, _, cols in texts for c in (cols if _ == _CODE else cols[:1])} | {c for _, c, _ in numbers}
+    read = {c for what, _, cols in texts for c in (cols if what == _CODE else cols[:1])} | {c for _, c, _ in numbers}
     return _Plan(b.key, numbers, texts, frozenset(read), min(label_cols) if label_cols else None)
 
 
