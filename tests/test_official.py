@@ -382,3 +382,14 @@ def test_a_row_with_only_the_lower_code_parts_is_read() -> None:
     grid = Grid("表", {(5, 0): "208", (5, 3): "社会保障和就业支出", (6, 1): "05", (6, 2): "01", (6, 9): "见说明"})
     _read_body(grid, f, [5, 6], frozenset(), aliases(ts))
     assert [(r.r, r.code) for r in f.rows] == [(5, "208"), (6, "2080501")]
+
+
+def test_an_official_workbook_tells_its_sheets() -> None:
+    """The reading says which sheets the workbook has, so that the narrative check does not open the file
+    again to look for sheets it does not have."""
+    import openpyxl as xl
+
+    from xlbudget.reader import read_workbook
+
+    path = Path(__file__).parent / "data" / "stable" / "official" / "small-4-split.xlsx"
+    assert read_workbook(path).sheets == tuple(xl.load_workbook(path, read_only=True).sheetnames)

@@ -464,4 +464,6 @@ def read_official(path: Path, wb: Any, tableset: str | None = None):
     from ..reader import ReadResult
 
     budget, findings, meta = OfficialReader(path, wb, tableset).read()
-    return ReadResult(path, budget, findings, getattr(wb, "sha256", "") or "", meta)
+    names = getattr(wb, "sheet_names", None)
+    return ReadResult(path, budget, findings, getattr(wb, "sha256", "") or "", meta,
+                      tuple(names) if names is not None else None)
