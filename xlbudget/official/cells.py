@@ -16,6 +16,7 @@ from ..layout import col_letter
 
 _CELL = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 _LETTERS = [col_letter(c) for c in range(256)]
+_UNSEEN = object()
 
 
 def _letter(c: int) -> str:
@@ -96,8 +97,12 @@ class CellMap(Mapping):
             raise KeyError(key)
         return got
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        got = self._find(key) if isinstance(key, str) else None
+    def get(self, key: Any, default: Any = None) -> Any:  # what the check asks, once per cell of a finding
+        if not isinstance(key, str):
+            return default
+        got = self._seen.get(key, _UNSEEN)
+        if got is _UNSEEN:
+            got = self._seen[key] = self._lookup(key)
         return default if got is None else got
 
     def __contains__(self, key: object) -> bool:
