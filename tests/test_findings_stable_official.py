@@ -131,3 +131,26 @@ def test_rules_over_tables_the_workbook_lacks_are_not_run(name):
     everything = run_rules(budget, Context(budget))
     budget.absent_tables = absent
     assert _in_the_workbook(budget, everything) == _in_the_workbook(budget, skipped)
+
+
+def test_cell_map_identical_to_golden(submissions):
+    """Where every template cell of each workbook is in the real file (what a finding's cells become) stays
+    the same, the whole mapping as well as each cell asked for alone; a cell the workbook does not have is
+    not mapped."""
+    import json
+
+    from xlbudget.reader import read_workbook
+
+    maps = {}
+    for path in submissions:
+        budget = read_workbook(path).budget
+        if budget is None:  # the layout is unknown: nothing to map
+            continue
+        whole = dict(budget.cell_map)
+        assert {k: budget.cell_map.get(k) for k in whole} == whole
+        assert all(k in budget.cell_map for k in whole) and bool(budget.cell_map) == bool(whole)
+        for absent in ("表2!ZZ9999", "表2!E09", "没有的表!A1", "E9", ""):
+            assert absent not in whole and budget.cell_map.get(absent, "-") == "-"
+        maps[path.name] = dict(sorted(whole.items()))
+    got = json.dumps(maps, ensure_ascii=False, indent=0) + "\n"
+    assert_golden(got, DATA / "cell-maps.json.xz", "the cell maps")

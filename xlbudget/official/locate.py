@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from .. import tomlfile
 from ..tableset import Block, Column, TableDesc, TableSet
-from .text import (cached, department_in, digits, is_note, is_placeholder, leading_code, norm, strip_enumerator,
+from .text import (cached, department_in, digits, is_note, leading_code, norm, strip_enumerator,
                    unit_in, vocabulary, year_in)
 
 
@@ -47,6 +47,12 @@ class Aliases:
     title_lengths: tuple[int, ...] = ()               # lengths of the titles in the index, longest first
     title_ends: frozenset[str] = frozenset()          # last characters of the titles in the index
     header_labels: dict[str, frozenset[str]] = field(default_factory=dict)   # table id -> its header words
+    # (table id, the header's column paths) -> the columns found and those missing (see _map_columns): the
+    # sources of one kind print the same header, so the mapping is worked out once per header seen
+    mappings: dict[tuple[str, tuple[tuple[str, ...], ...]], tuple[dict, list]] = field(
+        default_factory=dict, compare=False, repr=False)
+    # (table id, block) -> the rows of a fixed block with their printed labels (official.read._fixed_rows)
+    fixed_rows: dict[tuple[str, str], list] = field(default_factory=dict, compare=False, repr=False)
 
 
 _ALIASES: dict[tuple[str, str], Aliases] = {}
@@ -119,6 +125,14 @@ def _literal(title: str) -> str:
     return s
 
 
+@cached()
+def _range(ref: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """``A3:B5`` -> ((2, 0), (4, 1)), 0-based; a single cell is a range of one; None if unreadable."""
+    a, _, b = ref.partition(":")
+    p, q = _rc(a), _rc(b or a)
+    return None if p is None or q is None else (p, q)
+
+
 def _rc(ref: str) -> tuple[int, int] | None:
     m = _REF.match(ref.replace("$", ""))
     if not m:
@@ -140,28 +154,54 @@ class Grid:
         self.values = values
         self.formulas = set(formulas)   # cells computed by a formula (no cached value: recomputed, not 0)
         rows: dict[int, dict[int, Any]] = {}
+        # one pass over the cells: the rows, and the texts that may be a title, by their last normalised
+        # character: (row, column, text, normalised words, continued)
+        titles: dict[str, list[tuple[int, int, str, str, bool]]] = {}
+        title_words = _title_words
+        last, cells = None, None  # the row being filled (the cells come row by row, mostly)
         for (r, c), v in values.items():
-            if v is None or (isinstance(v, str) and not v.strip()):
+            cls = v.__class__
+            if cls is float or cls is int:
+                pass
+            elif v is None:
                 continue
-            cells = rows.get(r)
-            if cells is None:
-                cells = rows[r] = {}
-            cells[c] = v
+            elif isinstance(v, str):
+                if len(v) <= TITLE_MAX:
+                    words, cont = title_words[v]
+                    if words:
+                        got = titles.get(words[-1])
+                        if got is None:
+                            got = titles[words[-1]] = []
+                        got.append((r, c, v.strip(), words, cont))
+                    elif not v.strip():
+                        continue
+                elif not v.strip():
+                    continue
+            if r != last:
+                cells = rows.get(r)
+                if cells is None:
+                    cells = rows[r] = {}
+                last = r
+            cells[c] = v  # type: ignore[index]
         self.rows = rows
         self.order = sorted(rows)
         self.fill: dict[tuple[int, int], tuple[int, int]] = {}
+        self.reach: dict[int, int] = {}   # row -> the last column a merged cell covers in it, plus one
+        fill, reach = self.fill, self.reach
         for ref in merged:
-            a, _, b = ref.partition(":")
-            p, q = _rc(a), _rc(b or a)
-            if p is None or q is None:
+            pq = _range[ref]
+            if pq is None:
                 continue
+            p, q = pq
             if (q[0] - p[0] + 1) * (q[1] - p[1] + 1) > 4096:
                 continue
             for r in range(p[0], q[0] + 1):
                 for c in range(p[1], q[1] + 1):
                     if (r, c) != p:
-                        self.fill[(r, c)] = p
-        self._titles: dict[str, list[tuple[int, int, str, str, bool]]] | None = None
+                        fill[(r, c)] = p
+                if r != p[0] or q[1] > p[1]:
+                    reach[r] = max(reach.get(r, 0), q[1] + 1)
+        self.titles = titles
         self._info: dict[int, _Row] = {}
 
     def get(self, r: int, c: int, merged: bool = False) -> Any:
@@ -180,19 +220,6 @@ class Grid:
             row = self._info[r] = _Row(self.rows[r])
         return row
 
-    def title_candidates(self) -> dict[str, list[tuple[int, int, str, str, bool]]]:
-        """The texts that may be a title, by their last normalised character: (row, column, text,
-        normalised words, continued)."""
-        if self._titles is None:
-            out: dict[str, list[tuple[int, int, str, str, bool]]] = {}
-            for (r, c), v in self.values.items():
-                if isinstance(v, str) and len(v) <= TITLE_MAX:
-                    words, cont = _title_words(v)
-                    if words:
-                        out.setdefault(words[-1], []).append((r, c, v.strip(), words, cont))
-            self._titles = out
-        return self._titles
-
 
 class _Row:
     """What the locator asks of a sheet row of the header or of a row without numbers, whatever the table."""
@@ -202,10 +229,10 @@ class _Row:
     def __init__(self, cells: dict[int, Any]):
         _, self.numeric, self.numbering = _scan(cells)
         self.strings = [v for v in cells.values() if isinstance(v, str)]
-        self.texts = [norm(v) for v in self.strings]
+        self.texts = [norm[v] for v in self.strings]
         first = min((c for c, v in cells.items() if isinstance(v, str)), default=None)
-        self.first = norm(cells[first]) if first is not None else ""
-        self.unit_line = not self.numeric and any(unit_in(v) for v in self.strings)
+        self.first = norm[cells[first]] if first is not None else ""
+        self.unit_line = not self.numeric and any(unit_in[v] for v in self.strings)
 
 
 def sheet_grids(wb: Any) -> list[Grid]:
@@ -300,7 +327,7 @@ def _title_of(s: str, al: Aliases) -> str | None:
 
 def _titles(grid: Grid, al: Aliases) -> list[_Title]:
     """The titles of the set's tables on the sheet, in order: the first one of a row (by column) counts."""
-    cands = grid.title_candidates()
+    cands = grid.titles
     hits = sorted((r, c, tid, text, cont) for end in al.title_ends for r, c, text, s, cont in cands.get(end, ())
                   if (tid := _title_of(s, al)) is not None)
     out: list[_Title] = []
@@ -354,24 +381,43 @@ def _scan(cells: dict[int, Any]) -> tuple[bool, bool, bool]:
     """One pass over a row: (only blanks and placeholders such as … or XX, a number in it, the 栏次 row
     1 2 3 … under some headers: at least two numbers, every cell a number from 1 to 199, typed or as text,
     or a mark such as ※)."""
-    marks = vocabulary()["numbering_marks"]
+    marks, placeholders = _marks()
     blank, numeric, only, n = True, False, True, 0
     for v in cells.values():
-        if blank and (x := norm(v)) and not is_placeholder(x):
+        cls = v.__class__
+        if cls is float or cls is int:  # a number is never blank
+            blank = False
+            numeric = True
+            if (cls is int or v.is_integer()) and 0 < v < 200:  # NaN and infinities are not numbering
+                n += 1
+            else:
+                only = False
+                break  # not blank, a number, not numbering: nothing more to learn
+            continue
+        x = norm[v] if cls is str else norm(v)
+        if blank and x and x not in placeholders:
             blank = False
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             numeric = True
-            if (isinstance(v, int) or v.is_integer()) and 0 < v < 200:  # NaN and infinities are not numbering
+            if (isinstance(v, int) or v.is_integer()) and 0 < v < 200:
                 n += 1
             else:
                 only = False
         elif only:
-            x = norm(v)
             if x.isdigit():
                 n += 1
             elif x not in marks:
                 only = False
+                if numeric and not blank:
+                    break
     return blank, numeric, only and n >= 2
+
+
+@functools.lru_cache(maxsize=1)
+def _marks() -> tuple[frozenset[str], frozenset[str]]:
+    """The marks of a 栏次 row, and the placeholders of a blank one."""
+    voc = vocabulary()
+    return frozenset(voc["numbering_marks"]), frozenset(voc["placeholders"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -416,16 +462,16 @@ def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first:
         row = grid.info(r)
         for v in row.strings:
             if f.unit is None:
-                u = unit_in(v)
+                u = unit_in[v]
                 if u:
                     f.unit = u
             if f.department is None or f.year is None:
-                dep = department_in(v)
+                dep = department_in[v]
                 if dep is not None and f.department is None:
                     f.department = dep
                 if f.year is None:
-                    f.year = year_in(v) if dep is not None else None
-        hit_texts = [s for s in row.texts if s in labels or _bare(s) in labels]
+                    f.year = year_in[v] if dep is not None else None
+        hit_texts = [s for s in row.texts if s in labels or _bare[s] in labels]
         if header and row.numbering:  # the 栏次 row closes the header
             numbered = True
             continue
@@ -450,28 +496,43 @@ def _read_region(grid: Grid, f: Found, start: int, end: int, al: Aliases, first:
 
 def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
     width = max((c for r in header for c in grid.rows.get(r, {})), default=-1) + 1
-    for r in header:  # merged header cells reach to the right of the last written cell
-        for (rr, cc), p in grid.fill.items():
-            if rr == r:
-                width = max(width, cc + 1)
+    # merged header cells reach to the right of the last written cell
+    width = max([width] + [grid.reach.get(r, 0) for r in header])
     paths: list[tuple[str, ...]] = []
     for c in range(width):
         p: list[str] = []
         for r in header:
             v = grid.get(r, c, merged=True)
-            s = norm(v) if isinstance(v, str) else ""
+            s = norm[v] if isinstance(v, str) else ""
             if s and (not p or p[-1] != s):
                 p.append(s)
         paths.append(tuple(p))
+    key = (f.id, tuple(paths))
+    got = al.mappings.get(key)
+    if got is None:
+        if len(al.mappings) >= 512:
+            al.mappings.clear()
+        got = al.mappings[key] = _mapping(f.desc, paths, al)
+    f.columns.update(got[0])
+    f.missing_columns.extend(got[1])
+
+
+def _mapping(desc: TableDesc, paths: list[tuple[str, ...]],
+             al: Aliases) -> tuple[dict[tuple[str, str], list[int]], list[tuple[str, str]]]:
+    """The sheet columns of each column of a table from the header's column paths (and the columns not
+    found): ``(block, column) -> sheet columns`` in the description's order."""
+    columns: dict[tuple[str, str], list[int]] = {}
+    missing: list[tuple[str, str]] = []
     taken: set[int] = set()
+    width = len(paths)
     voc = vocabulary()
     code_words = [norm(w) for w in voc["code_headers"]]
     name_words = [norm(w) for w in voc["name_headers"]]
-    for b in f.desc.blocks:
+    for b in desc.blocks:
         last = -1
         for col in b.columns:
             assigned: list[int] = []
-            for alts in _paths(f.desc, b, col, al):
+            for alts in _paths(desc, b, col, al):
                 hit = None
                 for parents in (True, False):
                     for want in alts:
@@ -489,7 +550,7 @@ def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
                     taken.discard(c)
                 assigned = []
                 # joined in one column: the code column's own header, or any 编码 header
-                for want in [tuple(norm(h) for h in col.header)] + list(al.headers.get((f.desc.id, col.key), ())):
+                for want in [tuple(norm(h) for h in col.header)] + list(al.headers.get((desc.id, col.key), ())):
                     hit = next((c for c in range(last + 1, width) if c not in taken and paths[c] and
                                 (_matches(tuple(want), paths[c], al, False) or
                                  any(w in paths[c][-1] for w in code_words))), None)
@@ -505,44 +566,59 @@ def _map_columns(grid: Grid, f: Found, header: list[int], al: Aliases) -> None:
                     assigned = [hit]
                     taken.add(hit)
             if assigned:
-                f.columns[(b.key, col.key)] = assigned
+                columns[(b.key, col.key)] = assigned
                 last = max(last, min(assigned))
             else:
-                f.missing_columns.append((b.key, col.key))
+                missing.append((b.key, col.key))
+    return columns, missing
 
 
 def _is_repeat_header(row: _Row, labels: frozenset[str]) -> bool:
     if row.numeric:
         return False
-    hits = sum(1 for s in row.texts if s in labels or _bare(s) in labels)
+    hits = sum(1 for s in row.texts if s in labels or _bare[s] in labels)
     return hits >= 2 and hits * 2 >= len(row.texts)
 
 
-_CODE, _LABEL, _PROJECT, _NUMBER = range(4)
+_CODE, _LABEL, _PROJECT = range(3)
 
 
-def _plan(f: Found, b: Block) -> list[tuple[int, str, list[int]]]:
-    """The columns of block ``b`` found in the sheet, in the description's order: (what, key, sheet columns)."""
-    out = []
+@dataclass
+class _Plan:
+    """How the rows of one block are read from the sheet columns found for it."""
+    block: str
+    numbers: list[tuple[str, int, tuple[None, int]]]   # (column key, sheet column, its blank value)
+    texts: list[tuple[int, str, list[int]]]            # (what, column key, sheet columns), in order
+    cols: frozenset[int]                              # every sheet column read (a row with none is not here)
+    label_col: int | None                             # where a row without a label of its own is named
+
+
+def _plan(f: Found, b: Block) -> _Plan:
+    """The columns of block ``b`` found in the sheet, in the description's order."""
+    numbers, texts, label_cols = [], [], []
     for col in b.columns:
         cols = f.columns.get((b.key, col.key))
         if not cols:
             continue
         if col.kind == "code":
-            out.append((_CODE, col.key, cols))
+            texts.append((_CODE, col.key, cols))
+            label_cols.extend(cols)
         elif col.kind in ("name", "label"):
-            out.append((_LABEL, col.key, cols))
+            texts.append((_LABEL, col.key, cols))
+            label_cols.append(cols[0])
         elif col.kind == "project":
-            out.append((_PROJECT, col.key, cols))
+            texts.append((_PROJECT, col.key, cols))
         elif col.numeric:
-            out.append((_NUMBER, col.key, cols))
-    return out
+            numbers.append((col.key, cols[0], (None, cols[0])))
+    read = {c for what, _, cols in texts for c in (cols if what == _CODE else cols[:1])} | {c for _, c, _ in numbers}
+    return _Plan(b.key, numbers, texts, frozenset(read), min(label_cols) if label_cols else None)
 
 
 def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al: Aliases) -> None:
     segs = list(vocabulary()["code_segments"])
     context: dict[str, str] = {}
-    plans = [(b.key, _plan(f, b)) for b in f.desc.blocks]
+    plans = [_plan(f, b) for b in f.desc.blocks]
+    out = f.rows
     for r in rows:
         cells = grid.rows[r]
         blank, numeric, numbering = _scan(cells)
@@ -557,13 +633,15 @@ def _read_body(grid: Grid, f: Found, rows: list[int], labels: frozenset[str], al
                 continue
             if _is_repeat_header(row, labels) or row.unit_line:
                 continue  # the header repeated where the table goes on over another page; a 单位 line
-        for block, plan in plans:
-            line = _row_of(grid, cells, r, block, plan, segs, context.get(block, ""))
+        for plan in plans:
+            if plan.cols.isdisjoint(cells):  # nothing in the block's columns
+                continue
+            line = _row_of(grid, cells, r, plan, segs, context.get(plan.block, ""))
             if line is None:
                 continue
             if line.code:
-                context[block] = line.code
-            f.rows.append(line)
+                context[plan.block] = line.code
+            out.append(line)
 
 
 @cached()
@@ -575,67 +653,64 @@ def _text(v: Any) -> str:
     return str(v).replace("\u3000", " ").strip()
 
 
-def _row_of(grid: Grid, cells: dict[int, Any], r: int, block: str, plan: list[tuple[int, str, list[int]]],
-            segs: list[int], cls: str) -> RawRow | None:
+def _row_of(grid: Grid, cells: dict[int, Any], r: int, plan: _Plan, segs: list[int], cls: str) -> RawRow | None:
+    """The row of one block in a sheet row holding something in the block's columns (the grid's rows hold
+    no blank cell), or None."""
     code: str | None = None
     label, label_col, project = "", 0, None
     values: dict[str, tuple[Any, int]] = {}
-    label_cols: list[int] = []
     formulas = grid.formulas
-    has = False
-    for what, key, cols in plan:
+    figure = False
+    for key, c0, empty in plan.numbers:
+        v = cells.get(c0)
+        if v is not None:
+            values[key] = (v, c0)
+            figure = True
+        else:
+            values[key] = (FORMULA, c0) if formulas and (r, c0) in formulas else empty
+    for what, key, cols in plan.texts:
         c0 = cols[0]
-        if what == _NUMBER:
+        if what == _LABEL:
             v = cells.get(c0)
-            if v is not None and v != "":
-                values[key] = (v, c0)
-                has = True
-            else:
-                values[key] = (FORMULA if formulas and (r, c0) in formulas else None, c0)
-        elif what == _LABEL:
-            v = cells.get(c0)
-            if v is not None and v != "":
-                label, label_col = _text(v), c0
-                has = True
-            label_cols.append(c0)
+            if v is not None:
+                label, label_col = _text[v] if v.__class__ is str else _text(v), c0
         elif what == _CODE:
             parts = [cells.get(c) for c in cols]
             code = _code(parts, segs, cls, len(cols) > 1)
-            label_cols.extend(cols)
-            has = has or any(p is not None and p != "" for p in parts)
             if code is None:  # a label written across the code columns (合计 in a merged cell)
-                text = next((_text(p) for p in parts if isinstance(p, str) and p.strip() and digits(p) is None), "")
+                text = next((_text[p] for p in parts if isinstance(p, str) and p.strip() and digits[p] is None), "")
                 if text and not label:
                     label, label_col = text, c0
         else:
             v = cells.get(c0)
-            if v is not None and v != "":
-                project = _text(v)
-                has = True
-    if not has:
-        return None
+            if v is not None:
+                project = _text[v] if v.__class__ is str else _text(v)
     if code is None and label:  # code typed in front of the name, or in the name column alone
-        lead, name = leading_code(label)
+        lead, name = leading_code[label]
         if lead:
             code, label = lead, name
-    if not label and code is None and not project and \
-            not any(v is not None and v is not FORMULA for v, _ in values.values()):
+    if not label and code is None and not project and not figure:
         return None
-    if label_cols and not label_col:
-        label_col = min(label_cols)
-    return RawRow(block, r, grid.name, code, label, project, values, label_col)
+    if plan.label_col is not None and not label_col:
+        label_col = plan.label_col
+    return RawRow(plan.block, r, grid.name, code, label, project, values, label_col)
 
 
 def _code(parts: list[Any], segs: list[int], last: str, split: bool) -> str | None:
     """The code of a row from its code cells; blank leading parts (类 printed once) come from the row above."""
-    ds = [digits(p) for p in parts]
-    if not any(ds):
-        return None
+    ds = [None if p is None else digits[p] if p.__class__ is str or p.__class__ is float else digits(p)
+          for p in parts]
     if not split:
+        return ds[0] or None
+    k = 0
+    for d in ds:
+        if d:
+            break
+        k += 1
+    else:
+        return None
+    if k == 0 and len(ds[0]) > segs[0]:  # joined code typed into the 类 column
         return ds[0]
-    if ds[0] and len(ds[0]) > segs[0]:  # joined code typed into the 类 column
-        return ds[0]
-    k = next(i for i, d in enumerate(ds) if d)
     width = sum(segs[:k])
     if len(last) < width:
         return None

@@ -28,6 +28,7 @@ from ..model import FORMAT, Budget, set_path
 from ..parse import clean_float, decimals_of, parse_amount
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, installed_tablesets, load_tableset
+from .cells import CellMap
 from .locate import FORMULA, Found, Grid, RawRow, aliases, locate, sheet_grids, strip_label
 from .text import cached, norm, vocabulary
 
@@ -106,7 +107,7 @@ class OfficialReader:
             return None, self.findings, {"tableset": ts.id}
         layout = layout_for(spec)
         budget = Budget(layout, {"format": FORMAT, "spec": spec.to_dict(), "tables": {}})
-        cell_map: dict[str, str] = {}
+        cell_map = CellMap()
         for tid in al.official:
             f = by_id.get(tid)
             desc = ts.table(tid)
@@ -175,7 +176,7 @@ class OfficialReader:
                                 self.add("row-unplaced", "READ.row-unplaced", W, cells=(_ref(r, r.label_col),),
                                          table=f.id, text=_clip(r.project))
                                 continue
-                            items = [k for k, words in al.project_items.items() if any(w in norm(r.project) for w in words)]
+                            items = [k for k, words in al.project_items.items() if any(w in norm[r.project] for w in words)]
                             projects.append({"key": f"p{len(projects) + 1}", "name": r.project, "function": r.code,
                                              "unit": unit, "sangong": items})
                             if r.label and r.code not in names:
@@ -237,10 +238,10 @@ class OfficialReader:
     @staticmethod
     def _is_total(b, r: RawRow) -> bool:
         words = _total_words(b.total.label if b.total is not None else None)
-        return norm(r.label) in words or strip_label(r.label) in words
+        return norm[r.label] in words or strip_label[r.label] in words
 
     # --- figures -------------------------------------------------------------------------------------------
-    def _fill(self, ts: TableSet, f: Found, t: LTable, budget: Budget, cell_map: dict[str, str]) -> None:
+    def _fill(self, ts: TableSet, f: Found, t: LTable, budget: Budget, cell_map: CellMap) -> None:
         al = aliases(ts)
         unit = _table_unit(ts, f)
         factor = Decimal(1)
@@ -252,22 +253,27 @@ class OfficialReader:
         layout = budget.layout
         doc = budget.doc
         overrides = budget.overrides
-        cell_map[f"{t.sheet}!A1"] = f"{f.sheet}!{a1(f.title_row, f.title_col)}"
+        cell_map.title(t.sheet, f"{f.sheet}!{a1(f.title_row, f.title_col)}")
+        placed = cell_map.table(t.sheet)
+        known = self._known
+        tid = t.id
+        tables = doc["tables"]
         pointers: dict[str, int] = {}
         rows = _Rows(t)
-        tcols = _template_columns(t)
-        # per block: its columns by key, and the non-numeric ones the sheet has (template column, sheet column)
+        letters = _template_columns(t)
+        # per block: the sheet columns of the non-numeric columns the sheet has
         blocks = {}
         for b in t.desc.blocks:
-            texts = []
+            texts = {}
             for col in b.columns:
                 if (b.key, col.key) in t.colpos and not col.numeric:
                     cols = f.columns.get((b.key, col.key))
                     if cols:
-                        texts.append((col.key, cols[0]))
-            blocks[b.key] = (b, {col.key: col for col in b.columns}, texts)
+                        texts[col.key] = cols[0]
+            blocks[b.key] = (b, texts)
+        kinds: dict[int, dict[str, tuple[Any, str]]] = {}   # rows alike (Layout.roles): column -> (column, role)
         for r in f.rows:
-            b, columns, texts = blocks[r.block]
+            b, texts = blocks[r.block]
             key = self._row_key(t, b, r, al, pointers, rows)
             if key is None:
                 if any(v is not None and v is not FORMULA for v, _ in r.values.values()):
@@ -277,49 +283,58 @@ class OfficialReader:
             lrow = t.rows[key]
             if r.code and r.label and lrow.code:
                 budget.printed_labels[(t.id, key)] = r.label
-            line = f"{r.sheet}!"
-            row_no = r.r + 1
-            trow = str(lrow.r + 1)
-            tcol = tcols[lrow.block]
-            for ck, c in texts:
-                cell_map.setdefault(tcol[ck] + trow, f"{line}{_letter(c)}{row_no}")
+            cell_map.place(placed, lrow.r + 1, r.r, r.sheet, r.values, texts, letters[lrow.block])
+            roles = layout.roles(t, lrow)
+            kind = kinds.get(id(roles))
+            if kind is None:
+                kind = kinds[id(roles)] = {col.key: (col, role) for col, role in roles}
+            grid_row = lrow.record is None
+            figures = None  # the row's mapping in the document, once a figure is put there
             for ck, (raw, c) in r.values.items():
-                real = f"{line}{_letter(c)}{row_no}"
-                cell_map[tcol[ck] + trow] = real
                 if raw is FORMULA:
                     continue
+                col, role = kind[ck]
                 if raw is None:  # an empty cell: a total the template computes is published as 0
-                    if layout.cell_role(t, lrow, columns[ck]) in ("formula", "sum"):
-                        overrides[(t.id, key, ck)] = ZERO
+                    if role == "formula" or role == "sum":
+                        overrides[(tid, key, ck)] = ZERO
+                    elif role == "input" and grid_row and col.kind == "amount":
+                        known.setdefault((tid, key, ck), None)  # a blank figure: nothing to look up for the totals
                     continue
-                d, how, places = _amount(raw)
+                d, how, places = _amount[raw] if raw.__class__ is float or raw.__class__ is str else _amount(raw)
                 if how == "bad":
-                    self.add("input-not-number", "READ.not-number", E, cells=(real,), table=t.id, text=_clip(str(raw)))
+                    self.add("input-not-number", "READ.not-number", E, cells=(_ref(r, c),), table=t.id,
+                             text=_clip(str(raw)))
                     continue
                 if d is not None:
                     if how == "text":
-                        self.add("input-text-number", "READ.text-number", I, cells=(real,), table=t.id,
+                        self.add("input-text-number", "READ.text-number", I, cells=(_ref(r, c),), table=t.id,
                                  text=_clip(str(raw)), actual=d)
                     if places > decimals:
-                        self.add("excess-digits", "READ.excess-digits", W, cells=(real,), table=t.id, actual=d,
-                                 decimals=decimals)
+                        self.add("excess-digits", "READ.excess-digits", W, cells=(_ref(r, c),), table=t.id,
+                                 actual=d, decimals=decimals)
                     d = d * factor
-                col = columns[ck]
-                role = layout.cell_role(t, lrow, col)
                 if role == "input":
                     if d is not None:
                         if d < 0:
-                            self.add("negative-amount", "READ.negative", E, cells=(real,), table=t.id, actual=d)
-                        set_path(doc, budget.input_path(t, lrow, col), d)
-                        if col.kind == "amount" and lrow.record is None:  # a grid figure: the Decimal itself
-                            self._known[(t.id, key, ck)] = d
-                elif role in ("formula", "sum"):
-                    overrides[(t.id, key, ck)] = d if d is not None else ZERO
+                            self.add("negative-amount", "READ.negative", E, cells=(_ref(r, c),), table=t.id, actual=d)
+                        if grid_row and col.kind != "field":  # tables.<table>.<row>.<column>
+                            if figures is None:
+                                figures = tables.get(tid)
+                                if figures is None:
+                                    figures = tables[tid] = {}
+                                figures = figures.get(key) or figures.setdefault(key, {})
+                            figures[ck] = d
+                            if col.kind == "amount":  # a grid figure: the Decimal itself
+                                known[(tid, key, ck)] = d
+                        else:
+                            set_path(doc, budget.input_path(t, lrow, col), d)
+                elif role == "formula" or role == "sum":
+                    overrides[(tid, key, ck)] = d if d is not None else ZERO
 
     def _row_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, Any], rows: _Rows) -> str | None:
         if b.plan == "fixed":
             return self._fixed_key(t, b, r, al, pointers)
-        if self._is_total(b, r) and not r.code and b.total is not None:
+        if not r.code and b.total is not None and self._is_total(b, r):
             return b.total.key
         if b.plan in ("tree", "classes"):
             if r.code and r.code in t.rows and t.rows[r.code].block == b.key:
@@ -350,27 +365,36 @@ class OfficialReader:
         return None
 
     def _fixed_key(self, t: LTable, b, r: RawRow, al, pointers: dict[str, int]) -> str | None:
-        order = list(b.rows) + ([b.total] if b.total else [])
+        order = _fixed_rows(al, t.desc.id, b)
         if not any(c.kind in ("label", "name") for c in b.columns):  # rows without labels come in order
             i = pointers.get(b.key, 0)
             pointers[b.key] = i + 1
-            return order[i].key if i < len(order) and order[i].key in t.rows else None
+            return order[i][0] if i < len(order) and order[i][0] in t.rows else None
         if not r.label:
             return None
-        lab, bare = norm(r.label), strip_label(r.label)
+        lab, bare = norm[r.label], strip_label[r.label]
         start = pointers.get(b.key, 0)
-
-        def hit(rd) -> bool:
-            alts = (norm(rd.label),) + al.rows.get((t.desc.id, rd.key), ())
-            return lab in alts or bare in {strip_label(a) for a in alts}
-
         for i in list(range(start, len(order))) + list(range(0, start)):
-            rd = order[i]
-            if rd.key in t.rows and hit(rd):
+            key, alts, bares = order[i]
+            if key in t.rows and (lab in alts or bare in bares):
                 if i >= start:
                     pointers[b.key] = i + 1
-                return rd.key
+                return key
         return None
+
+
+def _fixed_rows(al, tid: str, b) -> list[tuple[str, tuple[str, ...], frozenset[str]]]:
+    """The rows of a fixed block in order, its total last, each with the labels it may be printed with
+    (normalised, and without their enumerators): worked out once per table set."""
+    key = (tid, b.key)
+    got = al.fixed_rows.get(key)
+    if got is None:
+        got = []
+        for rd in list(b.rows) + ([b.total] if b.total else []):
+            alts = (norm(rd.label),) + al.rows.get((tid, rd.key), ())
+            got.append((rd.key, alts, frozenset(strip_label(a) for a in alts)))
+        al.fixed_rows[key] = got
+    return got
 
 
 class _Rows:
@@ -407,17 +431,12 @@ def _total_words(label: str | None) -> frozenset[str]:
     return frozenset(words)
 
 
-@cached()
-def _letter(c: int) -> str:
-    return col_letter(c)
-
-
 def _template_columns(t: LTable) -> dict[str, dict[str, str]]:
-    """``block -> column -> "表3!E"``: the template cell of a row is that and the row's number, as
-    ``LTable.ref`` writes it (worked out once per column, not once per cell)."""
+    """``block -> column letter -> column key``: the template cell of a row is its sheet, that letter and the
+    row's number, as ``LTable.ref`` writes it."""
     out: dict[str, dict[str, str]] = {}
     for (block, ck), (c, _) in t.colpos.items():
-        out.setdefault(block, {})[ck] = f"{t.sheet}!{col_letter(c)}"
+        out.setdefault(block, {})[col_letter(c)] = ck
     return out
 
 
@@ -445,4 +464,6 @@ def read_official(path: Path, wb: Any, tableset: str | None = None):
     from ..reader import ReadResult
 
     budget, findings, meta = OfficialReader(path, wb, tableset).read()
-    return ReadResult(path, budget, findings, getattr(wb, "sha256", "") or "", meta)
+    names = getattr(wb, "sheet_names", None)
+    return ReadResult(path, budget, findings, getattr(wb, "sha256", "") or "", meta,
+                      tuple(names) if names is not None else None)

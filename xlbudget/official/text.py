@@ -24,19 +24,40 @@ CACHED = 16384
 SHORT = 256
 
 
-def cached(maxsize: int = CACHED):
-    """``functools.lru_cache`` for functions of one cell value, keeping short texts and other values only."""
-    def wrap(fn):
-        memo = functools.lru_cache(maxsize=maxsize, typed=True)(fn)
+class Memo(dict):
+    """A function of one cell text, worked out once per distinct short text: ``memo[text]`` in the hot loops
+    (a plain dictionary look-up once the text has been seen, no Python call), ``memo(value)`` for any value
+    (other values than texts through a bounded ``lru_cache``, typed: 1, 1.0 and True apart; texts longer
+    than ``SHORT`` are computed each time). ``memo[x]`` also takes a float where the function gives equal
+    floats the same result (never an int or a bool: they would meet equal floats). Full, it starts afresh:
+    a batch of thousands of workbooks keeps its memory flat."""
 
-        @functools.wraps(fn)
-        def call(value):
-            if isinstance(value, str) and len(value) > SHORT:
-                return fn(value)
-            return memo(value)
-        call.cache_info = memo.cache_info  # type: ignore[attr-defined]
-        return call
-    return wrap
+    def __init__(self, fn, size: int = CACHED):
+        super().__init__()
+        self.fn = fn
+        self.size = size
+        self.other = functools.lru_cache(maxsize=size, typed=True)(fn)   # numbers and other values
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def __missing__(self, text: Any) -> Any:
+        out = self.fn(text)
+        if text.__class__ is not str or len(text) <= SHORT:
+            if len(self) >= self.size:
+                self.clear()
+            self[text] = out
+        return out
+
+    def __call__(self, value: Any) -> Any:
+        return self[value] if value.__class__ is str else self.other(value)
+
+    def __repr__(self) -> str:
+        return f"<memo of {self.fn.__name__}: {len(self)} texts>"
+
+
+def cached(maxsize: int = CACHED):
+    """:class:`Memo` as a decorator."""
+    return lambda fn: Memo(fn, maxsize)
+
 
 _QUOTES = str.maketrans({c: "" for c in "\"'“”‘’「」『』`"})
 _SPACE = re.compile(r"\s+")
@@ -108,15 +129,6 @@ def department_in(text: str) -> str | None:
                     rest = rest[:j]
             return rest.strip()
     return None
-
-
-@functools.lru_cache(maxsize=1)
-def _placeholders() -> frozenset[str]:
-    return frozenset(vocabulary()["placeholders"])
-
-
-def is_placeholder(s: str) -> bool:
-    return s in _placeholders()
 
 
 @functools.lru_cache(maxsize=1)
