@@ -83,17 +83,19 @@ def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
     import dataclasses
 
     absent = budget.absent_tables
-    sheets = {budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables}
+    sheets = tuple({budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables})
     cmap = budget.cell_map
+    get = cmap.get
+
     def real(m: "re.Match[str]") -> str:
-        return cmap.get(m.group(0), m.group(0))
+        return get(m.group(0), m.group(0))
 
     out = []
     for f in findings:
-        if f.table in absent or any(c.startswith(tuple(sheets)) for c in f.cells if sheets):
+        if f.table in absent or (sheets and any(c.startswith(sheets) for c in f.cells)):
             continue
-        cells = tuple(dict.fromkeys(cmap.get(c, c) for c in f.cells))
-        params = {k: _CELL.sub(real, v) if isinstance(v, str) else v for k, v in f.params.items()}
+        cells = tuple(dict.fromkeys([get(c, c) for c in f.cells]))
+        params = {k: _CELL.sub(real, v) if isinstance(v, str) and "!" in v else v for k, v in f.params.items()}
         out.append(dataclasses.replace(f, cells=cells, params=params))
     return out
 
