@@ -75,6 +75,9 @@ def _pieces(text: str) -> tuple[str, ...] | None:
     return pieces
 
 
+# a value that fills a placeholder inside one part of a reference and leaves it one word (see Rule._cells)
+_WORD = re.compile(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")
+
 _column_letter = functools.lru_cache(maxsize=1024)(col_letter)
 
 
@@ -569,15 +572,21 @@ class Rule:
         if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
         self.condition: Condition | None = None      # a named precondition of the book (set on loading)
-        self._exprs: dict[tuple, dict[str, tuple[Expr, tuple]]] = {}   # placeholders -> ``instance``
+        self._exprs: dict[tuple, dict[str, tuple]] = {}   # placeholders -> ``instance``
+        # the cells of each expression field as parsed with its placeholders (where each is a plain ``{name}``)
+        self._templates: dict[str, tuple[tuple[int, str, str, str], ...]] = {}
         for key, text in self.expression_texts():
             unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
             if unknown:
                 raise DescriptionError(f"{where}: rule {rid}: {key}: unknown placeholder {{{sorted(unknown)[0]}}}")
             try:
-                parse(text)
+                template = parse(text)
             except DescriptionError as e:
                 raise DescriptionError(f"{where}: rule {rid}: {key}: {e}") from None
+            if key in self.expressions and _pieces(text) is not None \
+                    and all(_pieces(part) is not None for term in template.terms
+                            for part in (term.ref.table or "", term.ref.row or "", term.ref.col)):
+                self._templates[key] = cells_of(template)
 
     def expression_texts(self) -> Iterator[tuple[str, str]]:
         """(field, expression text with placeholders) of every expression of the entry."""
@@ -692,25 +701,30 @@ class Rule:
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
         """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in."""
-        if key in self.expressions:
-            return self.instance(subs)[key][0]
         return parse(fill(str(self.entry[key]), subs))
 
-    def instance(self, subs: Mapping[str, str]) -> dict[str, tuple[Expr, tuple[tuple[int, str, str, str], ...]]]:
-        """Each expression field of the rule (``expressions``) with the placeholders of ``subs`` filled in: the
-        expression and its (sign, table, row, column) cells (``cells_of``). Each instance is parsed once: the
+    def instance(self, subs: Mapping[str, str]) -> dict[str, tuple[tuple[int, str, str, str], ...]]:
+        """The (sign, table, row, column) cells (``cells_of``) of each expression field of the rule
+        (``expressions``) with the placeholders of ``subs`` filled in. Each instance is worked out once: the
         same codes come back in every submission."""
         k = tuple(subs.items())
         e = self._exprs.get(k)
         if e is None:
-            e = {}
-            for key in self.expressions:
-                expr = parse(fill(str(self.entry[key]), subs))
-                e[key] = (expr, cells_of(expr))
+            e = {key: self._cells(key, subs) for key in self.expressions}
             if len(self._exprs) >= MAX_EXPRS:
                 self._exprs.clear()
             self._exprs[k] = e
         return e
+
+    def _cells(self, key: str, subs: Mapping[str, str]) -> tuple[tuple[int, str, str, str], ...]:
+        """``cells_of(self.expr(key, subs))``: from the expression as parsed with its placeholders, each part of
+        a reference filled in, where every value of ``subs`` is one word of a reference (a code, a table, a
+        project, an item), and so cannot change how the filled text parses."""
+        template = self._templates.get(key)
+        if template is not None and all(v.__class__ is str and _WORD.match(v) for v in subs.values()):
+            return tuple((sign, t if t is None else fill(t, subs), r if r is None else fill(r, subs), fill(c, subs))
+                         for sign, t, r, c in template)
+        return cells_of(self.expr(key, subs))
 
     def tol(self, ctx: Context) -> Tolerance:
         return self.tolerance or ctx.tolerance

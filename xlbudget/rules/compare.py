@@ -17,7 +17,7 @@ class Compare(Rule):
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterable[Finding]:
         instance = self.instance(subs)
-        left, right = instance["left"][1], instance["right"][1]
+        left, right = instance["left"], instance["right"]
         if not ctx.rendering and not self.as_printed and ctx.holds_exactly(self.op, left, right):
             return ()
         return self.compare(ctx, subs, self.op, ctx.side_of(left), ctx.side_of(right))
