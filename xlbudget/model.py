@@ -23,7 +23,7 @@ from . import tomlfile
 from .errors import DataError
 from .layout import Layout, LRow, LTable, layout_for
 from .spec import Spec
-from .tableset import Column
+from .tableset import Column, Precision
 
 FORMAT = "xlbudget/1"
 ZERO = Decimal(0)
@@ -117,8 +117,9 @@ class Budget:
         # roles (Layout.roles), rows with operations of their own by (table, row)
         self._alike, self._own = layout.__dict__.setdefault("_operations", ({}, {}))
         self._memo: dict[tuple[str, str, str], Decimal | None] = {}
-        # the published figures, by column: (table, column) -> (quantum of its display decimals, row -> figure)
-        self._published: dict[tuple[str, str], tuple[Decimal, dict[str, Decimal | None]]] = {}
+        # the published figures, by column: (table, column) -> (quantum of its display decimals, row -> figure,
+        # its precision)
+        self._published: dict[tuple[str, str], tuple[Decimal, dict[str, Decimal | None], Precision]] = {}
         # Formula cells overwritten by constants in a submitted workbook: the constant is what the
         # department sees and publishes, so the rules see it too (the reader reports the overwrite).
         self.overrides: dict[tuple[str, str, str], Decimal | None] = {}
@@ -193,13 +194,23 @@ class Budget:
             v = self._publish(tid, rkey, ckey, column)
         return v
 
+    def figure(self, tid: str, rkey: str, ckey: str) -> tuple[Decimal | None, Precision]:
+        """(``published``, ``precision``) of a cell: the figure as printed and the unit it is printed in."""
+        column = self._published.get((tid, ckey))
+        if column is None:
+            column = self._column(tid, ckey)
+        v = column[1].get(rkey, _UNSET)
+        if v is _UNSET:
+            v = self._publish(tid, rkey, ckey, column)
+        return v, column[2]
+
     def published_of(self, tid: str, ckey: str, rkeys: Iterable[str]) -> Mapping[str, Decimal | None]:
         """The published figures of column ``ckey`` of table ``tid`` as a mapping row -> figure that holds (at
         least) the rows ``rkeys``: ``published`` of many cells of a column, its decimals looked up once."""
         column = self._published.get((tid, ckey))
         if column is None:
             column = self._column(tid, ckey)
-        quantum, known = column
+        quantum, known, _ = column
         memo = self._memo
         for rkey in rkeys:
             if rkey not in known:  # as _publish does
@@ -209,12 +220,12 @@ class Budget:
                 known[rkey] = v if v is None else v.quantize(quantum, ROUND_HALF_UP, _ROUNDING)
         return known
 
-    def _column(self, tid: str, ckey: str) -> tuple[Decimal, dict[str, Decimal | None]]:
-        column = self._published[(tid, ckey)] = (quantum(self.layout.precision(tid, ckey).display_decimals), {})
+    def _column(self, tid: str, ckey: str) -> tuple[Decimal, dict[str, Decimal | None], Precision]:
+        precision = self.layout.precision(tid, ckey)
+        column = self._published[(tid, ckey)] = (quantum(precision.display_decimals), {}, precision)
         return column
 
-    def _publish(self, tid: str, rkey: str, ckey: str, column: tuple[Decimal, dict[str, Decimal | None]]
-                 ) -> Decimal | None:
+    def _publish(self, tid: str, rkey: str, ckey: str, column: tuple) -> Decimal | None:
         """The published figure of a cell not yet published, kept in its ``column``."""
         v = self._memo.get((tid, rkey, ckey), _UNSET)
         if v is _UNSET:

@@ -20,7 +20,7 @@ from .. import classification, formulas, tomlfile
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from ..layout import Layout, LRow, LTable, a1, col_letter
+from ..layout import Layout, LRow, LTable, a1, col_letter, is_static
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
 from .book import Condition, check_reference, coded_blocks, conditions_from
@@ -266,17 +266,21 @@ class Context:
                  ) -> tuple[Precision | None, Decimal, int]:
         """The published figures of ``cells`` added to ``total`` (in ``unit``, else the first cell's), as
         ``Side._sum`` adds them: (unit, total, count of figures), the precision of each figure appended to
-        ``precisions``."""
-        precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
+        ``precisions``. With ``check`` each reference is checked first (``check_cell``)."""
+        figure, tables = self.budget.figure, self.layout.tables
         for sign, tid, rkey, ckey in cells:
-            if check:
-                checked(tid, rkey, ckey)
-            p = precision_of(tid, ckey)
+            if check:  # (a cell of a row the layout has: known at once)
+                t = tables.get(tid)  # type: ignore[arg-type]
+                row = t.rows.get(rkey) if t is not None else None  # type: ignore[arg-type]
+                if row is None or (row.block, ckey) not in t.colpos:  # type: ignore[union-attr]
+                    self.check_cell(tid, rkey, ckey)
+            value, p = figure(tid, rkey, ckey)
             if unit is None:
                 unit = p
-            value = pub(tid, rkey, ckey)
             if value is not None:
-                total += sign * (value if p is unit else p.convert(value, unit))
+                if p is not unit and p.unit != unit.unit:
+                    value = p.convert(value, unit)
+                total = total + value if sign > 0 else total - value
                 count += 1
                 if precisions is not None:
                     precisions.append(p)
@@ -292,8 +296,8 @@ class Context:
         if ln == 0 and rn == 0:
             return True
         unit = lu or ru or self.layout.tableset.precision
-        lv = lt if lu is None else lu.convert(lt, unit)
-        rv = rt if ru is None else ru.convert(rt, unit)
+        lv = lt if lu is None or lu is unit else lu.convert(lt, unit)
+        rv = rt if ru is None or ru is unit else ru.convert(rt, unit)
         return judge(op, lv - rv, ZERO) == "ok"
 
     def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
@@ -880,6 +884,30 @@ def layout_plan(layout: Layout, key: Any, build: "Callable[[], Any]") -> Any:
     if plan is None:
         plan = plans[key] = build()
     return plan
+
+
+def table_plan(layout: Layout, t: LTable, key: str, build: "Callable[[], Any]") -> Any:
+    """``layout_plan`` of what a rule derives from one table and names by row keys only (never the rows
+    themselves, whose labels may differ): for a static table (whose rows, roles and sums are the same in every
+    layout, ``is_static``) built once for every layout, unless the plan says it is not ``portable``."""
+    if is_static(t.desc):
+        got = _STATIC_PLANS.get((key, id(t.desc)))
+        if got is not None and got[0] is t.desc:
+            return got[1]
+    plans = layout.__dict__.setdefault("_rule_plans", {})
+    plan = plans.get((key, t.id))
+    if plan is None:
+        plan = build()
+        if is_static(t.desc) and getattr(plan, "portable", True):
+            if len(_STATIC_PLANS) >= MAX_EXPRS:
+                _STATIC_PLANS.clear()
+            _STATIC_PLANS[(key, id(t.desc))] = (t.desc, plan)
+        else:
+            plans[(key, t.id)] = plan
+    return plan
+
+
+_STATIC_PLANS: dict[tuple[str, int], tuple[Any, Any]] = {}
 
 
 def row_label(row: LRow) -> str:

@@ -13,7 +13,7 @@ from ..layout import Layout, LRow, LTable, note_columns
 from ..tableset import Column, Precision, TableDesc, TableSet
 from ..model import Budget
 from .base import (ZERO, Context, Rule, RuleConfigError, Side, cell_name, fill, layout_plan, note_position, register,
-                   table_names)
+                   table_names, table_plan)
 from .book import check_reference
 from .sheet import Operand, SheetRow, nonzero_count
 
@@ -27,18 +27,20 @@ def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
 
 
 class _SumPlan:
-    """The total rows of a table that add up their child rows, once per layout: ``rows``, each with the columns
-    where it does, in row order; ``columns``: for each such column, the rows whose figures its sums read and
-    its sums as (place, row), a place being (index in ``rows``, index among the row's columns)."""
+    """The total rows of a table that add up their child rows, by their keys: ``rows``, each with its children
+    and the columns where it adds them up, in row order; ``columns``: for each such column, the rows whose
+    figures its sums read and its sums as (place, row, children), a place being (index in ``rows``, index
+    among the row's columns). Once per layout, or once for every layout of a static table."""
 
     __slots__ = ("rows", "columns")
 
     def __init__(self, layout: Layout, t: LTable):
-        self.rows: list[tuple[LRow, tuple[str, ...]]] = []
-        by_column: dict[str, tuple[list[str], list[tuple[tuple[int, int], LRow]]]] = {}
+        self.rows: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+        by_column: dict[str, tuple[list[str], list[tuple[tuple[int, int], str, tuple[str, ...]]]]] = {}
         alike = layout_plan(layout, "sum_columns", dict)   # the columns of the rows alike (same roles, formulas)
         for row in t.rows.values():
-            if not row.children:
+            kids = row.children
+            if not kids:
                 continue
             roles = row.roles or layout.roles(t, row)
             key = (id(roles), tuple(row.formulas)) if row.formulas else id(roles)
@@ -48,37 +50,33 @@ class _SumPlan:
             if not cols:
                 continue
             i = len(self.rows)
-            self.rows.append((row, cols))
+            self.rows.append((row.key, kids, cols))
             for j, ckey in enumerate(cols):
                 group = by_column.get(ckey)
                 if group is None:
                     group = by_column[ckey] = ([], [])
                 group[0].append(row.key)
-                group[0].extend(row.children)
-                group[1].append(((i, j), row))
+                group[0].extend(kids)
+                group[1].append(((i, j), row.key, kids))
         self.columns = [(ckey, rkeys, sums) for ckey, (rkeys, sums) in by_column.items()]
 
-    def failing(self, budget: Budget, tid: str) -> list[tuple[LRow, str]]:
+    def failing(self, budget: Budget, tid: str) -> list[tuple[str, str]]:
         """(row, column) of the sums whose published figures do not add up exactly (and are not all blank),
         in row order then column order."""
         out = []
         for ckey, rkeys, sums in self.columns:
             figures = budget.published_of(tid, ckey, rkeys)
             get = figures.__getitem__
-            for place, row in sums:
-                here = figures[row.key]
-                values = list(map(get, row.children))
+            for place, rkey, kids in sums:
+                here = figures[rkey]
+                values = list(map(get, kids))
                 if here is None and values.count(None) == len(values):
                     continue
                 # (zeros left out of the sum: they add nothing)
                 if (ZERO if here is None else ZERO + here) - sum(filter(None, values), ZERO) != ZERO:
-                    out.append((place, row, ckey))
+                    out.append((place, rkey, ckey))
         out.sort(key=lambda f: f[0])
-        return [(row, ckey) for _, row, ckey in out]
-
-
-def _sum_plan(layout: Layout, t: LTable) -> _SumPlan:
-    return layout_plan(layout, ("sums", t.id), lambda: _SumPlan(layout, t))
+        return [(rkey, ckey) for _, rkey, ckey in out]
 
 
 def _summed(row: LRow, roles) -> tuple[str, ...]:
@@ -98,20 +96,21 @@ def _summed(row: LRow, roles) -> tuple[str, ...]:
 
 class _FormulaPlan:
     """The formula cells of a table (a numeric cell of a grid row, not a record, for which the layout has an
-    expression), once per layout. A cell's operands are (sign, table, row, column, precision), table and row
-    None where they are the cell's own.
+    expression), by row keys. A cell's operands are (sign, table, row, column, precision), table and row None
+    where they are the cell's own.
 
     ``columns``: the formulas of a column over the rows of a block (合计 = 基本 + 项目 in every row) whose
     operands are all of the row itself, as (column, precision, operands, rows, place of each row): judged
     column by column. ``rows``: the other rows with formula cells, as (row index, row, its cells: (column
     index, column, precision, operands)). A place is (row index, column index): findings come in row order,
-    then column order."""
+    then column order. ``portable`` when no operand names a table that some layouts lack (then the plan of a
+    static table serves every layout, ``table_plan``)."""
 
-    __slots__ = ("columns", "rows")
+    __slots__ = ("columns", "rows", "portable")
 
     def __init__(self, layout: Layout, t: LTable):
-        self.columns: list[tuple[str, Precision, tuple, list[LRow], list[tuple[int, int]]]] = []
-        self.rows: list[tuple[int, LRow, list[tuple[int, str, Precision, tuple]]]] = []
+        self.columns: list[tuple[str, Precision, tuple, list[str], list[tuple[int, int]]]] = []
+        self.rows: list[tuple[int, str, list[tuple[int, str, Precision, tuple]]]] = []
         # block -> its numeric columns, its column formulas judged column by column (with the index of each
         # column), and the cells of its other column formulas
         blocks: dict[str, tuple[list, list, list]] = {}
@@ -123,13 +122,16 @@ class _FormulaPlan:
                 got = blocks[row.block] = self._block(layout, t, row.block)
             numeric, groups, others = got
             if row.formulas:
-                self.rows.append((i, row, _row_cells(layout, t, row, numeric)))
+                self.rows.append((i, row.key, _row_cells(layout, t, row, numeric)))
                 continue
             for j, group in groups:
-                group[3].append(row)
+                group[3].append(row.key)
                 group[4].append((i, j))
             if others:
-                self.rows.append((i, row, others))
+                self.rows.append((i, row.key, others))
+        fixed = _fixed_tables(layout.tableset)
+        self.portable = all(rt is None or rt in fixed for _, _, cells in self.rows for *_, refs in cells
+                            for _, rt, _, _, _ in refs)
 
     def _block(self, layout: Layout, t: LTable, block: str) -> tuple[list, list, list]:
         numeric = [(j, c) for j, c in enumerate(t.desc.block(block).columns) if c.numeric]
@@ -147,12 +149,12 @@ class _FormulaPlan:
                 others.append((j, col.key, precision, refs))
         return numeric, groups, others
 
-    def cells(self) -> list[tuple[tuple[int, int], LRow, str, Precision, tuple]]:
+    def cells(self) -> list[tuple[tuple[int, int], str, str, Precision, tuple]]:
         """Every formula cell as (place, row, column, precision, operands), in row order then column order."""
-        out = [((i, j), row, ckey, precision, refs) for i, row, cells in self.rows
+        out = [((i, j), rkey, ckey, precision, refs) for i, rkey, cells in self.rows
                for j, ckey, precision, refs in cells]
-        for ckey, precision, refs, rows, places in self.columns:
-            out.extend((at, row, ckey, precision, refs) for row, at in zip(rows, places))
+        for ckey, precision, refs, rkeys, places in self.columns:
+            out.extend((at, rkey, ckey, precision, refs) for rkey, at in zip(rkeys, places))
         out.sort(key=lambda c: c[0])
         return out
 
@@ -209,7 +211,11 @@ _FIXED: dict[int, tuple[TableSet, frozenset[str]]] = {}
 
 
 def _formula_plan(layout: Layout, t: LTable) -> _FormulaPlan:
-    return layout_plan(layout, ("formulas", t.id), lambda: _FormulaPlan(layout, t))
+    return table_plan(layout, t, "formulas", lambda: _FormulaPlan(layout, t))
+
+
+def _sum_plan(layout: Layout, t: LTable) -> _SumPlan:
+    return table_plan(layout, t, "sums", lambda: _SumPlan(layout, t))
 
 
 @register
@@ -224,12 +230,13 @@ class Sums(Rule):
         t = _table(ctx, self, subs)
         tid, plan = t.id, _sum_plan(ctx.layout, t)
         # rendering: every sum becomes a row of the 校验 sheet; checking: only those that do not add up
-        sums = [(row, ckey) for row, cols in plan.rows for ckey in cols] if ctx.rendering \
+        sums = [(rkey, ckey) for rkey, _, cols in plan.rows for ckey in cols] if ctx.rendering \
             else plan.failing(budget, tid)
-        for row, ckey in sums:
+        for rkey, ckey in sums:
+            row = t.rows[rkey]
             kids = row.children
             right = ctx.add_cells(Side(), [(1, tid, ch, ckey) for ch in kids])
-            yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
+            yield from self.compare(ctx, subs, "eq", ctx.single(tid, rkey, ckey), right,
                                     fail_kind="sum-mismatch", table=tid, n=len(kids),
                                     label_zh=cell_name(t, row, ckey, "zh"), label_en=cell_name(t, row, ckey, "en"))
 
@@ -246,8 +253,8 @@ class Formulas(Rule):
         t = _table(ctx, self, subs)
         plan = _formula_plan(ctx.layout, t)
         cells = plan.cells() if ctx.rendering else _failing(budget, t.id, plan)
-        for _, row, ckey, precision, refs in cells:
-            rkey, tid = row.key, t.id
+        for _, rkey, ckey, precision, refs in cells:
+            row, tid = t.rows[rkey], t.id
             right = ctx.add_cells(Side(), [(sign, rt or tid, rr or rkey, rc) for sign, rt, rr, rc, _ in refs])
             yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
                                     fail_kind="formula-mismatch", table=tid,
@@ -258,8 +265,7 @@ def _failing(budget: Budget, tid: str, plan: _FormulaPlan) -> list[tuple]:
     """The formula cells of ``plan`` whose published figures do not add up exactly, in row then column order."""
     out = []
     figures_of = budget.published_of
-    for ckey, precision, refs, rows, places in plan.columns:
-        rkeys = [row.key for row in rows]
+    for ckey, precision, refs, rkeys, places in plan.columns:
         operands = [(sign, list(map(figures_of(tid, rc, rkeys).__getitem__, rkeys)), None if p is precision else p)
                     for sign, _, _, rc, p in refs]
         for i, here in enumerate(map(figures_of(tid, ckey, rkeys).__getitem__, rkeys)):
@@ -267,23 +273,26 @@ def _failing(budget: Budget, tid: str, plan: _FormulaPlan) -> list[tuple]:
             for sign, values, p in operands:
                 v = values[i]
                 if v is not None:
-                    total += sign * (v if p is None else p.convert(v, precision))
+                    if p is not None:
+                        v = p.convert(v, precision)
+                    total = total + v if sign > 0 else total - v
                     seen = True
             if seen and (ZERO if here is None else ZERO + here) - total != ZERO:
-                out.append((places[i], rows[i], ckey, precision, refs))
+                out.append((places[i], rkeys[i], ckey, precision, refs))
     pub = budget.published
-    for i, row, cells in plan.rows:
-        rkey = row.key
+    for i, rkey, cells in plan.rows:
         for j, ckey, precision, refs in cells:
             here = pub(tid, rkey, ckey)
             total, seen = ZERO, here is not None
             for sign, rt, rr, rc, p in refs:
                 v = pub(rt or tid, rr or rkey, rc)
                 if v is not None:
-                    total += sign * (v if p is precision else p.convert(v, precision))
+                    if p is not precision:
+                        v = p.convert(v, precision)
+                    total = total + v if sign > 0 else total - v
                     seen = True
             if seen and (ZERO if here is None else ZERO + here) - total != ZERO:
-                out.append(((i, j), row, ckey, precision, refs))
+                out.append(((i, j), rkey, ckey, precision, refs))
     out.sort(key=lambda c: c[0])
     return out
 
