@@ -736,15 +736,17 @@ class Rule:
     def make(self, kind: str, severity: Severity, subs: Mapping[str, str], *, cells: Iterable[str | None] = (),
              table: str | None = None, expected: Decimal | None = None, actual: Decimal | None = None,
              difference: Decimal | None = None, tol: Tolerance | None = None, figures: int = 0,
-             precisions: "list[Precision] | None" = None, unit: Precision | None = None, **params: Any) -> Finding:
+             precisions: "list[Precision] | None" = None, unit: Precision | None = None,
+             explained: tuple[Decimal, str, str] | None = None, **params: Any) -> Finding:
         """A finding of this rule. With ``precisions`` (of each figure compared) and ``unit`` (the unit of
-        comparison) the tolerance is the interval of those figures; else ``figures`` of the set's precision."""
+        comparison) the tolerance is the interval of those figures (``explained``: ``tol.explain_for`` of them,
+        where already known); else ``figures`` of the set's precision."""
         p: dict[str, Any] = {"rule_zh": fill(self.zh, subs), "rule_en": fill(self.en, subs)}
         bound = mode = None
         if tol is not None:
             mode = tol.mode
             if precisions is not None and unit is not None:
-                bound, p["mode_zh"], p["mode_en"] = tol.explain_for(precisions, unit)
+                bound, p["mode_zh"], p["mode_en"] = explained or tol.explain_for(precisions, unit)
                 bound = bound.normalize()
             else:
                 bound = tol.bound(figures).normalize()
@@ -778,7 +780,8 @@ class Rule:
         tol = self.tol(ctx)
         figures = left.figures + right.figures
         precisions = left.precisions + right.precisions
-        status = judge(op, diff, tol.bound_for(precisions, unit))
+        explained = tol.explain_for(precisions, unit)   # the bound, and how it was obtained (for the finding)
+        status = judge(op, diff, explained[0])
         if fail_kind is None:
             fail_kind = "cross-mismatch" if op == "eq" else "bound-violation"
         rel = RELATIONS.get(op, ("等于", "equal to"))
@@ -790,7 +793,7 @@ class Rule:
         return (self.make(kind, severity, subs, cells=left.cells + right.cells,
                           table=table or (left.tables + right.tables + [None])[0], expected=rv,
                           actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
-                          relation_zh=rel[0], relation_en=rel[1], **params),)
+                          explained=explained, relation_zh=rel[0], relation_en=rel[1], **params),)
 
 
 # ---------------------------------------------------------------------------------------------------------
