@@ -78,6 +78,8 @@ def _pieces(text: str) -> tuple[str, ...] | None:
 # a value that fills a placeholder inside one part of a reference and leaves it one word (see Rule._cells)
 _WORD = re.compile(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")
 
+_UNKNOWN = object()
+
 _column_letter = functools.lru_cache(maxsize=1024)(col_letter)
 
 
@@ -146,27 +148,23 @@ class Side:
 
     def _name(self) -> tuple[list[str], list[str], list[str]]:
         if self._named is None:
-            items: list[tuple] = []          # (sign, cell, label, table, precision) of each figure
-            for ctx, chunk in self._chunks:
-                if ctx is None:
-                    items.extend(chunk)
-                    continue
-                position, label, precision = ctx.position, ctx.label, ctx.precision
-                for sign, tid, rkey, ckey in chunk:
-                    cell = position(tid, rkey, ckey)
-                    items.append((sign, cell, "" if cell is not None else label(tid, rkey), tid, precision(tid, ckey)))
             cells: dict[str, None] = {}
             parts: list[str] = []
             tables: dict[str, None] = {}
             unit = self.precision.unit if self.precision is not None else None
-            for sign, cell, label, table, precision in items:
-                if cell is not None:
-                    cells[cell] = None
-                shown = cell or label
-                if precision is not None and unit is not None and precision.unit != unit:
-                    shown += f"（{precision.unit}）"
-                parts.append(("-" if sign < 0 else "+") + shown)
-                tables[table] = None
+            for ctx, chunk in self._chunks:
+                if ctx is None:   # figures added with their names: (sign, cell, label, table, precision)
+                    named: Iterable[tuple] = chunk
+                else:             # cells of a context: named now
+                    named = ctx.named(chunk, unit is not None)
+                for sign, cell, label, table, precision in named:
+                    if cell is not None:
+                        cells[cell] = None
+                    shown = cell or label
+                    if precision is not None and unit is not None and precision.unit != unit:
+                        shown += f"（{precision.unit}）"
+                    parts.append(("-" if sign < 0 else "+") + shown)
+                    tables[table] = None
             self._named = (list(cells), parts, list(tables))
         return self._named
 
@@ -310,6 +308,20 @@ class Context:
         if agg is not None:
             return Operand(sign, agg[0], precision, agg[1], rounded)
         return None
+
+    def named(self, cells: Sequence[tuple[int, str, str, str]], precisions: bool = True
+              ) -> list[tuple[int, str | None, str, str, Precision | None]]:
+        """(sign, position, label where it has none, table, precision — None unless ``precisions``) of
+        (sign, table, row, column) cells."""
+        positions, position, label, precision = self._positions, self.position, self.label, self.layout.precision
+        out = []
+        for sign, tid, rkey, ckey in cells:
+            cell = positions.get((tid, rkey, ckey), _UNKNOWN)
+            if cell is _UNKNOWN:
+                cell = position(tid, rkey, ckey)
+            out.append((sign, cell, "" if cell is not None else label(tid, rkey), tid,
+                        precision(tid, ckey) if precisions else None))
+        return out
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
         """``表6!C12``, None where the layout has no such cell (each worked out once per check: a cell is
