@@ -103,8 +103,7 @@ class _FormulaPlan:
     operands are all of the row itself, as (column, precision, operands, rows, place of each row): judged
     column by column. ``rows``: the other rows with formula cells, as (row index, row, its cells: (column
     index, column, precision, operands)). A place is (row index, column index): findings come in row order,
-    then column order. ``portable`` when no operand names a table that some layouts lack (then the plan of a
-    static table serves every layout, ``table_plan``)."""
+    then column order. ``portable`` when the plan of a static table serves every layout (``table_plan``)."""
 
     __slots__ = ("columns", "rows", "portable")
 
@@ -114,6 +113,7 @@ class _FormulaPlan:
         # block -> its numeric columns, its column formulas judged column by column (with the index of each
         # column), and the cells of its other column formulas
         blocks: dict[str, tuple[list, list, list]] = {}
+        own = False
         for i, row in enumerate(t.rows.values()):
             if row.record is not None:
                 continue
@@ -122,6 +122,7 @@ class _FormulaPlan:
                 got = blocks[row.block] = self._block(layout, t, row.block)
             numeric, groups, others = got
             if row.formulas:
+                own = True
                 self.rows.append((i, row.key, _row_cells(layout, t, row, numeric)))
                 continue
             for j, group in groups:
@@ -129,9 +130,9 @@ class _FormulaPlan:
                 group[4].append((i, j))
             if others:
                 self.rows.append((i, row.key, others))
-        fixed = _fixed_tables(layout.tableset)
-        self.portable = all(rt is None or rt in fixed for _, _, cells in self.rows for *_, refs in cells
-                            for _, rt, _, _, _ in refs)
+        # a row's own formulas may differ from layout to layout even in a static table (a form row's formula
+        # names its project's tables): only the column formulas of a static table serve every layout
+        self.portable = not own
 
     def _block(self, layout: Layout, t: LTable, block: str) -> tuple[list, list, list]:
         numeric = [(j, c) for j, c in enumerate(t.desc.block(block).columns) if c.numeric]
