@@ -17,17 +17,18 @@ import copy
 import json
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from . import tomlfile
 from .errors import DataError
 from .layout import Layout, LRow, LTable, layout_for
 from .spec import Spec
-from .tableset import Column
+from .tableset import Column, Precision
 
 FORMAT = "xlbudget/1"
 ZERO = Decimal(0)
 _UNSET = object()
+_INPUT = "input"    # the operation of a grid input cell (``Budget._row_operations``): its figure in the document
 # Rounding never fails for lack of precision, whatever the size of a sum (inputs are bounded when read).
 _ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 
@@ -35,10 +36,15 @@ _ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 def q(value: Decimal | None, decimals: int = 2) -> Decimal | None:
     if value is None:
         return None
-    quantum = _QUANTA.get(decimals)
-    if quantum is None:
-        quantum = _QUANTA[decimals] = Decimal(1).scaleb(-decimals)
-    return value.quantize(quantum, rounding=ROUND_HALF_UP, context=_ROUNDING)
+    return value.quantize(quantum(decimals), ROUND_HALF_UP, _ROUNDING)  # (positional: keywords cost as much)
+
+
+def quantum(decimals: int) -> Decimal:
+    """10^-decimals: the last digit printed at ``decimals`` decimals."""
+    got = _QUANTA.get(decimals)
+    if got is None:
+        got = _QUANTA[decimals] = Decimal(1).scaleb(-decimals)
+    return got
 
 
 _QUANTA: dict[int, Decimal] = {}  # decimals -> 10^-decimals
@@ -111,7 +117,9 @@ class Budget:
         # roles (Layout.roles), rows with operations of their own by (table, row)
         self._alike, self._own = layout.__dict__.setdefault("_operations", ({}, {}))
         self._memo: dict[tuple[str, str, str], Decimal | None] = {}
-        self._published: dict[tuple[str, str, str], Decimal | None] = {}
+        # the published figures, by column: (table, column) -> (quantum of its display decimals, row -> figure,
+        # its precision)
+        self._published: dict[tuple[str, str], tuple[Decimal, dict[str, Decimal | None], Precision]] = {}
         # Formula cells overwritten by constants in a submitted workbook: the constant is what the
         # department sees and publishes, so the rules see it too (the reader reports the overwrite).
         self.overrides: dict[tuple[str, str, str], Decimal | None] = {}
@@ -177,15 +185,54 @@ class Budget:
         return self._compute(tid, rkey, ckey)
 
     def published(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
-        k = (tid, rkey, ckey)
-        v = self._published.get(k, _UNSET)
+        """The figure as printed: rounded half-up to the display decimals of its column, on its own."""
+        column = self._published.get((tid, ckey))
+        if column is None:
+            column = self._column(tid, ckey)
+        v = column[1].get(rkey, _UNSET)
         if v is _UNSET:
-            v = self._memo.get(k, _UNSET)
-            if v is _UNSET:
-                v = self.value(tid, rkey, ckey)
-            if v is not None:
-                v = q(v, self.layout.precision(tid, ckey).display_decimals)
-            self._published[k] = v
+            v = self._publish(tid, rkey, ckey, column)
+        return v
+
+    def figure(self, tid: str, rkey: str, ckey: str) -> tuple[Decimal | None, Precision]:
+        """(``published``, ``precision``) of a cell: the figure as printed and the unit it is printed in."""
+        column = self._published.get((tid, ckey))
+        if column is None:
+            column = self._column(tid, ckey)
+        v = column[1].get(rkey, _UNSET)
+        if v is _UNSET:
+            v = self._publish(tid, rkey, ckey, column)
+        return v, column[2]
+
+    def published_of(self, tid: str, ckey: str, rkeys: Iterable[str]) -> Mapping[str, Decimal | None]:
+        """The published figures of column ``ckey`` of table ``tid`` as a mapping row -> figure that holds (at
+        least) the rows ``rkeys``: ``published`` of many cells of a column, its decimals looked up once."""
+        column = self._published.get((tid, ckey))
+        if column is None:
+            column = self._column(tid, ckey)
+        quantum, known, _ = column
+        memo = self._memo
+        for rkey in rkeys:
+            if rkey not in known:  # as _publish does
+                v = memo.get((tid, rkey, ckey), _UNSET)
+                if v is _UNSET:
+                    v = self.value(tid, rkey, ckey)
+                known[rkey] = v if v is None else v.quantize(quantum, ROUND_HALF_UP, _ROUNDING)
+        return known
+
+    def _column(self, tid: str, ckey: str) -> tuple[Decimal, dict[str, Decimal | None], Precision]:
+        precision = self.layout.precision(tid, ckey)
+        column = self._published[(tid, ckey)] = (quantum(precision.display_decimals), {}, precision)
+        return column
+
+    def _publish(self, tid: str, rkey: str, ckey: str, column: tuple) -> Decimal | None:
+        """The published figure of a cell not yet published, kept in its ``column``."""
+        v = self._memo.get((tid, rkey, ckey), _UNSET)
+        if v is _UNSET:
+            v = self.value(tid, rkey, ckey)
+        if v is not None:
+            v = v.quantize(column[0], ROUND_HALF_UP, _ROUNDING)
+        column[1][rkey] = v
         return v
 
     def invalidate(self) -> None:
@@ -224,7 +271,18 @@ class Budget:
             if ops is None:
                 ops = self._row_operations(t, row, roles)
         op = ops.get(ckey, _UNSET)
-        if op is _UNSET:  # an input
+        if op is _INPUT:  # a grid input (most of them blank): tables.<t>.<row>.<col> of the document
+            v = self.doc.get("tables")
+            for k in (tid, rkey, ckey):
+                if not isinstance(v, dict):
+                    return None
+                v = v.get(k)
+                if v is None:
+                    return None
+            if v.__class__ is Decimal:
+                return v
+            return to_decimal(v) if not isinstance(v, (list, dict)) else None
+        if op is _UNSET:  # a cell the row's block lacks, an input of a record or form row
             return self._compute_cell(tid, rkey, ckey)
         memo, value = self._memo, self.value
         total = ZERO
@@ -250,16 +308,21 @@ class Budget:
         return total if seen else None
 
     def _row_operations(self, t: LTable, row: LRow, roles) -> dict[str, list | None]:
-        """How the totals of a row are computed: column -> None for a sum of the child rows, or the operands
-        of a formula as a list of (sign, table, row, column, conversion, blank): table and row None where
-        they are the cell's own, conversion the (from, to) precisions of an operand kept in another unit,
-        blank whether a blank operand still makes the formula a figure. Shared by the rows alike unless the
-        row has formulas of its own. ``_compute_cell`` computes the same, cell by cell."""
+        """How the figures of a row are computed: column -> _INPUT for an input of a grid row, None for a sum
+        of the child rows, or the operands of a formula as a list of (sign, table, row, column, conversion,
+        blank): table and row None where they are the cell's own, conversion the (from, to) precisions of an
+        operand kept in another unit, blank whether a blank operand still makes the formula a figure. Shared
+        by the rows alike unless the row has formulas of its own. ``_compute_cell`` computes the same, cell by
+        cell."""
         layout = self.layout
-        ops: dict[str, list | None] = {}
+        ops: dict[str, list | str | None] = {}
         alike = not row.formulas
+        grid = row.record is None
         for col, role in roles:
-            if role == "sum":
+            if role == "input":
+                if grid and col.kind != "field":
+                    ops[col.key] = _INPUT
+            elif role == "sum":
                 ops[col.key] = None
             elif role == "formula":
                 expr = layout.expr_of(t, row, col)

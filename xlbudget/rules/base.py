@@ -20,7 +20,7 @@ from .. import classification, formulas, tomlfile
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from ..layout import Layout, LRow, LTable, a1, col_letter
+from ..layout import Layout, LRow, LTable, a1, col_letter, is_static
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
 from .book import Condition, check_reference, coded_blocks, conditions_from
@@ -74,6 +74,11 @@ def _pieces(text: str) -> tuple[str, ...] | None:
         return None
     return pieces
 
+
+# a value that fills a placeholder inside one part of a reference and leaves it one word (see Rule._cells)
+_WORD = re.compile(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")
+
+_UNKNOWN = object()
 
 _column_letter = functools.lru_cache(maxsize=1024)(col_letter)
 
@@ -143,27 +148,23 @@ class Side:
 
     def _name(self) -> tuple[list[str], list[str], list[str]]:
         if self._named is None:
-            items: list[tuple] = []          # (sign, cell, label, table, precision) of each figure
-            for ctx, chunk in self._chunks:
-                if ctx is None:
-                    items.extend(chunk)
-                    continue
-                position, label, precision = ctx.position, ctx.label, ctx.precision
-                for sign, tid, rkey, ckey in chunk:
-                    cell = position(tid, rkey, ckey)
-                    items.append((sign, cell, "" if cell is not None else label(tid, rkey), tid, precision(tid, ckey)))
             cells: dict[str, None] = {}
             parts: list[str] = []
             tables: dict[str, None] = {}
             unit = self.precision.unit if self.precision is not None else None
-            for sign, cell, label, table, precision in items:
-                if cell is not None:
-                    cells[cell] = None
-                shown = cell or label
-                if precision is not None and unit is not None and precision.unit != unit:
-                    shown += f"（{precision.unit}）"
-                parts.append(("-" if sign < 0 else "+") + shown)
-                tables[table] = None
+            for ctx, chunk in self._chunks:
+                if ctx is None:   # figures added with their names: (sign, cell, label, table, precision)
+                    named: Iterable[tuple] = chunk
+                else:             # cells of a context: named now
+                    named = ctx.named(chunk, unit is not None)
+                for sign, cell, label, table, precision in named:
+                    if cell is not None:
+                        cells[cell] = None
+                    shown = cell or label
+                    if precision is not None and unit is not None and precision.unit != unit:
+                        shown += f"（{precision.unit}）"
+                    parts.append(("-" if sign < 0 else "+") + shown)
+                    tables[table] = None
             self._named = (list(cells), parts, list(tables))
         return self._named
 
@@ -263,17 +264,21 @@ class Context:
                  ) -> tuple[Precision | None, Decimal, int]:
         """The published figures of ``cells`` added to ``total`` (in ``unit``, else the first cell's), as
         ``Side._sum`` adds them: (unit, total, count of figures), the precision of each figure appended to
-        ``precisions``."""
-        precision_of, pub, checked = self.layout.precision, self.budget.published, self.check_cell
+        ``precisions``. With ``check`` each reference is checked first (``check_cell``)."""
+        figure, tables = self.budget.figure, self.layout.tables
         for sign, tid, rkey, ckey in cells:
-            if check:
-                checked(tid, rkey, ckey)
-            p = precision_of(tid, ckey)
+            if check:  # (a cell of a row the layout has: known at once)
+                t = tables.get(tid)  # type: ignore[arg-type]
+                row = t.rows.get(rkey) if t is not None else None  # type: ignore[arg-type]
+                if row is None or (row.block, ckey) not in t.colpos:  # type: ignore[union-attr]
+                    self.check_cell(tid, rkey, ckey)
+            value, p = figure(tid, rkey, ckey)
             if unit is None:
                 unit = p
-            value = pub(tid, rkey, ckey)
             if value is not None:
-                total += sign * (value if p is unit else p.convert(value, unit))
+                if p is not unit and p.unit != unit.unit:
+                    value = p.convert(value, unit)
+                total = total + value if sign > 0 else total - value
                 count += 1
                 if precisions is not None:
                     precisions.append(p)
@@ -289,8 +294,8 @@ class Context:
         if ln == 0 and rn == 0:
             return True
         unit = lu or ru or self.layout.tableset.precision
-        lv = lt if lu is None else lu.convert(lt, unit)
-        rv = rt if ru is None else ru.convert(rt, unit)
+        lv = lt if lu is None or lu is unit else lu.convert(lt, unit)
+        rv = rt if ru is None or ru is unit else ru.convert(rt, unit)
         return judge(op, lv - rv, ZERO) == "ok"
 
     def operand(self, sign: int, tid: str, rkey: str, ckey: str, precision: Precision,
@@ -303,6 +308,20 @@ class Context:
         if agg is not None:
             return Operand(sign, agg[0], precision, agg[1], rounded)
         return None
+
+    def named(self, cells: Sequence[tuple[int, str, str, str]], precisions: bool = True
+              ) -> list[tuple[int, str | None, str, str, Precision | None]]:
+        """(sign, position, label where it has none, table, precision — None unless ``precisions``) of
+        (sign, table, row, column) cells."""
+        positions, position, label, precision = self._positions, self.position, self.label, self.layout.precision
+        out = []
+        for sign, tid, rkey, ckey in cells:
+            cell = positions.get((tid, rkey, ckey), _UNKNOWN)
+            if cell is _UNKNOWN:
+                cell = position(tid, rkey, ckey)
+            out.append((sign, cell, "" if cell is not None else label(tid, rkey), tid,
+                        precision(tid, ckey) if precisions else None))
+        return out
 
     def position(self, tid: str, rkey: str, ckey: str) -> str | None:
         """``表6!C12``, None where the layout has no such cell (each worked out once per check: a cell is
@@ -569,15 +588,21 @@ class Rule:
         if self.when and ":" in self.when and self.when.partition(":")[0] not in VALUE_CONDITIONS:
             raise DescriptionError(f"{where}: rule {rid}: unknown precondition {self.when!r}")
         self.condition: Condition | None = None      # a named precondition of the book (set on loading)
-        self._exprs: dict[tuple, dict[str, tuple[Expr, tuple]]] = {}   # placeholders -> ``instance``
+        self._exprs: dict[tuple, dict[str, tuple]] = {}   # placeholders -> ``instance``
+        # the cells of each expression field as parsed with its placeholders (where each is a plain ``{name}``)
+        self._templates: dict[str, tuple[tuple[int, str, str, str], ...]] = {}
         for key, text in self.expression_texts():
             unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
             if unknown:
                 raise DescriptionError(f"{where}: rule {rid}: {key}: unknown placeholder {{{sorted(unknown)[0]}}}")
             try:
-                parse(text)
+                template = parse(text)
             except DescriptionError as e:
                 raise DescriptionError(f"{where}: rule {rid}: {key}: {e}") from None
+            if key in self.expressions and _pieces(text) is not None \
+                    and all(_pieces(part) is not None for term in template.terms
+                            for part in (term.ref.table or "", term.ref.row or "", term.ref.col)):
+                self._templates[key] = cells_of(template)
 
     def expression_texts(self) -> Iterator[tuple[str, str]]:
         """(field, expression text with placeholders) of every expression of the entry."""
@@ -692,25 +717,30 @@ class Rule:
 
     def expr(self, key: str, subs: Mapping[str, str]) -> Expr:
         """The expression of field ``key`` with the foreach placeholders of ``subs`` filled in."""
-        if key in self.expressions:
-            return self.instance(subs)[key][0]
         return parse(fill(str(self.entry[key]), subs))
 
-    def instance(self, subs: Mapping[str, str]) -> dict[str, tuple[Expr, tuple[tuple[int, str, str, str], ...]]]:
-        """Each expression field of the rule (``expressions``) with the placeholders of ``subs`` filled in: the
-        expression and its (sign, table, row, column) cells (``cells_of``). Each instance is parsed once: the
+    def instance(self, subs: Mapping[str, str]) -> dict[str, tuple[tuple[int, str, str, str], ...]]:
+        """The (sign, table, row, column) cells (``cells_of``) of each expression field of the rule
+        (``expressions``) with the placeholders of ``subs`` filled in. Each instance is worked out once: the
         same codes come back in every submission."""
         k = tuple(subs.items())
         e = self._exprs.get(k)
         if e is None:
-            e = {}
-            for key in self.expressions:
-                expr = parse(fill(str(self.entry[key]), subs))
-                e[key] = (expr, cells_of(expr))
+            e = {key: self._cells(key, subs) for key in self.expressions}
             if len(self._exprs) >= MAX_EXPRS:
                 self._exprs.clear()
             self._exprs[k] = e
         return e
+
+    def _cells(self, key: str, subs: Mapping[str, str]) -> tuple[tuple[int, str, str, str], ...]:
+        """``cells_of(self.expr(key, subs))``: from the expression as parsed with its placeholders, each part of
+        a reference filled in, where every value of ``subs`` is one word of a reference (a code, a table, a
+        project, an item), and so cannot change how the filled text parses."""
+        template = self._templates.get(key)
+        if template is not None and all(v.__class__ is str and _WORD.match(v) for v in subs.values()):
+            return tuple((sign, t if t is None else fill(t, subs), r if r is None else fill(r, subs), fill(c, subs))
+                         for sign, t, r, c in template)
+        return cells_of(self.expr(key, subs))
 
     def tol(self, ctx: Context) -> Tolerance:
         return self.tolerance or ctx.tolerance
@@ -718,15 +748,17 @@ class Rule:
     def make(self, kind: str, severity: Severity, subs: Mapping[str, str], *, cells: Iterable[str | None] = (),
              table: str | None = None, expected: Decimal | None = None, actual: Decimal | None = None,
              difference: Decimal | None = None, tol: Tolerance | None = None, figures: int = 0,
-             precisions: "list[Precision] | None" = None, unit: Precision | None = None, **params: Any) -> Finding:
+             precisions: "list[Precision] | None" = None, unit: Precision | None = None,
+             explained: tuple[Decimal, str, str] | None = None, **params: Any) -> Finding:
         """A finding of this rule. With ``precisions`` (of each figure compared) and ``unit`` (the unit of
-        comparison) the tolerance is the interval of those figures; else ``figures`` of the set's precision."""
+        comparison) the tolerance is the interval of those figures (``explained``: ``tol.explain_for`` of them,
+        where already known); else ``figures`` of the set's precision."""
         p: dict[str, Any] = {"rule_zh": fill(self.zh, subs), "rule_en": fill(self.en, subs)}
         bound = mode = None
         if tol is not None:
             mode = tol.mode
             if precisions is not None and unit is not None:
-                bound, p["mode_zh"], p["mode_en"] = tol.explain_for(precisions, unit)
+                bound, p["mode_zh"], p["mode_en"] = explained or tol.explain_for(precisions, unit)
                 bound = bound.normalize()
             else:
                 bound = tol.bound(figures).normalize()
@@ -760,7 +792,8 @@ class Rule:
         tol = self.tol(ctx)
         figures = left.figures + right.figures
         precisions = left.precisions + right.precisions
-        status = judge(op, diff, tol.bound_for(precisions, unit))
+        explained = tol.explain_for(precisions, unit)   # the bound, and how it was obtained (for the finding)
+        status = judge(op, diff, explained[0])
         if fail_kind is None:
             fail_kind = "cross-mismatch" if op == "eq" else "bound-violation"
         rel = RELATIONS.get(op, ("等于", "equal to"))
@@ -772,7 +805,7 @@ class Rule:
         return (self.make(kind, severity, subs, cells=left.cells + right.cells,
                           table=table or (left.tables + right.tables + [None])[0], expected=rv,
                           actual=lv, difference=diff, tol=tol, figures=figures, precisions=precisions, unit=unit,
-                          relation_zh=rel[0], relation_en=rel[1], **params),)
+                          explained=explained, relation_zh=rel[0], relation_en=rel[1], **params),)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -866,6 +899,30 @@ def layout_plan(layout: Layout, key: Any, build: "Callable[[], Any]") -> Any:
     if plan is None:
         plan = plans[key] = build()
     return plan
+
+
+def table_plan(layout: Layout, t: LTable, key: str, build: "Callable[[], Any]") -> Any:
+    """``layout_plan`` of what a rule derives from one table and names by row keys only (never the rows
+    themselves, whose labels may differ): for a static table (whose rows, roles and sums are the same in every
+    layout, ``is_static``) built once for every layout, unless the plan says it is not ``portable``."""
+    if is_static(t.desc):
+        got = _STATIC_PLANS.get((key, id(t.desc)))
+        if got is not None and got[0] is t.desc:
+            return got[1]
+    plans = layout.__dict__.setdefault("_rule_plans", {})
+    plan = plans.get((key, t.id))
+    if plan is None:
+        plan = build()
+        if is_static(t.desc) and getattr(plan, "portable", True):
+            if len(_STATIC_PLANS) >= MAX_EXPRS:
+                _STATIC_PLANS.clear()
+            _STATIC_PLANS[(key, id(t.desc))] = (t.desc, plan)
+        else:
+            plans[(key, t.id)] = plan
+    return plan
+
+
+_STATIC_PLANS: dict[tuple[str, int], tuple[Any, Any]] = {}
 
 
 def row_label(row: LRow) -> str:

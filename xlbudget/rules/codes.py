@@ -25,7 +25,7 @@ LISTS = {"function": ("支出功能分类", "functional classification"),
 LEVEL_EN = {"类": "class", "款": "section", "项": "item"}
 
 
-@dataclass
+@dataclass(slots=True)  # (one per coded row of every submission)
 class CodedRow:
     table: LTable
     row: LRow

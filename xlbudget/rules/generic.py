@@ -8,12 +8,12 @@ from typing import Iterator, Mapping
 
 from ..findings import Finding
 from .. import classification, formulas
-from ..expr import Ref
+from ..expr import Expr, Ref
 from ..layout import Layout, LRow, LTable, note_columns
-from ..tableset import Precision, TableSet
+from ..tableset import Column, Precision, TableDesc, TableSet
 from ..model import Budget
 from .base import (ZERO, Context, Rule, RuleConfigError, Side, cell_name, fill, layout_plan, note_position, register,
-                   table_names)
+                   table_names, table_plan)
 from .book import check_reference
 from .sheet import Operand, SheetRow, nonzero_count
 
@@ -26,62 +26,197 @@ def _table(ctx: Context, rule: Rule, subs: Mapping[str, str]) -> LTable:
     return t
 
 
-def _sum_cells(layout: Layout, t: LTable) -> list[tuple[LRow, tuple[str, ...]]]:
-    """The total rows of a table that add up their child rows, each with the columns where they do
-    (once per layout)."""
-    def build() -> list[tuple[LRow, tuple[str, ...]]]:
-        out = []
+class _SumPlan:
+    """The total rows of a table that add up their child rows, by their keys: ``rows``, each with its children
+    and the columns where it adds them up, in row order; ``columns``: for each such column, the rows whose
+    figures its sums read and its sums as (place, row, children), a place being (index in ``rows``, index
+    among the row's columns). Once per layout, or once for every layout of a static table."""
+
+    __slots__ = ("rows", "columns")
+
+    def __init__(self, layout: Layout, t: LTable):
+        self.rows: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+        by_column: dict[str, tuple[list[str], list[tuple[tuple[int, int], str, tuple[str, ...]]]]] = {}
+        alike = layout_plan(layout, "sum_columns", dict)   # the columns of the rows alike (same roles, formulas)
         for row in t.rows.values():
-            if not row.children:
+            kids = row.children
+            if not kids:
                 continue
-            cols = []
-            for col in t.desc.block(row.block).columns:
-                if not col.numeric:
+            roles = row.roles or layout.roles(t, row)
+            key = (id(roles), tuple(row.formulas)) if row.formulas else id(roles)
+            cols = alike.get(key)
+            if cols is None:
+                cols = alike[key] = _summed(row, roles)
+            if not cols:
+                continue
+            i = len(self.rows)
+            self.rows.append((row.key, kids, cols))
+            for j, ckey in enumerate(cols):
+                group = by_column.get(ckey)
+                if group is None:
+                    group = by_column[ckey] = ([], [])
+                group[0].append(row.key)
+                group[0].extend(kids)
+                group[1].append(((i, j), row.key, kids))
+        self.columns = [(ckey, rkeys, sums) for ckey, (rkeys, sums) in by_column.items()]
+
+    def failing(self, budget: Budget, tid: str) -> list[tuple[str, str]]:
+        """(row, column) of the sums whose published figures do not add up exactly (and are not all blank),
+        in row order then column order."""
+        out = []
+        for ckey, rkeys, sums in self.columns:
+            figures = budget.published_of(tid, ckey, rkeys)
+            get = figures.__getitem__
+            for place, rkey, kids in sums:
+                here = figures[rkey]
+                values = list(map(get, kids))
+                if here is None and values.count(None) == len(values):
                     continue
-                role = layout.cell_role(t, row, col)
-                # a 合计 column is a formula in every row, but its parent rows still add up their children
-                column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
-                # a total taken from another table (表1 支出总计 = 表3 合计) that also sums its own rows
-                taken = role == "formula" and col.key in row.formulas
-                if role == "sum" or ((column_total or taken) and row.record is None):
-                    cols.append(col.key)
-            if cols:
-                out.append((row, tuple(cols)))
-        return out
-    return layout_plan(layout, ("sums", t.id), build)
+                # (zeros left out of the sum: they add nothing)
+                if (ZERO if here is None else ZERO + here) - sum(filter(None, values), ZERO) != ZERO:
+                    out.append((place, rkey, ckey))
+        out.sort(key=lambda f: f[0])
+        return [(rkey, ckey) for _, rkey, ckey in out]
 
 
-def _formula_cells(layout: Layout, t: LTable) -> list[tuple[LRow, str, Precision, tuple]]:
-    """The formula cells of a table: (row, column, its precision, its operands as (sign, table, row, column,
-    precision) with table and row None where they are the cell's own) (once per layout). A formula cell
-    is a numeric cell of a grid row (not a record) for which the layout has an expression."""
-    def build() -> list[tuple[LRow, str, Precision, tuple]]:
-        numeric: dict[str, tuple[list, bool]] = {}    # block -> its numeric columns, whether any has a formula
-        operands: dict[int, tuple] = {}               # id(expression) -> its operands (a column's formula
-        out = []                                      # serves every row)
-        for row in t.rows.values():
+def _summed(row: LRow, roles) -> tuple[str, ...]:
+    """The numeric columns where a row with children adds them up (``roles``: its columns and their roles)."""
+    cols = []
+    for col, role in roles:
+        if not col.numeric:
+            continue
+        # a 合计 column is a formula in every row, but its parent rows still add up their children
+        column_total = role == "formula" and col.formula is not None and col.key not in row.formulas
+        # a total taken from another table (表1 支出总计 = 表3 合计) that also sums its own rows
+        taken = role == "formula" and col.key in row.formulas
+        if role == "sum" or ((column_total or taken) and row.record is None):
+            cols.append(col.key)
+    return tuple(cols)
+
+
+class _FormulaPlan:
+    """The formula cells of a table (a numeric cell of a grid row, not a record, for which the layout has an
+    expression), by row keys. A cell's operands are (sign, table, row, column, precision), table and row None
+    where they are the cell's own.
+
+    ``columns``: the formulas of a column over the rows of a block (合计 = 基本 + 项目 in every row) whose
+    operands are all of the row itself, as (column, precision, operands, rows, place of each row): judged
+    column by column. ``rows``: the other rows with formula cells, as (row index, row, its cells: (column
+    index, column, precision, operands)). A place is (row index, column index): findings come in row order,
+    then column order. ``portable`` when the plan of a static table serves every layout (``table_plan``)."""
+
+    __slots__ = ("columns", "rows", "portable")
+
+    def __init__(self, layout: Layout, t: LTable):
+        self.columns: list[tuple[str, Precision, tuple, list[str], list[tuple[int, int]]]] = []
+        self.rows: list[tuple[int, str, list[tuple[int, str, Precision, tuple]]]] = []
+        # block -> its numeric columns, its column formulas judged column by column (with the index of each
+        # column), and the cells of its other column formulas
+        blocks: dict[str, tuple[list, list, list]] = {}
+        own = False
+        for i, row in enumerate(t.rows.values()):
             if row.record is not None:
                 continue
-            cols = numeric.get(row.block)
-            if cols is None:
-                nc = [c for c in t.desc.block(row.block).columns if c.numeric]
-                cols = numeric[row.block] = (nc, any(c.formula is not None for c in nc))
-            formulas = row.formulas
-            if not formulas and not cols[1]:
+            got = blocks.get(row.block)
+            if got is None:
+                got = blocks[row.block] = self._block(layout, t, row.block)
+            numeric, groups, others = got
+            if row.formulas:
+                own = True
+                self.rows.append((i, row.key, _row_cells(layout, t, row, numeric)))
                 continue
-            for col in cols[0]:
-                # Layout.expr_of of a grid row: the column's formula, else the row's own for that column
-                expr = col.formula if col.formula is not None else formulas.get(col.key)
-                if expr is None:
-                    continue
-                refs = operands.get(id(expr))
-                if refs is None:
-                    refs = operands[id(expr)] = tuple(
-                        (term.sign, term.ref.table, term.ref.row, term.ref.col,
-                         layout.precision(term.ref.table or t.id, term.ref.col)) for term in expr.terms)
-                out.append((row, col.key, layout.precision(t.id, col.key), refs))
+            for j, group in groups:
+                group[3].append(row.key)
+                group[4].append((i, j))
+            if others:
+                self.rows.append((i, row.key, others))
+        # a row's own formulas may differ from layout to layout even in a static table (a form row's formula
+        # names its project's tables): only the column formulas of a static table serve every layout
+        self.portable = not own
+
+    def _block(self, layout: Layout, t: LTable, block: str) -> tuple[list, list, list]:
+        numeric = [(j, c) for j, c in enumerate(t.desc.block(block).columns) if c.numeric]
+        groups, others = [], []
+        for j, col in numeric:
+            if col.formula is None:
+                continue
+            refs = _operands(layout, t, col.formula)
+            precision = layout.precision(t.id, col.key)
+            if all(rt is None and rr is None for _, rt, rr, _, _ in refs):
+                group = (col.key, precision, refs, [], [])
+                self.columns.append(group)
+                groups.append((j, group))
+            else:
+                others.append((j, col.key, precision, refs))
+        return numeric, groups, others
+
+    def cells(self) -> list[tuple[tuple[int, int], str, str, Precision, tuple]]:
+        """Every formula cell as (place, row, column, precision, operands), in row order then column order."""
+        out = [((i, j), rkey, ckey, precision, refs) for i, rkey, cells in self.rows
+               for j, ckey, precision, refs in cells]
+        for ckey, precision, refs, rkeys, places in self.columns:
+            out.extend((at, rkey, ckey, precision, refs) for rkey, at in zip(rkeys, places))
+        out.sort(key=lambda c: c[0])
         return out
-    return layout_plan(layout, ("formulas", t.id), build)
+
+
+def _operands(layout: Layout, t: LTable, expr: Expr) -> tuple:
+    """(sign, table, row, column, precision) of each term of ``expr``."""
+    return tuple((term.sign, term.ref.table, term.ref.row, term.ref.col,
+                  layout.precision(term.ref.table or t.id, term.ref.col)) for term in expr.terms)
+
+
+# The formula cells of rows with formulas of their own, kept across layouts: the same rows (表1's lines, the
+# 类 lines of 表4) come back in every department's layout, with the same expressions (parsed once per text).
+_ROW_CELLS: dict[tuple, tuple[TableDesc, tuple, list]] = {}
+_MAX_ROW_CELLS = 4096
+
+
+def _row_cells(layout: Layout, t: LTable, row: LRow, numeric: list[tuple[int, Column]]
+               ) -> list[tuple[int, str, Precision, tuple]]:
+    """(column index, column, precision, operands) of each formula cell of a row with formulas of its own
+    (``numeric``: the numeric columns of its block, with their indices)."""
+    own = row.formulas
+    exprs = tuple(own.values())
+    key = (id(t.desc), row.block, tuple(own), tuple(map(id, exprs)))
+    got = _ROW_CELLS.get(key)
+    if got is not None and got[0] is t.desc and all(a is b for a, b in zip(got[1], exprs)):
+        return got[2]
+    cells = []
+    for j, col in numeric:
+        # Layout.expr_of of a grid row: the column's formula, else the row's own for that column
+        expr = col.formula if col.formula is not None else own.get(col.key)
+        if expr is not None:
+            cells.append((j, col.key, layout.precision(t.id, col.key), _operands(layout, t, expr)))
+    # kept when no operand names a table that some layouts lack (a per-project table: its precision is the
+    # set's where it is lacking)
+    fixed = _fixed_tables(layout.tableset)
+    if all(rt is None or rt in fixed for *_, refs in cells for _, rt, _, _, _ in refs):
+        if len(_ROW_CELLS) >= _MAX_ROW_CELLS:
+            _ROW_CELLS.clear()
+        _ROW_CELLS[key] = (t.desc, exprs, cells)
+    return cells
+
+
+def _fixed_tables(ts: TableSet) -> frozenset[str]:
+    """The tables every layout of the set has (those not laid out per project)."""
+    got = _FIXED.get(id(ts))
+    if got is None or got[0] is not ts:
+        if len(_FIXED) >= 16:
+            _FIXED.clear()
+        got = _FIXED[id(ts)] = (ts, frozenset(d.id for d in ts.tables if d.per != "project"))
+    return got[1]
+
+
+_FIXED: dict[int, tuple[TableSet, frozenset[str]]] = {}
+
+
+def _formula_plan(layout: Layout, t: LTable) -> _FormulaPlan:
+    return table_plan(layout, t, "formulas", lambda: _FormulaPlan(layout, t))
+
+
+def _sum_plan(layout: Layout, t: LTable) -> _SumPlan:
+    return table_plan(layout, t, "sums", lambda: _SumPlan(layout, t))
 
 
 @register
@@ -94,25 +229,17 @@ class Sums(Rule):
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
-        tid, pub, rendering = t.id, budget.published, ctx.rendering
-        for row, cols in _sum_cells(ctx.layout, t):
+        tid, plan = t.id, _sum_plan(ctx.layout, t)
+        # rendering: every sum becomes a row of the 校验 sheet; checking: only those that do not add up
+        sums = [(rkey, ckey) for rkey, _, cols in plan.rows for ckey in cols] if ctx.rendering \
+            else plan.failing(budget, tid)
+        for rkey, ckey in sums:
+            row = t.rows[rkey]
             kids = row.children
-            for ckey in cols:
-                if not rendering:  # the published figures add up exactly: nothing to report
-                    here = pub(tid, row.key, ckey)
-                    total, seen = ZERO, here is not None
-                    for ch in kids:
-                        v = pub(tid, ch, ckey)
-                        if v is not None:
-                            total += v
-                            seen = True
-                    if not seen or (ZERO if here is None else ZERO + here) - total == 0:
-                        continue
-                right = ctx.add_cells(Side(), [(1, tid, ch, ckey) for ch in kids])
-                yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
-                                        fail_kind="sum-mismatch", table=tid, n=len(kids),
-                                        label_zh=cell_name(t, row, ckey, "zh"),
-                                        label_en=cell_name(t, row, ckey, "en"))
+            right = ctx.add_cells(Side(), [(1, tid, ch, ckey) for ch in kids])
+            yield from self.compare(ctx, subs, "eq", ctx.single(tid, rkey, ckey), right,
+                                    fail_kind="sum-mismatch", table=tid, n=len(kids),
+                                    label_zh=cell_name(t, row, ckey, "zh"), label_en=cell_name(t, row, ckey, "en"))
 
 
 @register
@@ -125,23 +252,50 @@ class Formulas(Rule):
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterator[Finding]:
         t = _table(ctx, self, subs)
-        tid, pub, rendering = t.id, budget.published, ctx.rendering
-        for row, ckey, precision, refs in _formula_cells(ctx.layout, t):
-            rkey = row.key
-            if not rendering:  # the published figures add up exactly: nothing to report
-                here = pub(tid, rkey, ckey)
-                total, seen = ZERO, here is not None
-                for sign, rt, rr, rc, p in refs:
-                    v = pub(rt or tid, rr or rkey, rc)
-                    if v is not None:
-                        total += sign * (v if p is precision else p.convert(v, precision))
-                        seen = True
-                if not seen or (ZERO if here is None else ZERO + here) - total == 0:
-                    continue
+        plan = _formula_plan(ctx.layout, t)
+        cells = plan.cells() if ctx.rendering else _failing(budget, t.id, plan)
+        for _, rkey, ckey, precision, refs in cells:
+            row, tid = t.rows[rkey], t.id
             right = ctx.add_cells(Side(), [(sign, rt or tid, rr or rkey, rc) for sign, rt, rr, rc, _ in refs])
             yield from self.compare(ctx, subs, "eq", ctx.single(tid, row.key, ckey), right,
                                     fail_kind="formula-mismatch", table=tid,
                                     label_zh=cell_name(t, row, ckey, "zh"), label_en=cell_name(t, row, ckey, "en"))
+
+
+def _failing(budget: Budget, tid: str, plan: _FormulaPlan) -> list[tuple]:
+    """The formula cells of ``plan`` whose published figures do not add up exactly, in row then column order."""
+    out = []
+    figures_of = budget.published_of
+    for ckey, precision, refs, rkeys, places in plan.columns:
+        operands = [(sign, list(map(figures_of(tid, rc, rkeys).__getitem__, rkeys)), None if p is precision else p)
+                    for sign, _, _, rc, p in refs]
+        for i, here in enumerate(map(figures_of(tid, ckey, rkeys).__getitem__, rkeys)):
+            total, seen = ZERO, here is not None
+            for sign, values, p in operands:
+                v = values[i]
+                if v is not None:
+                    if p is not None:
+                        v = p.convert(v, precision)
+                    total = total + v if sign > 0 else total - v
+                    seen = True
+            if seen and (ZERO if here is None else ZERO + here) - total != ZERO:
+                out.append((places[i], rkeys[i], ckey, precision, refs))
+    pub = budget.published
+    for i, rkey, cells in plan.rows:
+        for j, ckey, precision, refs in cells:
+            here = pub(tid, rkey, ckey)
+            total, seen = ZERO, here is not None
+            for sign, rt, rr, rc, p in refs:
+                v = pub(rt or tid, rr or rkey, rc)
+                if v is not None:
+                    if p is not precision:
+                        v = p.convert(v, precision)
+                    total = total + v if sign > 0 else total - v
+                    seen = True
+            if seen and (ZERO if here is None else ZERO + here) - total != ZERO:
+                out.append(((i, j), rkey, ckey, precision, refs))
+    out.sort(key=lambda c: c[0])
+    return out
 
 
 @register

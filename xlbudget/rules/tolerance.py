@@ -65,6 +65,8 @@ class Tolerance:
         in the unit of ``unit``: the sum of their half-units converted (interval), or the fixed bound."""
         if self.mode != "interval":
             return self.amount
+        if figures and len(set(map(id, figures))) == 1:  # the common case: one precision object for them all
+            return Decimal(0) + figures[0].convert(figures[0].half, unit) * len(figures)
         total, last, half = Decimal(0), None, Decimal(0)
         for p in figures:  # the figures of a comparison mostly share one precision object
             if p is not last:
@@ -80,11 +82,14 @@ class Tolerance:
         """``bound_for`` with ``describe_for`` in Chinese and in English (the figures counted once)."""
         bound = self.bound_for(figures, unit)
         halves: dict[tuple[str, Decimal], int] = {}
-        last, key = None, None
-        for p in figures:
-            if p is not last:
-                last, key = p, (p.unit, p.half)
-            halves[key] = halves.get(key, 0) + 1  # type: ignore[index]
+        if figures and len(set(map(id, figures))) == 1:
+            halves[(figures[0].unit, figures[0].half)] = len(figures)
+        else:
+            last, key = None, None
+            for p in figures:
+                if p is not last:
+                    last, key = p, (p.unit, p.half)
+                halves[key] = halves.get(key, 0) + 1  # type: ignore[index]
         n = len(figures)
         if self.mode != "interval" or not halves:
             return bound, self.describe(n, "zh"), self.describe(n, "en")
