@@ -9,6 +9,7 @@ import zlib
 
 import pytest
 
+from test_reader import _zip
 from xlbudget.io import safety
 from xlbudget.io.errors import WorkbookError
 
@@ -25,14 +26,6 @@ def backend(request, monkeypatch):
 
         assert safety._deflate is isal_zlib  # installed with xlbudget: the fast path is the one in use
     return request.param
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def _read(data: bytes, name: str) -> bytes:
