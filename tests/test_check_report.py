@@ -99,6 +99,29 @@ def test_a_reader_that_raises_is_a_finding_of_that_file(books):
     assert all("boom" in fr.findings[0].message("zh") for fr in rep.files)
 
 
+def _logging_reader(path):
+    """Notes (in a log beside the files) which file a worker starts on, then takes a while over it."""
+    import time
+
+    fd = os.open(os.path.join(os.path.dirname(path), "started.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.write(fd, os.path.basename(path).encode() + b"\n")
+    os.close(fd)
+    time.sleep(1.0)  # (longer than two fresh workers' start-up may differ: the log is in the order taken)
+    raise RuntimeError("not a workbook")
+
+
+def test_a_batch_gives_its_largest_files_out_first_and_reports_in_order(tmp_path: Path):
+    sizes = {"a.xlsx": 10, "b.xlsx": 40_000, "c.xlsx": 200, "d.xlsx": 900_000, "e.xlsx": 5, "f.xlsx": 7_000}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    rep = check_paths([tmp_path / n for n in sizes], jobs=2, reader=_logging_reader)
+    assert [Path(fr.path).name for fr in rep.files] == list(sizes)   # the report: in the order given
+    started = (tmp_path / "started.log").read_text().split()
+    # two at a time, largest first (two workers may note the two they took in either order)
+    assert [set(started[i:i + 2]) for i in (0, 2, 4)] == [{"d.xlsx", "b.xlsx"}, {"f.xlsx", "c.xlsx"},
+                                                          {"a.xlsx", "e.xlsx"}]
+
+
 def test_collect_paths(tmp_path: Path):
     (tmp_path / "a").mkdir()
     for name in ("a/x.xlsx", "a/y.XLSM", "a/~$x.xlsx", "a/notes.txt", "z.xlsx"):

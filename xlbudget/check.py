@@ -207,6 +207,13 @@ def _check_file(p: Path, tolerance: "str | Tolerance", catalogue_dir: str | Path
                       seconds=time.perf_counter() - start)
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _sha256(path: Path) -> str:
     """Digest of a regular file; "" for anything else (a FIFO or /dev/zero would never end)."""
     digest = hashlib.sha256()
@@ -466,6 +473,9 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
             finished(i, check_file(files[i], tolerance=tol, catalogue_dir=cat, reader=reader, tableset=tableset,
                                    narrative=narrative))
     else:
+        # the largest files first, so that no worker is left with a large one while the others are done
+        # (the report keeps the order of the files)
+        todo.sort(key=lambda i: -_size(files[i]))
         _run_pool(files, todo, min(jobs, len(todo), max(os.cpu_count() or 1, 1) * 4),
                   dict(tolerance=str(tol), catalogue_dir=cat, reader=reader, tableset=tableset), finished)
     reports = [r for r in results if r is not None]
