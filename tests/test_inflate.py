@@ -94,3 +94,28 @@ def test_stored_zip_reads_back_as_written():
         assert [z.read(n) for n, _ in parts] == [d for _, d in parts]
     with zipfile.ZipFile(io.BytesIO(safety.stored_zip([]))) as z:
         assert z.namelist() == []
+
+
+def test_a_file_read_whole_even_when_it_grew_since_its_size_was_taken(tmp_path, monkeypatch):
+    """The container is read as large as the file says it is, plus a byte: a file that grew in between is
+    still read to its end (bounded by the limit), not cut at the size first seen."""
+    path = tmp_path / "book.xlsx"
+    data = _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", "pad.bin": os.urandom(5000)})
+    path.write_bytes(data)
+    real = os.fstat
+
+    def smaller_stat(st):
+        return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, 100,
+                               st.st_atime, st.st_mtime, st.st_ctime))
+
+    def smaller(fd):
+        return smaller_stat(real(fd))
+
+    monkeypatch.setattr(safety.os, "fstat", smaller)
+    info = safety.inspect_container(path)
+    assert info.data == data and "pad.bin" in info.members
+    real_stat = os.stat
+    monkeypatch.setattr(safety.os, "stat", lambda p, *a, **k: smaller_stat(real_stat(p, *a, **k)))
+    with pytest.raises(WorkbookError) as exc:  # grown past the limit once read: refused, not cut short
+        safety.inspect_container(path, safety.Limits(max_file_bytes=len(data) - 1))
+    assert exc.value.code == "too-large"

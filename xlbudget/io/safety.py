@@ -216,7 +216,12 @@ def inspect_container(path: str | os.PathLike, limits: Limits | None = None,
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise _fail("not-a-file", p, detail=special_kind(st.st_mode)[0], detail_en=special_kind(st.st_mode)[1])
-            data = fh.read(limits.max_file_bytes + 1)
+            # as much as the file holds, plus one byte to see it has not grown (a read of the limit itself
+            # would first allocate that much)
+            want = min(st.st_size, limits.max_file_bytes) + 1
+            data = fh.read(want)
+            if len(data) == want and want <= limits.max_file_bytes:  # it grew meanwhile: read on, bounded
+                data += fh.read(limits.max_file_bytes + 1 - want)
     except OSError as exc:
         raise _fail("io-error", p, detail=exc.strerror or type(exc).__name__) from None
     return inspect_bytes(data, limits, path=p, document=document)
