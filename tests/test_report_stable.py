@@ -24,7 +24,7 @@ from test_findings_stable import BASES, DATA, MUTATIONS, golden_submissions
 from xlbudget.check import check_paths
 from xlbudget.findings import Finding, Severity
 from xlbudget.jsontext import dumps
-from xlbudget.report import FileReport, Report, _jsonable
+from xlbudget.report import FileReport, Report, TextSpool, _jsonable
 
 FIELDS = ("file", "path", "rule", "kind", "severity", "title", "message", "table", "sheet", "position", "cells",
           "expected", "actual", "difference", "tolerance", "tolerance_mode", "code", "name", "n")
@@ -107,9 +107,13 @@ def test_json_report_rendered_as_each_file_arrives_is_the_report(tmp_path_factor
     for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
         out = d / "report.json"
         prepared: list[FileReport] = []
-        report = check_paths(paths, jobs=jobs, arrived=lambda fr: (fr.prepare_json("en"), prepared.append(fr)))
-        assert len(prepared) == len(paths) and all(fr._prepared for fr in prepared)
-        written = report.to_json("en")
+        with TextSpool() as spool:  # the texts kept in memory (the first files) or in a spool file (the others)
+            report = check_paths(paths, jobs=jobs, arrived=lambda fr: (
+                fr.prepare_json("en", spool=spool if prepared else None), prepared.append(fr)))
+            assert len(prepared) == len(paths) and all(fr._prepared for fr in prepared)
+            assert isinstance(next(iter(prepared[0]._prepared.values())), str)
+            assert not isinstance(next(iter(prepared[1]._prepared.values())), str)
+            written = report.to_json("en")
         assert not any(fr._prepared for fr in prepared)  # each prepared text written once, then forgotten
         assert written == report.to_json("en")           # and the same when rendered again
         result = CliRunner().invoke(check, [*map(str, paths), "--jobs", str(jobs), "--format", "json",

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -106,8 +107,9 @@ class FileReport:
     readable: bool = True
     tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表", in set order
     seconds: float = 0.0
-    # (lang, level) -> json_text rendered ahead of the one write of the report that follows (prepare_json)
-    _prepared: dict[tuple[str, int], str] = field(default_factory=dict, repr=False, compare=False)
+    # (lang, level) -> json_text rendered ahead of the one write of the report that follows (prepare_json),
+    # or where a TextSpool keeps it
+    _prepared: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -164,11 +166,47 @@ class FileReport:
         rows = [_finding_values(f, lang, self) for f in self.sorted_findings()]
         return head + records(FINDING_KEYS, rows, level=level + 1) + tail
 
-    def prepare_json(self, lang: str = "zh", level: int = 2) -> None:
+    def prepare_json(self, lang: str = "zh", level: int = 2, spool: "TextSpool | None" = None) -> None:
         """Render :meth:`json_text` now, for the next :meth:`Report.iter_json` to write (and forget): a batch
-        renders each file as its check comes in, beside the checks still running, not all at the end. The
-        report is not to change in between."""
-        self._prepared[(lang, level)] = self.json_text(lang, level)
+        renders each file as its check comes in, beside the checks still running, not all at the end. With a
+        ``spool`` the text waits there, not in memory. The report is not to change in between."""
+        text = self.json_text(lang, level)
+        self._prepared[(lang, level)] = text if spool is None else spool.put(text)
+
+    def _take_json(self, lang: str, level: int) -> str:
+        """The prepared text (forgotten once taken), else the text rendered now."""
+        got = self._prepared.pop((lang, level), None)
+        if got is None:
+            return self.json_text(lang, level)
+        return got if isinstance(got, str) else got[0].get(got[1], got[2])
+
+
+class TextSpool:
+    """Texts kept in an anonymous temporary file until they are written: the JSON parts of a batch of
+    thousands of files, rendered as each check comes in, without holding them all in memory. Close it (or
+    use it as a context manager) when the report is written."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+
+    def put(self, text: str) -> tuple["TextSpool", int, int]:
+        data = text.encode("utf-8")
+        at = self._file.seek(0, 2)
+        self._file.write(data)
+        return self, at, len(data)
+
+    def get(self, at: int, size: int) -> str:
+        self._file.seek(at)
+        return self._file.read(size).decode("utf-8")
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "TextSpool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _valid(readable: bool, counts: dict[str, int]) -> bool:
@@ -285,8 +323,7 @@ class Report:
         opening, closing = text.rsplit("[]", 1)
         yield opening + "["
         for i, fr in enumerate(self.files):
-            text = fr._prepared.pop((lang, 2), None)
-            yield ("," if i else "") + "\n    " + (text if text is not None else fr.json_text(lang, level=2))
+            yield ("," if i else "") + "\n    " + fr._take_json(lang, 2)
         yield ("\n  ]" if self.files else "]") + closing
 
     def to_json(self, lang: str = "zh") -> str:

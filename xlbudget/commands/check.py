@@ -12,6 +12,7 @@ from xlbudget.check import check_paths, collect_paths
 from xlbudget.commands.base import (EXIT_CODES, Command, ends_process, lang_option, output_failure, table_set_option,
                                     use_color)
 from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
+from xlbudget.report import TextSpool
 from xlbudget.rules import Tolerance
 
 
@@ -88,22 +89,26 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         from xlbudget.cache import DirectoryCache
 
         cache = DirectoryCache()
+    # a JSON report is rendered file by file while the others are checked, each part kept in a spool file
+    spool = TextSpool() if fmt == "json" else None
     try:
-        report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir, tableset=table_set,
-                             narrative=narrative,
-                             progress=(lambda done, total, path: bar.update(1)) if bar else None,
-                             cache=cache,
-                             # a JSON report is rendered file by file while the others are checked
-                             arrived=(lambda fr: fr.prepare_json(lang)) if fmt == "json" else None)
+        try:
+            report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
+                                 tableset=table_set, narrative=narrative,
+                                 progress=(lambda done, total, path: bar.update(1)) if bar else None,
+                                 cache=cache, arrived=(lambda fr: fr.prepare_json(lang, spool=spool)) if spool else None)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        try:
+            _write(report, fmt, output, lang, min_severity)
+            if annotate_dir is not None:
+                _annotate(report, annotate_dir, lang, jobs)
+        except OutputError as e:
+            output_failure(e, lang)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    try:
-        _write(report, fmt, output, lang, min_severity)
-        if annotate_dir is not None:
-            _annotate(report, annotate_dir, lang, jobs)
-    except OutputError as e:
-        output_failure(e, lang)
+        if spool is not None:
+            spool.close()
     if use_cache:
         click.echo((f"{report.cached} 个文件未改变，结果取自缓存" if zh else
                     f"{report.cached} unchanged files served from the cache"), err=True)
