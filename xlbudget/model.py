@@ -63,6 +63,14 @@ def to_decimal(v: Any) -> Decimal | None:
         raise DataError(f"not a number: {v!r}") from None
 
 
+def _figure(raw: Any) -> Decimal | None:
+    """The figure an input cell of the document holds: its Decimal, a number read from its text, None for
+    nothing (or a list or mapping, which is no figure)."""
+    if raw is None or raw.__class__ is Decimal:
+        return raw
+    return to_decimal(raw) if not isinstance(raw, (list, dict)) else None
+
+
 def get_path(doc: dict, path: tuple[str, ...] | list) -> Any:
     cur: Any = doc
     for p in path:
@@ -153,16 +161,20 @@ class Budget:
         return ("tables", t.id, row.key, col.key)
 
     def raw(self, t: LTable, row: LRow, col: Column) -> Any:
-        if row.record is None and col.kind != "field":  # grid inputs: tables.<t>.<row>.<col>, the hot path
-            v = self.doc.get("tables")
-            for k in (t.id, row.key, col.key):
-                if not isinstance(v, dict):
-                    return None
-                v = v.get(k)
-                if v is None:
-                    return None
-            return v
+        if row.record is None and col.kind != "field":  # grid inputs, the hot path
+            return self._grid_input(t.id, row.key, col.key)
         return get_path(self.doc, self.input_path(t, row, col))
+
+    def _grid_input(self, tid: str, rkey: str, ckey: str) -> Any:
+        """What the document holds for an input of a grid row: tables.<t>.<row>.<col>, None if nothing."""
+        v = self.doc.get("tables")
+        for k in (tid, rkey, ckey):
+            if not isinstance(v, dict):
+                return None
+            v = v.get(k)
+            if v is None:
+                return None
+        return v
 
     # --- values --------------------------------------------------------------------------------------
     def value(self, tid: str, rkey: str, ckey: str) -> Decimal | None:
@@ -266,17 +278,8 @@ class Budget:
             if ops is None:
                 ops = self._row_operations(t, row, roles)
         op = ops.get(ckey, _UNSET)
-        if op is _INPUT:  # a grid input (most of them blank): tables.<t>.<row>.<col> of the document
-            v = self.doc.get("tables")
-            for k in (tid, rkey, ckey):
-                if not isinstance(v, dict):
-                    return None
-                v = v.get(k)
-                if v is None:
-                    return None
-            if v.__class__ is Decimal:
-                return v
-            return to_decimal(v) if not isinstance(v, (list, dict)) else None
+        if op is _INPUT:  # a grid input (most of them blank)
+            return _figure(self._grid_input(tid, rkey, ckey))
         if op is _UNSET:  # a cell the row's block lacks, an input of a record or form row
             return self._compute_cell(tid, rkey, ckey)
         memo, value = self._memo, self.value
@@ -352,9 +355,7 @@ class Budget:
             raw = self.raw(t, row, col)
             if col.kind == "field" and row.type not in ("amount", "int", "signed_int"):
                 return None
-            if raw is None or raw.__class__ is Decimal:
-                return raw
-            return to_decimal(raw) if not isinstance(raw, (list, dict)) else None
+            return _figure(raw)
         value = self.value
         if role == "sum":
             total = ZERO
