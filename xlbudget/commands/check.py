@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 from pathlib import Path
@@ -90,8 +91,7 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
 
         cache = DirectoryCache()
     # a JSON report is rendered file by file while the others are checked, each part kept in a spool file
-    spool = TextSpool() if fmt == "json" else None
-    try:
+    with TextSpool() if fmt == "json" else contextlib.nullcontext() as spool:
         try:
             report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
                                  tableset=table_set, narrative=narrative,
@@ -106,9 +106,6 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
                 _annotate(report, annotate_dir, lang, jobs)
         except OutputError as e:
             output_failure(e, lang)
-    finally:
-        if spool is not None:
-            spool.close()
     if use_cache:
         click.echo((f"{report.cached} 个文件未改变，结果取自缓存" if zh else
                     f"{report.cached} unchanged files served from the cache"), err=True)
