@@ -301,31 +301,43 @@ def default_namer(spec: Spec):
     return namer
 
 
-class _Shared:
-    """What the layouts of static tables share (rows, geometry), each kept with the part of the description it
-    comes from (its ``owner``), whose id starts its key: so an id never stands for another object. Bounded: a
-    batch of many departments must not grow a worker's memory."""
+_NOT_KEPT = object()
 
-    LIMIT = 4096
 
-    def __init__(self) -> None:
+class Shared:
+    """What is worked out once and shared by many layouts (the rows and geometry of static tables, the plans
+    of rules over them), each kept with the part of the description it comes from (its ``owner``), whose id
+    starts its key: so an id never stands for another object. Bounded: a batch of many departments must not
+    grow a worker's memory."""
+
+    NOT_KEPT = _NOT_KEPT  # what :meth:`find` gives for what it does not keep
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
         self._items: dict[Any, tuple[object, Any]] = {}
 
     def get(self, key: Any, owner: object, make: Callable[[], Any]) -> Any:
         """The value kept for ``key`` and ``owner``, made (``make()``) and kept the first time."""
+        got = self.find(key, owner)
+        if got is _NOT_KEPT:
+            got = self.put(key, owner, make())
+        return got
+
+    def find(self, key: Any, owner: object) -> Any:
+        """The value kept for ``key`` and ``owner``, else ``NOT_KEPT``."""
         got = self._items.get(key)
-        if got is not None and got[0] is owner:
-            return got[1]
-        value = make()
-        if len(self._items) >= self.LIMIT:
+        return got[1] if got is not None and got[0] is owner else _NOT_KEPT
+
+    def put(self, key: Any, owner: object, value: Any) -> Any:
+        if len(self._items) >= self.limit:
             self._items.clear()
         self._items[key] = (owner, value)
         return value
 
 
-_SHARED_RECORDS = _Shared()  # the rows of a block of records, by (block, path)
-_SHARED_ROWS = _Shared()     # the form rows of static tables, by (row definition, its texts)
-_STATIC_GEOMETRY = _Shared()  # the geometry of a static table, by its description
+_SHARED_RECORDS = Shared()  # the rows of a block of records, by (block, path)
+_SHARED_ROWS = Shared()     # the form rows of static tables, by (row definition, its texts)
+_STATIC_GEOMETRY = Shared()  # the geometry of a static table, by its description
 
 
 class _TableBuilder:

@@ -20,7 +20,7 @@ from .. import classification, formulas, tomlfile
 from ..errors import DescriptionError, XlbudgetError
 from ..expr import Expr, Ref, parse
 from ..findings import Finding, Severity
-from ..layout import Layout, LRow, LTable, a1, col_letter, is_static
+from ..layout import Layout, LRow, LTable, Shared, a1, col_letter, is_static
 from ..model import Budget
 from ..tableset import Precision, TableSet, load_tableset
 from .book import Condition, check_reference, coded_blocks, conditions_from
@@ -905,24 +905,23 @@ def table_plan(layout: Layout, t: LTable, key: str, build: "Callable[[], Any]") 
     """``layout_plan`` of what a rule derives from one table and names by row keys only (never the rows
     themselves, whose labels may differ): for a static table (whose rows, roles and sums are the same in every
     layout, ``is_static``) built once for every layout, unless the plan says it is not ``portable``."""
-    if is_static(t.desc):
-        got = _STATIC_PLANS.get((key, id(t.desc)))
-        if got is not None and got[0] is t.desc:
-            return got[1]
+    static = is_static(t.desc)
+    if static:
+        got = _STATIC_PLANS.find((key, id(t.desc)), t.desc)
+        if got is not Shared.NOT_KEPT:
+            return got
     plans = layout.__dict__.setdefault("_rule_plans", {})
     plan = plans.get((key, t.id))
     if plan is None:
         plan = build()
-        if is_static(t.desc) and getattr(plan, "portable", True):
-            if len(_STATIC_PLANS) >= MAX_EXPRS:
-                _STATIC_PLANS.clear()
-            _STATIC_PLANS[(key, id(t.desc))] = (t.desc, plan)
+        if static and getattr(plan, "portable", True):
+            _STATIC_PLANS.put((key, id(t.desc)), t.desc, plan)
         else:
             plans[(key, t.id)] = plan
     return plan
 
 
-_STATIC_PLANS: dict[tuple[str, int], tuple[Any, Any]] = {}
+_STATIC_PLANS = Shared(MAX_EXPRS)
 
 
 def row_label(row: LRow) -> str:

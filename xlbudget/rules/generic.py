@@ -9,8 +9,8 @@ from typing import Iterator, Mapping
 from ..findings import Finding
 from .. import classification, formulas
 from ..expr import Expr, Ref
-from ..layout import Layout, LRow, LTable, note_columns
-from ..tableset import Column, Precision, TableDesc, TableSet
+from ..layout import Layout, LRow, LTable, Shared, note_columns
+from ..tableset import Column, Precision, TableSet
 from ..model import Budget
 from .base import (ZERO, Context, Rule, RuleConfigError, Side, cell_name, fill, layout_plan, note_position, register,
                    table_names, table_plan)
@@ -168,8 +168,7 @@ def _operands(layout: Layout, t: LTable, expr: Expr) -> tuple:
 
 # The formula cells of rows with formulas of their own, kept across layouts: the same rows (表1's lines, the
 # 类 lines of 表4) come back in every department's layout, with the same expressions (parsed once per text).
-_ROW_CELLS: dict[tuple, tuple[TableDesc, tuple, list]] = {}
-_MAX_ROW_CELLS = 4096
+_ROW_CELLS = Shared()  # (table, block, columns, ids of the expressions) -> (the expressions, the cells)
 
 
 def _row_cells(layout: Layout, t: LTable, row: LRow, numeric: list[tuple[int, Column]]
@@ -179,9 +178,9 @@ def _row_cells(layout: Layout, t: LTable, row: LRow, numeric: list[tuple[int, Co
     own = row.formulas
     exprs = tuple(own.values())
     key = (id(t.desc), row.block, tuple(own), tuple(map(id, exprs)))
-    got = _ROW_CELLS.get(key)
-    if got is not None and got[0] is t.desc and all(a is b for a, b in zip(got[1], exprs)):
-        return got[2]
+    got = _ROW_CELLS.find(key, t.desc)
+    if got is not Shared.NOT_KEPT and all(a is b for a, b in zip(got[0], exprs)):
+        return got[1]
     cells = []
     for j, col in numeric:
         # Layout.expr_of of a grid row: the column's formula, else the row's own for that column
@@ -192,23 +191,16 @@ def _row_cells(layout: Layout, t: LTable, row: LRow, numeric: list[tuple[int, Co
     # set's where it is lacking)
     fixed = _fixed_tables(layout.tableset)
     if all(rt is None or rt in fixed for *_, refs in cells for _, rt, _, _, _ in refs):
-        if len(_ROW_CELLS) >= _MAX_ROW_CELLS:
-            _ROW_CELLS.clear()
-        _ROW_CELLS[key] = (t.desc, exprs, cells)
+        _ROW_CELLS.put(key, t.desc, (exprs, cells))
     return cells
 
 
 def _fixed_tables(ts: TableSet) -> frozenset[str]:
     """The tables every layout of the set has (those not laid out per project)."""
-    got = _FIXED.get(id(ts))
-    if got is None or got[0] is not ts:
-        if len(_FIXED) >= 16:
-            _FIXED.clear()
-        got = _FIXED[id(ts)] = (ts, frozenset(d.id for d in ts.tables if d.per != "project"))
-    return got[1]
+    return _FIXED.get(id(ts), ts, lambda: frozenset(d.id for d in ts.tables if d.per != "project"))
 
 
-_FIXED: dict[int, tuple[TableSet, frozenset[str]]] = {}
+_FIXED = Shared(16)
 
 
 def _formula_plan(layout: Layout, t: LTable) -> _FormulaPlan:
