@@ -15,12 +15,7 @@ from typing import Any
 from ..layout import col_letter
 
 _CELL = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
-_LETTERS = [col_letter(c) for c in range(256)]
 _UNSEEN = object()
-
-
-def _letter(c: int) -> str:
-    return _LETTERS[c] if 0 <= c < 256 else col_letter(c)
 
 
 class CellMap(Mapping):
@@ -82,13 +77,13 @@ class CellMap(Mapping):
         for r, real, figures, _, columns in reversed(placed):  # a figure: the last row placed there
             got = figures.get(columns.get(letter))  # type: ignore[arg-type]
             if got is not None:
-                return f"{real}!{_letter(got[1])}{r + 1}"
+                return f"{real}!{col_letter(got[1])}{r + 1}"
         if key in self._titles:
             return self._titles[key]
         for r, real, _, texts, columns in placed:  # a text: the first
             c = texts.get(columns.get(letter))  # type: ignore[arg-type]
             if c is not None:
-                return f"{real}!{_letter(c)}{r + 1}"
+                return f"{real}!{col_letter(c)}{r + 1}"
         return None
 
     def __getitem__(self, key: str) -> str:

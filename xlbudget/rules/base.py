@@ -80,13 +80,11 @@ _WORD = re.compile(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")
 
 _UNKNOWN = object()
 
-_column_letter = functools.lru_cache(maxsize=1024)(col_letter)
-
 
 def cell_ref(t: LTable, row: LRow, ckey: str) -> str | None:
     """``表6!C12`` as ``LTable.ref`` writes it, None where the row's block has no such column."""
     at = t.colpos.get((row.block, ckey))
-    return None if at is None else f"{t.sheet}!{_column_letter(at[0])}{row.r + 1}"
+    return None if at is None else f"{t.sheet}!{col_letter(at[0])}{row.r + 1}"
 
 
 
