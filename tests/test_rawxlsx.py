@@ -570,3 +570,32 @@ def test_merged_ranges_an_unusual_tag_among_usual_ones_is_still_checked():
     assert _merged(_sheet_with_merges(merges), limits)[0] == "absurd-dimensions"
     fine = '<mergeCell ref="A1:C1"/><mergeCell  ref="A1:C50"/><mergeCell ref="B2:C3"/>'
     assert _merged(_sheet_with_merges(fine), limits) == ["A1:C1", "A1:C50", "B2:C3"]
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"!", b"<!", b"<!DOCTYPE x>", b"<a>!</a>", b"<a b='!'/><!-- c -->", b"x!<! ", b"<" * 10 + b"!",
+    b"<c><f>'\xe8\xa1\xa87'!F18</f></c>" * 64 + b"<![CDATA[x]]>",          # more "!" than are looked at one by one
+    b"<c><f>'\xe8\xa1\xa87'!F18</f></c>" * 80,
+    b"<c><f>'\xe8\xa1\xa87'!F18</f></c>" * 10 + b"<!ENTITY x 'y'>",
+])
+def test_markup_declarations_found_as_a_plain_search_finds_them(data):
+    from xlbudget.io import rawxlsx
+
+    assert rawxlsx._has_markup_declaration(data) == (b"<!" in data)
+
+
+def test_a_dtd_after_many_cross_sheet_formulas_is_still_refused():
+    from xlbudget.io import rawxlsx
+
+    cells = b"".join(b"<c r=\"A%d\"><f>'S'!A1</f><v>1</v></c>" % i for i in range(1, 200))
+    xml = b'<?xml version="1.0"?><worksheet><sheetData><row r="1">' + cells + b"</row></sheetData></worksheet>"
+    assert rawxlsx._normalize_xml(xml, "xl/worksheets/sheet1.xml", None) == xml
+    for tail in (b"<!DOCTYPE w [<!ENTITY e 'x'>]>", b"<! ENTITY e 'x'>"):
+        with pytest.raises(WorkbookError) as got:
+            rawxlsx._normalize_xml(tail + xml, "xl/worksheets/sheet1.xml", None)
+        assert got.value.code == "xml-entities"
+    # an entity the XML does not define is refused, unless a CDATA section may hold the "&"
+    with pytest.raises(WorkbookError):
+        rawxlsx._normalize_xml(xml.replace(b"<v>1</v>", b"<v>&x;</v>", 1), "p", None)
+    ok = xml.replace(b"<v>1</v>", b"<v><![CDATA[&x;]]></v>", 1)
+    assert rawxlsx._normalize_xml(ok, "p", None) == ok

@@ -457,14 +457,32 @@ def _normalize_xml(data: bytes, part: str, path: str | None) -> bytes:
             except UnicodeDecodeError as exc:
                 raise _xml_error(path, part, f"第 {exc.start} 字节不是有效的 UTF-8",
                                  f"byte {exc.start} is not valid UTF-8") from None
-    if b"<!" in data and _DTD.search(data):
+    declares = _has_markup_declaration(data)
+    if declares and _DTD.search(data):
         raise WorkbookError("xml-entities", path=path, part=part)
-    if b"&" in data and b"<![CDATA[" not in data:
+    if b"&" in data and not (declares and b"<![CDATA[" in data):
         m = _BAD_ENTITY.search(data)
         if m:
             raise _xml_error(path, part, f"第 {m.start()} 字节处有未定义的实体引用",
                              f"undefined entity reference at byte {m.start()}")
     return data
+
+
+def _has_markup_declaration(data: bytes) -> bool:
+    """``b"<!" in data`` (a DTD, comment or CDATA section may follow), told by its rarer byte: a search for
+    two bytes that start with "<" stops at every tag of the XML, and costs more than the rest of the checks
+    here; "!" is rare in sheet XML (a formula naming another sheet), and each one is looked at."""
+    n = data.count(b"!")
+    if not n:
+        return False
+    if n > 64:
+        return b"<!" in data
+    find, at = data.find, -1
+    for _ in range(n):
+        at = find(b"!", at + 1)
+        if at > 0 and data[at - 1] == 60:  # "<"
+            return True
+    return False
 
 
 def _redeclare(text: str) -> bytes:
