@@ -599,3 +599,31 @@ def test_a_dtd_after_many_cross_sheet_formulas_is_still_refused():
         rawxlsx._normalize_xml(xml.replace(b"<v>1</v>", b"<v>&x;</v>", 1), "p", None)
     ok = xml.replace(b"<v>1</v>", b"<v><![CDATA[&x;]]></v>", 1)
     assert rawxlsx._normalize_xml(ok, "p", None) == ok
+
+
+def _scanned(xml: bytes, limits: Limits):
+    from xlbudget.io import rawxlsx
+
+    out = RawSheet(name="表1", part="xl/worksheets/sheet1.xml")
+    try:
+        scan = rawxlsx._scan_sheet(xml, "表1", out.part, None, limits, out)
+    except WorkbookError as exc:
+        return exc.code
+    return scan.fast, scan.max_row, scan.max_col, dict(scan.formulas), dict(scan.errors)
+
+
+def test_cells_are_looked_for_in_the_sheet_data_only_as_calamine_reads_them():
+    limits = Limits(max_rows=100, max_cols=26)
+    cells = b'<row r="1"><c r="A1"><f>B1+1</f><v>2</v></c><c r="B1" t="e"><v>#REF!</v></c></row>'
+    head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:B1"/>'
+    outside = b'<c r="ZZ999"><f>A1*2</f><v>4</v></c><c r="C1" t="e"><v>#N/A</v></c>'
+    inside = (True, 0, 1, {(0, 0): "=B1+1"}, {(0, 1): "#REF!"})
+    xml = head + b"<sheetData>" + cells + b"</sheetData>"
+    assert _scanned(xml + b"</worksheet>", limits) == inside
+    # after the sheet data (in an extension, say) a cell is no cell: not read, not counted in the extent
+    assert _scanned(xml + b'<extLst><ext uri="x">' + outside + b"</ext></extLst></worksheet>", limits) == inside
+    # inside it the same cell is one, and over the limits
+    assert _scanned(head + b"<sheetData>" + cells + b'<row r="2">' + outside + b"</row></sheetData></worksheet>",
+                    limits) == "absurd-dimensions"
+    # without an end tag for the sheet data the rest of the XML is looked at
+    assert _scanned(head + b"<sheetData>" + cells + outside + b"</worksheet>", limits) == "absurd-dimensions"

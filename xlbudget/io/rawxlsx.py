@@ -782,16 +782,20 @@ def _odd_cells(rows: int, cols: int):
 
 
 def _scan_fast(xml: bytes, scan: _Scan, sheet: str, part: str, path: str | None, limits: Limits,
-               hint_rows: int, hint_cols: int) -> bool:
+               hint_rows: int, hint_cols: int, start: int = 0, end: int | None = None) -> bool:
     """Scan a sheet in the common layout; False when the general scan is needed.
 
     ``hint_rows`` x ``hint_cols`` is the extent claimed by <dimension>
     (already checked against the limits).  Cells outside it are found by
     one regex pass and give the true extent, so a lying dimension costs time,
-    not safety.
+    not safety.  Cells are looked for in ``xml[start:end]``, the sheetData:
+    calamine reads no cell outside it (a large form's data validations and
+    conditional formats after it are a third of its XML).
     """
+    if end is None:
+        end = len(xml)
     max_row, max_col = hint_rows, hint_cols
-    found = _odd_cells(hint_rows, hint_cols).findall(xml)
+    found = _odd_cells(hint_rows, hint_cols).findall(xml, start, end)
     if found:
         row_digits = []
         col_letters = set()
@@ -814,7 +818,7 @@ def _scan_fast(xml: bytes, scan: _Scan, sheet: str, part: str, path: str | None,
     formulas = scan.formulas
     cached_types = scan.cached_types
     rfind, c_open = xml.rfind, _C_OPEN.match
-    for m in _F_FAST.finditer(xml):
+    for m in _F_FAST.finditer(xml, start, end):
         at = m.start()
         c = c_open(xml, rfind(b"<c ", 0, at), at)
         if c is None or c.end() != at:
@@ -828,8 +832,8 @@ def _scan_fast(xml: bytes, scan: _Scan, sheet: str, part: str, path: str | None,
         key = _ref_b(ref)
         formulas[key] = "=" + f_text.decode("utf-8") if f_text else ""
         cached_types[key] = "number" if cached else "empty"
-    if _ERROR_CELL.search(xml):
-        for m in _E_FAST.finditer(xml):
+    if _ERROR_CELL.search(xml, start, end):
+        for m in _E_FAST.finditer(xml, start, end):
             scan.errors[_ref_b(m.group(1))] = m.group(2).decode("utf-8", "replace")
     return True
 
@@ -899,6 +903,8 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
     data_end = xml.rfind(pats["data_end"])
     if data_start < 0:
         data_start = len(xml)
+    # the cells are looked for between the two (without an end tag, in the rest of the XML)
+    cells_end = data_end if data_end >= data_start else len(xml)
     if data_end < data_start:
         data_end = data_start
     hint_rows = hint_cols = 0
@@ -917,7 +923,7 @@ def _scan_sheet(xml: bytes, sheet: str, part: str, path: str | None, limits: Lim
         out.protection = _attrs(m.group(1))
         out.protected = _truthy(out.protection.get("sheet"))
 
-    if not prefix and _scan_fast(xml, scan, sheet, part, path, limits, hint_rows, hint_cols):
+    if not prefix and _scan_fast(xml, scan, sheet, part, path, limits, hint_rows, hint_cols, data_start, cells_end):
         scan.fast = True
     else:
         scan = _Scan()
