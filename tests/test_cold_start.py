@@ -19,7 +19,8 @@ STABLE = Path(__file__).parent / "data" / "stable"
 # garbage collector was on.
 PROBE = ("import atexit, gc, json, sys\n"
          "atexit.register(lambda: print(json.dumps({'gc': gc.isenabled(), 'modules': sorted(m for m in sys.modules"
-         " if m.startswith(('xlbudget', 'tomllib')))}), file=sys.stderr))\n"
+         " if m.startswith(('xlbudget', 'tomllib'))), 'stdlib': sorted(m for m in sys.modules"
+         " if m in ('importlib.resources', 'tempfile', 'difflib', 'pickle', 'html'))}), file=sys.stderr))\n"
          "from xlbudget.cli import main\n"
          "sys.argv = ['xlbudget'] + sys.argv[1:]\n"
          "main()\n")
@@ -49,6 +50,14 @@ def test_a_second_check_parses_no_toml_and_loads_no_narrative_checker(tmp_path):
                   "xlbudget.build", "xlbudget.writer"):
         assert heavy not in second, heavy
     assert "xlbudget.narrative_check" in second     # its light part: is there a narrative file or sheet?
+
+
+def test_a_check_printed_to_the_terminal_loads_no_module_it_does_not_use(tmp_path):
+    # importlib.resources (5 ms), tempfile (with random), difflib, pickle and html: loaded where they serve (a
+    # file written, a spec with a mistake, an isolated child, an entity in the XML), not at every start
+    args = ["check", str(STABLE / "small-1.xlsx")]
+    _run(args, tmp_path / "home")
+    assert _run(args, tmp_path / "home")["stdlib"] == []
 
 
 def test_the_narrative_sheets_recorded_when_a_set_was_checked_are_the_sets():

@@ -20,7 +20,6 @@ import json
 import os
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -67,7 +66,9 @@ def _tablesets() -> tuple[tuple[str, str, str], ...]:
     """(id, version, rule-book digest) of every shipped table set, plus one digest of all their files."""
     from .tableset import load_tableset
 
-    root = Path(str(resources.files("xlbudget.templates")))
+    from .tableset import _shipped_dir
+
+    root = _shipped_dir()
     out = []
     for folder in sorted(p for p in root.iterdir() if (p / "tableset.toml").is_file()):
         ts = load_tableset(folder.name)

@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 from xlbudget.classification import ALL_LENGTHS, FIRST_DIGIT, LEVEL_BY_LENGTH, LEVELS, SEGMENTS
@@ -364,7 +363,7 @@ def load_active_catalogue(
 @functools.lru_cache(maxsize=8)
 def _load_shipped(kind: str, year: int) -> Catalogue:
     """The list shipped with xlbudget (read once: the layouts, the code rules and the spec checks all ask)."""
-    resource = resources.files("xlbudget") / "data" / "catalogue" / str(year) / f"{kind}.csv"
+    resource = Path(__file__).resolve().parent / "data" / "catalogue" / str(year) / f"{kind}.csv"
     if not resource.is_file():
         raise CatalogueError(
             f"xlbudget 未内置 {year} 年度{KIND_LABELS[kind]}目录，请用 xlbudget catalogue import 导入财政部门下发的目录"

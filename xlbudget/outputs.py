@@ -21,7 +21,6 @@ import errno
 import os
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -30,6 +29,15 @@ from .errors import XlbudgetError
 
 __all__ = ["OutputError", "Output", "TEMP_PREFIX", "atomic_output", "atomic_write", "csv_text", "finish_output", "output_folder",
            "first_same_files", "guard_outputs", "is_temporary", "output_mode", "same_file"]
+
+
+def _tempfile():
+    """The tempfile module, loaded when an output is written (with random and what it loads: about 2 ms of
+    the start of every command, that writes none)."""
+    import tempfile
+
+    return tempfile
+
 
 TEMP_PREFIX = ".xlbudget-"
 TEMP_SUFFIX = ".tmp"
@@ -110,7 +118,7 @@ def atomic_output(path: str | os.PathLike[str], suffix: str = "") -> Iterator[st
         return
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix + TEMP_SUFFIX, dir=str(out.parent))
+        fd, tmp = _tempfile().mkstemp(prefix=TEMP_PREFIX, suffix=suffix + TEMP_SUFFIX, dir=str(out.parent))
     except OSError as exc:
         raise _unwritable(out, exc) from None
     os.close(fd)
@@ -135,7 +143,7 @@ def _special(path: Path) -> bool:
 
 def _through(out: Path, suffix: str) -> Iterator[str]:
     """Write to a temporary file elsewhere, then copy its bytes into the device or FIFO ``out``."""
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix + TEMP_SUFFIX)
+    fd, tmp = _tempfile().mkstemp(prefix=TEMP_PREFIX, suffix=suffix + TEMP_SUFFIX)
     os.close(fd)
     try:
         yield tmp
@@ -228,7 +236,7 @@ def _check_place(o: Output) -> None:
                           f"cannot write {o.option} {p}: {parent} is a file, not a folder")
     if parent == Path(os.path.abspath(p)).parent:  # the folder is there: try it now, before any work is done
         try:
-            fd, probe = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=str(parent))
+            fd, probe = _tempfile().mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=str(parent))
         except OSError as exc:
             raise _unwritable(p, exc) from None
         os.close(fd)

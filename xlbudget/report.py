@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -187,6 +186,8 @@ class TextSpool:
     use it as a context manager) when the report is written."""
 
     def __init__(self) -> None:
+        import tempfile
+
         self._file = tempfile.TemporaryFile()
 
     def put(self, text: str) -> tuple["TextSpool", int, int]:

@@ -9,7 +9,6 @@ and each problem is one :class:`~xlbudget.errors.SpecError` in Chinese with an E
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Callable
 
@@ -55,6 +54,8 @@ def _keys(d: Any, allowed: tuple[str, ...], where: str, where_en: str) -> dict[s
         raise fail(f"部门规格中的 {where} 应为键值表", f"{where_en} in the spec should be a table of keys")
     for k in d:
         if not isinstance(k, str) or k not in allowed:
+            import difflib  # (only for a spec with a mistake)
+
             close = difflib.get_close_matches(str(k), allowed, n=1, cutoff=0.6)
             hint_zh = f"，是否应为 {close[0]}？" if close else f"，可用的键：{', '.join(allowed)}"
             hint_en = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(allowed)}"

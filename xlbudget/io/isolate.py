@@ -17,7 +17,6 @@ from __future__ import annotations
 import faulthandler
 import gc
 import os
-import pickle
 import select
 import signal
 import time
@@ -93,6 +92,8 @@ def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in
     try:
         _quiet()
         _limit_memory()
+        import pickle  # (loaded by the parent before the fork)
+
         data = pickle.dumps(_outcome(fn, BaseException), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
         while view:
@@ -128,6 +129,9 @@ def run(fn: Callable[[], Any], time_limit: float | None = None) -> Any:
 
 
 def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
+    import pickle  # noqa: F401  (here, before the fork: the child finds it loaded; a check that forks no child
+    #                            does not load it)
+
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
@@ -162,4 +166,6 @@ def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
         raise NativeFailure("timeout")
     if os.WIFSIGNALED(status) or not chunks:
         raise NativeFailure("crash", f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "")
+    import pickle
+
     return pickle.loads(b"".join(chunks))
