@@ -121,3 +121,35 @@ def test_the_command_called_in_a_process_that_goes_on_leaves_the_collector_on(tm
     result = CliRunner().invoke(cli, ["check", str(STABLE / "small-1.xlsx"), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert gc.isenabled()
+
+
+def _ended(code: str) -> subprocess.CompletedProcess:
+    prelude = "import atexit, sys, threading, time\nfrom xlbudget.commands.base import end_process\n"
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=60)
+
+
+def test_the_program_ends_with_its_exit_handlers_run_and_its_output_flushed():
+    done = _ended("atexit.register(lambda: print('handler'))\nsys.stdout.write('x' * 200000)\nend_process(3)\n")
+    assert done.returncode == 3
+    assert done.stdout == "x" * 200000 + "handler\n"
+    assert _ended("end_process(None)").returncode == 0
+    message = _ended("end_process('停止：原因')")
+    assert message.returncode == 1 and message.stderr == "停止：原因\n"
+
+
+def test_the_program_waits_for_a_thread_still_running_as_the_interpreter_does():
+    done = _ended("t = threading.Thread(target=lambda: (time.sleep(0.3), print('thread done')))\nt.start()\n"
+                  "end_process(4)\n")
+    assert done.returncode == 4
+    assert done.stdout == "thread done\n"
+
+
+def test_the_command_line_exits_with_the_commands_code(tmp_path):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    run = [sys.executable, "-m", "xlbudget"]
+    assert subprocess.run(run + ["--version"], capture_output=True, timeout=60).returncode == 0
+    done = subprocess.run(run + ["check", str(bad)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "无法读取" in done.stdout     # a submission unreadable
+    assert subprocess.run(run + ["check", str(tmp_path / "missing.xlsx")], capture_output=True,
+                          timeout=60).returncode == 2                # bad usage

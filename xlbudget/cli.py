@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands.base import EXIT_CODES, Group, fail, lang_option, output_failure, run_as_process, table_set_option
+from .commands.base import (EXIT_CODES, Group, end_process, fail, lang_option, output_failure, run_as_process,
+                            table_set_option)
 from .errors import XlbudgetError
 
 
@@ -148,7 +149,11 @@ def tablesets() -> None:
 
 def main() -> None:
     run_as_process()
-    cli(prog_name="xlbudget")
+    try:
+        cli(prog_name="xlbudget")
+    except SystemExit as stop:  # (click ends every command so)
+        end_process(stop.code)
+    end_process(0)
 
 
 if __name__ == "__main__":  # pragma: no cover
