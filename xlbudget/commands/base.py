@@ -18,8 +18,8 @@ import click
 if TYPE_CHECKING:
     from ..outputs import OutputError
 
-__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "end_process", "ends_process", "fail", "lang_option", "output_failure",
-           "run_as_process", "set_lang", "use_color"]
+__all__ = ["EXIT_CODES", "Command", "Group", "current_lang", "end_process", "ends_process", "fail", "lang_option",
+           "output_failure", "run_as_process", "set_lang", "use_color"]
 
 LANG_ENV = "XLBUDGET_LANG"
 
