@@ -525,3 +525,17 @@ def test_forty_good_files_and_ten_worst_cases(batch, jobs):
         for finding in f.findings:
             _clean(finding.message("zh") + finding.message("en"))
     assert {p.name: sha(p) for p in folder.iterdir() if p.is_file()} == hashes
+
+
+@pytest.mark.parametrize("name, refused", [
+    ("某部门", False), ("某\t部门", False), ("某部门 ", False), ("某\n部门", True), ("某\x00部门", True),
+    ("某\x1f部门", True), ("某\r部门", True), ("某\x7f部门", False), ("某部门\u2028", False),
+])
+def test_a_spec_text_with_a_control_character_is_refused_the_tab_aside(name, refused):
+    from xlbudget import specschema
+
+    if refused:
+        with pytest.raises(SpecError, match="含控制字符"):
+            specschema.text(name, "department.name")
+    else:
+        assert specschema.text(name, "department.name") == name.strip()

@@ -64,6 +64,9 @@ def _keys(d: Any, allowed: tuple[str, ...], where: str, where_en: str) -> dict[s
     return d
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # control characters but the tab (one pass, not one test a character)
+
+
 def text(v: Any, key: str, limit: int = MAX_NAME, required: bool = False) -> str:
     if v is None or v == "":
         if required:
@@ -75,7 +78,7 @@ def text(v: Any, key: str, limit: int = MAX_NAME, required: bool = False) -> str
     if len(s) > limit:
         raise fail(f"部门规格中的 {key} 过长（{len(s)} 个字符，上限 {limit}）",
                    f"{key} in the spec is too long ({len(s)} characters, limit {limit})")
-    if any(ord(ch) < 32 and ch not in "\t" for ch in s):
+    if _CONTROL.search(s):
         raise fail(f"部门规格中的 {key} 含控制字符", f"{key} in the spec contains control characters")
     return s
 
