@@ -94,8 +94,12 @@ def _hwm_kb(pid: int) -> int:
     return 0
 
 
-def run_measured(cmd: list[str], cwd: str | None = None, interval: float = 0.02) -> dict:
-    """Run ``cmd``; wall time, exit code, peak RSS (VmHWM) of the main process and of each descendant."""
+def run_measured(cmd: list[str], cwd: str | None = None, interval: float = 0.2) -> dict:
+    """Run ``cmd``; wall time, exit code, peak RSS (VmHWM) of the main process and of each descendant.
+
+    VmHWM is a high-water mark, so a poll every ``interval`` seconds finds each process's peak as long as it
+    lives that long (a batch's workers live as long as the batch); polling every 20 ms took 2.3 % of a core,
+    which the command measured, and not the baseline, paid."""
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", str(ROOT))
     t0 = time.perf_counter()
