@@ -35,3 +35,15 @@ def test_what_is_not_a_signed_sum_of_references_is_refused(text):
 ])
 def test_a_word_that_fills_a_placeholder(value, word):
     assert base._is_word(value) is word
+
+
+def test_a_pattern_for_text_compiles_its_cjk_classes_only_for_a_text_that_needs_them():
+    from xlbudget.expr import pattern_for_text
+
+    word = pattern_for_text(r"[a-z\u4e00-\u9fff]+\Z")
+    assert word("abc").match("abc") and not word("abc").match("ab1")
+    assert word("abc").pattern == r"[a-z]+\Z"
+    assert word("项目").match("项目") and word("项目").pattern == r"[a-z\u4e00-\u9fff]+\Z"
+    assert word("项目") is word("合计")          # compiled once
+    with pytest.raises(ValueError):
+        pattern_for_text(r"[a-z]+")             # nothing to leave out: a mistake in the pattern

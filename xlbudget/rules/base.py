@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequenc
 
 from .. import classification, formulas, tomlfile
 from ..errors import DescriptionError, XlbudgetError
-from ..expr import Expr, Ref, parse
+from ..expr import Expr, Ref, parse, pattern_for_text
 from ..findings import Finding, Severity
 from ..layout import Layout, LRow, LTable, Shared, a1, col_letter, is_static
 from ..model import Budget
@@ -76,16 +76,12 @@ def _pieces(text: str) -> tuple[str, ...] | None:
 
 
 # a value that fills a placeholder inside one part of a reference and leaves it one word (see Rule._cells)
-_WORD_ASCII = re.compile(r"[A-Za-z0-9_:]+\Z")
-
-
-@functools.lru_cache(maxsize=1)
-def _word_any() -> re.Pattern[str]:
-    return re.compile(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")  # (compiled when first needed: about 1.5 ms)
+_word = pattern_for_text(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")
 
 
 def _is_word(v: str) -> bool:
-    return bool(_WORD_ASCII.match(v) if v.isascii() else _word_any().match(v))
+    return _word(v).match(v) is not None
+
 
 _UNKNOWN = object()
 
