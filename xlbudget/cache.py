@@ -64,9 +64,7 @@ def _digest_tree(root: Path, patterns: tuple[str, ...]) -> str:
 @functools.lru_cache(maxsize=1)
 def _tablesets() -> tuple[tuple[str, str, str], ...]:
     """(id, version, rule-book digest) of every shipped table set, plus one digest of all their files."""
-    from .tableset import load_tableset
-
-    from .tableset import _shipped_dir
+    from .tableset import _shipped_dir, load_tableset
 
     root = _shipped_dir()
     out = []

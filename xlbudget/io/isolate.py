@@ -129,8 +129,7 @@ def run(fn: Callable[[], Any], time_limit: float | None = None) -> Any:
 
 
 def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
-    import pickle  # noqa: F401  (here, before the fork: the child finds it loaded; a check that forks no child
-    #                            does not load it)
+    import pickle  # (before the fork, so that the child finds it loaded; a check that forks no child never loads it)
 
     r, w = os.pipe()
     pid = os.fork()
@@ -166,6 +165,4 @@ def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
         raise NativeFailure("timeout")
     if os.WIFSIGNALED(status) or not chunks:
         raise NativeFailure("crash", f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "")
-    import pickle
-
     return pickle.loads(b"".join(chunks))
