@@ -523,6 +523,8 @@ def _header_role(value: object) -> tuple[str, int] | None:
 
 @dataclass
 class _Layout:
+    """Where a code list's header, names and codes sit on a sheet."""
+
     header_row: int
     name_col: int
     code_col: int | None = None
@@ -618,6 +620,8 @@ def _cell_text(row: list[object], col: int | None) -> str:
 
 @dataclass
 class _Found:
+    """The codes collected from a code-list workbook, with notes on what was passed over."""
+
     codes: dict[str, dict[str, Code]]
     notes: list[str]
     sheets_with_header: int = 0

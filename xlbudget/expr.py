@@ -58,12 +58,16 @@ class Ref:
 
 @dataclass(frozen=True)
 class Term:
+    """One signed operand of an expression: ``+表6.合计.合计`` is (1, that reference)."""
+
     sign: int
     ref: Ref
 
 
 @dataclass(frozen=True)
 class Expr:
+    """A parsed expression: the signed sum of its terms, and the text it was parsed from."""
+
     terms: tuple[Term, ...]
     text: str
 

@@ -86,6 +86,8 @@ class LRow:
 
 @dataclass
 class LTable:
+    """A table laid out for one spec: its rows by key and where each column and row sits on its sheet."""
+
     desc: TableDesc
     id: str
     sheet: str

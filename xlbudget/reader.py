@@ -33,6 +33,8 @@ STALE = Decimal("0.000001")
 
 @dataclass
 class ReadResult:
+    """A workbook read: its model (None when unreadable), the findings of reading it, its digest and metadata."""
+
     path: Path
     budget: Budget | None
     findings: list[Finding] = field(default_factory=list)

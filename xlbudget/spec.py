@@ -46,6 +46,8 @@ MAX_SPEC_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Project:
+    """A project of the department: its key, name, 功能分类 项, 三公 items and (consolidated) unit."""
+
     key: str
     name: str
     function: str
@@ -55,6 +57,8 @@ class Project:
 
 @dataclass(frozen=True)
 class Spec:
+    """What a department's workbook is laid out for: the table set, the department, its codes and projects."""
+
     department: str
     year: int
     tableset: str = "xj11"

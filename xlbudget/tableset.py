@@ -88,6 +88,8 @@ def _precision(d: dict[str, Any], base: Precision, where: str) -> Precision | No
 
 @dataclass(frozen=True)
 class Column:
+    """A column of a block, as its table description gives it: key, kind, header, width, input or formula."""
+
     key: str
     kind: str
     header: tuple[str, ...] = ()
@@ -127,6 +129,8 @@ class RowDef:
 
 @dataclass(frozen=True)
 class Block:
+    """A block of rows of a table, laid out by one plan (fixed, form, tree, classes, projects, records)."""
+
     key: str
     plan: str
     columns: tuple[Column, ...]
@@ -158,6 +162,8 @@ class Block:
 
 @dataclass(frozen=True)
 class TableDesc:
+    """A table of a set, as its description file gives it: id, sheet, title, blocks, notes, precision."""
+
     id: str
     number: str
     sheet: str
@@ -196,6 +202,8 @@ class TableDesc:
 
 @dataclass(frozen=True)
 class TableSet:
+    """A table set (``templates/<set>/``): its tables, units, precision, rule book and narrative."""
+
     id: str
     version: str
     name: str

@@ -27,6 +27,8 @@ LEVEL_EN = {"类": "class", "款": "section", "项": "item"}
 
 @dataclass(slots=True)  # (one per coded row of every submission)
 class CodedRow:
+    """A row of a table that carries a code, with where that code sits and how long it should be."""
+
     table: LTable
     row: LRow
     code: str
