@@ -15,15 +15,16 @@ from xlbudget.tableset import installed_tableset, installed_tablesets, load_tabl
 
 STABLE = Path(__file__).parent / "data" / "stable"
 
-# Run the command line as the program does and print, at exit, the modules it had loaded and whether the
-# garbage collector was on.
-# The stdlib modules are counted from the probe's start: a .pth file of the interpreter's site-packages may
-# have loaded some of them before any xlbudget code ran (certifi's, for one, loads importlib.resources).
+# Run the command line as the program does and print, at exit, the modules it loaded and whether the garbage
+# collector was on. Modules are counted from the probe's start: a .pth file of the interpreter's site-packages
+# may load some before any xlbudget code runs (certifi's, for one, loads importlib.resources and tempfile).
 PROBE = ("import atexit, gc, json, sys\n"
          "before = set(sys.modules)\n"
-         "atexit.register(lambda: print(json.dumps({'gc': gc.isenabled(), 'modules': sorted(m for m in sys.modules"
-         " if m.startswith(('xlbudget', 'tomllib'))), 'stdlib': sorted(m for m in set(sys.modules) - before"
-         " if m in ('importlib.resources', 'tempfile', 'difflib', 'pickle', 'html'))}), file=sys.stderr))\n"
+         "loaded = lambda names: sorted(m for m in set(sys.modules) - before if names(m))\n"
+         "atexit.register(lambda: print(json.dumps({'gc': gc.isenabled(),"
+         " 'modules': loaded(lambda m: m.startswith(('xlbudget', 'tomllib'))),"
+         " 'stdlib': loaded(lambda m: m in ('importlib.resources', 'tempfile', 'difflib', 'pickle', 'html'))}),"
+         " file=sys.stderr))\n"
          "from xlbudget.cli import main\n"
          "sys.argv = ['xlbudget'] + sys.argv[1:]\n"
          "main()\n")
