@@ -627,3 +627,31 @@ def test_cells_are_looked_for_in_the_sheet_data_only_as_calamine_reads_them():
                     limits) == "absurd-dimensions"
     # without an end tag for the sheet data the rest of the XML is looked at
     assert _scanned(head + b"<sheetData>" + cells + outside + b"</worksheet>", limits) == "absurd-dimensions"
+
+
+def test_calamine_gets_the_cells_of_each_sheet_and_reads_them_as_from_the_file(budget: Path) -> None:
+    """The copy calamine reads holds each sheet the fast scan read cut to its cells, behind an empty
+    <mergeCells> (so that its search for merged ranges stops at once instead of parsing every cell a
+    second time), and calamine reads the same cells from it as from the file itself."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    wb = RawWorkbook.open(budget)
+    for name in wb.sheet_names:
+        wb.sheet(name)
+    parts = {info.part for info in wb.sheets if info.name in wb._fast}
+    assert parts, "the fast scan read no sheet"
+    copy = zipfile.ZipFile(io.BytesIO(wb._calamine_zip(parts)))
+    for part in parts:
+        xml = copy.read(part)
+        original = wb._inflate_sheets()[part]
+        assert xml.startswith(original[: original.find(b"<sheetData")] + b"<mergeCells></mergeCells><sheetData")
+        assert xml.endswith(b"</sheetData></worksheet>")
+        assert b"<mergeCell " not in xml and b"<sheetProtection" not in xml
+    ours = CalamineWorkbook.from_filelike(io.BytesIO(wb._calamine_zip(parts)))
+    theirs = CalamineWorkbook.from_path(str(budget))
+    for info in wb.sheets:
+        if info.name in wb._fast:
+            a, b = ours.get_sheet_by_name(info.name), theirs.get_sheet_by_name(info.name)
+            assert (a.start, a.to_python()) == (b.start, b.to_python()), info.name

@@ -1264,10 +1264,18 @@ class RawWorkbook:
 
     def _calamine_zip(self, readable: set[str]) -> bytes:
         """A fresh, uncompressed zip for calamine: the parts we checked, and the sheets to read (any other
-        sheet gets an empty stand-in; calamine only parses the sheets we ask for)."""
+        sheet gets an empty stand-in; calamine only parses the sheets we ask for). A sheet the fast scan read
+        goes without what follows its cells (merged ranges, protection, data validations, conditional formats:
+        up to half of a form's XML), which calamine would parse for nothing: it reads the cells the scan
+        checked, between the same two tags, as the Python reader does."""
         parts = list(self._parts.items())
+        fast = {info.part for info in self.sheets if info.name in self._fast}
         for name, data in self._inflate_sheets().items():
-            parts.append((name, data if name in readable and not isinstance(data, WorkbookError) else _EMPTY_SHEET))
+            if name not in readable or isinstance(data, WorkbookError):
+                data = _EMPTY_SHEET
+            elif name in fast:
+                data = _cells_only(data)
+            parts.append((name, data))
         parts.extend((part, _EMPTY_SHEET) for part in self._deferred)  # left compressed: calamine never parses them
         return stored_zip(parts)
 
@@ -1393,6 +1401,19 @@ class RawWorkbook:
                     detail=f"工作表“{info.name}”引用的共享字符串展开后可达 {size}",
                     detail_en=f"sheet '{info.name}' may expand shared strings to {size}")
         return out, True
+
+
+def _cells_only(xml: bytes) -> bytes:
+    """A sheet in the fast form (no namespace prefix) as calamine is to read it: its cells, closed after
+    ``</sheetData>``, with an empty ``<mergeCells>`` before them. calamine looks for a sheet's merged ranges
+    (which it hands us but we take from the scan) by parsing its XML up to ``<mergeCells>``, a second parse
+    of all its cells; it now stops at once, and its cell reader passes over the element, as it does any
+    other before ``<sheetData>``. The sheet as it is when it lacks either tag."""
+    start = xml.find(b"<sheetData")
+    end = xml.rfind(b"</sheetData>")
+    if start < 0 or end < start:
+        return xml
+    return b"".join((xml[:start], b"<mergeCells></mergeCells>", xml[start:end], b"</sheetData></worksheet>"))
 
 
 _OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
