@@ -208,8 +208,13 @@ class Budget:
 
     def figure(self, tid: str, rkey: str, ckey: str) -> tuple[Decimal | None, Precision]:
         """(``published``, ``precision``) of a cell: the figure as printed and the unit it is printed in."""
-        v = self.published(tid, rkey, ckey)
-        return v, self._published[(tid, ckey)][2]  # (the column kept by ``published``)
+        column = self._published.get((tid, ckey))  # (as ``published``, the column looked up once for both)
+        if column is None:
+            column = self._column(tid, ckey)
+        v = column[1].get(rkey, _UNSET)
+        if v is _UNSET:
+            v = self._publish(tid, rkey, ckey, column)
+        return v, column[2]
 
     def published_of(self, tid: str, ckey: str, rkeys: Iterable[str]) -> Mapping[str, Decimal | None]:
         """The published figures of column ``ckey`` of table ``tid`` as a mapping row -> figure that holds (at
