@@ -91,9 +91,15 @@ def _code_rows(layout: Layout) -> list[tuple[LTable, LRow, str, str, int | None,
 
 
 def _coded_rows(ctx: Context) -> Iterator[CodedRow]:
+    """The coded rows of the tables the workbook carries: a table a workbook in an official layout lacks
+    (``Budget.absent_tables``) has no code to check, and naming its rows would put cells the file does not
+    have beside those it has."""
     budget = ctx.budget
     labels = budget.printed_labels
+    absent = budget.absent_tables
     for t, row, code_col, kind, digits, project, unit in _code_rows(ctx.layout):
+        if absent and t.id in absent:
+            continue
         code = budget.code_of(t, row)
         if not code:
             continue
