@@ -90,9 +90,12 @@ class PerformanceTables(Rule):
         if ptable not in ctx.layout.tables:
             raise RuleConfigError(f"没有表 {ptable}")
         block, column = str(self.entry["records"]), str(self.entry["column"])
+        absent = budget.absent_tables
         for p in ctx.layout.spec.projects:
-            amount = ctx.pub(ptable, p.key, column)
             tid = fill(str(self.entry["table"]), {**subs, "project": p.key})
+            if tid in absent and not ctx.rendering:  # a 绩效 table the workbook does not carry: its finding
+                continue                              # would be of that table (as Rule.check skips one)
+            amount = ctx.pub(ptable, p.key, column)
             t = ctx.layout.tables.get(tid)
             if ctx.rendering:
                 self._render(ctx, {**subs, "project": p.key}, ptable, p.key, column, t, block)
