@@ -655,3 +655,20 @@ def test_calamine_gets_the_cells_of_each_sheet_and_reads_them_as_from_the_file(b
         if info.name in wb._fast:
             a, b = ours.get_sheet_by_name(info.name), theirs.get_sheet_by_name(info.name)
             assert (a.start, a.to_python()) == (b.start, b.to_python()), info.name
+
+
+@pytest.mark.parametrize("rows, cols", [(55, 9), (0, 0), (1, 1), (1200, 30), (1048576, 16384)])
+def test_the_quick_look_for_odd_cells_finds_one_where_the_full_pass_does(rows, cols):
+    """``_any_odd_cell`` (run first: most sheets have no odd cell) finds a cell exactly where ``_odd_cells``
+    finds one, over texts made of the pieces that decide it."""
+    import random
+
+    from xlbudget.io import rawxlsx
+
+    pieces = [b"<c", b" ", b'r="', b"A", b"I", b"J", b"Z", b"AA", b"XFD", b"XFE", b"1", b"5", b"55", b"56", b"0",
+              b"1048576", b"1048577", b'"', b">", b"/", b"\t", b"\r", b"\n", b"x", b"<v>", b"</c>", b"9", b"<col"]
+    rnd = random.Random(rows * 31 + cols)
+    full, quick = rawxlsx._odd_cells(rows, cols), rawxlsx._any_odd_cell(rows, cols)
+    for _ in range(20000):
+        text = b"".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12)))
+        assert bool(full.findall(text)) == (quick.search(text) is not None), text
