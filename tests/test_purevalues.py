@@ -616,13 +616,13 @@ def test_limits_hold_before_the_python_path(tmp_path: Path) -> None:
 
 def test_no_isolated_child_when_every_sheet_is_read_in_python(monkeypatch) -> None:
     calls = []
-    real = isolate.run
+    real = isolate.start
 
     def counting(fn, *args, **kwargs):
         calls.append(1)
         return real(fn, *args, **kwargs)
 
-    monkeypatch.setattr(isolate, "run", counting)
+    monkeypatch.setattr(isolate, "start", counting)
     wb = RawWorkbook.open(DATA / "stable" / "small-1.xlsx")
     for name in wb.sheet_names:
         wb.sheet(name)
@@ -644,3 +644,42 @@ def test_a_pool_worker_reads_with_calamine(monkeypatch) -> None:
     worker = RawWorkbook.open(path)
     assert {name: worker.sheet(name).values for name in worker.sheet_names} == lone_values
     assert worker.pure_sheets == set()
+
+
+def test_a_large_workbook_has_its_other_sheets_read_in_the_background():
+    """A workbook of more than BACKGROUND_BYTES of sheet XML, opened with ``first`` sheets, has those read in
+    Python at once and the others read by calamine in a child that works while the caller goes on: the
+    values are the same as read in Python, and the child is waited for when one of them is asked for."""
+    import os
+
+    path = DATA / "stable" / "large-2.xlsx"
+    alone = RawWorkbook.open(path)
+    want = {name: alone.sheet(name).values for name in alone.sheet_names}
+    assert alone.pure_sheets == set(alone.sheet_names)
+    meta = "xlbudget"
+    assert meta in want and alone._sheet_bytes([i for i in alone.sheets]) >= rawxlsx.BACKGROUND_BYTES
+    wb = RawWorkbook.open(path, first=(meta,))
+    assert wb.sheet(meta).values == want[meta] and wb.pure_sheets == {meta}
+    assert wb._native is not None  # the child is at work, not yet waited for
+    got = {name: wb.sheet(name).values for name in wb.sheet_names}
+    assert wb._native is None and got == want and wb.pure_sheets == {meta}
+    # a workbook let go before its other sheets are asked for leaves no child behind
+    wb = RawWorkbook.open(path, first=(meta,))
+    wb.sheet(meta)
+    pid = wb._native[0]._child[0]
+    del wb
+    import gc
+
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_smaller_workbook_is_read_in_python_whatever_it_reads_first(monkeypatch):
+    calls = []
+    real = isolate.start
+    monkeypatch.setattr(isolate, "start", lambda fn, *a, **k: calls.append(1) or real(fn, *a, **k))
+    wb = RawWorkbook.open(DATA / "stable" / "small-1.xlsx", first=("xlbudget",))
+    for name in wb.sheet_names:
+        wb.sheet(name)
+    assert calls == [] and wb.pure_sheets == set(wb.sheet_names)

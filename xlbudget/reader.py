@@ -63,7 +63,8 @@ def read_workbook(path: str | Path, tableset: str | None = None) -> ReadResult:
     the titles found (``tableset`` names it instead)."""
     p = Path(path)
     try:
-        wb = RawWorkbook.open(p, unread=(CHECK_SHEET, CODE_SHEET))  # no rule reads them
+        # no rule reads the 校验 and 代码表 sheets; the identity is read first, the tables meanwhile
+        wb = RawWorkbook.open(p, unread=(CHECK_SHEET, CODE_SHEET), first=(META_SHEET,))
     except WorkbookError as e:
         return _unreadable(p, e)
     except Exception:  # last line of defence: one bad file never stops a batch
@@ -293,6 +294,14 @@ class _Reader:
         self._layout = layout
         budget = Budget(layout, {"format": FORMAT, "spec": spec.to_dict(), "tables": {}})
         self._structure(layout)
+        names = set(self.wb.sheet_names)
+        for t in layout.tables.values():  # what the tables' reading needs from the layout, while their cells
+            if t.sheet in names:            # may still be read in the background (RawWorkbook.open's first)
+                try:
+                    _plan(layout, t)
+                    self._formulas(layout, t)
+                except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError):
+                    pass  # (the table's own reading meets it again, and reports it)
         present = []
         for t in layout.tables.values():
             if t.sheet in self.wb.sheet_names and self._guard(t, self._read_table, layout, t, budget):

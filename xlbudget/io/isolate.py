@@ -14,6 +14,7 @@ failures as the child would.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import gc
 import os
@@ -22,7 +23,7 @@ import signal
 import time
 from typing import Any, Callable
 
-__all__ = ["NativeFailure", "run", "available", "become_worker", "forks"]
+__all__ = ["NativeFailure", "Pending", "run", "start", "available", "become_worker", "forks"]
 
 TIME_LIMIT = 60.0                 # seconds for one workbook's cells (in a pool: for one workbook's check)
 MEMORY_HEADROOM = 2 << 30         # bytes of address space the child may add to what it inherits
@@ -128,8 +129,54 @@ def run(fn: Callable[[], Any], time_limit: float | None = None) -> Any:
     return value
 
 
+class Pending:
+    """``fn()`` started by :func:`start`; :meth:`result` waits for it (once) and gives what :func:`run` gives."""
+
+    def __init__(self, fn: Callable[[], Any], time_limit: float | None = None) -> None:
+        self._value: Any = None
+        self._kind: str | None = None
+        self._child: tuple[int, int, float] | None = None  # (pid, read end of its pipe, deadline)
+        limit = TIME_LIMIT if time_limit is None else time_limit
+        if _in_worker:
+            self._kind, self._value = _outcome(fn, Exception)
+        elif not available():
+            self._kind, self._value = "ok", fn()
+        else:
+            self._child = _fork(fn, limit)
+
+    def __del__(self) -> None:  # never asked for (its reader gave up first): no child left behind
+        if self._child is not None:
+            pid, r, _ = self._child
+            self._child = None
+            with contextlib.suppress(OSError):
+                os.close(r)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+    def result(self) -> Any:
+        if self._child is not None:
+            pid, r, deadline = self._child
+            self._child = None
+            self._kind, self._value = _collect(pid, r, deadline)
+        if self._kind != "ok":
+            raise NativeFailure(self._kind or "crash", self._value or "")
+        return self._value
+
+
+def start(fn: Callable[[], Any], time_limit: float | None = None) -> Pending:
+    """``run(fn, time_limit)`` begun now and finished when its ``result()`` is asked for: a forked child works
+    while this process goes on (in a pool worker, or without fork, ``fn()`` runs here at once)."""
+    return Pending(fn, time_limit)
+
+
 def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
-    import pickle  # (before the fork, so that the child finds it loaded; a check that forks no child never loads it)
+    return _collect(*_fork(fn, time_limit))
+
+
+def _fork(fn: Callable[[], Any], time_limit: float) -> tuple[int, int, float]:
+    """A child running ``fn`` (see ``_child``): its pid, the read end of its pipe and when it is out of time."""
+    import pickle  # noqa: F401  (before the fork, so that the child finds it loaded; a check that forks no child never loads it)
 
     r, w = os.pipe()
     pid = os.fork()
@@ -137,8 +184,14 @@ def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
         os.close(r)
         _child(fn, w)
     os.close(w)
+    return pid, r, time.monotonic() + time_limit
+
+
+def _collect(pid: int, r: int, deadline: float) -> tuple[str, Any]:
+    """What the child ``pid`` sends through ``r``, waited for until ``deadline`` (then it is killed)."""
+    import pickle
+
     chunks: list[bytes] = []
-    deadline = time.monotonic() + time_limit
     timed_out = False
     try:
         while True:

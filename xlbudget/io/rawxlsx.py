@@ -974,6 +974,9 @@ _EMPTY = ""
 # the isolated child calamine would need (a lone check); a pool worker is its own isolation, and there calamine
 # reads faster than Python does.
 PURE_VALUES = True
+# A workbook opened with ``first`` sheets whose other sheets' XML adds up to this much has them read by calamine
+# in a child while the caller works on the first ones (a smaller one is read in Python at once).
+BACKGROUND_BYTES = 1 << 20
 _SST_COUNTS = re.compile(rb"""\s(?:count|uniqueCount)\s*=\s*(?:"[^"]*"|'[^']*')""")
 _CPYTHON = sys.implementation.name == "cpython"  # (platform.python_implementation() parses sys.version with regexes)
 
@@ -1031,7 +1034,7 @@ class RawWorkbook:
         sha256: Hex SHA-256 of the file.
     """
 
-    def __init__(self, container: ContainerInfo, unread: Iterable[str] = ()) -> None:
+    def __init__(self, container: ContainerInfo, unread: Iterable[str] = (), first: Iterable[str] = ()) -> None:
         self.container = container
         self.path = container.path
         self.limits = container.limits
@@ -1053,6 +1056,8 @@ class RawWorkbook:
         self._fast: set[str] = set()            # sheets _scan_fast read
         self._usual_package = False             # _rels/.rels names xl/workbook.xml, once, as the document
         self._area_used = 0
+        self._first: frozenset[str] = frozenset(first)  # sheets read before the others (see _scan_all)
+        self._native: "tuple[isolate.Pending, list[SheetInfo]] | None" = None  # calamine's child, working
         self._load()
         # Sheets the caller does not mean to read stay compressed (and out of calamine's copy) until asked for.
         unread = set(unread)
@@ -1062,16 +1067,18 @@ class RawWorkbook:
 
     @classmethod
     def open(cls, path: str | os.PathLike, limits: Limits | None = None,
-             unread: Iterable[str] = ()) -> "RawWorkbook":
+             unread: Iterable[str] = (), first: Iterable[str] = ()) -> "RawWorkbook":
         """Check the container and read the workbook-level parts.
 
         ``unread`` names sheets the caller does not expect to read (a template's own helper sheets,
-        say): they are neither inflated nor handed to calamine unless ``sheet()`` asks for them.
+        say): they are neither inflated nor handed to calamine unless ``sheet()`` asks for them. ``first``
+        names sheets the caller reads before the others (a template's identity): in a large workbook
+        the others may then be read in the background (see ``_scan_all``).
 
         Raises:
             WorkbookError: for any unsafe, corrupt or unsupported file.
         """
-        return cls(inspect_container(path, limits), unread)
+        return cls(inspect_container(path, limits), unread, first)
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str | None = None,
@@ -1293,7 +1300,12 @@ class RawWorkbook:
     def _scan_all(self) -> None:
         """Check every worksheet against the limits, then read the cells of those that pass, all at once, in
         an isolated child (see :mod:`xlbudget.io.isolate`): a native crash, abort or hang is this file's
-        error. Results and errors are kept per sheet and raised when that sheet is asked for."""
+        error. Results and errors are kept per sheet and raised when that sheet is asked for.
+
+        Where the child would be forked, the sheets are read in Python instead (``PURE_VALUES``), except in
+        a large workbook opened with ``first`` sheets: those are read in Python at once, and calamine reads
+        the others in a child that works while the caller goes on (laying out what it found in the first
+        ones, say); they are waited for when one of them is asked for."""
         if self._prepared is not None:
             return
         prepared: dict[str, RawSheet | WorkbookError] = {}
@@ -1308,36 +1320,56 @@ class RawWorkbook:
                     wanted.append(info)
             except WorkbookError as exc:
                 prepared[info.name] = exc
+        background = False
         if wanted and PURE_VALUES and isolate.forks():  # in Python where it saves the native reader's child
-            wanted = [info for info in wanted if not self._pure_values(info, prepared[info.name])]
+            background = bool(self._first) and self._sheet_bytes(wanted) >= BACKGROUND_BYTES
+            wanted = [info for info in wanted if (background and info.name not in self._first)
+                      or not self._pure_values(info, prepared[info.name])]
+        self._prepared = prepared
         if wanted:
             import python_calamine  # noqa: F401  (imported here, once, not in every child)
 
             data = self._calamine_zip({i.part for i in wanted})
             names = [i.name for i in wanted]
-            try:
-                cells = isolate.run(lambda: _native_cells(data, names))
-            except isolate.NativeFailure as exc:
-                zh, en = _NATIVE_REASONS.get(exc.reason, ("", ""))
-                err = WorkbookError("native-failure", path=self.path, detail=zh, detail_en=en)
-                if exc.reason == "error":
-                    err = _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿（解析器提示：{exc.detail}）",
-                                     f"cannot read the workbook: {exc.detail}")
-                cells = {n: err for n in names}
-            for info in wanted:
-                got = cells[info.name]
-                if isinstance(got, WorkbookError):
-                    prepared[info.name] = got
-                elif isinstance(got, str):
-                    prepared[info.name] = _xml_error(self.path, info.part, f"格式错误（解析器提示：{got}）",
-                                                     f"not well-formed: {got}")
-                else:
-                    start, rows = got
-                    sheet = prepared[info.name]
-                    assert isinstance(sheet, RawSheet)
-                    if start is not None:
-                        sheet.values = _values_from_rows(rows, start[0], start[1])
-        self._prepared = prepared
+            self._native = (isolate.start(lambda: _native_cells(data, names)), wanted)
+            if not background:
+                self._collect()
+
+    def _sheet_bytes(self, infos: list[SheetInfo]) -> int:
+        xml = self._inflate_sheets()
+        return sum(len(x) for x in (xml.get(i.part) for i in infos) if isinstance(x, bytes))
+
+    def _collect(self) -> None:
+        """The cells of the sheets calamine reads, from its child, each sheet's values or error kept."""
+        if self._native is None:
+            return
+        pending, wanted = self._native
+        self._native = None
+        prepared = self._prepared
+        assert prepared is not None
+        names = [i.name for i in wanted]
+        try:
+            cells = pending.result()
+        except isolate.NativeFailure as exc:
+            zh, en = _NATIVE_REASONS.get(exc.reason, ("", ""))
+            err = WorkbookError("native-failure", path=self.path, detail=zh, detail_en=en)
+            if exc.reason == "error":
+                err = _xml_error(self.path, "xl/workbook.xml", f"无法读取工作簿（解析器提示：{exc.detail}）",
+                                 f"cannot read the workbook: {exc.detail}")
+            cells = {n: err for n in names}
+        for info in wanted:
+            got = cells[info.name]
+            if isinstance(got, WorkbookError):
+                prepared[info.name] = got
+            elif isinstance(got, str):
+                prepared[info.name] = _xml_error(self.path, info.part, f"格式错误（解析器提示：{got}）",
+                                                 f"not well-formed: {got}")
+            else:
+                start, rows = got
+                sheet = prepared[info.name]
+                assert isinstance(sheet, RawSheet)
+                if start is not None:
+                    sheet.values = _values_from_rows(rows, start[0], start[1])
 
     def _pure_values(self, info: SheetInfo, sheet: RawSheet) -> bool:
         """Read the sheet's values in Python when it is in the usual form (see :mod:`purevalues`); False
@@ -1368,8 +1400,11 @@ class RawWorkbook:
                     self._sheet_xml[info.part] = _normalize_xml(self.container.read(info.part), info.part, self.path)
                 except WorkbookError as exc:
                     self._sheet_xml[info.part] = exc
+            self._collect()
             self._prepared, self._area_used = None, 0
         self._scan_all()
+        if self._native is not None and info.name not in self._first:
+            self._collect()
         assert self._prepared is not None
         got = self._prepared[info.name]
         if isinstance(got, WorkbookError):
