@@ -115,6 +115,9 @@ class _TablePlan:
 
 
 _SHARED_PLANS: dict[int, tuple[Any, _TablePlan]] = {}
+# What reading a table by its plan raises on a sheet of another shape than the template's (a finding of that
+# table: _Reader._guard)
+_SHAPE_ERRORS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError)
 
 
 def _local(t: LTable, expr) -> bool:
@@ -300,11 +303,11 @@ class _Reader:
                 try:
                     _plan(layout, t)
                     self._formulas(layout, t)
-                except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError):
+                except _SHAPE_ERRORS:
                     pass  # (the table's own reading meets it again, and reports it)
         present = []
         for t in layout.tables.values():
-            if t.sheet in self.wb.sheet_names and self._guard(t, self._read_table, layout, t, budget):
+            if t.sheet in names and self._guard(t, self._read_table, layout, t, budget):
                 present.append(t)
         budget.invalidate()
         budget.know(self._known)
@@ -327,7 +330,7 @@ class _Reader:
         try:  # a WorkbookError (a bomb, an absurd sheet) still refuses the whole file
             step(*args)
             return True
-        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError):
+        except _SHAPE_ERRORS:
             self.add("table-unreadable", "READ.table-unreadable", E, cells=(f"{t.sheet}!A1",), table=t.id,
                      sheet=t.sheet, reason="表样与模板不符，无法按模板读取",
                      reason_en="the layout differs from the template and cannot be read")

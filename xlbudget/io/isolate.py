@@ -118,15 +118,7 @@ def become_worker() -> None:
 
 def run(fn: Callable[[], Any], time_limit: float | None = None) -> Any:
     """``fn()``, isolated as the module docstring says; ``time_limit`` defaults to :data:`TIME_LIMIT`."""
-    if _in_worker:
-        kind, value = _outcome(fn, Exception)
-    elif not available():
-        return fn()
-    else:
-        kind, value = _forked(fn, TIME_LIMIT if time_limit is None else time_limit)
-    if kind != "ok":
-        raise NativeFailure(kind, value)
-    return value
+    return start(fn, time_limit).result()
 
 
 class Pending:
@@ -170,13 +162,10 @@ def start(fn: Callable[[], Any], time_limit: float | None = None) -> Pending:
     return Pending(fn, time_limit)
 
 
-def _forked(fn: Callable[[], Any], time_limit: float) -> tuple[str, Any]:
-    return _collect(*_fork(fn, time_limit))
-
-
 def _fork(fn: Callable[[], Any], time_limit: float) -> tuple[int, int, float]:
     """A child running ``fn`` (see ``_child``): its pid, the read end of its pipe and when it is out of time."""
-    import pickle  # noqa: F401  (before the fork, so that the child finds it loaded; a check that forks no child never loads it)
+    import pickle  # noqa: F401  (before the fork, so that the child finds it loaded; a check that forks no
+    #                            child never loads it)
 
     r, w = os.pipe()
     pid = os.fork()

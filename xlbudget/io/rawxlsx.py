@@ -777,10 +777,7 @@ def _odd_cells(rows: int, cols: int):
     """Find the <c> tags that need a look: not in the fast form (r="..."
     first, double quotes, upper case), or outside the hinted extent
     rows x cols.  On a file with a truthful <dimension> it finds nothing."""
-    if rows < 1 or cols < 1:
-        inside = b"(?!)"
-    else:
-        inside = _le_letters(cols) + _le_number(rows) + b'"'
+    inside = _inside(rows, cols)
     return re.compile(
         # Reference lengths are capped so that hostile 1 MB "references" cannot
         # reach int() or the column arithmetic; they take the general path.
@@ -792,8 +789,13 @@ def _odd_cells(rows: int, cols: int):
 def _any_odd_cell(rows: int, cols: int):
     """Finds a <c> tag where ``_odd_cells`` finds one (and only there): "<c" followed by whitespace, ">"
     or "/", but not by ' r="' and a reference inside rows x cols."""
-    inside = _le_letters(cols) + _le_number(rows) + b'"' if rows >= 1 and cols >= 1 else b"(?!)"
-    return re.compile(rb'<c(?! r="' + inside + rb")(?=[ \t\r\n>/])")
+    return re.compile(rb'<c(?! r="' + _inside(rows, cols) + rb")(?=[ \t\r\n>/])")
+
+
+def _inside(rows: int, cols: int) -> bytes:
+    """The pattern of a reference inside rows x cols with its closing quote (one that never matches for an
+    empty extent)."""
+    return _le_letters(cols) + _le_number(rows) + b'"' if rows >= 1 and cols >= 1 else b"(?!)"
 
 
 def _scan_fast(xml: bytes, scan: _Scan, sheet: str, part: str, path: str | None, limits: Limits,
