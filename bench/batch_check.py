@@ -329,7 +329,7 @@ def main() -> None:
                 if check_cpu and b["cpu"]:  # what a busy machine (other jobs on the cores) distorts less
                     print(f"  in CPU time: {b['cpu'] / check_cpu:.2f}x less CPU per submission than the baseline")
 
-        if has_check():
+        if has_check() and a.single_runs > 0:  # (--single-runs 0: no one-file timing)
             small = next((p for p, k in zip(paths, kinds) if k.startswith("small")), None)
             large = next((p for p, k in zip(paths, kinds) if k.startswith("large")), None)
             for label, f in (("small", small), ("large", large)):
