@@ -80,8 +80,6 @@ def is_unfilled(budget: Budget) -> bool:
 def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
     """Findings of a workbook in an official layout: none over a table it does not carry, every cell named
     as the real cell of the real file."""
-    import dataclasses
-
     absent = budget.absent_tables
     sheets = tuple({budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables})
     cmap = budget.cell_map
@@ -96,7 +94,7 @@ def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
             continue
         cells = tuple(dict.fromkeys([get(c, c) for c in f.cells]))
         params = {k: _CELL.sub(real, v) if isinstance(v, str) and "!" in v else v for k, v in f.params.items()}
-        out.append(dataclasses.replace(f, cells=cells, params=params))
+        out.append(f.moved(cells, params))
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -182,11 +182,30 @@ class Finding:
                     values.append("")
                     continue
                 v = _fmt(v)
-            values.append(_clip(k, v))
+            if k in ECHO_PARAMS and len(v) > ECHO_MAX:  # (_clip, inline: a finding's report renders every one)
+                v = v[:ECHO_MAX] + "…"
+            values.append(v)
         return text.format(*values)
 
     def title(self, lang: str = "zh") -> str:
         return _message(self.kind, lang)[2]
+
+    def moved(self, cells: tuple[str, ...], params: Mapping[str, Any]) -> "Finding":
+        """The same finding at other ``cells``, with other ``params`` (``dataclasses.replace`` of the two,
+        without running the generated ``__init__`` again: a workbook in an official layout has every finding
+        moved to its real cells)."""
+        new = object.__new__(Finding)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["cells"] = cells
+        d["params"] = params
+        return new
+
+    def __reduce__(self):
+        # the fields in order, the severity by its value: a batch's findings cross from its workers to the
+        # main process, which unpickles them in half the time the default (a state dict, Severity(value)) takes
+        d = self.__dict__
+        return _restore, (d["severity"]._value_, *[d[k] for k in _FIELDS])
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -199,3 +218,16 @@ class Finding:
         d["tolerance_mode"] = self.tolerance_mode
         d["params"] = {k: (_fmt(v) if isinstance(v, Decimal) else v) for k, v in self.params.items()}
         return d
+
+
+_SEVERITIES = {s._value_: s for s in Severity}
+_FIELDS = tuple(f.name for f in fields(Finding))
+
+
+def _restore(severity: str, *values: Any) -> Finding:
+    """A pickled :class:`Finding` (see ``Finding.__reduce__``)."""
+    f = object.__new__(Finding)
+    d = f.__dict__
+    d.update(zip(_FIELDS, values))
+    d["severity"] = _SEVERITIES[severity]
+    return f
