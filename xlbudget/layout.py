@@ -356,7 +356,7 @@ class _TableBuilder:
                      "project_name": self.spec.project(project).name if project else ""}
 
     def fmt(self, s: str) -> str:
-        return s.format(**self.subs)
+        return s.format_map(self.subs)  # (``format(**subs)`` copies the mapping for every text)
 
     # --- rows ----------------------------------------------------------------------------------------
     def rows_for(self, b: Block) -> list[LRow]:
@@ -376,6 +376,11 @@ class _TableBuilder:
         raise DescriptionError(plan)
 
     def _fixed_row(self, b: Block, rd: RowDef) -> LRow:
+        if self.static:  # nothing of a fixed row depends on the spec: one row for every layout
+            return _SHARED_ROWS.get((id(rd), id(b)), rd, lambda: self._new_fixed_row(b, rd))
+        return self._new_fixed_row(b, rd)
+
+    def _new_fixed_row(self, b: Block, rd: RowDef) -> LRow:
         formulas = dict(rd.formula)
         if rd.code:  # a coded fixed row (e.g. a 类 line of a summary table) takes the block's cell pattern
             formulas = {**{k: parse(v.format(code=rd.code)) for k, v in b.cells.items()}, **formulas}
@@ -386,9 +391,10 @@ class _TableBuilder:
                     bottom=rd.bottom, children=rd.sum, formulas=formulas, inputs=inputs, indent=rd.indent)
 
     def _form_row(self, b: Block, rd: RowDef) -> LRow:
-        texts = tuple(self.fmt(v.text) for v in rd.formula.values())
-        path = self.fmt(rd.path) if rd.path else None
-        fixed = self.fmt(rd.fixed) if rd.fixed else None
+        fmt = self.fmt
+        texts = tuple([fmt(v.text) for v in rd.formula.values()])
+        path = fmt(rd.path) if rd.path else None
+        fixed = fmt(rd.fixed) if rd.fixed else None
 
         def make() -> LRow:
             formulas = {k: parse(text) for k, text in zip(rd.formula, texts)}

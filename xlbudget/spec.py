@@ -29,6 +29,7 @@ Without a spec, :func:`generic_spec` gives a template with spare rows whose code
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -80,10 +81,19 @@ class Spec:
         return getattr(self, which)
 
     def project(self, key: str) -> Project:
+        got = self._projects.get(key)
+        if got is None:
+            raise KeyError(key)
+        return got
+
+    @functools.cached_property
+    def _projects(self) -> dict[str, Project]:
+        """The projects by key (the first of a key, as a search in order finds): a large department's layout
+        asks for each of hundreds once per table."""
+        out: dict[str, Project] = {}
         for p in self.projects:
-            if p.key == key:
-                return p
-        raise KeyError(key)
+            out.setdefault(p.key, p)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         # what asdict() gives, without its recursive deep copy: a fresh copy of the JSON form, written once
