@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -27,7 +28,8 @@ from openpyxl.formula import Tokenizer
 
 from xlbudget.cli import cli
 from xlbudget.model import budget_from_document, load_example
-from xlbudget.outputs import TEMP_PREFIX, atomic_output
+from xlbudget import outputs
+from xlbudget.outputs import TEMP_PREFIX, _mkstemp, atomic_output, is_temporary
 from xlbudget.spec import generic_spec
 from xlbudget.template import make_template
 from xlbudget.writer.template import write_workbook
@@ -250,6 +252,28 @@ def test_temporary_outputs_are_hidden_and_never_checked(runner, books, tmp_path)
     result = runner.invoke(cli, ["check", str(folder), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert [f["name"] for f in json.loads(result.output)["files"]] == ["clean.xlsx"]
+
+
+def test_temporary_names_are_new_private_files(tmp_path):
+    """The temporary file an output is written to (outputs._mkstemp, tempfile.mkstemp's contract): created
+    exclusively, readable by its owner only until the output takes the user's mode, a new name every time,
+    an absolute path; an existing file of that name is never opened."""
+    made = []
+    for _ in range(50):
+        fd, name = _mkstemp(TEMP_PREFIX, ".pdf.tmp", str(tmp_path))
+        os.close(fd)
+        made.append(name)
+    assert len(set(made)) == 50
+    for name in made:
+        p = Path(name)
+        assert p.is_absolute() and p.parent == tmp_path
+        assert p.name.startswith(TEMP_PREFIX) and p.name.endswith(".pdf.tmp") and is_temporary(p)
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600 and p.stat().st_size == 0
+    taken = tmp_path / "taken"
+    taken.write_bytes(b"keep")
+    with pytest.raises(FileExistsError):
+        os.close(os.open(str(taken), outputs._EXCLUSIVE, 0o600))
+    assert taken.read_bytes() == b"keep"
 
 
 # --- 5. strings in formulas, formula-like text in CSV ----------------------------------------------------

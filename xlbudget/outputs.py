@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +31,28 @@ __all__ = ["OutputError", "Output", "TEMP_PREFIX", "atomic_output", "atomic_writ
 
 
 def _tempfile():
-    """The tempfile module, loaded when an output is written (with random and what it loads: about 2 ms of
-    the start of every command, that writes none)."""
+    """The tempfile module, loaded where a file goes to the system's temporary folder (with random and what
+    it loads: about 2 ms of the start of a command, which one that writes its outputs beside them, in the
+    output's own folder, does without: see ``_mkstemp``)."""
     import tempfile
 
     return tempfile
+
+
+_EXCLUSIVE = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+              | getattr(os, "O_BINARY", 0))
+
+
+def _mkstemp(prefix: str, suffix: str, folder: str) -> tuple[int, str]:
+    """``tempfile.mkstemp(suffix, prefix, folder)``: a new file of a random name in ``folder``, created
+    exclusively and readable by its owner only, open; (its descriptor, its absolute path)."""
+    for _ in range(100):
+        name = os.path.join(folder, prefix + os.urandom(8).hex() + suffix)
+        try:
+            return os.open(name, _EXCLUSIVE, 0o600), os.path.abspath(name)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no usable temporary file name found")
 
 
 TEMP_PREFIX = ".xlbudget-"
@@ -118,7 +134,7 @@ def atomic_output(path: str | os.PathLike[str], suffix: str = "") -> Iterator[st
         return
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = _tempfile().mkstemp(prefix=TEMP_PREFIX, suffix=suffix + TEMP_SUFFIX, dir=str(out.parent))
+        fd, tmp = _mkstemp(TEMP_PREFIX, suffix + TEMP_SUFFIX, str(out.parent))
     except OSError as exc:
         raise _unwritable(out, exc) from None
     os.close(fd)
@@ -147,6 +163,8 @@ def _through(out: Path, suffix: str) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        import shutil  # (for a device or FIFO only)
+
         with open(tmp, "rb") as src, open(out, "wb") as dst:
             shutil.copyfileobj(src, dst)
     except OSError as exc:
@@ -236,7 +254,7 @@ def _check_place(o: Output) -> None:
                           f"cannot write {o.option} {p}: {parent} is a file, not a folder")
     if parent == Path(os.path.abspath(p)).parent:  # the folder is there: try it now, before any work is done
         try:
-            fd, probe = _tempfile().mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=str(parent))
+            fd, probe = _mkstemp(TEMP_PREFIX, TEMP_SUFFIX, str(parent))
         except OSError as exc:
             raise _unwritable(p, exc) from None
         os.close(fd)

@@ -90,8 +90,9 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         from xlbudget.cache import DirectoryCache
 
         cache = DirectoryCache()
-    # a JSON report is rendered file by file while the others are checked, each part kept in a spool file
-    with TextSpool() if fmt == "json" else contextlib.nullcontext() as spool:
+    # a JSON report of a batch is rendered file by file while the others are checked, each part kept in a
+    # spool file (one file's is written as it is rendered)
+    with TextSpool() if fmt == "json" and len(files) > 1 else contextlib.nullcontext() as spool:
         try:
             report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
                                  tableset=table_set, narrative=narrative,
