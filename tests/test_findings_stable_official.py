@@ -141,6 +141,21 @@ def test_rules_over_tables_the_workbook_lacks_are_not_run(name):
         [f for f in skipped if f.rule.startswith("CODE.") and f in everything]
 
 
+@pytest.mark.parametrize("name", ["large-2.xlsx", "sh-budget-handmade.xlsx", "sh-final-split.xlsx"])
+def test_no_rule_finds_what_the_check_drops(name):
+    """No instance that can only find something of a table the workbook lacks is evaluated at all: of the
+    findings the rules make, the check drops none (a comparison that reads a cell of a lacking table, a
+    绩效 rule of a lacking project table, a table's own rules)."""
+    from xlbudget.check import _in_the_workbook
+    from xlbudget.reader import read_workbook
+    from xlbudget.rules import Context, run_rules
+
+    budget = read_workbook(DATA / name).budget
+    assert budget.absent_tables
+    found = run_rules(budget, Context(budget))
+    assert [f.rule for f in _in_the_workbook(budget, found)] == [f.rule for f in found]
+
+
 def test_a_code_of_a_carried_table_is_reported_though_a_lacking_table_has_it_too():
     """Each code of the department is laid out in several tables, some of which an official workbook may
     lack (here 上年预算数): an unknown code is reported at the cells of the tables the workbook carries,

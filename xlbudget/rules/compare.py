@@ -28,15 +28,27 @@ class Compare(Rule):
             return
         absent, op, holds, instance = budget.absent_tables, self.op, ctx.holds_exactly, self.instance
         for subs in instances:
-            if absent and subs.get("table") in absent:  # (as Rule.check)
-                continue
             try:
+                if absent and self.over_absent(ctx, subs, absent):  # (as Rule.check)
+                    continue
                 cells = instance(subs)
                 left, right = cells["left"], cells["right"]
                 if not holds(op, left, right):
                     yield from self.compare(ctx, subs, op, ctx.side_of(left), ctx.side_of(right))
             except RuleConfigError as e:
                 yield self.config_finding(subs, str(e))
+
+    def over_absent(self, ctx: Context, subs: Mapping[str, str], absent: frozenset[str]) -> bool:
+        """A comparison's findings name every cell it reads (both sides, blank or not): one that reads a cell of
+        a table the workbook does not carry makes only findings the check drops."""
+        if subs.get("table") in absent:
+            return True
+        position = ctx.position
+        for cells in self.instance(subs).values():
+            for _, tid, rkey, ckey in cells:
+                if tid in absent and rkey is not None and position(tid, rkey, ckey) is not None:
+                    return True
+        return False
 
     def check_one(self, budget: Budget, ctx: Context, subs: Mapping[str, str]) -> Iterable[Finding]:
         instance = self.instance(subs)

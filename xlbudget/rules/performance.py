@@ -131,8 +131,15 @@ class PerformanceTables(Rule):
         ctx.when = None
 
 
+class _OfTable(Rule):
+    """A kind whose every finding is of its ``table`` (filled in for the instance)."""
+
+    def over_absent(self, ctx: Context, subs: Mapping[str, str], absent: frozenset[str]) -> bool:
+        return super().over_absent(ctx, subs, absent) or fill(str(self.entry["table"]), subs) in absent
+
+
 @register
-class Weights(Rule):
+class Weights(_OfTable):
     """The weights of a 绩效 table add up to ``target`` (checked exactly: weights are whole numbers)."""
 
     kind = "weights"
@@ -181,7 +188,7 @@ class Weights(Rule):
 
 
 @register
-class IndicatorLevels(Rule):
+class IndicatorLevels(_OfTable):
     """A filled project 绩效 table has indicators of each level listed in ``levels`` ([zh, en] pairs)."""
 
     kind = "indicator_levels"
