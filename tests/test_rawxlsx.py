@@ -572,6 +572,37 @@ def test_merged_ranges_an_unusual_tag_among_usual_ones_is_still_checked():
     assert _merged(_sheet_with_merges(fine), limits) == ["A1:C1", "A1:C50", "B2:C3"]
 
 
+_CF = ('<conditionalFormatting sqref="C7"><cfRule type="expression" dxfId="0" priority="1">'
+       '<formula>ABS(C7-\'表7\'!F18)&gt;0.005</formula></cfRule></conditionalFormatting>')
+_DV = '<dataValidations count="1"><dataValidation type="list" sqref="B2:B9"><formula1>"甲,乙"</formula1></dataValidation></dataValidations>'
+
+
+@pytest.mark.parametrize("tail", [
+    '<mergeCells count="2"><mergeCell ref="A1:C1"/><mergeCell ref="B2:C3"/></mergeCells>' + _CF * 20 + _DV,
+    '<sheetProtection sheet="1"/>' + _CF + '<mergeCells><mergeCell ref="A1:C1"/></mergeCells>' + _DV * 5,
+    '<mergeCells><mergeCell ref="A1:C1"/></mergeCells>' + _CF + '<mergeCells><mergeCell ref="D4:E5"/></mergeCells>',
+    '<mergeCells><mergeCell ref="A1:C1"/></mergeCells>' + _DV + '<mergeCell ref="A1:C500"/>',   # past the limit
+    '<mergeCells><mergeCell ref="A1:C1"/><mergeCell ref="B2:C3" /></mergeCells>' + _CF,        # an unusual tag
+    '<mergeCells><mergeCell ref="A1:C1"/></mergeCells><mergeCellsX/>' + _CF,
+    _CF + _DV,                                                                                  # none
+])
+def test_merged_ranges_looked_for_where_the_tags_are(tail):
+    """The merged ranges of a sheet, whatever comes around its <mergeCells> (conditional formats and data
+    validations, often most of the XML after the cells, are not searched): the same as the
+    attribute-by-attribute reading of every tag after the cells finds, the limits applied alike."""
+    limits = Limits(max_rows=100, max_cols=26)
+    xml = f"<worksheet><sheetData/>{tail}</worksheet>".encode()
+    want = []
+    for m in re.finditer(r"<mergeCell\s([^>]*)>", tail):
+        ref = re.search(r"""ref=["']([^"']+)["']""", m.group(1)).group(1)
+        want.append(ref)
+    got = _merged(xml, limits)
+    if any(int(re.sub(r"[A-Z]", "", r.split(":")[-1])) > 100 for r in want):
+        assert got[0] == "absurd-dimensions"
+    else:
+        assert got == want
+
+
 @pytest.mark.parametrize("data", [
     b"", b"!", b"<!", b"<!DOCTYPE x>", b"<a>!</a>", b"<a b='!'/><!-- c -->", b"x!<! ", b"<" * 10 + b"!",
     b"<c><f>'\xe8\xa1\xa87'!F18</f></c>" * 64 + b"<![CDATA[x]]>",          # more "!" than are looked at one by one

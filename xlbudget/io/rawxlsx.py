@@ -714,11 +714,19 @@ def _merged_ranges(xml: bytes, start: int, pats: dict, sheet: str, path: str | N
     Writers put thousands of them in a large workbook.  In the usual form (``<mergeCell ref="A1:Q1"/>``, no
     namespace prefix) one pattern checks them all against the limits; anything else takes the
     attribute-by-attribute path."""
-    refs = _MERGE_FAST.findall(xml, start)
+    # the tags are looked for from the first "<mergeCell" to the end of the last (not over the conditional
+    # formats and data validations after them, often most of what follows the cells)
+    first = xml.find(b"<mergeCell", start)
+    if first < 0:
+        first = end = len(xml)
+    else:
+        end = xml.find(b">", xml.rfind(b"<mergeCell", first))
+        end = len(xml) if end < 0 else end + 1
+    refs = _MERGE_FAST.findall(xml, first, end)
     # every <mergeCell> is usual: as many as the tags that start so (<mergeCells> aside; a tag of another
     # name that starts so is counted too, and sends the sheet to the slow path)
     if not pats["data"].startswith(b"<sheetData") or (
-            xml.count(b"<mergeCell", start) - xml.count(b"<mergeCells", start) != len(refs)):
+            xml.count(b"<mergeCell", first, end) - xml.count(b"<mergeCells", first, end) != len(refs)):
         merged = []
         for m in pats["merge"].finditer(xml, start):
             ref = _attrs(m.group(1)).get("ref")
