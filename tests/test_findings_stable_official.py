@@ -156,6 +156,29 @@ def test_no_rule_finds_what_the_check_drops(name):
     assert [f.rule for f in _in_the_workbook(budget, found)] == [f.rule for f in found]
 
 
+@pytest.mark.parametrize("name", ["large-2.xlsx", "sh-budget-handmade.xlsx", "sh-final-split.xlsx"])
+def test_a_comparison_over_a_lacking_table_is_told_from_its_cells(name):
+    """A comparison is passed over exactly when one of the cells it reads (Rule.instance) is a cell of a
+    table the workbook lacks: told from its expressions' tables first, the same answer for every instance."""
+    from xlbudget.reader import read_workbook
+    from xlbudget.rules import Context, rules_for
+    from xlbudget.rules.compare import Compare
+
+    budget = read_workbook(DATA / name).budget
+    ctx, absent = Context(budget), budget.absent_tables
+    told = []
+    for rule in rules_for(budget.layout):
+        if not isinstance(rule, Compare):
+            continue
+        for subs in ctx.expand(rule.foreach):
+            cells = [cell for side in rule.instance(subs).values() for cell in side]
+            want = subs.get("table") in absent or any(
+                t in absent and r is not None and ctx.position(t, r, c) is not None for _, t, r, c in cells)
+            assert rule.over_absent(ctx, subs, absent) == want, (rule.id, subs)
+            told.append(want)
+    assert True in told and False in told
+
+
 def test_a_code_of_a_carried_table_is_reported_though_a_lacking_table_has_it_too():
     """Each code of the department is laid out in several tables, some of which an official workbook may
     lack (here 上年预算数): an unknown code is reported at the cells of the tables the workbook carries,

@@ -6,7 +6,7 @@ from typing import Iterable, Iterator, Mapping
 
 from ..findings import Finding
 from ..model import Budget
-from .base import Context, Rule, RuleConfigError, register
+from .base import Context, Rule, RuleConfigError, _is_word, fill, register
 
 
 class Compare(Rule):
@@ -44,7 +44,21 @@ class Compare(Rule):
         if subs.get("table") in absent:
             return True
         position = ctx.position
-        for cells in self.instance(subs).values():
+        templates = self._templates
+        known = self._exprs.get(tuple(subs.items()))  # (the instance's cells, where worked out before)
+        if known is None and len(templates) == len(self.expressions) and \
+                all(v.__class__ is str and _is_word(v) for v in subs.values()):
+            # from the expressions as parsed with their placeholders (as ``Rule.instance`` fills them), each
+            # cell's table filled in first: most comparisons read no table the workbook lacks, and a lone check
+            # works out the cells of none of their instances for nothing
+            for cells in templates.values():
+                for _, t, r, c in cells:
+                    if t is not None and r is not None:
+                        tid = fill(t, subs)
+                        if tid in absent and position(tid, fill(r, subs), fill(c, subs)) is not None:
+                            return True
+            return False
+        for cells in (known or self.instance(subs)).values():
             for _, tid, rkey, ckey in cells:
                 if tid in absent and rkey is not None and position(tid, rkey, ckey) is not None:
                     return True
