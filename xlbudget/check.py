@@ -13,6 +13,7 @@ of that file and the batch goes on. With ``jobs > 1`` the files are spread over 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import os
@@ -93,12 +94,15 @@ def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
         if f.table in absent or (sheets and any(c.startswith(sheets) for c in f.cells)):
             continue
         cells = tuple(dict.fromkeys([get(c, c) for c in f.cells]))
-        params = {k: _CELL.sub(real, v) if isinstance(v, str) and "!" in v else v for k, v in f.params.items()}
+        params = {k: _cell().sub(real, v) if isinstance(v, str) and "!" in v else v for k, v in f.params.items()}
         out.append(f.moved(cells, params))
     return out
 
 
-_CELL = re.compile(r"[^\s!+−,，、（）()“”：:]+![A-Z]{1,3}[0-9]{1,7}")
+@functools.lru_cache(maxsize=1)
+def _cell() -> "re.Pattern[str]":
+    """A cell named in a finding's text (compiled for the first workbook in an official layout)."""
+    return re.compile(r"[^\s!+−,，、（）()“”：:]+![A-Z]{1,3}[0-9]{1,7}")
 
 
 def _default_reader(tableset: str | None = None) -> Reader:
