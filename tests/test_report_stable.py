@@ -12,6 +12,7 @@ params that the stable submissions do not hold.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -91,6 +92,24 @@ def test_json_text_of_a_submission_is_the_text_of_its_dict(lang):
         assert "changed" not in f.params
     empty = FileReport(path="c.xlsx", readable=False)
     assert empty.json_text(lang, 2) == dumps(empty.to_dict(lang), level=2)
+
+
+def test_a_report_whose_findings_are_let_go_once_rendered_is_the_same(tmp_path_factory):
+    """``prepare_json(release=True)`` (what the command line does for a batch's JSON report): the report
+    written is the same, character for character, and so are each file's counts, validity and status, with
+    none of its findings held."""
+    d = tmp_path_factory.mktemp("released")
+    for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
+        want = check_paths(paths)
+        with TextSpool() as spool:
+            got = check_paths(paths, arrived=lambda fr: fr.prepare_json("zh", spool=spool, release=True))
+            assert all(not fr.findings for fr in got.files) and any(w.findings for w in want.files)
+            assert [(fr.counts, fr.valid, fr.status) for fr in got.files] == \
+                [(fr.counts, fr.valid, fr.status) for fr in want.files]
+            assert (got.valid, got.counts, {**got.summary, "seconds": 0}) == \
+                (want.valid, want.counts, {**want.summary, "seconds": 0})
+            timing = re.compile(r'"seconds": [0-9.]+')
+            assert timing.sub("", got.to_json("zh")) == timing.sub("", want.to_json("zh"))
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -109,6 +109,8 @@ class FileReport:
     # (lang, level) -> json_text rendered ahead of the one write of the report that follows (prepare_json),
     # or where a TextSpool keeps it
     _prepared: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
+    # the counts of findings let go once the report's JSON was rendered (prepare_json(release=True))
+    _released: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -116,6 +118,8 @@ class FileReport:
 
     @property
     def counts(self) -> dict[str, int]:
+        if self._released is not None:
+            return dict(self._released)
         found = [f.severity._value_ for f in self.findings]
         return {s: found.count(s) for s in SEVERITIES}
 
@@ -165,12 +169,20 @@ class FileReport:
         rows = [_finding_values(f, lang, self) for f in self.sorted_findings()]
         return head + records(FINDING_KEYS, rows, level=level + 1) + tail
 
-    def prepare_json(self, lang: str = "zh", level: int = 2, spool: "TextSpool | None" = None) -> None:
+    def prepare_json(self, lang: str = "zh", level: int = 2, spool: "TextSpool | None" = None,
+                     release: bool = False) -> None:
         """Render :meth:`json_text` now, for the next :meth:`Report.iter_json` to write (and forget): a batch
         renders each file as its check comes in, beside the checks still running, not all at the end. With a
-        ``spool`` the text waits there, not in memory. The report is not to change in between."""
+        ``spool`` the text waits there, not in memory. The report is not to change in between.
+
+        With ``release`` the findings are let go once rendered, their counts kept (``counts``, ``valid`` and
+        ``status`` are as before; ``findings`` is empty): a batch that writes the JSON report and nothing
+        else of its findings holds none of a file whose part is written."""
         text = self.json_text(lang, level)
         self._prepared[(lang, level)] = text if spool is None else spool.put(text)
+        if release:
+            self._released = self.counts
+            self.findings = []
 
     def _take_json(self, lang: str, level: int) -> str:
         """The prepared text (forgotten once taken), else the text rendered now."""

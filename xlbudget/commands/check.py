@@ -91,13 +91,16 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
 
         cache = DirectoryCache()
     # a JSON report of a batch is rendered file by file while the others are checked, each part kept in a
-    # spool file (one file's is written as it is rendered)
+    # spool file (one file's is written as it is rendered); its findings are then let go, unless the
+    # workbooks are to be annotated with them (the cache stores a result before it arrives here)
+    release = annotate_dir is None
     with TextSpool() if fmt == "json" and len(files) > 1 else contextlib.nullcontext() as spool:
         try:
             report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
                                  tableset=table_set, narrative=narrative,
                                  progress=(lambda done, total, path: bar.update(1)) if bar else None,
-                                 cache=cache, arrived=(lambda fr: fr.prepare_json(lang, spool=spool)) if spool else None)
+                                 cache=cache, arrived=(lambda fr: fr.prepare_json(lang, spool=spool, release=release))
+                                 if spool else None)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
