@@ -182,9 +182,7 @@ class Finding:
                     values.append("")
                     continue
                 v = _fmt(v)
-            if k in ECHO_PARAMS and len(v) > ECHO_MAX:  # (_clip, inline: a finding's report renders every one)
-                v = v[:ECHO_MAX] + "…"
-            values.append(v)
+            values.append(_clip(k, v))
         return text.format(*values)
 
     def title(self, lang: str = "zh") -> str:

@@ -83,6 +83,13 @@ def _is_word(v: str) -> bool:
     return _word(v).match(v) is not None
 
 
+def fills_in_place(subs: Mapping[str, str]) -> bool:
+    """True when every value of ``subs`` is one word of a reference (a code, a table, a project, an item): an
+    expression parsed with its placeholders then has its references filled part by part (``Rule._cells``),
+    as the filled text would parse."""
+    return all(v.__class__ is str and _is_word(v) for v in subs.values())
+
+
 _UNKNOWN = object()
 
 
@@ -746,7 +753,7 @@ class Rule:
         a reference filled in, where every value of ``subs`` is one word of a reference (a code, a table, a
         project, an item), and so cannot change how the filled text parses."""
         template = self._templates.get(key)
-        if template is not None and all(v.__class__ is str and _is_word(v) for v in subs.values()):
+        if template is not None and fills_in_place(subs):
             return tuple((sign, t if t is None else fill(t, subs), r if r is None else fill(r, subs), fill(c, subs))
                          for sign, t, r, c in template)
         return cells_of(self.expr(key, subs))

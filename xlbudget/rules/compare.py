@@ -6,7 +6,7 @@ from typing import Iterable, Iterator, Mapping
 
 from ..findings import Finding
 from ..model import Budget
-from .base import Context, Rule, RuleConfigError, _is_word, fill, register
+from .base import Context, Rule, RuleConfigError, fill, fills_in_place, register
 
 
 class Compare(Rule):
@@ -46,8 +46,7 @@ class Compare(Rule):
         position = ctx.position
         templates = self._templates
         known = self._exprs.get(tuple(subs.items()))  # (the instance's cells, where worked out before)
-        if known is None and len(templates) == len(self.expressions) and \
-                all(v.__class__ is str and _is_word(v) for v in subs.values()):
+        if known is None and len(templates) == len(self.expressions) and fills_in_place(subs):
             # from the expressions as parsed with their placeholders (as ``Rule.instance`` fills them), each
             # cell's table filled in first: most comparisons read no table the workbook lacks, and a lone check
             # works out the cells of none of their instances for nothing
