@@ -28,7 +28,6 @@ from openpyxl.formula import Tokenizer
 
 from xlbudget.cli import cli
 from xlbudget.model import budget_from_document, load_example
-from xlbudget import outputs
 from xlbudget.outputs import TEMP_PREFIX, _mkstemp, atomic_output, is_temporary
 from xlbudget.spec import generic_spec
 from xlbudget.template import make_template
@@ -254,7 +253,7 @@ def test_temporary_outputs_are_hidden_and_never_checked(runner, books, tmp_path)
     assert [f["name"] for f in json.loads(result.output)["files"]] == ["clean.xlsx"]
 
 
-def test_temporary_names_are_new_private_files(tmp_path):
+def test_temporary_names_are_new_private_files(tmp_path, monkeypatch):
     """The temporary file an output is written to (outputs._mkstemp, tempfile.mkstemp's contract): created
     exclusively, readable by its owner only until the output takes the user's mode, a new name every time,
     an absolute path; an existing file of that name is never opened."""
@@ -269,11 +268,19 @@ def test_temporary_names_are_new_private_files(tmp_path):
         assert p.is_absolute() and p.parent == tmp_path
         assert p.name.startswith(TEMP_PREFIX) and p.name.endswith(".pdf.tmp") and is_temporary(p)
         assert stat.S_IMODE(p.stat().st_mode) == 0o600 and p.stat().st_size == 0
-    taken = tmp_path / "taken"
+    # a name already taken is passed over, its file left as it was; with every name taken, no file is made
+    draws = iter([b"\0" * 8, b"\1" * 8])
+    monkeypatch.setattr(os, "urandom", lambda n: next(draws))
+    taken = tmp_path / f"{TEMP_PREFIX}{'00' * 8}.tmp"
     taken.write_bytes(b"keep")
+    fd, name = _mkstemp(TEMP_PREFIX, ".tmp", str(tmp_path))
+    os.close(fd)
+    assert Path(name).name == f"{TEMP_PREFIX}{'01' * 8}.tmp" and taken.read_bytes() == b"keep"
+    monkeypatch.setattr(os, "urandom", lambda n: b"\0" * 8)
+    before = sorted(tmp_path.iterdir())
     with pytest.raises(FileExistsError):
-        os.close(os.open(str(taken), outputs._EXCLUSIVE, 0o600))
-    assert taken.read_bytes() == b"keep"
+        _mkstemp(TEMP_PREFIX, ".tmp", str(tmp_path))
+    assert sorted(tmp_path.iterdir()) == before and taken.read_bytes() == b"keep"
 
 
 # --- 5. strings in formulas, formula-like text in CSV ----------------------------------------------------
