@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .collector import few_collections
 from .consolidate import UnitFigures, consolidate
 from .errors import XlbudgetError
 from .findings import Finding, Severity
@@ -142,8 +143,9 @@ def build_from_budgets(budgets: Sequence[Budget], out: str | os.PathLike | None,
     ``out`` may be None to consolidate and check only. ``checker`` defaults to
     :func:`xlbudget.check.check_budget`; pass None to skip checking (the output is then stamped unverified).
     """
-    return _build(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
-                  zero_last_year=zero_last_year, labels=labels, checker=checker, input_reports=input_reports)
+    with few_collections():
+        return _build(budgets, out, name=name, force=force, pdf=pdf, datapackage=datapackage,
+                      zero_last_year=zero_last_year, labels=labels, checker=checker, input_reports=input_reports)
 
 
 def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | None, *, name: str | None = None,
@@ -170,7 +172,8 @@ def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | Non
         if i < len(prior):
             rep.findings = list(prior[i].findings) + rep.findings
         reports.append(rep)
-    result_budget = consolidate(budgets, name=name)
+    with few_collections():  # (the units, read, are most of the heap: out of the collector's passes)
+        result_budget = consolidate(budgets, name=name)
     if len(budgets) > 1 or name:
         merged = _start_check(chk, result_budget, pool if chk is not None else None)
     else:  # one unit under its own name: the result is that unit's data, already checked above
@@ -197,7 +200,7 @@ def _build(budgets: Sequence[Budget | UnitFigures], out: str | os.PathLike | Non
     from .writer.disclosure import write_disclosure
 
     options = {"zero_last_year": zero_last_year}
-    with atomic_output(out) as tmp:
+    with atomic_output(out) as tmp, few_collections():  # (and the result too, now)
         # written while the result may still be under check: an error found there refuses the build (the
         # temporary file is removed) or, forced, has the disclosure written again stamped unverified
         write_disclosure(result_budget, tmp, unverified=not result.verified, narrative_options=options)
@@ -252,6 +255,7 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
         p, q = paths[twice[0]], paths[twice[1]]
         raise BuildError(f"{p} 与 {q} 是同一个文件：每份提交只能给一次，否则每个数字都会被加两次，未生成公开文件")
     with contextlib.ExitStack() as stack:
+        stack.enter_context(few_collections())  # (the reading, the consolidation and the writing)
         pool = None
         if jobs > 1 and len(paths) > 1:
             from .workers import process_pool
@@ -342,6 +346,11 @@ def _read_one(path: Path, check: bool, tableset: str | None = None):
     """In a worker: read (and check) one workbook. A checked budget travels back as what consolidation
     takes from it (:class:`~xlbudget.consolidate.UnitFigures`); otherwise as its spec, inputs and what it
     carries besides (``_CARRIED``), to be laid out again in the parent."""
+    with few_collections():
+        return _read_checked(path, check, tableset)
+
+
+def _read_checked(path: Path, check: bool, tableset: str | None):
     from .reader import read_workbook
 
     res = read_workbook(path, tableset=tableset)
@@ -368,7 +377,8 @@ def _check_one(state) -> list[Finding]:
     """In a worker: the default checker's findings about a budget sent as its ``_state``."""
     checker = _default_checker()
     assert checker is not None
-    return list(checker(_rebuilt(state)))  # type: ignore[arg-type]
+    with few_collections():
+        return list(checker(_rebuilt(state)))  # type: ignore[arg-type]
 
 
 def _rebuilt(state) -> Budget | UnitFigures | None:

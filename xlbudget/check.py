@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import os
 import re
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
+from .collector import few_collections
 from .findings import Finding, Severity
 from .model import Budget
 from .outputs import is_temporary
@@ -154,26 +154,6 @@ def _narrative(path: Path, budget: Budget, narrative: str | Path | None,
         return [], [Finding("narrative-unreadable", "N.source", Severity.ERROR, params={"file": name, "detail": detail})]
 
 
-@contextlib.contextmanager
-def _few_collections():
-    """Checking a file allocates hundreds of thousands of short-lived objects and frees them without
-    cycles: the collector runs every 50,000 allocations instead of every 700, and what stays loaded
-    (modules, table sets, layouts) is kept out of its passes. Costs 8-12 % of the time otherwise.
-
-    What the check leaves alive (its report, and what the caches keep: for a large department some 18,000
-    objects) joins the old generation at once: a collection of the young one, just after, found nothing in
-    them and cost about 1 ms a file."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], 50_000), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.freeze()  # (the young objects too)
-        gc.unfreeze()
-
-
 def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
                catalogue_dir: str | Path | None = None, reader: Reader | None = None,
                tableset: str | None = None, narrative: str | Path | None = None) -> FileReport:
@@ -183,7 +163,7 @@ def check_file(path: str | Path, *, tolerance: "str | Tolerance" = "interval",
     titles); our templates carry their own. ``narrative`` is a 情况说明 file (.txt, .docx, .pdf) to check
     against the workbook; without it a narrative file beside the workbook with the same stem, else the
     workbook's own narrative sheets, are checked."""
-    with _few_collections():
+    with few_collections():
         return _check_file(Path(path), tolerance, catalogue_dir, reader, tableset, narrative)
 
 
