@@ -160,3 +160,30 @@ def test_a_build_worker_reads_and_checks_at_the_slow_pace(tmp_path, monkeypatch)
     assert [name for name, _ in seen] == ["read_workbook", "check_budget", "check_budget"]
     assert all(pace[0] == YOUNG_THRESHOLD and pace[1] > 0 for _, pace in seen)
     assert _pace() == (700, 0)
+
+
+def test_a_command_is_imported_at_the_slow_pace(monkeypatch):
+    """``xlbudget check FILE`` imports the checker's modules when the command is named: tens of thousands of
+    objects that live as long as the process, collected for nothing at the default pace."""
+    import sys
+
+    import click
+
+    import xlbudget.collector as collector
+    from xlbudget.cli import _LazyGroup
+
+    seen = []
+    real_import = __import__
+
+    def spied_import(name, *args, **kwargs):
+        if name == "xlbudget.commands.catalogue":
+            seen.append(_pace())
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "xlbudget.commands.catalogue", raising=False)
+    monkeypatch.setattr("builtins.__import__", spied_import)
+    group = _LazyGroup(name="xlbudget")
+    command = group.get_command(click.Context(group), "catalogue")
+    assert command is not None and command.name == "catalogue"
+    assert seen and all(threshold == collector.YOUNG_THRESHOLD and frozen > 0 for threshold, frozen in seen)
+    assert _pace() == (700, 0)

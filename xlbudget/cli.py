@@ -21,8 +21,11 @@ class _LazyGroup(Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in self.lazy:
-            try:
-                module = __import__(f"xlbudget.commands.{name}", fromlist=[name])
+            from .collector import few_collections
+
+            try:  # (a command's modules, classes and tables live as long as the process: not collected for)
+                with few_collections():
+                    module = __import__(f"xlbudget.commands.{name}", fromlist=[name])
             except ImportError:
                 return None
             self.add_command(getattr(module, name))
