@@ -14,8 +14,11 @@
    of the two throughputs is the figure of the issue (target 20; 15 with official-format workbooks in the mix).
    The check takes seconds and the baseline minutes, and a shared virtual machine's speed changes from
    minute to minute (a fixed loop of Python, timed as ``speed probe`` before and after each part, moves by
-   up to 60 %): the check runs ``--check-runs`` times, once before the baseline and the others after it, and
-   the ratio takes the median of their throughputs.
+   up to 60 %): the check runs ``--check-runs`` times, and the baseline in as many slices, one after each
+   check run, each slice every k-th file of each kind (the same mix). The ratio is the median throughput of
+   the check runs against the baseline's over all the files, as before; beside it, each check run against
+   the slice run right after it, in the same minutes of the machine (their median: a figure the drift moves
+   less).
 4. One small and one large submission checked from the command line, process start included
    (``xlbudget check FILE``), median of ``--single-runs`` (target 0.3 s each).
 5. ``--memory 500,2000``: the worker's peak RSS when checking N = 500 and N = 2000 files (the generated
@@ -187,6 +190,19 @@ def openpyxl_baseline(paths: list[Path], jobs: int) -> dict:
 
 
 # --- measurements -----------------------------------------------------------------------------------------
+def stratified(paths: list[Path], kinds: list[str], k: int) -> list[list[Path]]:
+    """The files in ``k`` slices of the same mix: each kind's files dealt in turn, each kind starting at
+    another slice (so that no slice takes the odd file of every kind)."""
+    slices: list[list[Path]] = [[] for _ in range(k)]
+    dealt: dict[str, int] = {}
+    for p, kind in zip(paths, kinds):
+        if kind not in dealt:
+            dealt[kind] = len(dealt)  # the kind's first slice
+        slices[dealt[kind] % k].append(p)
+        dealt[kind] += 1
+    return [s for s in slices if s]
+
+
 def check_batch(paths: list[Path], jobs: int, work: Path) -> dict:
     report = work / "report.json"
     report.unlink(missing_ok=True)
@@ -245,7 +261,7 @@ def main() -> None:
     ap.add_argument("--mix", default="ours", help="kinds of workbook in the batch, comma-separated (default: ours)")
     ap.add_argument("--keep", metavar="DIR", help="write the submissions here and keep them (reused next time)")
     ap.add_argument("--check-runs", type=int, default=3,
-                    help="runs of the batch check: one before the baseline, the others after it (default 3)")
+                    help="runs of the batch check, each followed by a slice of the baseline (default 3)")
     ap.add_argument("--single-runs", type=int, default=5, help="runs of the one-file command line timing")
     ap.add_argument("--memory", metavar="N1,N2", default="",
                     help="also check N1 and N2 files (hard links to the generated ones) and print the worker peaks")
@@ -299,25 +315,34 @@ def main() -> None:
             if r["rc"] not in (0, 1) or not r["report"].exists():
                 print("  stderr: " + r["stderr"][-2000:])
 
-        if has_check():
-            check_once()
-            if a.skip_baseline:
-                for _ in range(a.check_runs - 1):
-                    check_once()
-        else:
+        checking = has_check()
+        if not checking:
             print("xlbudget check: NOT AVAILABLE yet (xlbudget.check / xlbudget.commands.check missing); skipped")
-
-        if not a.skip_baseline:
-            before = speed_probe()
-            b = openpyxl_baseline(paths, a.jobs)
-            base_rate = len(paths) / b["wall"]
-            print(f"baseline openpyxl load_workbook (default mode), Pool({a.jobs}): {b['wall']:.2f} s wall, "
-                  f"{base_rate:.1f} submissions/s, {b['cpu'] / len(paths) * 1000:.0f} ms CPU per submission, "
-                  f"peak RSS of a worker {b['worker_kb'] / 1024:.0f} MB; speed probe {before:.0f} ms before, "
-                  f"{speed_probe():.0f} ms after")
-            if runs:
-                for _ in range(a.check_runs - 1):
+        if a.skip_baseline:
+            for _ in range(a.check_runs if checking else 0):
+                check_once()
+        else:
+            slices = stratified(paths, kinds, max(a.check_runs, 1))
+            parts: list[dict] = []
+            for i, part in enumerate(slices):
+                if checking and i < a.check_runs:
                     check_once()
+                before = speed_probe()
+                b = openpyxl_baseline(part, a.jobs)
+                parts.append(b)
+                print(f"  baseline slice {i + 1} of {len(slices)} ({len(part)} files, the same mix): {b['wall']:.2f} s "
+                      f"wall, {len(part) / b['wall']:.1f} submissions/s; speed probe {before:.0f} ms before, "
+                      f"{speed_probe():.0f} ms after")
+            for _ in range(a.check_runs - len(slices) if checking else 0):  # (fewer files than runs)
+                check_once()
+            b = {"wall": sum(x["wall"] for x in parts), "cpu": sum(x["cpu"] for x in parts),
+                 "worker_kb": max(x["worker_kb"] for x in parts)}
+            base_rate = len(paths) / b["wall"]
+            print(f"baseline openpyxl load_workbook (default mode), Pool({a.jobs}), all {len(paths)} files: "
+                  f"{b['wall']:.2f} s wall, "
+                  f"{base_rate:.1f} submissions/s, {b['cpu'] / len(paths) * 1000:.0f} ms CPU per submission, "
+                  f"peak RSS of a worker {b['worker_kb'] / 1024:.0f} MB")
+            if runs:
                 check_rate = statistics.median(r["rate"] for r in runs)
                 check_cpu = statistics.median(r["cpu"] for r in runs)
                 ratio = check_rate / base_rate
@@ -326,6 +351,10 @@ def main() -> None:
                 print(f"ratio check / openpyxl baseline: {ratio:.2f}x the throughput (median of {len(runs)} check "
                       f"runs; each: {each})   "
                       f"{'OK' if ratio >= target else 'MISSED'} (target {target:g}x)")
+                paired = [r["rate"] / (len(part) / x["wall"]) for r, part, x in zip(runs, slices, parts)]
+                print(f"  each check run against the baseline slice run right after it (the same minutes of the "
+                      f"machine): median {statistics.median(paired):.2f}x (each: "
+                      f"{', '.join(f'{x:.2f}x' for x in paired)})")
                 if check_cpu and b["cpu"]:  # what a busy machine (other jobs on the cores) distorts less
                     print(f"  in CPU time: {b['cpu'] / check_cpu:.2f}x less CPU per submission than the baseline")
 
