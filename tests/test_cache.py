@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -89,6 +92,97 @@ def test_key_changes_with_rules_catalogue_and_tolerance(books: Path, tmp_path: P
     changed = cache_mod._tablesets() + (("zz", "9", "rules-changed"),)
     monkeypatch.setattr(cache_mod, "_tablesets", lambda: changed)
     assert cache_key(sha, fingerprint()) != base
+
+
+def _local_set(root: Path, tid: str) -> Path:
+    """A copy of the shipped xj11 set under another id, in ``root`` (a folder of installed sets)."""
+    from xlbudget.tableset import tableset_dir
+
+    folder = root / tid
+    shutil.copytree(tableset_dir("xj11"), folder, ignore=shutil.ignore_patterns("__pycache__"))
+    toml = folder / "tableset.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'id = "xj11"' in text
+    toml.write_text(text.replace('id = "xj11"', f'id = "{tid}"', 1), encoding="utf-8")
+    return folder
+
+
+def test_key_changes_with_a_table_set_installed_beside_the_shipped_ones(tmp_path: Path, monkeypatch):
+    """A bureau's own set (in $XLBUDGET_TABLESETS or $XLBUDGET_HOME/tablesets) judges its submissions as a
+    shipped set does: its rule book and descriptions are part of the key, and the desk records its version.
+    (The key took the shipped sets only: a result checked under a local rule book was served again after
+    the rule book changed.)"""
+    from xlbudget.tableset import load_tableset
+
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    shipped = fingerprint()
+    assert shipped.tableset("zz-local") == ("", "")
+    folder = _local_set(sets, "zz-local")
+    monkeypatch.setenv("XLBUDGET_TABLESETS", str(sets))
+    load_tableset.cache_clear()
+    installed = fingerprint()
+    assert installed.digest != shipped.digest
+    version, rules = installed.tableset("zz-local")
+    assert version == load_tableset("xj11").version and rules == installed.tableset("xj11")[1]
+
+    def next_process() -> "cache_mod.Fingerprint":  # (sets and their digest are read once per process)
+        cache_mod._tablesets_in.cache_clear()
+        load_tableset.cache_clear()
+        return fingerprint()
+
+    assert next_process() == installed
+    with open(folder / "rules.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n# 本局补充说明\n")
+    edited = next_process()
+    assert edited.digest != installed.digest
+    assert edited.tableset("zz-local")[1] != rules and edited.tableset("xj11") == installed.tableset("xj11")
+    with open(folder / "T10.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n# 表样说明\n")
+    described = next_process()
+    assert described.digest != edited.digest and described.tableset("zz-local") == edited.tableset("zz-local")
+    # a folder of the same id later in the list is not the set a check loads: it changes nothing
+    later = tmp_path / "later"
+    later.mkdir()
+    _local_set(later, "zz-local")
+    (later / "zz-local" / "rules.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("XLBUDGET_TABLESETS", os.pathsep.join([str(sets), str(later)]))
+    assert next_process() == described
+
+
+def test_a_local_rule_book_changed_is_checked_again(tmp_path: Path, monkeypatch):
+    """The consequence: a submission of a bureau's own set, checked with the cache, is checked again (not
+    served from the cache) once that set's rule book changes."""
+    from dataclasses import replace
+
+    from xlbudget.layout import layout_for
+    from xlbudget.tableset import load_tableset
+
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    folder = _local_set(sets, "zz-local")
+    monkeypatch.setenv("XLBUDGET_TABLESETS", str(sets))
+    load_tableset.cache_clear()
+    spec, doc = load_example()
+    spec = replace(spec, tableset="zz-local")
+    doc["spec"] = spec.to_dict()
+    budget = budget_from_document(doc, spec)
+    book = tmp_path / "local.xlsx"
+    write_workbook(layout_for(spec), book, budget=budget)
+
+    def check_cached() -> str:  # each run a process of its own, as a bureau runs it
+        run = subprocess.run([sys.executable, "-m", "xlbudget", "check", str(book), "--cache", "--format", "json"],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode in (0, 1), run.stderr
+        assert json.loads(run.stdout)["files"][0]["meta"]["tableset"] == "zz-local"
+        return run.stderr
+
+    assert "0 个文件未改变" in check_cached()
+    assert "1 个文件未改变，结果取自缓存" in check_cached()
+    with open(folder / "rules.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n# 本局补充说明\n")
+    assert "0 个文件未改变" in check_cached()
+    assert "1 个文件未改变，结果取自缓存" in check_cached()
 
 
 def test_cli_cache_flag(books: Path, tmp_path: Path):

@@ -61,18 +61,41 @@ def _digest_tree(root: Path, patterns: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
 def _tablesets() -> tuple[tuple[str, str, str], ...]:
-    """(id, version, rule-book digest) of every shipped table set, plus one digest of all their files."""
-    from .tableset import _shipped_dir, load_tableset
+    """(id, version, rule-book digest) of every installed table set, plus one digest of all their files: the
+    shipped sets and those installed under $XLBUDGET_HOME/tablesets or $XLBUDGET_TABLESETS (a bureau's own,
+    which a check uses as it uses the shipped ones). Worked out once per process for a list of folders; the
+    sets are loaded once per process too (``load_tableset``)."""
+    from .tableset import installed_dirs
 
-    root = _shipped_dir()
+    return _tablesets_in(tuple(str(d) for d in installed_dirs()))
+
+
+@functools.lru_cache(maxsize=4)
+def _tablesets_in(dirs: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    from .errors import XlbudgetError
+    from .tableset import load_tableset
+
     out = []
-    for folder in sorted(p for p in root.iterdir() if (p / "tableset.toml").is_file()):
-        ts = load_tableset(folder.name)
-        rules = ts.rules_file.read_bytes() if ts.rules_file and ts.rules_file.is_file() else b""
-        out.append((ts.id, ts.version, hashlib.sha256(rules).hexdigest()[:12]))
-    out.append(("*", "", _digest_tree(root, ("*.toml",))[:16]))
+    trees = hashlib.sha256()
+    seen: set[str] = set()
+    for base in map(Path, dirs):
+        if not base.is_dir():
+            continue
+        for folder in sorted(p for p in base.iterdir() if p.is_dir() and (p / "tableset.toml").is_file()):
+            if folder.name in seen:  # found in an earlier folder: that one is the set a check loads
+                continue
+            seen.add(folder.name)
+            tree = _digest_tree(folder, ("*.toml",))
+            trees.update(f"{folder.name}\0{tree}\0".encode())
+            try:
+                ts = load_tableset(folder.name)
+            except XlbudgetError:  # a broken set: checked by no one, but its files still count
+                out.append((folder.name, "", "unreadable:" + tree[:12]))
+                continue
+            rules = ts.rules_file.read_bytes() if ts.rules_file and ts.rules_file.is_file() else b""
+            out.append((ts.id, ts.version, hashlib.sha256(rules).hexdigest()[:12]))
+    out.append(("*", "", trees.hexdigest()[:16]))
     return tuple(out)
 
 
