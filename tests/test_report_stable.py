@@ -112,6 +112,57 @@ def test_a_report_whose_findings_are_let_go_once_rendered_is_the_same(tmp_path_f
             assert timing.sub("", got.to_json("zh")) == timing.sub("", want.to_json("zh"))
 
 
+@pytest.mark.parametrize("lang,level", [("zh", "info"), ("en", "warning")])
+def test_a_text_report_whose_findings_are_let_go_once_rendered_is_the_same(tmp_path_factory, lang, level):
+    """``prepare_text(release=True)`` (what the command line does for a batch's terminal report): the text is
+    the same, character for character, with none of the findings held; asked for a rendering that was not
+    prepared, such a report says so instead of writing a file without its findings."""
+    d = tmp_path_factory.mktemp("released-text")
+    for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
+        want = check_paths(paths)
+        with TextSpool() as spool:
+            got = check_paths(paths, arrived=lambda fr: fr.prepare_text(lang, level, spool=spool, release=True))
+            assert all(not fr.findings for fr in got.files) and any(w.findings for w in want.files)
+            assert [(fr.counts, fr.valid, fr.status) for fr in got.files] == \
+                [(fr.counts, fr.valid, fr.status) for fr in want.files]
+            pieces = list(got.iter_text(lang, level))
+            assert "".join(pieces) == want.render_text(lang, level)
+            assert len(pieces) == len(paths) + 2  # the heading, a piece per file, the total
+            with pytest.raises(ValueError, match="let go"):
+                got.render_text(lang, level)  # (each prepared part is written once)
+            with pytest.raises(ValueError, match="let go"):
+                got.to_json(lang)
+
+
+def test_the_command_line_writes_a_batch_text_report_file_by_file(tmp_path_factory, monkeypatch):
+    """``xlbudget check A B …`` (text, to a file or to the terminal) renders each file's part when its check
+    comes in and lets its findings go: the report is the one rendered at the end from the same findings."""
+    from click.testing import CliRunner
+
+    from xlbudget.commands.check import check
+
+    prepared = []
+    real = FileReport.prepare_text
+
+    def spied(self, *args, **kwargs):
+        prepared.append(kwargs.get("release"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileReport, "prepare_text", spied)
+    d = tmp_path_factory.mktemp("cli-text")
+    for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
+        want = check_paths(paths)
+        for lang, level in (("zh", "info"), ("en", "warning")):
+            out = d / f"report-{lang}.txt"
+            args = [*map(str, paths), "--lang", lang, "--min-severity", level]
+            result = CliRunner().invoke(check, [*args, "-o", str(out)])
+            assert result.exit_code == 1, result.output  # the mutated copies have errors
+            assert out.read_text(encoding="utf-8") == want.render_text(lang, level)
+            shown = CliRunner().invoke(check, args)
+            assert shown.exit_code == 1 and shown.stdout == want.render_text(lang, level)
+        assert prepared == [True] * (4 * len(paths))
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_json_report_rendered_as_each_file_arrives_is_the_report(tmp_path_factory, jobs):
     """``xlbudget check --format json`` renders each file's part of the report when its check comes in; the

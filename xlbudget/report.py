@@ -106,10 +106,10 @@ class FileReport:
     readable: bool = True
     tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表", in set order
     seconds: float = 0.0
-    # (lang, level) -> json_text rendered ahead of the one write of the report that follows (prepare_json),
-    # or where a TextSpool keeps it
-    _prepared: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
-    # the counts of findings let go once the report's JSON was rendered (prepare_json(release=True))
+    # a part of the report rendered ahead of the one write that follows, or where a TextSpool keeps it:
+    # ("json", lang, level) -> json_text (prepare_json); ("text", lang, min_severity, color) -> text_part
+    _prepared: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
+    # the counts of findings let go once the report's part was rendered (prepare_json/prepare_text, release)
     _released: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -178,18 +178,79 @@ class FileReport:
         With ``release`` the findings are let go once rendered, their counts kept (``counts``, ``valid`` and
         ``status`` are as before; ``findings`` is empty): a batch that writes the JSON report and nothing
         else of its findings holds none of a file whose part is written."""
-        text = self.json_text(lang, level)
-        self._prepared[(lang, level)] = text if spool is None else spool.put(text)
+        self._prepare(("json", lang, level), self.json_text(lang, level), spool, release)
+
+    def prepare_text(self, lang: str = "zh", min_severity: str = "info", color: bool = False,
+                     spool: "TextSpool | None" = None, release: bool = False) -> None:
+        """:meth:`prepare_json` for the terminal report: this file's :meth:`text_part`, rendered now for the
+        next :meth:`Report.iter_text` (or ``render_text``) with the same options."""
+        self._prepare(("text", lang, min_severity, color), self.text_part(lang, min_severity, color), spool, release)
+
+    def _prepare(self, key: tuple, text: str, spool: "TextSpool | None", release: bool) -> None:
+        self._prepared[key] = text if spool is None else spool.put(text)
         if release:
             self._released = self.counts
             self.findings = []
 
-    def _take_json(self, lang: str, level: int) -> str:
-        """The prepared text (forgotten once taken), else the text rendered now."""
-        got = self._prepared.pop((lang, level), None)
+    def _take(self, key: tuple, render) -> str:
+        """The prepared text (forgotten once taken), else the text rendered now; a report whose findings
+        were let go has only what was prepared before."""
+        got = self._prepared.pop(key, None)
         if got is None:
-            return self.json_text(lang, level)
+            if self._released is not None:
+                raise ValueError(f"{self.path}: the findings were let go once its report was rendered; "
+                                 f"nothing was rendered for {key}")
+            return render()
         return got if isinstance(got, str) else got[0].get(got[1], got[2])
+
+    def _take_json(self, lang: str, level: int) -> str:
+        return self._take(("json", lang, level), lambda: self.json_text(lang, level))
+
+    def _take_text(self, lang: str, min_severity: str, color: bool) -> str:
+        return self._take(("text", lang, min_severity, color), lambda: self.text_part(lang, min_severity, color))
+
+    def text_part(self, lang: str = "zh", min_severity: str = "info", color: bool = False) -> str:
+        """This file's part of :meth:`Report.render_text`: a blank line, then its name, status and findings
+        (those of ``min_severity`` and worse) by table."""
+        zh = lang != "en"
+        limit = Severity(min_severity).rank
+        who = ""
+        if self.meta.get("department"):
+            who = f"（{self.meta['department']} {self.meta.get('year', '')} 年）" if zh else \
+                f" ({self.meta['department']} {self.meta.get('year', '')})"
+        status = STATUS[self.status][0 if zh else 1]
+        lines = ["", ("文件：" if zh else "File: ") + self.path + who,
+                 ("  状态：" if zh else "  Status: ") + status + " · " + _counts_text(self.counts, zh)]
+        shown = [f for f in self.sorted_findings() if f.severity.rank <= limit]
+        current: object = object()
+        for f in shown:
+            if f.table != current:
+                current = f.table
+                lines.append("  " + self.table_title(f.table, lang))
+            lines.append(f"    {_severity_text(f.severity, zh, color)} {f.rule} {f.message(lang)}")
+        hidden = len(self.findings) - len(shown)
+        if hidden:
+            lines.append(f"  （另有 {hidden} 条较低级别的提示未列出）" if zh else
+                         f"  ({hidden} lower-severity findings not shown)")
+        return "\n" + "\n".join(lines)
+
+
+_STYLES = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def _severity_text(s: Severity, zh: bool, color: bool) -> str:
+    text = "[" + s.label("zh" if zh else "en") + "]"
+    if not color:
+        return text
+    import click
+
+    return click.style(text, fg=_STYLES[s.value], bold=s is Severity.ERROR)
+
+
+def _counts_text(c: dict[str, int], zh: bool) -> str:
+    if zh:
+        return f"错误 {c['error']} · 警告 {c['warning']} · 提示 {c['info']}"
+    return f"errors {c['error']} · warnings {c['warning']} · info {c['info']}"
 
 
 class TextSpool:
@@ -354,58 +415,38 @@ class Report:
     # --- terminal ------------------------------------------------------------------------------------
     def render_text(self, lang: str = "zh", min_severity: str = "info", color: bool = False) -> str:
         """The terminal report: per file, per table, the findings (most severe first)."""
-        import click
+        return "".join(self.iter_text(lang, min_severity, color))
 
+    def iter_text(self, lang: str = "zh", min_severity: str = "info", color: bool = False) -> Iterator[str]:
+        """:meth:`render_text` in pieces, one submission at a time (each prepared ahead where
+        :meth:`FileReport.prepare_text` rendered it), as :meth:`iter_json` writes the JSON report."""
+        Severity(min_severity)  # (an unknown level: its error before anything is written)
         zh = lang != "en"
-        limit = Severity(min_severity).rank
-        styles = {"error": "red", "warning": "yellow", "info": "cyan"}
-
-        def sev(s: Severity) -> str:
-            text = "[" + s.label("zh" if zh else "en") + "]"
-            return click.style(text, fg=styles[s.value], bold=s is Severity.ERROR) if color else text
-
-        def counts_text(c: dict[str, int]) -> str:
-            if zh:
-                return f"错误 {c['error']} · 警告 {c['warning']} · 提示 {c['info']}"
-            return f"errors {c['error']} · warnings {c['warning']} · info {c['info']}"
-
-        lines = []
         tol = self.tolerance
         if tol == "interval":
             tol_text = "区间法（n 个数相比，容差 n × 0.005）" if zh else "interval (n figures compared: n × 0.005)"
         else:
             tol_text = ("固定 " if zh else "fixed ") + tol.partition(":")[2]
-        lines.append(("xlbudget 校验报告 · 容差：" if zh else "xlbudget check report · tolerance: ") + tol_text)
+        yield ("xlbudget 校验报告 · 容差：" if zh else "xlbudget check report · tolerance: ") + tol_text
         for fr in self.files:
-            lines.append("")
-            who = ""
-            if fr.meta.get("department"):
-                who = f"（{fr.meta['department']} {fr.meta.get('year', '')} 年）" if zh else \
-                    f" ({fr.meta['department']} {fr.meta.get('year', '')})"
-            status = STATUS[fr.status][0 if zh else 1]
-            lines.append(("文件：" if zh else "File: ") + fr.path + who)
-            lines.append(("  状态：" if zh else "  Status: ") + status + " · " + counts_text(fr.counts))
-            shown = [f for f in fr.sorted_findings() if f.severity.rank <= limit]
-            current: object = object()
-            for f in shown:
-                if f.table != current:
-                    current = f.table
-                    lines.append("  " + fr.table_title(f.table, lang))
-                lines.append(f"    {sev(f.severity)} {f.rule} {f.message(lang)}")
-            hidden = len(fr.findings) - len(shown)
-            if hidden:
-                lines.append(f"  （另有 {hidden} 条较低级别的提示未列出）" if zh else
-                             f"  ({hidden} lower-severity findings not shown)")
+            yield fr._take_text(lang, min_severity, color)
         s = self.summary
         c = self.counts
-        lines.append("")
         if zh:
-            lines.append(f"合计：{s['files']} 个文件，{s['valid']} 个通过，{s['with_errors']} 个有错误，"
-                         f"{s['unreadable']} 个无法读取；" + counts_text(c))
+            total = (f"合计：{s['files']} 个文件，{s['valid']} 个通过，{s['with_errors']} 个有错误，"
+                     f"{s['unreadable']} 个无法读取；" + _counts_text(c, zh))
         else:
-            lines.append(f"Total: {s['files']} files, {s['valid']} passed, {s['with_errors']} with errors, "
-                         f"{s['unreadable']} unreadable; " + counts_text(c))
-        return "\n".join(lines) + "\n"
+            total = (f"Total: {s['files']} files, {s['valid']} passed, {s['with_errors']} with errors, "
+                     f"{s['unreadable']} unreadable; " + _counts_text(c, zh))
+        yield "\n\n" + total + "\n"
+
+    def write_text(self, path: str | Path, lang: str = "zh", min_severity: str = "info") -> Path:
+        """Write the terminal report (without colours) atomically, streaming it submission by submission."""
+        with atomic_output(path) as tmp:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for piece in self.iter_text(lang, min_severity):
+                    fh.write(piece)
+        return Path(path)
 
     # --- xlsx ----------------------------------------------------------------------------------------
     def write_xlsx(self, path: str | Path, lang: str = "zh") -> Path:

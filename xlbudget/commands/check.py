@@ -12,7 +12,7 @@ import click
 from xlbudget.check import check_paths, collect_paths
 from xlbudget.commands.base import (EXIT_CODES, Command, ends_process, lang_option, output_failure, table_set_option,
                                     use_color)
-from xlbudget.outputs import Output, OutputError, atomic_write, guard_outputs, output_folder
+from xlbudget.outputs import Output, OutputError, guard_outputs, output_folder
 from xlbudget.report import TextSpool
 from xlbudget.rules import Tolerance
 
@@ -94,18 +94,24 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     # spool file (one file's is written as it is rendered); its findings are then let go, unless the
     # workbooks are to be annotated with them (the cache stores a result before it arrives here)
     release = annotate_dir is None
-    with TextSpool() if fmt == "json" and len(files) > 1 else contextlib.nullcontext() as spool:
+    color = fmt == "text" and output is None and use_color(sys.stdout)
+    with TextSpool() if fmt in ("json", "text") and len(files) > 1 else contextlib.nullcontext() as spool:
+        if spool is None:
+            arrived = None
+        elif fmt == "json":
+            arrived = lambda fr: fr.prepare_json(lang, spool=spool, release=release)  # noqa: E731
+        else:  # the terminal report likewise, file by file
+            arrived = lambda fr: fr.prepare_text(lang, min_severity, color, spool=spool, release=release)  # noqa: E731
         try:
             report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
                                  tableset=table_set, narrative=narrative,
                                  progress=(lambda done, total, path: bar.update(1)) if bar else None,
-                                 cache=cache, arrived=(lambda fr: fr.prepare_json(lang, spool=spool, release=release))
-                                 if spool else None)
+                                 cache=cache, arrived=arrived)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
         try:
-            _write(report, fmt, output, lang, min_severity)
+            _write(report, fmt, output, lang, min_severity, color)
             if annotate_dir is not None:
                 _annotate(report, annotate_dir, lang, jobs)
         except OutputError as e:
@@ -118,7 +124,7 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
     click.get_current_context().exit(0 if report.valid else 1)
 
 
-def _write(report, fmt: str, output: Path | None, lang: str, min_severity: str) -> None:
+def _write(report, fmt: str, output: Path | None, lang: str, min_severity: str, color: bool) -> None:
     if fmt == "json" and output is not None:
         report.write_json(output, lang)
     elif fmt == "json":
@@ -126,12 +132,11 @@ def _write(report, fmt: str, output: Path | None, lang: str, min_severity: str) 
     elif fmt == "xlsx":
         assert output is not None
         report.write_xlsx(output, lang)
+    elif output is not None:
+        report.write_text(output, lang, min_severity)
     else:
-        text = report.render_text(lang, min_severity, color=output is None and use_color(sys.stdout))
-        if output is not None:
-            atomic_write(output, text)
-        else:
-            click.echo(text, nl=False)
+        for piece in report.iter_text(lang, min_severity, color=color):
+            click.echo(piece, nl=False)
 
 
 def _annotate(report, annotate_dir: Path, lang: str, jobs: int) -> None:
