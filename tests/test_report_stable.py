@@ -163,6 +163,65 @@ def test_the_command_line_writes_a_batch_text_report_file_by_file(tmp_path_facto
         assert prepared == [True] * (4 * len(paths))
 
 
+def _cells(path: Path) -> list:
+    wb = openpyxl.load_workbook(path)
+    return [(ws.title, list(ws.iter_rows(values_only=True))) for ws in wb.worksheets]
+
+
+@pytest.mark.parametrize("lang,spooled", [("zh", True), ("en", False)])
+def test_an_xlsx_report_whose_findings_are_let_go_once_rendered_is_the_same(tmp_path_factory, lang, spooled):
+    """``prepare_xlsx(release=True)`` (what the command line does for a batch's spreadsheet report): every cell
+    of every sheet is the same as in the report written from the findings, with none of them held."""
+    d = tmp_path_factory.mktemp("released-xlsx")
+    for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
+        want = check_paths(paths)
+        with TextSpool() as spool:
+            got = check_paths(paths, arrived=lambda fr: fr.prepare_xlsx(lang, spool=spool if spooled else None,
+                                                                        release=True))
+            assert all(not fr.findings for fr in got.files) and any(w.findings for w in want.files)
+            for fr in got.files + want.files:
+                fr.seconds = 0.0
+            cells = _cells(got.write_xlsx(d / "got.xlsx", lang))
+            assert cells == _cells(want.write_xlsx(d / "want.xlsx", lang))
+            assert sum(len(rows) - 1 for title, rows in cells[1:]) == sum(len(fr.findings) for fr in want.files) > 0
+            import tempfile
+
+            rows_dirs = lambda: set(Path(tempfile.gettempdir()).glob(".xlbudget-rows-*"))  # noqa: E731
+            before = rows_dirs()
+            with pytest.raises(ValueError, match="let go"):
+                got.write_xlsx(d / "again.xlsx", lang)  # (each prepared part is written once)
+            assert not (d / "again.xlsx").exists() and rows_dirs() == before
+
+
+def test_the_command_line_writes_a_batch_xlsx_report_file_by_file(tmp_path_factory, monkeypatch):
+    """``xlbudget check A B … --format xlsx -o R.xlsx`` keeps each file's rows in the spool as its check comes
+    in and lets its findings go: the cells are those of the report written at the end from the findings."""
+    from click.testing import CliRunner
+
+    from xlbudget.commands.check import check
+
+    prepared = []
+    real = FileReport.prepare_xlsx
+
+    def spied(self, *args, **kwargs):
+        prepared.append(kwargs.get("release"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileReport, "prepare_xlsx", spied)
+    d = tmp_path_factory.mktemp("cli-xlsx")
+    for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
+        want = check_paths(paths)
+        out = d / "report.xlsx"
+        result = CliRunner().invoke(check, [*map(str, paths), "--format", "xlsx", "-o", str(out)])
+        assert result.exit_code == 1, result.output  # the mutated copies have errors
+        got = _cells(out)
+        expected = _cells(want.write_xlsx(d / "want.xlsx"))
+        seconds = expected[0][1][0].index("用时（秒）")
+        strip = lambda sheets: [(t, [r[:seconds] + r[seconds + 1:] for r in rows]) for t, rows in sheets]  # noqa: E731
+        assert strip(got) == strip(expected)
+        assert prepared == [True] * len(paths)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_json_report_rendered_as_each_file_arrives_is_the_report(tmp_path_factory, jobs):
     """``xlbudget check --format json`` renders each file's part of the report when its check comes in; the

@@ -201,7 +201,32 @@ class FileReport:
                 raise ValueError(f"{self.path}: the findings were let go once its report was rendered; "
                                  f"nothing was rendered for {key}")
             return render()
-        return got if isinstance(got, str) else got[0].get(got[1], got[2])
+        return got if not isinstance(got, tuple) else got[0].get(got[1], got[2])
+
+    def prepare_xlsx(self, lang: str = "zh", spool: "TextSpool | None" = None, release: bool = False) -> None:
+        """:meth:`prepare_json` for the spreadsheet report: this file's rows of its findings sheet
+        (:meth:`xlsx_rows`), worked out now for the next :meth:`Report.write_xlsx` in ``lang``."""
+        rows = self.xlsx_rows(lang)
+        self._prepare(("xlsx", lang), json.dumps(rows, ensure_ascii=False) if spool is not None else rows, spool,
+                      release)
+
+    def xlsx_rows(self, lang: str = "zh") -> list[list[Any]]:
+        """The rows of the findings sheet of :meth:`Report.write_xlsx` for this file, in the sheet's column
+        order, the severity's value last (its cell's colour): texts, and the figures as spreadsheet numbers
+        (floats), None where blank."""
+        zh = lang != "en"
+        rows = []
+        for f in self.sorted_findings():
+            figures = [float(v) if isinstance(v, Decimal) else None if v is None else str(v)
+                       for v in (f.actual, f.expected, f.difference, f.tolerance)]
+            rows.append([self.name, self.table_title(f.table, lang) if f.table else "", f.position,
+                         "、".join(f.cells) if zh else ", ".join(f.cells), f.rule, f.severity.label(lang),
+                         f.title(lang), f.message(lang), *figures, f.tolerance_mode or "", f.severity.value])
+        return rows
+
+    def _take_rows(self, lang: str) -> list[list[Any]]:
+        got = self._take(("xlsx", lang), lambda: self.xlsx_rows(lang))
+        return json.loads(got) if isinstance(got, str) else got
 
     def _take_json(self, lang: str, level: int) -> str:
         return self._take(("json", lang, level), lambda: self.json_text(lang, level))
@@ -453,11 +478,19 @@ class Report:
         """Write the spreadsheet report atomically (a temporary file in the same folder, then renamed)."""
         import xlsxwriter
 
+        import tempfile
+
         out = Path(path)
         zh = lang != "en"
-        with atomic_output(out) as tmp:
+        for fr in self.files:  # (before anything is written)
+            if fr._released is not None and ("xlsx", lang) not in fr._prepared:
+                fr._take(("xlsx", lang), list)  # raises: its findings were let go
+        with atomic_output(out) as tmp, tempfile.TemporaryDirectory(prefix=".xlbudget-rows-") as rows_dir:
+            # (written row by row to temporary files, not held: a batch of thousands of files has millions
+            # of cells; its texts are then written in the cells rather than in a shared table)
             wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False})
+                                           "strings_to_urls": False, "constant_memory": True,
+                                           "tmpdir": rows_dir})
             wb.set_properties({"title": "xlbudget 校验报告" if zh else "xlbudget check report"})
             head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True,
                                   "valign": "vcenter"})
@@ -503,23 +536,19 @@ class Report:
                 ws2.set_column(c, c, w)
             r = 1
             for fr in self.files:
-                for f in fr.sorted_findings():
-                    ws2.write_string(r, 0, fr.name, text)
-                    ws2.write_string(r, 1, fr.table_title(f.table, lang) if f.table else "", text)
-                    ws2.write_string(r, 2, f.position, text)
-                    ws2.write_string(r, 3, "、".join(f.cells) if zh else ", ".join(f.cells), text)
-                    ws2.write_string(r, 4, f.rule, text)
-                    ws2.write_string(r, 5, f.severity.label(lang), sev_fmt[f.severity.value])
-                    ws2.write_string(r, 6, f.title(lang), text)
-                    ws2.write_string(r, 7, f.message(lang), text)
-                    for k, v in enumerate((f.actual, f.expected, f.difference, f.tolerance)):
-                        if isinstance(v, Decimal):
-                            ws2.write_number(r, 8 + k, float(v), num)  # a spreadsheet number is a double
-                        elif v is None:
-                            ws2.write_blank(r, 8 + k, None, num)
+                for row in fr._take_rows(lang):
+                    *cells, severity = row
+                    for c in range(8):
+                        ws2.write_string(r, c, cells[c], sev_fmt[severity] if c == 5 else text)
+                    for c in range(8, 12):
+                        v = cells[c]
+                        if v is None:
+                            ws2.write_blank(r, c, None, num)
+                        elif isinstance(v, float):
+                            ws2.write_number(r, c, v, num)  # a spreadsheet number is a double
                         else:
-                            ws2.write_string(r, 8 + k, str(v), text)
-                    ws2.write_string(r, 12, f.tolerance_mode or "", text)
+                            ws2.write_string(r, c, v, text)
+                    ws2.write_string(r, 12, cells[12], text)
                     r += 1
             ws2.freeze_panes(1, 0)
             ws2.autofilter(0, 0, max(r - 1, 1), len(cols2) - 1)

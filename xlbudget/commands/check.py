@@ -90,16 +90,19 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
         from xlbudget.cache import DirectoryCache
 
         cache = DirectoryCache()
-    # a JSON report of a batch is rendered file by file while the others are checked, each part kept in a
-    # spool file (one file's is written as it is rendered); its findings are then let go, unless the
-    # workbooks are to be annotated with them (the cache stores a result before it arrives here)
+    # a batch's report (JSON, text or the rows of the xlsx findings sheet) is rendered file by file while the
+    # others are checked, each part kept in a spool file (one file's is written as it is rendered); its
+    # findings are then let go, unless the workbooks are to be annotated with them (the cache stores a result
+    # before it arrives here)
     release = annotate_dir is None
     color = fmt == "text" and output is None and use_color(sys.stdout)
-    with TextSpool() if fmt in ("json", "text") and len(files) > 1 else contextlib.nullcontext() as spool:
+    with TextSpool() if len(files) > 1 else contextlib.nullcontext() as spool:
         if spool is None:
             arrived = None
         elif fmt == "json":
             arrived = lambda fr: fr.prepare_json(lang, spool=spool, release=release)  # noqa: E731
+        elif fmt == "xlsx":  # the rows of the spreadsheet's findings sheet likewise
+            arrived = lambda fr: fr.prepare_xlsx(lang, spool=spool, release=release)  # noqa: E731
         else:  # the terminal report likewise, file by file
             arrived = lambda fr: fr.prepare_text(lang, min_severity, color, spool=spool, release=release)  # noqa: E731
         try:
