@@ -134,6 +134,19 @@ def test_a_text_report_whose_findings_are_let_go_once_rendered_is_the_same(tmp_p
                 got.to_json(lang)
 
 
+def _releases(monkeypatch, method: str) -> list:
+    """The ``release`` argument of every call of ``FileReport.<method>`` from now on, in a list."""
+    seen: list = []
+    real = getattr(FileReport, method)
+
+    def spied(self, *args, **kwargs):
+        seen.append(kwargs.get("release"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileReport, method, spied)
+    return seen
+
+
 def test_the_command_line_writes_a_batch_text_report_file_by_file(tmp_path_factory, monkeypatch):
     """``xlbudget check A B …`` (text, to a file or to the terminal) renders each file's part when its check
     comes in and lets its findings go: the report is the one rendered at the end from the same findings."""
@@ -141,14 +154,7 @@ def test_the_command_line_writes_a_batch_text_report_file_by_file(tmp_path_facto
 
     from xlbudget.commands.check import check
 
-    prepared = []
-    real = FileReport.prepare_text
-
-    def spied(self, *args, **kwargs):
-        prepared.append(kwargs.get("release"))
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(FileReport, "prepare_text", spied)
+    prepared = _releases(monkeypatch, "prepare_text")
     d = tmp_path_factory.mktemp("cli-text")
     for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
         want = check_paths(paths)
@@ -200,14 +206,7 @@ def test_the_command_line_writes_a_batch_xlsx_report_file_by_file(tmp_path_facto
 
     from xlbudget.commands.check import check
 
-    prepared = []
-    real = FileReport.prepare_xlsx
-
-    def spied(self, *args, **kwargs):
-        prepared.append(kwargs.get("release"))
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(FileReport, "prepare_xlsx", spied)
+    prepared = _releases(monkeypatch, "prepare_xlsx")
     d = tmp_path_factory.mktemp("cli-xlsx")
     for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
         want = check_paths(paths)
