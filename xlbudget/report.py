@@ -107,9 +107,10 @@ class FileReport:
     tables: dict[str, str] = field(default_factory=dict)   # table id -> "表6 一般公共预算基本支出情况表", in set order
     seconds: float = 0.0
     # a part of the report rendered ahead of the one write that follows, or where a TextSpool keeps it:
-    # ("json", lang, level) -> json_text (prepare_json); ("text", lang, min_severity, color) -> text_part
+    # ("json", lang, level) -> json_text (prepare_json); ("text", lang, min_severity, color) -> text_part;
+    # ("xlsx", lang) -> xlsx_rows (prepare_xlsx: the rows, or their JSON text in a spool)
     _prepared: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
-    # the counts of findings let go once the report's part was rendered (prepare_json/prepare_text, release)
+    # the counts of findings let go once the report's part was rendered (prepare_*, release=True)
     _released: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -192,16 +193,20 @@ class FileReport:
             self._released = self.counts
             self.findings = []
 
-    def _take(self, key: tuple, render) -> str:
-        """The prepared text (forgotten once taken), else the text rendered now; a report whose findings
-        were let go has only what was prepared before."""
+    def _take(self, key: tuple, render) -> Any:
+        """The prepared part (forgotten once taken), else the part rendered now."""
         got = self._prepared.pop(key, None)
         if got is None:
-            if self._released is not None:
-                raise ValueError(f"{self.path}: the findings were let go once its report was rendered; "
-                                 f"nothing was rendered for {key}")
+            self._refuse_unprepared(key)
             return render()
         return got if not isinstance(got, tuple) else got[0].get(got[1], got[2])
+
+    def _refuse_unprepared(self, key: tuple) -> None:
+        """A report whose findings were let go has only what was prepared before: nothing else is rendered
+        from it (it would be a report without its findings)."""
+        if self._released is not None and key not in self._prepared:
+            raise ValueError(f"{self.path}: the findings were let go once its report was rendered; "
+                             f"nothing was rendered for {key}")
 
     def prepare_xlsx(self, lang: str = "zh", spool: "TextSpool | None" = None, release: bool = False) -> None:
         """:meth:`prepare_json` for the spreadsheet report: this file's rows of its findings sheet
@@ -476,15 +481,14 @@ class Report:
     # --- xlsx ----------------------------------------------------------------------------------------
     def write_xlsx(self, path: str | Path, lang: str = "zh") -> Path:
         """Write the spreadsheet report atomically (a temporary file in the same folder, then renamed)."""
-        import xlsxwriter
-
         import tempfile
+
+        import xlsxwriter
 
         out = Path(path)
         zh = lang != "en"
         for fr in self.files:  # (before anything is written)
-            if fr._released is not None and ("xlsx", lang) not in fr._prepared:
-                fr._take(("xlsx", lang), list)  # raises: its findings were let go
+            fr._refuse_unprepared(("xlsx", lang))
         with atomic_output(out) as tmp, tempfile.TemporaryDirectory(prefix=".xlbudget-rows-") as rows_dir:
             # (written row by row to temporary files, not held: a batch of thousands of files has millions
             # of cells; its texts are then written in the cells rather than in a shared table)
