@@ -18,7 +18,9 @@
    check run, each slice every k-th file of each kind (the same mix). The ratio is the median throughput of
    the check runs against the baseline's over all the files, as before; beside it, each check run against
    the slice run right after it, in the same minutes of the machine (their median: a figure the drift moves
-   less).
+   less). With more than one kind in the mix, a table by kind: one file's time in the check (its report's
+   ``seconds``) and in openpyxl's load, each kind's share of both, and the ratio the batch would have if that
+   kind's checks took no time.
 4. One small and one large submission checked from the command line, process start included
    (``xlbudget check FILE``), median of ``--single-runs`` (target 0.3 s each).
 5. ``--memory 500,2000``: the worker's peak RSS when checking N = 500 and N = 2000 files (the generated
@@ -164,14 +166,50 @@ def summarize_report(path: Path) -> str:
     return "; ".join(parts)
 
 
+def file_seconds(path: Path) -> dict[str, float]:
+    """Each file's time in the check (the report's ``seconds`` of the file, measured where it was checked)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {f["path"]: float(f["seconds"]) for f in data["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def by_kind(paths: list[Path], kinds: list[str], check_runs: list[dict[str, float]],
+            baseline: dict[str, float]) -> list[str]:
+    """Lines comparing each kind of submission: the time of one file in a worker (the check's as its report
+    gives it, the median over the check runs; openpyxl's load), the two ratios, each kind's share of all the
+    check's and all the baseline's time, and the ratio the batch would have if that kind's checks took no
+    time (how much of the shortfall a kind can make up)."""
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for p, k in zip(paths, kinds):
+        c = [run[str(p)] for run in check_runs if str(p) in run]
+        if c and str(p) in baseline:
+            rows.setdefault(k, []).append((statistics.median(c), baseline[str(p)]))
+    if not rows:
+        return []
+    check_all = sum(c for v in rows.values() for c, _ in v)
+    base_all = sum(b for v in rows.values() for _, b in v)
+    out = ["by kind (one file's time where it was checked or loaded; sums over the files, not wall time):"]
+    for k, v in rows.items():
+        c, b = sum(x for x, _ in v), sum(y for _, y in v)
+        without = f"{base_all / (check_all - c):.1f}x" if check_all > c else "-"
+        out.append(f"  {k:15s} {len(v):4d} files: check {c / len(v) * 1000:6.1f} ms, openpyxl {b / len(v) * 1000:7.1f} ms,"
+                   f" {b / c if c else 0:5.1f}x; {c / check_all * 100:3.0f} % of the check's time, "
+                   f"{b / base_all * 100:3.0f} % of the baseline's; the batch with this kind's checks free: {without}")
+    out.append(f"  all {sum(map(len, rows.values())):4d} files: {base_all / check_all:.2f}x by these sums")
+    return out
+
+
 # --- openpyxl baseline ----------------------------------------------------------------------------------
-def _openpyxl_load(path: str) -> tuple[int, int]:
+def _openpyxl_load(path: str) -> tuple[int, int, float]:
     import openpyxl
 
+    t0 = time.perf_counter()
     wb = openpyxl.load_workbook(path)  # default mode: formulas as text, styles, merges, validations
     n = sum(ws.max_row * ws.max_column for ws in wb.worksheets)
     wb.close()
-    return n, _hwm_kb(os.getpid())
+    return n, _hwm_kb(os.getpid()), time.perf_counter() - t0
 
 
 def openpyxl_baseline(paths: list[Path], jobs: int) -> dict:
@@ -186,7 +224,8 @@ def openpyxl_baseline(paths: list[Path], jobs: int) -> dict:
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, reaped when the pool closed
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"wall": wall, "worker_kb": max(kb for _, kb in res), "cpu": cpu}
+    return {"wall": wall, "worker_kb": max(kb for _, kb, _ in res), "cpu": cpu,
+            "seconds": {str(p): sec for p, (_, _, sec) in zip(paths, res)}}
 
 
 # --- measurements -----------------------------------------------------------------------------------------
@@ -305,6 +344,7 @@ def main() -> None:
             before = speed_probe()
             r = check_batch(paths, a.jobs, work)
             runs.append(r)
+            r["seconds"] = file_seconds(r["report"])
             print(f"xlbudget check --jobs {a.jobs} (run {len(runs)}): {r['wall']:.2f} s wall, {r['rate']:.1f} "
                   f"submissions/s, {r['cpu'] / len(paths) * 1000:.0f} ms CPU per submission (all processes), "
                   f"exit code {r['rc']}; speed probe {before:.0f} ms before, {speed_probe():.0f} ms after")
@@ -357,6 +397,10 @@ def main() -> None:
                       f"{', '.join(f'{x:.2f}x' for x in paired)})")
                 if check_cpu and b["cpu"]:  # what a busy machine (other jobs on the cores) distorts less
                     print(f"  in CPU time: {b['cpu'] / check_cpu:.2f}x less CPU per submission than the baseline")
+                if len(set(kinds)) > 1:
+                    base_seconds = {k: v for x in parts for k, v in x["seconds"].items()}
+                    for line in by_kind(paths, kinds, [r["seconds"] for r in runs], base_seconds):
+                        print(line)
 
         if has_check() and a.single_runs > 0:  # (--single-runs 0: no one-file timing)
             small = next((p for p, k in zip(paths, kinds) if k.startswith("small")), None)
