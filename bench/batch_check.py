@@ -21,8 +21,9 @@
    less). With more than one kind in the mix, a table by kind: one file's time in the check (its report's
    ``seconds``) and in openpyxl's load, each kind's share of both, and the ratio the batch would have if that
    kind's checks took no time.
-4. One small and one large submission checked from the command line, process start included
-   (``xlbudget check FILE``), median of ``--single-runs`` (target 0.3 s each).
+4. One submission of each kind in the batch (small and large, and in a mix their official forms too) checked
+   from the command line, process start included (``xlbudget check FILE``), median of ``--single-runs``
+   (target 0.3 s each).
 5. ``--memory 500,2000``: the worker's peak RSS when checking N = 500 and N = 2000 files (the generated
    files, hard-linked over and over to reach N: every path is a file of its own to the checker).
 
@@ -403,11 +404,11 @@ def main() -> None:
                         print(line)
 
         if has_check() and a.single_runs > 0:  # (--single-runs 0: no one-file timing)
-            small = next((p for p, k in zip(paths, kinds) if k.startswith("small")), None)
-            large = next((p for p, k in zip(paths, kinds) if k.startswith("large")), None)
-            for label, f in (("small", small), ("large", large)):
-                if f is None:
-                    continue
+            first_of: dict[str, Path] = {}  # one submission of each kind (small, large, and their official forms)
+            for p, k in zip(paths, kinds):
+                first_of.setdefault(k, p)
+            order = [k for k in ("small", "large", "small-official", "large-official") if k in first_of]
+            for label, f in ((k, first_of[k]) for k in order + sorted(set(first_of) - set(order))):
                 with_sheets = ""
                 try:
                     import zipfile
