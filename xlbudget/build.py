@@ -346,26 +346,22 @@ def _read_one(path: Path, check: bool, tableset: str | None = None):
     """In a worker: read (and check) one workbook. A checked budget travels back as what consolidation
     takes from it (:class:`~xlbudget.consolidate.UnitFigures`); otherwise as its spec, inputs and what it
     carries besides (``_CARRIED``), to be laid out again in the parent."""
-    with few_collections():
-        return _read_checked(path, check, tableset)
-
-
-def _read_checked(path: Path, check: bool, tableset: str | None):
     from .reader import read_workbook
 
-    res = read_workbook(path, tableset=tableset)
-    b = res.budget
-    if b is None:
-        return list(res.findings), None, None, res.sha256
-    checker = _default_checker() if check else None
-    found = list(checker(b)) if checker is not None else None
-    if b.spec.generic or found is None:  # (a checker given by the caller is run on the budget in the parent)
-        state = _state(b)
-    else:  # checked here: what consolidation takes is enough, the parent need not lay the unit out again
-        figures = UnitFigures.of(b)
-        figures.spec = b.spec.to_dict()  # type: ignore[assignment]  # a spec travels as its text
-        state = figures
-    return list(res.findings), state, found, res.sha256
+    with few_collections():
+        res = read_workbook(path, tableset=tableset)
+        b = res.budget
+        if b is None:
+            return list(res.findings), None, None, res.sha256
+        checker = _default_checker() if check else None
+        found = list(checker(b)) if checker is not None else None
+        if b.spec.generic or found is None:  # (a checker given by the caller is run on the budget in the parent)
+            state = _state(b)
+        else:  # checked here: what consolidation takes is enough, the parent need not lay the unit out again
+            figures = UnitFigures.of(b)
+            figures.spec = b.spec.to_dict()  # type: ignore[assignment]  # a spec travels as its text
+            state = figures
+        return list(res.findings), state, found, res.sha256
 
 
 def _state(b: Budget):
