@@ -404,11 +404,10 @@ def main() -> None:
                         print(line)
 
         if has_check() and a.single_runs > 0:  # (--single-runs 0: no one-file timing)
-            first_of: dict[str, Path] = {}  # one submission of each kind (small, large, and their official forms)
+            first_of: dict[str, Path] = {}  # one submission of each kind, in the order the batch has them
             for p, k in zip(paths, kinds):
                 first_of.setdefault(k, p)
-            order = [k for k in ("small", "large", "small-official", "large-official") if k in first_of]
-            for label, f in ((k, first_of[k]) for k in order + sorted(set(first_of) - set(order))):
+            for label, f in first_of.items():
                 with_sheets = ""
                 try:
                     import zipfile
