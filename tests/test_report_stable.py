@@ -109,7 +109,17 @@ def test_a_report_whose_findings_are_let_go_once_rendered_is_the_same(tmp_path_f
             assert (got.valid, got.counts, {**got.summary, "seconds": 0}) == \
                 (want.valid, want.counts, {**want.summary, "seconds": 0})
             timing = re.compile(r'"seconds": [0-9.]+')
-            assert timing.sub("", got.to_json("zh")) == timing.sub("", want.to_json("zh"))
+            wanted = timing.sub("", want.to_json("zh"))
+            # the file: each part copied from the spool as the bytes it was kept as, the same UTF-8 text
+            got.write_json(d / "report.json", "zh")
+            assert timing.sub("", (d / "report.json").read_bytes().decode("utf-8")) == wanted + "\n"
+            with pytest.raises(ValueError, match="let go"):
+                got.to_json("zh")  # (each prepared part is written once)
+            got = check_paths(paths, arrived=lambda fr: fr.prepare_json("zh", spool=spool, release=True))
+            assert timing.sub("", got.to_json("zh")) == wanted
+    for report in (Report(), Report(files=[FileReport(path="a.xlsx", readable=False)])):  # nothing prepared
+        report.write_json(d / "plain.json", "en")
+        assert (d / "plain.json").read_bytes() == (report.to_json("en") + "\n").encode("utf-8")
 
 
 @pytest.mark.parametrize("lang,level", [("zh", "info"), ("en", "warning")])
