@@ -259,3 +259,47 @@ def test_json_report_rendered_as_each_file_arrives_is_the_report(tmp_path_factor
         assert result.exit_code == 1, result.output      # the mutated copies have errors
         timing = re.compile(r'"seconds": [0-9.]+')
         assert timing.sub("", out.read_text(encoding="utf-8")) == timing.sub("", written + "\n")
+
+
+def _rendered_where_checked(report, **options) -> None:
+    """``render_ahead``, noting the process that ran it."""
+    import os
+
+    from xlbudget.report import render_ahead
+
+    render_ahead(report, **options)
+    report.meta["rendered_in"] = os.getpid()
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "xlsx"])
+def test_a_report_rendered_in_the_workers_is_the_same(tmp_path_factory, fmt):
+    """``check_paths(prepare=render_ahead)`` with workers (what the command line does for a batch): each file's
+    part is rendered in the worker that checked it, and what reaches this process is that part in UTF-8 (the
+    rows of a spreadsheet report) and the counts, none of the findings; the report written from the parts is
+    the one rendered from every finding here, and so are the counts, validity and status of each file."""
+    import functools
+    import os
+
+    d = tmp_path_factory.mktemp("ahead")
+    timing = re.compile(r'"seconds": [0-9.]+')
+    for paths in golden_submissions(d, DATA, BASES, MUTATIONS):
+        want = check_paths(paths)
+        arrivals: list[tuple[int, bool]] = []
+        with TextSpool() as spool:
+            def arrived(fr, spool=spool):
+                arrivals.append((len(fr.findings), all(isinstance(v, (bytes, list)) for v in fr._prepared.values())
+                                 and bool(fr._prepared), fr.meta.pop("rendered_in") != os.getpid()))
+                fr.spool_prepared(spool)
+            got = check_paths(paths, jobs=2, arrived=arrived, prepare=functools.partial(
+                _rendered_where_checked, fmt=fmt, lang="en", min_severity="warning"))
+            assert arrivals == [(0, True, True)] * len(paths) and any(w.findings for w in want.files)
+            assert [(fr.counts, fr.valid, fr.status) for fr in got.files] == \
+                [(fr.counts, fr.valid, fr.status) for fr in want.files]
+            if fmt == "json":
+                got.write_json(d / "got.json", "en")
+                assert timing.sub("", (d / "got.json").read_text(encoding="utf-8")) == \
+                    timing.sub("", want.to_json("en") + "\n")
+            elif fmt == "text":
+                assert "".join(got.iter_text("en", "warning")) == want.render_text("en", "warning")
+            else:
+                assert [fr._take_rows("en") for fr in got.files] == [fr.xlsx_rows("en") for fr in want.files]

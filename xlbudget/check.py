@@ -271,10 +271,14 @@ def _mark(holders) -> None:
     isolate.become_worker()
 
 
-def _check_marked(i: int, path: Path, kwargs: dict) -> FileReport:
+def _check_marked(i: int, path: Path, kwargs: dict, prepare: "Callable[[FileReport], None] | None" = None
+                  ) -> FileReport:
     if _holders is not None:
         _holders[i] = os.getpid()
-    return check_file(path, **kwargs)
+    report = check_file(path, **kwargs)
+    if prepare is not None:
+        prepare(report)
+    return report
 
 
 def _dead_worker(path: Path) -> FileReport:
@@ -317,9 +321,10 @@ def _end_overdue(running: dict, holders, seen: dict[int, float], hung: list[int]
 
 
 def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
-              finished: Callable[[int, FileReport], None]) -> None:
+              finished: Callable[[int, FileReport], None],
+              prepare: "Callable[[FileReport], None] | None" = None) -> None:
     """Check ``files[i]`` for each i of ``todo`` in a process pool; a worker that dies or hangs costs its own
-    file only.
+    file only. ``prepare`` is called with each report in the worker that made it.
 
     Each worker notes the files it takes (its pid in ``holders``). A file held longer than
     ``isolate.TIME_LIMIT`` seconds is reported as timed out and its worker killed. When a worker dies every
@@ -348,7 +353,7 @@ def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
         with process_pool(1 if solo else min(workers, len(batch)), initializer=_mark, initargs=(holders,)) as pool:
             running = {}
             for i in batch:
-                fut = pool.submit(_check_marked, i, files[i], kwargs)
+                fut = pool.submit(_check_marked, i, files[i], kwargs, prepare)
                 running[i] = fut
                 fut.add_done_callback(lambda f, i=i: done.put(i))
             seen: dict[int, float] = {}  # when this process first saw each unfinished file held by a worker
@@ -393,7 +398,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
                 reader: Reader | None = None, exclude: Iterable[str | Path] = (),
                 tableset: str | None = None, narrative: str | Path | None = None,
                 cache: "ReportCache | None" = None,
-                arrived: Callable[[FileReport], None] | None = None) -> Report:
+                arrived: Callable[[FileReport], None] | None = None,
+                prepare: Callable[[FileReport], None] | None = None) -> Report:
     """Check every workbook under ``paths`` (see :func:`collect_paths`), ``jobs`` at a time.
 
     ``progress(done, total, path)`` is called in this process after each file. ``reader`` replaces
@@ -404,6 +410,11 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
     catalogues, tolerance and xlbudget are unchanged since it was last checked is not checked again;
     ``Report.cached`` counts them. ``arrived(report)`` is called in this process with each file's report as
     it comes in (say, to render it while the other files are checked: :meth:`FileReport.prepare_json`).
+    ``prepare(report)`` is called with each file's report before that, where the file was checked: in a pool
+    worker with ``jobs > 1`` (it must then be picklable: a module-level function, or a ``functools.partial``
+    of one), so that what it does (:func:`xlbudget.report.render_ahead`: render the report's part, let go
+    of its findings) is done beside the other checks and the findings never cross to this process. With a
+    ``cache`` it is called here, once the report is stored with its findings.
     Raises ValueError for a bad tolerance, or for a narrative file given with several workbooks.
     """
     tol = Tolerance.parse(tolerance)
@@ -449,6 +460,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
             from .cache import dump_report
 
             cache.put(keys[i], dump_report(fr))
+        if prepare is not None and not fr._prepared:  # (not done where it was checked: here, now)
+            prepare(fr)
         if arrived is not None:
             arrived(fr)
         done += 1
@@ -464,7 +477,8 @@ def check_paths(paths: Iterable[str | Path], *, jobs: int = 1, tolerance: "str |
         # (the report keeps the order of the files)
         todo.sort(key=lambda i: -_size(files[i]))
         _run_pool(files, todo, min(jobs, len(todo), max(os.cpu_count() or 1, 1) * 4),
-                  dict(tolerance=str(tol), catalogue_dir=cat, reader=reader, tableset=tableset), finished)
+                  dict(tolerance=str(tol), catalogue_dir=cat, reader=reader, tableset=tableset), finished,
+                  prepare if cache is None else None)
     reports = [r for r in results if r is not None]
     return Report(files=reports, tolerance=str(tol), catalogue=cat, seconds=time.perf_counter() - start,
                   cached=cached)

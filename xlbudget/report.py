@@ -22,8 +22,8 @@ from .findings import RANK, Finding, Severity
 from .jsontext import dumps, records
 from .outputs import atomic_output, output_folder, same_file
 
-__all__ = ["Annotated", "FileReport", "Report", "SCHEMA_ID", "STATUS", "annotate_file", "finding_dict", "schema",
-           "schema_path"]
+__all__ = ["Annotated", "FileReport", "Report", "SCHEMA_ID", "STATUS", "TextSpool", "annotate_file", "finding_dict",
+           "render_ahead", "schema", "schema_path"]
 
 SCHEMA_ID = "xlbudget-check-report"
 SEVERITIES = ("error", "warning", "info")
@@ -193,13 +193,26 @@ class FileReport:
             self._released = self.counts
             self.findings = []
 
+    def spool_prepared(self, spool: "TextSpool") -> None:
+        """Keep in ``spool`` the parts prepared in memory: those :func:`render_ahead` rendered where the file
+        was checked (UTF-8 bytes), or rows of the spreadsheet report."""
+        for key, got in self._prepared.items():
+            if isinstance(got, bytes):
+                self._prepared[key] = spool.put_bytes(got)
+            elif isinstance(got, str):
+                self._prepared[key] = spool.put(got)
+            elif isinstance(got, list):
+                self._prepared[key] = spool.put(json.dumps(got, ensure_ascii=False))
+
     def _take(self, key: tuple, render) -> Any:
         """The prepared part (forgotten once taken), else the part rendered now."""
         got = self._prepared.pop(key, None)
         if got is None:
             self._refuse_unprepared(key)
             return render()
-        return got if not isinstance(got, tuple) else got[0].get(got[1], got[2])
+        if isinstance(got, tuple):
+            return got[0].get(got[1], got[2])
+        return got.decode("utf-8") if isinstance(got, bytes) else got
 
     def _refuse_unprepared(self, key: tuple) -> None:
         """A report whose findings were let go has only what was prepared before: nothing else is rendered
@@ -242,7 +255,9 @@ class FileReport:
         if got is None:
             self._refuse_unprepared(("json", lang, level))
             return self.json_text(lang, level).encode("utf-8")
-        return got[0].get_bytes(got[1], got[2]) if isinstance(got, tuple) else got.encode("utf-8")
+        if isinstance(got, tuple):
+            return got[0].get_bytes(got[1], got[2])
+        return got if isinstance(got, bytes) else got.encode("utf-8")
 
     def _take_text(self, lang: str, min_severity: str, color: bool) -> str:
         return self._take(("text", lang, min_severity, color), lambda: self.text_part(lang, min_severity, color))
@@ -291,6 +306,25 @@ def _counts_text(c: dict[str, int], zh: bool) -> str:
     return f"errors {c['error']} · warnings {c['warning']} · info {c['info']}"
 
 
+def render_ahead(report: FileReport, fmt: str, lang: str = "zh", min_severity: str = "info",
+                 color: bool = False) -> None:
+    """Render ``report``'s part of a batch's report in the format ``fmt`` (json, text or xlsx) where the file
+    was checked, and let go of its findings (``prepare_json`` and the like, ``release=True``): a pool worker
+    sends back the part, a text in UTF-8 (the rows of a spreadsheet report), and the counts, not the
+    findings. See ``check_paths(prepare=...)``."""
+    if fmt == "json":
+        report.prepare_json(lang, release=True)
+    elif fmt == "text":
+        report.prepare_text(lang, min_severity, color, release=True)
+    elif fmt == "xlsx":
+        report.prepare_xlsx(lang, release=True)
+    else:
+        raise ValueError(f"unknown report format {fmt!r}")
+    for key, got in report._prepared.items():
+        if isinstance(got, str):
+            report._prepared[key] = got.encode("utf-8")
+
+
 class TextSpool:
     """Texts kept in an anonymous temporary file until they are written: the JSON parts of a batch of
     thousands of files, rendered as each check comes in, without holding them all in memory. Close it (or
@@ -302,7 +336,10 @@ class TextSpool:
         self._file = tempfile.TemporaryFile()
 
     def put(self, text: str) -> tuple["TextSpool", int, int]:
-        data = text.encode("utf-8")
+        return self.put_bytes(text.encode("utf-8"))
+
+    def put_bytes(self, data: bytes) -> tuple["TextSpool", int, int]:
+        """Keep a text already in UTF-8."""
         at = self._file.seek(0, 2)
         self._file.write(data)
         return self, at, len(data)

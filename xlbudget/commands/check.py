@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from xlbudget.check import check_paths, collect_paths
 from xlbudget.commands.base import (EXIT_CODES, Command, ends_process, lang_option, output_failure, table_set_option,
                                     use_color)
 from xlbudget.outputs import Output, OutputError, guard_outputs, output_folder
-from xlbudget.report import TextSpool
+from xlbudget.report import TextSpool, render_ahead
 from xlbudget.rules import Tolerance
 
 
@@ -91,25 +92,30 @@ def check(paths: tuple[Path, ...], jobs: int, tolerance: str, catalogue_dir: Pat
 
         cache = DirectoryCache()
     # a batch's report (JSON, text or the rows of the xlsx findings sheet) is rendered file by file while the
-    # others are checked, each part kept in a spool file (one file's is written as it is rendered); its
-    # findings are then let go, unless the workbooks are to be annotated with them (the cache stores a result
-    # before it arrives here)
+    # others are checked, each part kept in a spool file; its findings are then let go, unless the workbooks
+    # are to be annotated with them. Each part is rendered in the worker that checked its file: what comes
+    # back is the part's text and the counts, not thousands of findings (with --cache: here, once the result
+    # with its findings is stored)
     release = annotate_dir is None
     color = fmt == "text" and output is None and use_color(sys.stdout)
+    prepare = None
     with TextSpool() if len(files) > 1 else contextlib.nullcontext() as spool:
         if spool is None:
             arrived = None
-        elif fmt == "json":
-            arrived = lambda fr: fr.prepare_json(lang, spool=spool, release=release)  # noqa: E731
+        elif release:  # each part rendered where its file was checked: what arrives is its text, kept in the spool
+            prepare = functools.partial(render_ahead, fmt=fmt, lang=lang, min_severity=min_severity, color=color)
+            arrived = lambda fr: fr.spool_prepared(spool)  # noqa: E731
+        elif fmt == "json":  # (annotated: the findings kept)
+            arrived = lambda fr: fr.prepare_json(lang, spool=spool)  # noqa: E731
         elif fmt == "xlsx":  # the rows of the spreadsheet's findings sheet likewise
-            arrived = lambda fr: fr.prepare_xlsx(lang, spool=spool, release=release)  # noqa: E731
+            arrived = lambda fr: fr.prepare_xlsx(lang, spool=spool)  # noqa: E731
         else:  # the terminal report likewise, file by file
-            arrived = lambda fr: fr.prepare_text(lang, min_severity, color, spool=spool, release=release)  # noqa: E731
+            arrived = lambda fr: fr.prepare_text(lang, min_severity, color, spool=spool)  # noqa: E731
         try:
             report = check_paths(files, jobs=jobs, tolerance=tolerance, catalogue_dir=catalogue_dir,
                                  tableset=table_set, narrative=narrative,
                                  progress=(lambda done, total, path: bar.update(1)) if bar else None,
-                                 cache=cache, arrived=arrived)
+                                 cache=cache, arrived=arrived, prepare=prepare)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
