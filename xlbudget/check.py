@@ -281,6 +281,21 @@ def _check_marked(i: int, path: Path, kwargs: dict, prepare: "Callable[[FileRepo
     return report
 
 
+def preload_reader() -> None:
+    """What a worker needs before its first file, loaded in the process its workers are forked from (each
+    then has it from the start): the reader's modules and the installed table sets."""
+    from . import reader  # noqa: F401
+    from .errors import XlbudgetError
+    from .official import read  # noqa: F401
+    from .tableset import installed_tablesets, load_tableset
+
+    for tid in installed_tablesets():
+        try:
+            load_tableset(tid)
+        except XlbudgetError:  # (a broken set is reported where a file names it)
+            pass
+
+
 def _dead_worker(path: Path) -> FileReport:
     """The report of a file whose check kills the process that checks it (a native crash, the memory killer)."""
     f = Finding("file-unreadable", "READ.worker-died", Severity.ERROR,
@@ -337,7 +352,7 @@ def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
     from concurrent.futures.process import BrokenProcessPool
 
     from .io import isolate
-    from .workers import CONTEXT, process_pool
+    from .workers import context, process_pool
 
     limit = isolate.TIME_LIMIT
     poll = min(1.0, limit / 10)
@@ -346,11 +361,12 @@ def _run_pool(files: list[Path], todo: list[int], workers: int, kwargs: dict,
     while pending or alone:
         solo = not pending
         batch = [alone.pop(0)] if solo else pending
-        holders = CONTEXT.Array("l", len(files), lock=False)
+        holders = context().Array("l", len(files), lock=False)
         lost: list[int] = []
         hung: list[int] = []
         done: "queue.SimpleQueue" = queue.SimpleQueue()
-        with process_pool(1 if solo else min(workers, len(batch)), initializer=_mark, initargs=(holders,)) as pool:
+        with process_pool(1 if solo else min(workers, len(batch)), initializer=_mark, initargs=(holders,),
+                          preload=preload_reader) as pool:
             running = {}
             for i in batch:
                 fut = pool.submit(_check_marked, i, files[i], kwargs, prepare)

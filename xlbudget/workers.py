@@ -2,7 +2,8 @@
 
 A batch killed with SIGKILL cannot clean up after itself, so each pool worker watches its parent: on Linux
 the kernel sends it SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread
-polls the parent's pid. :func:`process_pool` is the pool every parallel job uses.
+polls the parent's pid. :func:`process_pool` is the pool every parallel job uses; its workers are forked
+from the command where that is safe (:func:`context`), started as new interpreters elsewhere.
 
 A worker whose pool is shut down leaves at once: its standard streams flushed, without tearing down its
 interpreter (freeing the caches of thousands of checked files took up to a second, while the command waited).
@@ -20,8 +21,9 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Callable
 
-__all__ = ["die_with_parent", "process_pool"]
+__all__ = ["context", "die_with_parent", "process_pool"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -71,14 +73,35 @@ def _start(parent: int, initializer, initargs: tuple) -> None:
         initializer(*initargs)
 
 
-def process_pool(max_workers: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
+def process_pool(max_workers: int, initializer=None, initargs: tuple = (),
+                 preload: Callable[[], None] | None = None) -> ProcessPoolExecutor:
     """A process pool whose workers end with this process, even when it is killed (``initializer`` runs in
     each worker after that is arranged).
 
-    Workers are started with "spawn": a worker forked while the pool's manager thread holds a lock can hang
-    before its initializer runs, and would then outlive a killed parent."""
-    return ProcessPoolExecutor(max_workers=max_workers, mp_context=CONTEXT,
+    Where it is safe (:func:`context`) the workers are forked from this process, all of them at once, here:
+    ``preload()`` is called first (the modules and tables each worker needs for its first task), and every
+    worker starts with what this process has, without an interpreter of its own to start and its modules
+    to import. Elsewhere they are started with "spawn", and ``preload`` is not called."""
+    ctx = context()
+    forked = ctx is FORK
+    if forked and preload is not None:
+        preload()
+    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=ctx,
                                initializer=_start, initargs=(os.getpid(), initializer, initargs))
+    if forked:  # (the first task forks every worker, while this process has no other thread)
+        pool.submit(int).result()
+    return pool
 
 
-CONTEXT = multiprocessing.get_context("spawn")
+def context() -> multiprocessing.context.BaseContext:
+    """How the workers of a pool are started: forked on Linux from Python 3.11 on, while this process has no
+    thread but its main one (a fork copies no other thread, and none can hold a lock the worker needs: the
+    pool forks its workers before it starts its own threads, python/cpython#90622); "spawn" otherwise (a
+    new interpreter: other systems, or a process with threads, such as the web desk's server)."""
+    if FORK is not None and sys.version_info >= (3, 11) and threading.active_count() == 1:
+        return FORK
+    return SPAWN
+
+
+SPAWN = multiprocessing.get_context("spawn")
+FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
