@@ -258,9 +258,10 @@ def build(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, name: s
         stack.enter_context(few_collections())  # (the reading, the consolidation and the writing)
         pool = None
         if jobs > 1 and len(paths) > 1:
+            from .check import preload_reader
             from .workers import process_pool
 
-            pool = stack.enter_context(process_pool(min(jobs, len(paths))))
+            pool = stack.enter_context(process_pool(min(jobs, len(paths)), preload=preload_reader))
         return _build_files(paths, out, pool, name=name, force=force, pdf=pdf, datapackage=datapackage,
                             zero_last_year=zero_last_year, checker=checker, tableset=tableset)
 
