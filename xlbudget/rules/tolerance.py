@@ -80,6 +80,19 @@ class Tolerance:
 
     def explain_for(self, figures: Sequence[Precision], unit: Precision) -> tuple[Decimal, str, str]:
         """``bound_for`` with ``describe_for`` in Chinese and in English (the figures counted once)."""
+        if self.mode == "interval" and figures and len(set(map(id, figures))) == 1:
+            # the common case, once per kind of comparison: n figures of one precision (a sum of n-1 rows)
+            p = figures[0]
+            key = (p.unit, p.display_decimals, len(figures), unit.unit)
+            got = _EXPLAINED.get(key)
+            if got is None:
+                if len(_EXPLAINED) >= 4096:
+                    _EXPLAINED.clear()
+                got = _EXPLAINED[key] = self._explain(figures, unit)
+            return got
+        return self._explain(figures, unit)
+
+    def _explain(self, figures: Sequence[Precision], unit: Precision) -> tuple[Decimal, str, str]:
         bound = self.bound_for(figures, unit)
         halves: dict[tuple[str, Decimal], int] = {}
         if figures and len(set(map(id, figures))) == 1:
@@ -117,3 +130,6 @@ class Tolerance:
 
 
 EXACT = Tolerance("fixed", Decimal(0))
+# explain_for of n figures of one precision in the interval mode, by (their unit, their decimals, n, the unit
+# of comparison): all that its bound and texts depend on
+_EXPLAINED: dict[tuple[str, int, int, str], tuple[Decimal, str, str]] = {}
