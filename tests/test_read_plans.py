@@ -112,3 +112,28 @@ def test_rows_shared_by_layouts_are_left_as_laid_out(tableset, tmp_path):
     build_from_budgets([Budget(Layout(other), {**doc, "spec": other.to_dict()})], tmp_path / "built.xlsx",
                        force=True)
     assert _snapshot(kept) == before
+
+
+@pytest.mark.parametrize("tableset", installed_tablesets())
+def test_a_static_table_kept_for_its_placeholders_is_the_table_laid_out_anew(tableset):
+    """The rows and geometry of a static table are kept by its description and the values of the placeholders
+    its row texts name (a per-project table: its project's key): a layout built from what was kept is the
+    layout built with nothing kept, for departments that share projects' keys but not their names, order or
+    number; and departments that share them share the table's rows."""
+    from xlbudget import layout as L
+
+    spec, _ = load_example(tableset)
+    renamed = dataclasses.replace(spec, department="改名的部门", projects=tuple(
+        dataclasses.replace(p, name=p.name + "（续）") for p in spec.projects))
+    variants = [*_variants(spec), renamed]
+    kept = [Layout(s) for s in variants]
+    again = [Layout(s) for s in variants]   # (every static table found kept)
+    for cache in (L._STATIC_TABLES, L._STATIC_GEOMETRY, L._SHARED_ROWS, L._SHARED_RECORDS, L._PLACEHOLDERS):
+        cache._items.clear()
+    fresh = [Layout(s) for s in variants]
+    assert _snapshot(again) == _snapshot(kept) == _snapshot(fresh)
+    static = [t for t in kept[-1].tables.values() if is_static(t.desc)]
+    first = {t.id: t for t in kept[0].tables.values()}
+    pairs = [(r, first[t.id].rows[k]) for t in static if t.id in first for k, r in t.rows.items()]
+    # the same row objects, but where the row's fixed text names what differs (the project's name)
+    assert pairs and all(r is o for r, o in pairs if r.fixed == o.fixed)

@@ -520,6 +520,42 @@ class _TableBuilder:
     # --- geometry ------------------------------------------------------------------------------------
     def build(self) -> LTable:
         d = self.desc
+        if self.static:
+            # a static table's rows (shared rows, placed by the geometry of its description) depend on nothing
+            # but the values of the placeholders its row texts name (a per-project table: its project's key):
+            # worked out once for each, for every layout (a department's has dozens of such tables); a form
+            # row whose fixed text names one (the project's name) is this layout's own
+            names, varying = _row_placeholders(d)
+            key = (id(d), tuple([self.subs.get(name) for name in names]))
+            kept = _STATIC_TABLES.find(key, d)
+            if kept is Shared.NOT_KEPT:
+                kept = _STATIC_TABLES.put(key, d, self._rows_and_geometry())
+            rows, geo = kept
+            if varying:
+                rows = dict(rows)
+                for b, rd in varying:
+                    row = self._form_row(b, rd)
+                    row.r = rows[rd.key].r
+                    rows[rd.key] = row
+        else:
+            rows, geo = self._rows_and_geometry()
+        last = geo.last
+        notes = [(last + 1 + i, self.fmt(text)) for i, text in enumerate(d.notes)]
+        last += len(notes)
+        note_row = note_text = None
+        if d.empty_note:
+            note_row = last + 1
+            note_text = self.fmt(d.empty_note)
+        sheet = self.fmt(d.sheet)
+        return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=geo.colpos,
+                      header_top=geo.top, header_rows=geo.header_rows, body_top=geo.body, last_row=note_row or last,
+                      width=geo.width, note_row=note_row, note_text=note_text, section_rows=geo.section_rows,
+                      block_headers=geo.block_headers, numbering_row=geo.numbering_row, project=self.project,
+                      notes=notes)
+
+
+    def _rows_and_geometry(self) -> "tuple[dict[str, LRow], _Geometry]":
+        d = self.desc
         rows_by_block = {b.key: self.rows_for(b) for b in d.blocks}
         if self.static:  # the same geometry in every layout: worked out once per description
             geo = _STATIC_GEOMETRY.get(id(d), d, lambda: _geometry(d, rows_by_block))
@@ -534,19 +570,40 @@ class _TableBuilder:
                 if r.key in rows:
                     raise DescriptionError(f"{self.id}: duplicate row key {r.key}")
                 rows[r.key] = r
-        last = geo.last
-        notes = [(last + 1 + i, self.fmt(text)) for i, text in enumerate(d.notes)]
-        last += len(notes)
-        note_row = note_text = None
-        if d.empty_note:
-            note_row = last + 1
-            note_text = self.fmt(d.empty_note)
-        sheet = self.fmt(d.sheet)
-        return LTable(desc=d, id=self.id, sheet=sheet, title=self.fmt(d.title), rows=rows, colpos=geo.colpos,
-                      header_top=geo.top, header_rows=geo.header_rows, body_top=geo.body, last_row=note_row or last,
-                      width=geo.width, note_row=note_row, note_text=note_text, section_rows=geo.section_rows,
-                      block_headers=geo.block_headers, numbering_row=geo.numbering_row, project=self.project,
-                      notes=notes)
+        return rows, geo
+
+
+_STATIC_TABLES = Shared()  # the rows and geometry of a static table, by its description and its placeholders
+_PLACEHOLDERS = Shared()   # the placeholders the row texts of a static table name, by its description
+
+
+def _row_placeholders(d: TableDesc) -> tuple[tuple[str, ...], list[tuple[Block, RowDef]]]:
+    """The placeholders named by the texts a static table's rows are laid out from (its form rows' formulas
+    and paths, its records' paths), in order; and the form rows whose fixed text names one."""
+    def find() -> tuple[tuple[str, ...], list[tuple[Block, RowDef]]]:
+        texts: list[str] = []
+        varying = []
+        for b in d.blocks:
+            if b.plan == "records":
+                texts.append(b.path or b.key)
+            for rd in b.rows:
+                texts.extend(v.text for v in rd.formula.values())
+                if rd.path:
+                    texts.append(rd.path)
+                if b.plan == "form" and rd.fixed and _names(rd.fixed):
+                    varying.append((b, rd))
+        names: dict[str, None] = {}
+        for text in texts:
+            names.update(dict.fromkeys(_names(text)))
+        return tuple(names), varying
+    return _PLACEHOLDERS.get(id(d), d, find)
+
+
+def _names(text: str) -> list[str]:
+    """The placeholders of a text ``str.format`` fills (``{project}``, ``{n:02d}``: project, n)."""
+    import string
+
+    return [name.split(".", 1)[0].split("[", 1)[0] for _, name, _, _ in string.Formatter().parse(text) if name]
 
 
 @dataclass
