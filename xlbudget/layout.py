@@ -553,7 +553,6 @@ class _TableBuilder:
                       block_headers=geo.block_headers, numbering_row=geo.numbering_row, project=self.project,
                       notes=notes)
 
-
     def _rows_and_geometry(self) -> "tuple[dict[str, LRow], _Geometry]":
         d = self.desc
         rows_by_block = {b.key: self.rows_for(b) for b in d.blocks}

@@ -250,14 +250,14 @@ class FileReport:
         return self._take(("json", lang, level), lambda: self.json_text(lang, level))
 
     def _take_json_bytes(self, lang: str, level: int) -> bytes:
-        """:meth:`_take_json` in UTF-8: a part kept in a spool comes back as the bytes it was kept as."""
-        got = self._prepared.pop(("json", lang, level), None)
-        if got is None:
-            self._refuse_unprepared(("json", lang, level))
-            return self.json_text(lang, level).encode("utf-8")
-        if isinstance(got, tuple):
-            return got[0].get_bytes(got[1], got[2])
-        return got if isinstance(got, bytes) else got.encode("utf-8")
+        """:meth:`_take_json` in UTF-8: a part kept in UTF-8 (in a spool, or from a worker) comes back as the
+        bytes it was kept as."""
+        key = ("json", lang, level)
+        got = self._prepared.get(key)
+        if isinstance(got, (tuple, bytes)):
+            del self._prepared[key]
+            return got if isinstance(got, bytes) else got[0].get_bytes(got[1], got[2])
+        return self._take_json(lang, level).encode("utf-8")
 
     def _take_text(self, lang: str, min_severity: str, color: bool) -> str:
         return self._take(("text", lang, min_severity, color), lambda: self.text_part(lang, min_severity, color))

@@ -88,8 +88,8 @@ def process_pool(max_workers: int, initializer=None, initargs: tuple = (),
         preload()
     pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=ctx,
                                initializer=_start, initargs=(os.getpid(), initializer, initargs))
-    if forked:  # (the first task forks every worker, while this process has no other thread)
-        pool.submit(int).result()
+    if forked:  # (the first task forks every worker at once, while this process has no other thread; its
+        pool.submit(int)  # result is not waited for: a worker that fails to start breaks the files' futures)
     return pool
 
 
