@@ -7,7 +7,6 @@ recomputed from the input cells by the table descriptions, and compared with wha
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,8 +19,8 @@ from .io.errors import WorkbookError
 from .io.rawxlsx import RawWorkbook, parse_ref
 from .layout import CHECK_SHEET, CODE_SHEET, META_SHEET, Layout, LRow, LTable, a1, is_static, layout_for
 from .model import FORMAT, Budget, cell_type, holder, set_path, step
-from .parse import (MAX_ABS, clean_float, decimals_of, normalize_formula, parse_amount, parse_int, parse_lines, parse_mapping,
-                    parse_text)
+from .parse import (QUICK_LARGEST, clean_float, normalize_formula, number_places, parse_amount, parse_int,
+                    parse_lines, parse_mapping, parse_number, parse_text)
 from .spec import Spec, parse_spec_text
 from .tableset import load_tableset
 from .formulas import TableFormulas
@@ -455,7 +454,7 @@ class _Reader:
             return
         typ = cell_type(row, col)
         if typ == "amount":
-            d = _number(raw) if raw.__class__ is float or raw.__class__ is int else None
+            d = parse_number(raw) if raw.__class__ is float or raw.__class__ is int else None
             how = "number"
             if d is None:
                 d, how = parse_amount(raw)
@@ -473,7 +472,7 @@ class _Reader:
                     self.add("input-text-number", "READ.text-number", I, cells=(pos(),), table=t.id, text=str(raw),
                              actual=d)
             entry = layout.precision(t.id, col.key).entry_decimals
-            if _places(raw, d) > entry:
+            if number_places(raw, d) > entry:
                 self.add("excess-digits", "READ.excess-digits", W, cells=(pos(),), table=t.id, actual=d,
                          decimals=entry)
             if d < 0:
@@ -482,7 +481,7 @@ class _Reader:
             if col.kind == "amount":  # a grid or record figure: its value in the model is the Decimal itself
                 self._known[(t.id, row.key, col.key)] = d
         elif typ in ("int", "signed_int"):
-            if raw.__class__ is float and raw.is_integer() and -_LARGEST < raw < _LARGEST:  # parse_int, quick
+            if raw.__class__ is float and raw.is_integer() and -QUICK_LARGEST < raw < QUICK_LARGEST:  # parse_int, quick
                 v, how = int(raw), "number"
             else:
                 v, how = parse_int(raw)
@@ -550,7 +549,7 @@ class _Reader:
                          formula=want, found=found_f.lstrip("="))
             cached = values.get(rc)
             if cached.__class__ is float or cached.__class__ is int:
-                d = _number(cached)
+                d = parse_number(cached)
                 if d is None:
                     continue
             else:
@@ -601,37 +600,3 @@ class _Reader:
 
 
 ZERO = Decimal(0)
-_SMALLEST, _LARGEST = 1e-12, 1e14
-_NEGATIVE_ZERO = Decimal("-0")  # what clean_float makes of -0.0
-
-
-def _places(raw: Any, d: Decimal) -> int:
-    """``decimals_of(d)`` of the Decimal read from ``raw``, quick for a number cell."""
-    if raw.__class__ is float:
-        if raw.is_integer():
-            return 0
-        text = repr(raw)
-        if "e" not in text:
-            places = len(text) - text.index(".") - 1
-            if places <= 10:  # then d is the float's shortest text (see _number)
-                return places
-    elif raw.__class__ is int:
-        return 0
-    return decimals_of(d)
-
-
-def _number(v: float | int) -> Decimal | None:
-    """``clean_float(parse_amount(v))`` of a number cell, quick for the usual figures; None where
-    ``parse_amount`` would not call it a number."""
-    if v.__class__ is int:
-        return Decimal(v) if abs(v) < MAX_ABS else None
-    if v == 0:
-        return ZERO if math.copysign(1.0, v) > 0 else _NEGATIVE_ZERO
-    if _SMALLEST <= abs(v) < _LARGEST:  # finite, inside every bound, at most 17 digits
-        if v.is_integer():
-            return Decimal(int(v))
-        text = repr(v)
-        if "e" not in text and len(text) - text.index(".") <= 11:  # at most 10 decimals: nothing to clean
-            return Decimal(text)
-    d, how = parse_amount(v)
-    return clean_float(d) if how == "number" and d is not None else None

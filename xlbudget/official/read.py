@@ -25,7 +25,7 @@ from ..errors import XlbudgetError
 from ..findings import Finding, Severity
 from ..layout import LRow, LTable, a1, col_letter, layout_for
 from ..model import FORMAT, Budget, set_path
-from ..parse import clean_float, decimals_of, parse_amount
+from ..parse import clean_float, decimals_of, number_places, parse_amount, parse_number
 from ..spec import spec_from_mapping
 from ..tableset import TableSet, installed_tablesets, load_tableset
 from .cells import CellMap
@@ -444,6 +444,10 @@ def _template_columns(t: LTable) -> dict[str, dict[str, str]]:
 def _amount(raw: Any) -> tuple[Decimal | None, str, int]:
     """A figure as read (binary float noise dropped from number cells), how it was written, and its decimals;
     once per distinct cell value."""
+    if raw.__class__ is float or raw.__class__ is int:  # a number cell: the quick path, where it applies
+        d = parse_number(raw)
+        if d is not None:
+            return d, "number", number_places(raw, d)
     d, how = parse_amount(raw)
     if d is not None and how == "number":
         d = clean_float(d)
