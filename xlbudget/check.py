@@ -83,19 +83,32 @@ def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
     as the real cell of the real file."""
     absent = budget.absent_tables
     sheets = tuple({budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables})
-    cmap = budget.cell_map
-    get = cmap.get
+    get = budget.cell_map.get
+    sub = _cell().sub
+    real: dict[str, str] = {}   # a cell of the layout -> the real cell (findings name the same cells again)
+    texts: dict[str, str] = {}  # a param's text -> that text naming the real cells
 
-    def real(m: "re.Match[str]") -> str:
+    def named(m: "re.Match[str]") -> str:
         return get(m.group(0), m.group(0))
 
     out = []
     for f in findings:
         if f.table in absent or (sheets and any(c.startswith(sheets) for c in f.cells)):
             continue
-        cells = tuple(dict.fromkeys([get(c, c) for c in f.cells]))
-        params = {k: _cell().sub(real, v) if isinstance(v, str) and "!" in v else v for k, v in f.params.items()}
-        out.append(f.moved(cells, params))
+        moved = []
+        for c in f.cells:
+            r = real.get(c)
+            if r is None:
+                r = real[c] = get(c, c)
+            moved.append(r)
+        params = dict(f.params)
+        for k, v in params.items():
+            if isinstance(v, str) and "!" in v:
+                t = texts.get(v)
+                if t is None:
+                    t = texts[v] = sub(named, v)
+                params[k] = t
+        out.append(f.moved(tuple(dict.fromkeys(moved)), params))
     return out
 
 
