@@ -755,9 +755,9 @@ _MAX_LAYOUTS = 8  # small: a batch of distinct departments must not grow a worke
 def layout_for(spec: Spec) -> Layout:
     """Layouts are immutable in practice and costly to build: share one per spec (the spec itself is used,
     never rebuilt from its text: a spec is validated once, where it comes from outside)."""
-    from .tableset import tableset_dir
+    from .tableset import resolved_dir, tableset_dir
 
-    key = f"{tableset_dir(spec.tableset).resolve()}\n{spec.to_json()}"  # one id may name another folder later
+    key = f"{resolved_dir(tableset_dir(spec.tableset))}\n{spec.to_json()}"  # one id may name another folder later
     layout = _LAYOUTS.pop(key, None)
     if layout is None:
         layout = Layout(spec)

@@ -20,6 +20,7 @@ Besides titles, headers, columns and rows, a description may say (examples in ``
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -320,12 +321,16 @@ def installed_dirs() -> list[Path]:
     """Where table sets are installed, one folder per id: the shipped ones (templates/), then
     ``$XLBUDGET_HOME/tablesets`` (``~/.xlbudget/tablesets``), then the folders listed in ``$XLBUDGET_TABLESETS``
     (separated by the system's path separator, e.g. a folder shared by a finance bureau)."""
-    import os
+    return list(_dirs(os.environ.get("XLBUDGET_HOME"), os.environ.get("XLBUDGET_TABLESETS", ""),
+                      os.environ.get("HOME")))
 
-    home = os.environ.get("XLBUDGET_HOME")
+
+@functools.lru_cache(maxsize=8)
+def _dirs(home: str | None, extra: str, _user_home: str | None) -> tuple[Path, ...]:
+    """:func:`installed_dirs` for these values of the environment (looked up for every workbook checked)."""
     base = Path(home).expanduser() if home else Path.home() / ".xlbudget"
-    extra = [Path(p).expanduser() for p in os.environ.get("XLBUDGET_TABLESETS", "").split(os.pathsep) if p]
-    return [_shipped_dir(), base / "tablesets", *extra]
+    more = [Path(p).expanduser() for p in extra.split(os.pathsep) if p]
+    return (_shipped_dir(), base / "tablesets", *more)
 
 
 @functools.lru_cache(maxsize=1)
@@ -341,9 +346,29 @@ def installed_tablesets() -> list[str]:
     """The ids of the installed table sets (one folder each with a tableset.toml)."""
     ids: set[str] = set()
     for base in installed_dirs():
-        if base.is_dir():
-            ids.update(p.name for p in base.iterdir() if p.is_dir() and (p / "tableset.toml").is_file())
+        try:
+            with os.scandir(base) as entries:
+                for entry in entries:
+                    if _is_dir(entry) and os.path.isfile(os.path.join(entry.path, "tableset.toml")):
+                        ids.add(entry.name)
+        except OSError:  # no such folder (or not one)
+            continue
     return sorted(ids)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # (a link to a folder too, as Path.is_dir)
+    except OSError:
+        return False
+
+
+def resolved_dir(folder: Path) -> Path:
+    """``folder.resolve()`` of a table set's folder, quick for one in the shipped folder (itself resolved) that is
+    no link."""
+    if folder.parent == _shipped_dir() and not os.path.islink(folder):
+        return folder
+    return folder.resolve()
 
 
 def tableset_dir(name: str = "xj11") -> Path:
@@ -362,9 +387,8 @@ def tableset_dir(name: str = "xj11") -> Path:
             return folder
         raise DescriptionError(f"没有名为“{name[:60]}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}")
     for base in installed_dirs():
-        folder = base / name
-        if (folder / "tableset.toml").is_file():
-            return folder
+        if os.path.isfile(os.path.join(base, name, "tableset.toml")):
+            return base / name
     raise DescriptionError(f"没有名为“{name}”的表套；已安装的表套：{'、'.join(installed_tablesets()) or '无'}"
                            "（在 templates/ 或 $XLBUDGET_HOME/tablesets/ 下）")
 
@@ -372,7 +396,7 @@ def tableset_dir(name: str = "xj11") -> Path:
 def load_tableset(name: "str | Path" = "xj11") -> TableSet:
     """Load a table set by id (installed) or by folder (see :func:`tableset_dir`)."""
     folder = tableset_dir(name)
-    ts = _load_folder(folder.resolve())
+    ts = _load_folder(resolved_dir(folder))
     if isinstance(name, str) and folder.name == name and ts.id != name:
         raise DescriptionError(f"表套文件夹 {name} 中的标识为 {ts.id}，两者应一致")
     return ts
