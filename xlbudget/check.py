@@ -85,7 +85,7 @@ def _in_the_workbook(budget: Budget, findings: list[Finding]) -> list[Finding]:
     sheets = tuple({budget.layout.tables[t].sheet + "!" for t in absent if t in budget.layout.tables})
     get = budget.cell_map.get
     sub = _cell().sub
-    real: dict[str, str] = {}   # a cell of the layout -> the real cell (findings name the same cells again)
+    real: dict[str, str] = {}   # a cell of the layout -> the real cell (CellMap.get, one method call a cell, once)
     texts: dict[str, str] = {}  # a param's text -> that text naming the real cells
 
     def named(m: "re.Match[str]") -> str:
