@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import shutil
-from dataclasses import replace
+from msgspec.structs import replace
 from decimal import Decimal
 
 import openpyxl

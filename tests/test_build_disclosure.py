@@ -365,7 +365,7 @@ def test_verified_build_has_no_stamp(example_budget, tmp_path):
 
 def _consistent(spec, doc) -> Budget:
     """The example with its one inconsistency removed (p4 is not tagged as funding a 三公 car purchase)."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     projects = tuple(replace(p, sangong=tuple(s for s in p.sangong if s != "vehicle_purchase")) for p in spec.projects)
     spec2 = replace(spec, projects=projects)

@@ -153,7 +153,7 @@ def test_key_changes_with_a_table_set_installed_beside_the_shipped_ones(tmp_path
 def test_a_local_rule_book_changed_is_checked_again(tmp_path: Path, monkeypatch):
     """The consequence: a submission of a bureau's own set, checked with the cache, is checked again (not
     served from the cache) once that set's rule book changes."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from xlbudget.layout import layout_for
     from xlbudget.tableset import load_tableset

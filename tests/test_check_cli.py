@@ -124,7 +124,7 @@ def test_annotate_folder_inside_the_batch_is_not_checked(runner: CliRunner, fold
 
 def test_complete_catalogue_turns_unknown_codes_into_errors(runner: CliRunner, tmp_path: Path):
     spec, doc = load_example()
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     spec = replace(spec, functions=tuple(sorted(spec.functions + ("2240199",))), names={"2240199": "其他灾害防治支出"})
     doc["spec"] = spec.to_dict()

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from decimal import Decimal as D
 from pathlib import Path
 

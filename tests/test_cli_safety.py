@@ -9,7 +9,6 @@ other spreadsheet formats and annotation failures are reported, and the exit cod
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import os
 import signal
@@ -21,6 +20,7 @@ import zipfile
 from decimal import Decimal as D
 from pathlib import Path
 
+import msgspec.structs
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -45,7 +45,7 @@ def _no_user_catalogue(tmp_path_factory, monkeypatch):
 def _clean_doc(department: str | None = None, bump: D = D(0)):
     spec, doc = load_example()
     if department is not None:
-        spec = dataclasses.replace(spec, department=department)
+        spec = msgspec.structs.replace(spec, department=department)
         doc["spec"] = spec.to_dict()
     doc["tables"]["T10"]["vehicle_purchase"] = {"gp": D("18.00")}
     doc["facts"]["narrative"]["sangong_reasons"]["vehicle_purchase"] = "2025 年按编制购置一般公务用车 1 辆"
@@ -357,8 +357,8 @@ def test_datapackage_text_cells_never_start_a_formula(tmp_path):
 def test_read_csv_text_cells_never_start_a_formula(runner, tmp_path):
     spec, doc = _clean_doc()
     key = spec.projects[0].key
-    projects = tuple(dataclasses.replace(p, name="=1+2 " + p.name) if p.key == key else p for p in spec.projects)
-    spec = dataclasses.replace(spec, projects=projects)
+    projects = tuple(msgspec.structs.replace(p, name="=1+2 " + p.name) if p.key == key else p for p in spec.projects)
+    spec = msgspec.structs.replace(spec, projects=projects)
     doc["spec"] = spec.to_dict()
     b = budget_from_document(doc, spec)
     book = tmp_path / "p.xlsx"

@@ -8,10 +8,10 @@ reports when filled into our template: the same rule ids on the same figures, at
 from __future__ import annotations
 
 import collections
-import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec.structs
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -203,8 +203,8 @@ def test_table_set_option_overrides(seed: Budget, tmp_path: Path) -> None:
 
 def _unit(seed: Budget, name: str, scale: int) -> Budget:
     """A unit of the seed department: its figures × scale, a project name without the 三公 word."""
-    spec = dataclasses.replace(seed.spec, department=name, projects=tuple(
-        dataclasses.replace(p, name=p.name.replace("公车购置", "业务保障"), sangong=()) for p in seed.spec.projects))
+    spec = msgspec.structs.replace(seed.spec, department=name, projects=tuple(
+        msgspec.structs.replace(p, name=p.name.replace("公车购置", "业务保障"), sangong=()) for p in seed.spec.projects))
     doc = {**seed.doc, "spec": spec.to_dict()}
 
     def scaled(o):

@@ -19,7 +19,7 @@ from openpyxl.formula.translate import Translator
 
 from xlbudget.io.errors import WorkbookError
 from xlbudget.io.rawxlsx import RawSheet, RawWorkbook, parse_ref, shift_formula, to_ref
-from xlbudget.io.safety import Limits, inspect_container, read_member
+from xlbudget.io.safety import ContainerInfo, Limits, inspect_container, read_member
 
 SHEETS = ["收支总表", "收入总表", "支出总表", "代码表", "内部参数", "说明"]
 
@@ -512,8 +512,14 @@ def test_unread_sheets_stay_compressed_until_asked_for(budget: Path, monkeypatch
     full = RawWorkbook.open(budget)
     wb = RawWorkbook.open(budget, unread=("代码表", "说明"))
     inflated: list[str] = []
-    read = wb.container.read
-    monkeypatch.setattr(wb.container, "read", lambda part: inflated.append(part) or read(part))
+    read, mine = ContainerInfo.read, wb.container
+
+    def watched(self, part, max_bytes=None):
+        if self is mine:
+            inflated.append(part)
+        return read(self, part, max_bytes)
+
+    monkeypatch.setattr(ContainerInfo, "read", watched)
     for name in ("收支总表", "收入总表"):
         assert wb.sheet(name).values == full.sheet(name).values
     codes_part = wb.sheet_info("代码表").part

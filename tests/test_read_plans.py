@@ -4,8 +4,8 @@ every department, every project and every set."""
 
 from __future__ import annotations
 
-import dataclasses
 
+import msgspec.structs
 import pytest
 
 from xlbudget.layout import Layout, is_static
@@ -25,8 +25,8 @@ def _variants(spec):
     projects in another order."""
     yield spec
     fewer = spec.projects[: max(1, len(spec.projects) // 2)]
-    yield dataclasses.replace(spec, department="另一个部门", projects=fewer, functions=spec.functions[:3] or spec.functions)
-    yield dataclasses.replace(spec, department="第三个部门", projects=tuple(reversed(spec.projects)))
+    yield msgspec.structs.replace(spec, department="另一个部门", projects=fewer, functions=spec.functions[:3] or spec.functions)
+    yield msgspec.structs.replace(spec, department="第三个部门", projects=tuple(reversed(spec.projects)))
 
 
 @pytest.mark.parametrize("tableset", installed_tablesets())
@@ -48,7 +48,7 @@ def test_static_tables_are_planned_alike_in_every_layout(tableset):
 
 def test_tables_of_the_departments_codes_are_not_shared():
     spec, _ = load_example("xj11")
-    other = dataclasses.replace(spec, functions=spec.functions[:2])
+    other = msgspec.structs.replace(spec, functions=spec.functions[:2])
     a, b = Layout(spec), Layout(other)
     dynamic = [d for d in a.tableset.tables if not is_static(d)]
     assert dynamic
@@ -83,7 +83,7 @@ def _snapshot(layouts) -> list[tuple]:
     out = []
     for lay in layouts:
         for t in lay.tables.values():
-            rows = [{k: v for k, v in vars(r).items() if k != "roles"} for r in t.rows.values()]
+            rows = [{k: v for k, v in msgspec.structs.asdict(r).items() if k != "roles"} for r in t.rows.values()]
             out.append((lay.spec.department, t.id, repr(rows), repr(t.colpos), repr(t.header_rows),
                         repr(t.block_headers), repr(t.section_rows)))
     return out
@@ -105,7 +105,7 @@ def test_rows_shared_by_layouts_are_left_as_laid_out(tableset, tmp_path):
     shared = {id(r) for t in kept[0].tables.values() if t.desc in static for r in t.rows.values()}
     assert shared & {id(r) for t in kept[1].tables.values() for r in t.rows.values()}, "no row is shared"
 
-    other = dataclasses.replace(spec, department="再一个部门")
+    other = msgspec.structs.replace(spec, department="再一个部门")
     filled = fill({**doc, "spec": other.to_dict()}, tmp_path / "filled.xlsx", other)
     report = check_file(filled)
     assert report.readable
@@ -123,8 +123,8 @@ def test_a_static_table_kept_for_its_placeholders_is_the_table_laid_out_anew(tab
     from xlbudget import layout as L
 
     spec, _ = load_example(tableset)
-    renamed = dataclasses.replace(spec, department="改名的部门", projects=tuple(
-        dataclasses.replace(p, name=p.name + "（续）") for p in spec.projects))
+    renamed = msgspec.structs.replace(spec, department="改名的部门", projects=tuple(
+        msgspec.structs.replace(p, name=p.name + "（续）") for p in spec.projects))
     variants = [*_variants(spec), renamed]
     kept = [Layout(s) for s in variants]
     again = [Layout(s) for s in variants]   # (every static table found kept)

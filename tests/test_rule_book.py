@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 import shutil
 from pathlib import Path
 
+import msgspec.structs
 import pytest
 
 from xlbudget.check import check_budget
@@ -56,7 +56,7 @@ def a_set(tmp_path: Path, rules: str | None = None, *, name: str = "copy", rules
 
 def seed_in(folder: Path):
     spec, doc = load_example()
-    spec = dataclasses.replace(spec, tableset=str(folder))
+    spec = msgspec.structs.replace(spec, tableset=str(folder))
     return budget_from_document({**doc, "spec": spec.to_dict()}, spec)
 
 

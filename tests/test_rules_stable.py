@@ -14,12 +14,12 @@ change of findings: ``XLBUDGET_REGEN_GOLDEN=1 python -m pytest tests/test_rules_
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec.structs
 import pytest
 
 from golden import assert_golden
@@ -151,7 +151,7 @@ def report(ts: str) -> str:
             found = check_budget(budget, tolerance=tol)
             out[f"{name} {tol}"] = [{"zh": f.to_dict("zh"), "en_message": f.message("en")} for f in found]
         budget.invalidate()
-        out[f"{name} sheet"] = [_plain(dataclasses.asdict(r)) for r in sheet_rows(budget)]
+        out[f"{name} sheet"] = [_plain(msgspec.structs.asdict(r)) for r in sheet_rows(budget)]
     return json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 

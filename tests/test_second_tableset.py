@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec.structs
 import openpyxl
 import pytest
 
@@ -67,7 +67,7 @@ def test_a_table_set_in_yuan_with_ten_tables_is_written_and_read_back(tmp_path, 
     ts = load_tableset("yuan10")
     assert ts.id == "yuan10" and ts.unit == "元" and ts.table_ids == [f"T{i}" for i in range(1, 11)]
     spec, doc = load_example()
-    spec = dataclasses.replace(spec, tableset="yuan10")
+    spec = msgspec.structs.replace(spec, tableset="yuan10")
     budget = budget_from_document({**doc, "spec": spec.to_dict()}, spec)
     layout = layout_for(spec)
     assert set(layout.tables) == {f"T{i}" for i in range(1, 11)}
@@ -137,9 +137,9 @@ def yuan8_document(folder: Path) -> tuple:
     """The example department in the test set: 表1–表7 in 元 (the 万元 inputs × 10000), 表10 in 万元; its
     one inconsistency (S1: a project tagged as buying a car that 表10 does not show) removed."""
     spec, doc = load_example()
-    projects = tuple(dataclasses.replace(p, sangong=tuple(s for s in p.sangong if s != "vehicle_purchase"))
+    projects = tuple(msgspec.structs.replace(p, sangong=tuple(s for s in p.sangong if s != "vehicle_purchase"))
                      for p in spec.projects)
-    spec = dataclasses.replace(spec, tableset="yuan8", projects=projects)  # by id: installed (see setinstall)
+    spec = msgspec.structs.replace(spec, tableset="yuan8", projects=projects)  # by id: installed (see setinstall)
     tables = {}
     for tid in TABLES:
         rows = doc["tables"].get(tid) or {}

@@ -135,12 +135,12 @@ def test_the_narrative_states_the_documents_figures_computed_from_the_tables():
 
 
 def test_build_of_two_units_adds_their_tables(filled, tmp_path):
-    import dataclasses
+    import msgspec.structs
 
     from xlbudget.build import build
 
     spec, doc = load_example("sh-budget")   # a second unit with the same figures (another unit, not a copy)
-    spec2 = dataclasses.replace(spec, department=spec.department + "第二执法大队")
+    spec2 = msgspec.structs.replace(spec, department=spec.department + "第二执法大队")
     other = fill({**doc, "spec": spec2.to_dict()}, tmp_path / "unit2.xlsx", spec2)
     result = build([filled, other], tmp_path / "dept.xlsx", name="汇总部门")
     assert result.verified

@@ -3,11 +3,11 @@ interval tolerance of figures printed in different units."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from decimal import Decimal as D
 from pathlib import Path
 
+import msgspec.structs
 import openpyxl
 import pytest
 
@@ -89,7 +89,7 @@ def budget(folder: Path, t6: str, t10: str, tid: str | None = None):
     """``tid``: the id under which the set is installed (a workbook of it is read back), else the folder."""
     spec = spec_from_mapping({"department": {"name": "测试部门", "year": 2025},
                               "codes": {"functions": ["2014101"], "economic": ["30217"]}})
-    spec = dataclasses.replace(spec, tableset=tid or str(folder))
+    spec = msgspec.structs.replace(spec, tableset=tid or str(folder))
     doc = {"spec": spec.to_dict(), "tables": {"T6": {"30217": {"operating": D(t6)}},
                                              "T10": {"reception": {"gp": D(t10)}}}}
     return budget_from_document(doc, spec)

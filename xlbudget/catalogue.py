@@ -21,9 +21,10 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+from msgspec import Struct
 
 from xlbudget.classification import ALL_LENGTHS, FIRST_DIGIT, LEVEL_BY_LENGTH, LEVELS, SEGMENTS
 from xlbudget.classification import KINDS as CLASSIFICATION_KINDS
@@ -62,8 +63,7 @@ class CatalogueError(XlbudgetError, ValueError):
     """A catalogue file is missing, unreadable or holds no recognisable codes."""
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(Struct, frozen=True):
     """One catalogue entry."""
 
     code: str
@@ -521,8 +521,7 @@ def _header_role(value: object) -> tuple[str, int] | None:
     return None
 
 
-@dataclass
-class _Layout:
+class _Layout(Struct):
     """Where a code list's header, names and codes sit on a sheet."""
 
     header_row: int
@@ -618,8 +617,7 @@ def _cell_text(row: list[object], col: int | None) -> str:
     return str(value).replace("\u3000", " ").strip()
 
 
-@dataclass
-class _Found:
+class _Found(Struct):
     """The codes collected from a code-list workbook, with notes on what was passed over."""
 
     codes: dict[str, dict[str, Code]]

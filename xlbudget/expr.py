@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Callable
+
+from msgspec import Struct
 
 from .errors import DescriptionError
 
@@ -39,8 +40,7 @@ _token = pattern_for_text(
     r"\s*([+-])?\s*([A-Za-z0-9_:{}\u4e00-\u9fff]+(?:\.[A-Za-z0-9_:{}\u4e00-\u9fff*]+){0,2})\s*")
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(Struct, frozen=True):
     """A reference to one cell: table and row may be None (meaning: the current one)."""
 
     table: str | None
@@ -56,16 +56,14 @@ class Ref:
         return ".".join(p for p in (self.table, self.row, self.col) if p)
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(Struct, frozen=True):
     """One signed operand of an expression: ``+表6.合计.合计`` is (1, that reference)."""
 
     sign: int
     ref: Ref
 
 
-@dataclass(frozen=True)
-class Expr:
+class Expr(Struct, frozen=True):
     """A parsed expression: the signed sum of its terms, and the text it was parsed from."""
 
     terms: tuple[Term, ...]

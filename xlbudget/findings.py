@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import string
-from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any, Mapping
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from . import tomlfile
 
@@ -113,8 +115,7 @@ def _message(kind: str, lang: str) -> tuple[str | None, tuple[str, tuple[str, ..
     return template, _compile(template), m.get("title", {}).get(lang, kind)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One finding about one file."""
 
     kind: str                              # message kind, e.g. "sum-mismatch" (selects the template)
@@ -189,21 +190,16 @@ class Finding:
         return _message(self.kind, lang)[2]
 
     def moved(self, cells: tuple[str, ...], params: Mapping[str, Any]) -> "Finding":
-        """The same finding at other ``cells``, with other ``params`` (``dataclasses.replace`` of the two,
-        without running the generated ``__init__`` again: a workbook in an official layout has every finding
-        moved to its real cells)."""
-        new = object.__new__(Finding)
-        d = new.__dict__
-        d.update(self.__dict__)
-        d["cells"] = cells
-        d["params"] = params
-        return new
+        """The same finding at other ``cells``, with other ``params`` (a workbook in an official layout has
+        every finding moved to its real cells)."""
+        return replace(self, cells=cells, params=params)
 
     def __reduce__(self):
         # the fields in order, the severity by its value: a batch's findings cross from its workers to the
-        # main process, which unpickles them in half the time the default (a state dict, Severity(value)) takes
-        d = self.__dict__
-        return _restore, (d["severity"]._value_, *[d[k] for k in _FIELDS])
+        # main process, which unpickles them in half the time the default (Severity(value)) takes
+        values = [getattr(self, k) for k in _FIELDS]
+        values[_SEVERITY] = self.severity._value_
+        return _restore, tuple(values)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -219,13 +215,12 @@ class Finding:
 
 
 _SEVERITIES = {s._value_: s for s in Severity}
-_FIELDS = tuple(f.name for f in fields(Finding))
+_FIELDS = Finding.__struct_fields__
+_SEVERITY = _FIELDS.index("severity")
 
 
-def _restore(severity: str, *values: Any) -> Finding:
+def _restore(*values: Any) -> Finding:
     """A pickled :class:`Finding` (see ``Finding.__reduce__``)."""
-    f = object.__new__(Finding)
-    d = f.__dict__
-    d.update(zip(_FIELDS, values))
-    d["severity"] = _SEVERITIES[severity]
-    return f
+    fields = list(values)
+    fields[_SEVERITY] = _SEVERITIES[fields[_SEVERITY]]
+    return Finding(*fields)

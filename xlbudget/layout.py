@@ -8,8 +8,10 @@ builder how to name a cell (``表6!C12``). Nothing else computes coordinates.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from . import classification
 from .errors import DescriptionError
@@ -55,8 +57,7 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-@dataclass
-class LRow:
+class LRow(Struct):
     """A laid-out row of one table."""
 
     key: str
@@ -80,12 +81,11 @@ class LRow:
     sum_cols: frozenset[str] = frozenset()  # records total row: the columns it sums
     spare: bool = False                # generic rows whose code is an input
     r: int = -1                        # sheet row (0-based)
-    # (column, cell role) of each column, once known (Layout.roles)
-    roles: "tuple[tuple[Column, str], ...] | None" = field(default=None, compare=False, repr=False)
+    # (column, cell role) of each column, once known: a cache Layout.roles fills (rows alike have the same)
+    roles: "tuple[tuple[Column, str], ...] | None" = None
 
 
-@dataclass
-class LTable:
+class LTable(Struct):
     """A table laid out for one spec: its rows by key and where each column and row sits on its sheet."""
 
     desc: TableDesc
@@ -277,11 +277,10 @@ def class_codes(spec: Spec) -> tuple[str, ...]:
 def with_classes(spec: Spec) -> Spec:
     """The spec of a new template: its 类 fixed from the active catalogue (an imported list when there is
     one), recorded in the template so that reading it never depends on the catalogue of the day."""
-    import dataclasses
 
     if spec.classes:
         return spec
-    return dataclasses.replace(spec, classes=tuple(c.code for c in catalogue_for("function", spec.year).classes()))
+    return replace(spec, classes=tuple(c.code for c in catalogue_for("function", spec.year).classes()))
 
 
 _DIGITS = "零一二三四五六七八九"
@@ -423,15 +422,9 @@ class _TableBuilder:
                       for i in range(1, n + 1)]
             return [self._total_row(b, tuple(r.key for r in leaves))] + leaves
         nodes, classes = self.L.tree(kind, b.codes or "functions", b.prefixes)
-        proto = LRow(key="", block=b.key).__dict__
-        rows: list[LRow] = []
-        for code, level, label, kids in nodes:  # hundreds of rows: copied, not constructed
-            fields = dict(proto)
-            fields.update(key=code, code=code, level=level, label=label, children=kids,
-                          inputs=frozenset() if kids else b.leaf_inputs, formulas={})
-            row = object.__new__(LRow)
-            row.__dict__ = fields
-            rows.append(row)
+        key, leaf, none = b.key, b.leaf_inputs, frozenset()
+        rows = [LRow(code, key, label, code, level, children=kids, inputs=none if kids else leaf)
+                for code, level, label, kids in nodes]
         return [self._total_row(b, classes)] + rows
 
     def _classes(self, b: Block) -> list[LRow]:
@@ -502,16 +495,8 @@ class _TableBuilder:
         return _SHARED_RECORDS.get((id(b), base), b, lambda: self._record_rows(b, base))
 
     def _record_rows(self, b: Block, base: tuple[str, ...]) -> list[LRow]:
-        proto = LRow(key="", block=b.key, record=0, path=base, type="record").__dict__
-        rows = []
-        for i in range(b.spare):  # hundreds per department (a per-project block): copied, not constructed
-            fields = dict(proto)
-            fields["key"] = f"{b.key}_{i}"
-            fields["record"] = i
-            fields["formulas"] = {}
-            row = object.__new__(LRow)
-            row.__dict__ = fields
-            rows.append(row)
+        key = b.key
+        rows = [LRow(f"{key}_{i}", key, record=i, path=base, type="record") for i in range(b.spare)]
         if b.total:
             rows.append(LRow(key=b.total.key, block=b.key, label=b.total.label, total=True, record=-1,
                              children=tuple(r.key for r in rows), sum_cols=frozenset(b.total.sum)))
@@ -605,8 +590,7 @@ def _names(text: str) -> list[str]:
     return [name.split(".", 1)[0].split("[", 1)[0] for _, name, _, _ in string.Formatter().parse(text) if name]
 
 
-@dataclass
-class _Geometry:
+class _Geometry(Struct):
     """Where the blocks, headers and rows of a table sit (``positions``: block -> sheet row of each of its rows)."""
 
     colpos: dict[tuple[str, str], tuple[int, int]]

@@ -20,9 +20,10 @@ import contextlib
 import errno
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
+
+from msgspec import Struct
 
 from .errors import XlbudgetError
 
@@ -197,8 +198,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, encoding: str 
 
 
 # --- the guard ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Output:
+class Output(Struct, frozen=True):
     """An output a command is about to write: the option naming it, its path, and what goes into it
     ("xlsx", "pdf", or "text" for JSON/CSV/text reports)."""
 

@@ -7,10 +7,11 @@ recomputed from the input cells by the table descriptions, and compared with wha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from .catalogue import normalize_code
 from .errors import SpecError, XlbudgetError
@@ -30,8 +31,7 @@ E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 STALE = Decimal("0.000001")
 
 
-@dataclass
-class ReadResult:
+class ReadResult(Struct):
     """A workbook read: its model (None when unreadable), the findings of reading it, its digest and metadata."""
 
     path: Path
@@ -93,8 +93,7 @@ def wb_sha(wb: Any) -> str:
     return getattr(wb, "sha256", "") or ""
 
 
-@dataclass
-class _TablePlan:
+class _TablePlan(Struct, dict=True):
     """What the reader visits in one table: computed once per layout, or once for every table of a description
     laid out alike whatever the department (the per-project sheets of one department, and of the next)."""
 
@@ -110,7 +109,10 @@ class _TablePlan:
     anchors: list[tuple[int, int, int, str]]                 # coded rows: (sheet row, first code column, width, code)
     input_cells: frozenset[tuple[int, int]]                  # (sheet row, sheet column) of every input
     records: bool                                            # rows of records (most of them blank, spare)
-    merged: dict[tuple[int, tuple[str, ...]], list[str]] = field(default_factory=dict, compare=False)  # (offset, ranges) -> bad
+
+    def __post_init__(self) -> None:
+        # a cache, not a field (no part of ==): (offset, merged ranges) -> those that do not stand as laid out
+        self.__dict__["merged"] = {}
 
 
 _SHARED_PLANS: dict[int, tuple[Any, _TablePlan]] = {}

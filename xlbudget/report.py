@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Sequence
+
+from msgspec import Struct, field
 
 from .findings import RANK, Finding, Severity
 from .jsontext import dumps, records
@@ -95,8 +96,7 @@ def _table_key(tid: str | None, order: dict[str, int]) -> tuple[int, int, str]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-@dataclass
-class FileReport:
+class FileReport(Struct):
     """The findings of one submission."""
 
     path: str
@@ -109,9 +109,9 @@ class FileReport:
     # a part of the report rendered ahead of the one write that follows, or where a TextSpool keeps it:
     # ("json", lang, level) -> json_text (prepare_json); ("text", lang, min_severity, color) -> text_part;
     # ("xlsx", lang) -> xlsx_rows (prepare_xlsx: the rows, or their JSON text in a spool)
-    _prepared: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
+    _prepared: dict[tuple, Any] = field(default_factory=dict)
     # the counts of findings let go once the report's part was rendered (prepare_*, release=True)
-    _released: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _released: dict[str, int] | None = None
 
     @property
     def name(self) -> str:
@@ -395,8 +395,7 @@ def finding_dict(f: Finding, lang: str = "zh", fr: FileReport | None = None) -> 
 
 
 # ---------------------------------------------------------------------------------------------------------
-@dataclass
-class Report:
+class Report(Struct):
     """The findings of a batch of submissions."""
 
     files: list[FileReport] = field(default_factory=list)
@@ -663,8 +662,7 @@ class Report:
         return result
 
 
-@dataclass
-class Annotated:
+class Annotated(Struct):
     """The annotated copies written, and the submissions that got none with the reason."""
 
     written: list[Path] = field(default_factory=list)

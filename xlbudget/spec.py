@@ -33,9 +33,10 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from . import specschema as schema
 from . import tomlfile
@@ -45,8 +46,7 @@ from .specschema import CODE_LISTS, SANGONG_ITEMS  # noqa: F401  (re-exported)
 MAX_SPEC_BYTES = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(Struct, frozen=True):
     """A project of the department: its key, name, 功能分类 项, 三公 items and (consolidated) unit."""
 
     key: str
@@ -56,8 +56,7 @@ class Project:
     unit: str = ""
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(Struct, frozen=True, dict=True):
     """What a department's workbook is laid out for: the table set, the department, its codes and projects."""
 
     department: str
@@ -112,8 +111,8 @@ class Spec:
     def _text(self, form: str) -> str:
         memo = self.__dict__.get("_texts")
         if memo is None:
-            d = {f.name: getattr(self, f.name) for f in fields(self)}
-            d["projects"] = [{f.name: getattr(p, f.name) for f in fields(p)} for p in self.projects]
+            d = {name: getattr(self, name) for name in self.__struct_fields__}
+            d["projects"] = [{name: getattr(p, name) for name in p.__struct_fields__} for p in self.projects]
             if not d["classes"]:  # absent rather than empty: the digest of a spec that never had them is unchanged
                 del d["classes"]
             plain = json.dumps(d, ensure_ascii=False)
@@ -122,7 +121,7 @@ class Spec:
             d.pop("classes", None)
             text = json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
             memo["hash"] = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-            object.__setattr__(self, "_texts", memo)  # not a field: equality, replace() and fields() ignore it
+            self.__dict__["_texts"] = memo  # not a field: equality, replace() and the fields ignore it
         return memo[form]
 
     @classmethod

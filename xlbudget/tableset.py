@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from . import tomlfile
 from .errors import DescriptionError
@@ -39,8 +40,7 @@ UNITS = {"元": Decimal(1), "万元": Decimal(10000)}
 PRECISION_KEYS = ("unit", "display_decimals", "entry_decimals")
 
 
-@dataclass(frozen=True)
-class Precision:
+class Precision(Struct, frozen=True, dict=True):
     """How a figure is kept and printed: its money unit, the decimals it is published with and the decimals
     an accountant may enter."""
 
@@ -87,8 +87,7 @@ def _precision(d: dict[str, Any], base: Precision, where: str) -> Precision | No
     return Precision(**out)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Struct, frozen=True, dict=True):
     """A column of a block, as its table description gives it: key, kind, header, width, input or formula."""
 
     key: str
@@ -101,16 +100,15 @@ class Column:
     span: int = 1
     precision: Precision | None = None     # the column's own unit and decimals (None: the table's)
 
-    numeric: bool = field(init=False, repr=False, compare=False)  # an amount or a count (asked very often)
-    ncols: int = field(init=False, repr=False, compare=False)     # sheet columns it takes (its split, else span)
-
     def __post_init__(self) -> None:
-        object.__setattr__(self, "numeric", self.kind in NUMERIC_KINDS)
-        object.__setattr__(self, "ncols", len(self.split) if self.split else self.span)
+        # derived when the column is made, attributes rather than fields (no part of == or repr): ``numeric``,
+        # an amount or a count (asked very often); ``ncols``, the sheet columns it takes (its split, else span)
+        d = self.__dict__
+        d["numeric"] = self.kind in NUMERIC_KINDS
+        d["ncols"] = len(self.split) if self.split else self.span
 
 
-@dataclass(frozen=True)
-class RowDef:
+class RowDef(Struct, frozen=True):
     """A row declared in a description (fixed, form and total rows)."""
 
     key: str
@@ -128,8 +126,7 @@ class RowDef:
     code: str | None = None            # fixed rows: the classification code the row stands for (e.g. a 类)
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(Struct, frozen=True, dict=True):
     """A block of rows of a table, laid out by one plan (fixed, form, tree, classes, projects, records)."""
 
     key: str
@@ -145,24 +142,20 @@ class Block:
     prefixes: tuple[str, ...] = ()     # tree plan: only the codes under these (e.g. 301, 303)
     ordinal: bool = False       # classes plan: labels numbered 一、二、… (Shanghai 表1/表4)
 
-    # derived from the columns when the block is made
-    _by_key: dict[str, Column] = field(init=False, repr=False, compare=False)
-    amount_columns: tuple[Column, ...] = field(init=False, repr=False, compare=False)   # the numeric ones
-    # the keys of the numeric columns a leaf row takes as inputs (not computed by a column formula)
-    leaf_inputs: frozenset[str] = field(init=False, repr=False, compare=False)
-
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_key", {c.key: c for c in reversed(self.columns)})
-        object.__setattr__(self, "amount_columns", tuple(c for c in self.columns if c.numeric))
-        object.__setattr__(self, "leaf_inputs",
-                           frozenset(c.key for c in self.amount_columns if c.input and c.formula is None))
+        # derived from the columns when the block is made, attributes rather than fields: ``amount_columns``,
+        # the numeric ones; ``leaf_inputs``, the keys of the numeric columns a leaf row takes as inputs (not
+        # computed by a column formula)
+        d = self.__dict__
+        d["_by_key"] = {c.key: c for c in reversed(self.columns)}
+        d["amount_columns"] = amount = tuple(c for c in self.columns if c.numeric)
+        d["leaf_inputs"] = frozenset(c.key for c in amount if c.input and c.formula is None)
 
     def column(self, key: str) -> Column:
         return self._by_key[key]
 
 
-@dataclass(frozen=True)
-class TableDesc:
+class TableDesc(Struct, frozen=True, dict=True):
     """A table of a set, as its description file gives it: id, sheet, title, blocks, notes, precision."""
 
     id: str
@@ -183,10 +176,8 @@ class TableDesc:
     note_columns: tuple[str, ...] = ()         # the empty note shows while these cells of the total row are 0
                                                # (default: its first numeric column)
 
-    _by_key: dict[str, Block] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_key", {b.key: b for b in reversed(self.blocks)})
+    def __post_init__(self) -> None:  # (an attribute, not a field)
+        self.__dict__["_by_key"] = {b.key: b for b in reversed(self.blocks)}
 
     def block(self, key: str) -> Block:
         return self._by_key[key]
@@ -201,8 +192,7 @@ class TableDesc:
         return self.table_precision
 
 
-@dataclass(frozen=True)
-class TableSet:
+class TableSet(Struct, frozen=True):
     """A table set (``templates/<set>/``): its tables, units, precision, rule book and narrative."""
 
     id: str

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import replace
 
 from .expr import Expr
 from .layout import layout_for, with_classes
@@ -65,7 +66,7 @@ def next_year_document(last: Budget, year: int | None = None,
     new_year = last.spec.year + 1 if year is None else year
     if new_year <= last.spec.year:
         raise ValueError(f"新模板的年度 {new_year} 应晚于上年工作簿的年度 {last.spec.year}")
-    spec = dataclasses.replace(last.spec, year=new_year,
+    spec = replace(last.spec, year=new_year,
                                department=department.strip() if department else last.spec.department)
     layout = layout_for(spec)
     plan = next_year_plan(layout.tableset)

@@ -7,7 +7,6 @@ Chromium fails the tests, it does not skip them.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ import uuid
 from decimal import Decimal as D
 from pathlib import Path
 
+import msgspec.structs
 import pytest
 
 from xlbudget.demo import run_demo
@@ -159,7 +159,7 @@ def books(tmp_path_factory, demo_dir) -> dict[str, Path]:
     spec, doc = _corrected_doc()
     fixed = budget_from_document(doc, spec)
     write_workbook(fixed.layout, folder / "corrected.xlsx", budget=fixed)
-    other_spec = dataclasses.replace(spec, department=OTHER)
+    other_spec = msgspec.structs.replace(spec, department=OTHER)
     other = budget_from_document({**doc, "spec": other_spec.to_dict()}, other_spec)
     write_workbook(other.layout, folder / "other.xlsx", budget=other)
     (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
@@ -175,7 +175,6 @@ OFFICIAL = (("xj11", "handmade", "克孜勒苏柯尔克孜自治州数据局", "
 
 @pytest.fixture(scope="session")
 def official_books(tmp_path_factory) -> list[tuple[Path, str, str]]:
-    import dataclasses
 
     from officialgen import write_official
 
@@ -185,7 +184,7 @@ def official_books(tmp_path_factory) -> list[tuple[Path, str, str]]:
     out = []
     for ts, arrangement, department, status in OFFICIAL:
         spec, doc = load_example(ts)
-        spec = dataclasses.replace(spec, department=department)
+        spec = msgspec.structs.replace(spec, department=department)
         budget = budget_from_document({**doc, "spec": spec.to_dict()}, spec)
         out.append((write_official(budget, folder / f"{ts}-{arrangement}.xlsx", arrangement), department, status))
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
+import msgspec.structs
 from decimal import Decimal
 from typing import Any
 
@@ -52,7 +52,7 @@ class Case:
         return self
 
     def respec(self, **changes: Any) -> "Case":
-        self.spec = dataclasses.replace(self.spec, **changes)
+        self.spec = msgspec.structs.replace(self.spec, **changes)
         self.doc["spec"] = self.spec.to_dict()
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import msgspec.structs
 import pytest
 
 from rulecase import Case, assert_breaks, errors, of
@@ -120,7 +121,7 @@ def test_table_7_total_against_table_5_projects(clean: Case):
 @pytest.mark.rule("X8.items")
 def test_table_7_projects_per_functional_line(clean: Case):
     # project p1 moves to 2014101 行政运行 while 表5 keeps all project money on 2014199
-    projects = tuple(p if p.key != "p1" else type(p)(**{**p.__dict__, "function": "2014101"})
+    projects = tuple(p if p.key != "p1" else msgspec.structs.replace(p, function="2014101")
                      for p in clean.spec.projects)
     clean.respec(projects=projects)
     found = clean.findings()

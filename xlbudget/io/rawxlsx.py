@@ -36,13 +36,14 @@ import os
 import posixpath
 import re
 import sys
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Iterator
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DET
 from xml.etree.ElementTree import ParseError
+
+from msgspec import Struct, field
 
 from . import isolate, purevalues
 from .errors import WorkbookError, human_size
@@ -332,8 +333,7 @@ def _shift_slow(text: str, drow: int, dcol: int) -> str:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SheetInfo:
+class SheetInfo(Struct, frozen=True):
     """One ``<sheet>`` of xl/workbook.xml.
 
     ``kind`` is "worksheet", "chartsheet", "dialogsheet" or "macrosheet";
@@ -350,8 +350,7 @@ class SheetInfo:
     kind: str
 
 
-@dataclass(frozen=True)
-class DefinedName:
+class DefinedName(Struct, frozen=True):
     """A ``<definedName>``: ``formula`` is the text as stored (no leading =).
 
     ``local_sheet_id`` is the 0-based sheet index for a sheet-scoped name and
@@ -364,8 +363,7 @@ class DefinedName:
     hidden: bool = False
 
 
-@dataclass
-class RawSheet:
+class RawSheet(Struct):
     """What the raw reader knows about one sheet.  Positions are 0-based.
 
     Attributes:

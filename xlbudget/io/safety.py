@@ -30,8 +30,9 @@ import stat
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from typing import Iterable
+
+from msgspec import Struct, field
 
 from .errors import WorkbookError, human_size
 
@@ -67,8 +68,7 @@ REQUIRED_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
 DOCUMENT_PARTS = {"xlsx": REQUIRED_PARTS, "docx": ("[Content_Types].xml", "word/document.xml")}
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """Resource limits for reading one submitted workbook.
 
     The defaults are far above what a budget-disclosure workbook needs
@@ -106,8 +106,7 @@ class Limits:
     allow_macros: bool = True
 
 
-@dataclass
-class ContainerInfo:
+class ContainerInfo(Struct):
     """The result of ``inspect_container``: a checked, in-memory zip.
 
     Attributes:
@@ -133,8 +132,8 @@ class ContainerInfo:
     has_macros: bool
     macro_parts: list[str]
     limits: Limits
-    _lower: dict[str, str] = field(default_factory=dict, repr=False)
-    _sha256: str | None = field(default=None, repr=False)
+    _lower: dict[str, str] = field(default_factory=dict)
+    _sha256: str | None = None
 
     @property
     def sha256(self) -> str:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass, field
 from typing import Any, Iterable
+
+from msgspec import Struct, field
 
 from .. import tomlfile
 from ..tableset import Block, Column, TableDesc, TableSet
@@ -35,8 +36,7 @@ FORMULA = object()      # a formula cell without a cached value: recomputed from
 
 
 # --- the set's aliases ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Aliases:
+class Aliases(Struct, frozen=True):
     official: tuple[str, ...]                         # tables a workbook in the official layout carries
     titles: dict[str, tuple[str, ...]]                # table id -> normalised titles (own title first)
     headers: dict[tuple[str, str], tuple[tuple[str, ...], ...]]   # (table, column) -> alternative paths
@@ -49,10 +49,9 @@ class Aliases:
     header_labels: dict[str, frozenset[str]] = field(default_factory=dict)   # table id -> its header words
     # (table id, the header's column paths) -> the columns found and those missing (see _map_columns): the
     # sources of one kind print the same header, so the mapping is worked out once per header seen
-    mappings: dict[tuple[str, tuple[tuple[str, ...], ...]], tuple[dict, list]] = field(
-        default_factory=dict, compare=False, repr=False)
+    mappings: dict[tuple[str, tuple[tuple[str, ...], ...]], tuple[dict, list]] = field(default_factory=dict)
     # (table id, block) -> the rows of a fixed block with their printed labels (official.read._fixed_rows)
-    fixed_rows: dict[tuple[str, str], list] = field(default_factory=dict, compare=False, repr=False)
+    fixed_rows: dict[tuple[str, str], list] = field(default_factory=dict)
 
 
 _ALIASES: dict[tuple[str, str], Aliases] = {}
@@ -249,8 +248,7 @@ def sheet_grids(wb: Any) -> list[Grid]:
 
 
 # --- what was found ---------------------------------------------------------------------------------------
-@dataclass
-class RawRow:
+class RawRow(Struct):
     block: str
     r: int                                  # sheet row (0-based)
     sheet: str = ""
@@ -261,8 +259,7 @@ class RawRow:
     label_col: int = 0
 
 
-@dataclass
-class Found:
+class Found(Struct):
     desc: TableDesc
     sheet: str
     title_row: int
@@ -283,8 +280,7 @@ class Found:
         return self.desc.id
 
 
-@dataclass
-class _Title:
+class _Title(Struct):
     tid: str
     r: int
     c: int
@@ -583,8 +579,7 @@ def _is_repeat_header(row: _Row, labels: frozenset[str]) -> bool:
 _CODE, _LABEL, _PROJECT = range(3)
 
 
-@dataclass
-class _Plan:
+class _Plan(Struct):
     """How the rows of one block are read from the sheet columns found for it."""
     block: str
     numbers: list[tuple[str, int, tuple[None, int]]]   # (column key, sheet column, its blank value)

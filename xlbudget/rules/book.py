@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
+
+from msgspec import Struct
 
 from .. import classification, formulas
 from ..errors import DescriptionError
@@ -36,8 +37,7 @@ _PLACEHOLDER = re.compile(r"\{\w+\}")
 PER_PROJECT = "_{project}"          # a per-project table is referred to as ID_{project}
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Struct, frozen=True):
     """A named precondition: the department uses none of the codes matching ``none_of``."""
 
     name: str

@@ -9,8 +9,9 @@ with ``severity_partial`` and says that the list is partial; with a complete cat
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Iterator, Mapping
+
+from msgspec import Struct
 
 from .. import classification
 from ..catalogue import kind_of, normalize_code
@@ -25,8 +26,7 @@ LISTS = {"function": ("支出功能分类", "functional classification"),
 LEVEL_EN = {"类": "class", "款": "section", "项": "item"}
 
 
-@dataclass(slots=True)  # (one per coded row of every submission)
-class CodedRow:
+class CodedRow(Struct):  # (one per coded row of every submission)
     """A row of a table that carries a code, with where that code sits and how long it should be."""
 
     table: LTable

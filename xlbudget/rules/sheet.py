@@ -18,9 +18,10 @@ WPS and LibreOffice).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Iterable, Sequence
+
+from msgspec import Struct
 
 from ..findings import Severity
 from ..formulas import conversion
@@ -39,8 +40,7 @@ LISTED = "由 xlbudget check 校验"
 MAX_ARGS = 255            # arguments of one Excel function call
 
 
-@dataclass(frozen=True)
-class Operand:
+class Operand(Struct, frozen=True):
     """One figure of a side as an Excel expression.
 
     ``ref`` is a cell (``'表6'!C12``), a range (``'表6'!C12:C20``) or an expression (an aggregate over
@@ -66,8 +66,7 @@ class Operand:
         return cls(1, f"{value.normalize():f}", None, None, rounded=False)
 
 
-@dataclass
-class SheetRow:
+class SheetRow(Struct):
     """One row of the 校验 sheet: a comparison written as formulas, or a rule listed by id."""
 
     rule: str

@@ -16,17 +16,17 @@ Blank cells are exact zeros (nothing was rounded), so they do not widen the inte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Sequence
+
+from msgspec import Struct
 
 from ..tableset import Precision
 
 __all__ = ["EXACT", "Tolerance"]
 
 
-@dataclass(frozen=True)
-class Tolerance:
+class Tolerance(Struct, frozen=True):
     """``mode`` is "interval" or "fixed"; ``amount`` is the half unit per figure or the fixed bound."""
 
     mode: str
