@@ -17,9 +17,10 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
+
+from msgspec import Struct, field
 
 from .collector import few_collections
 from .consolidate import UnitFigures, consolidate
@@ -42,8 +43,7 @@ class BuildError(XlbudgetError):
         self.reports = list(reports)
 
 
-@dataclass
-class InputReport:
+class InputReport(Struct):
     """Findings about one input (a file or a budget), or about the consolidated result."""
 
     label: str
@@ -60,8 +60,7 @@ class InputReport:
         return [f for f in self.findings if f.severity == Severity.WARNING]
 
 
-@dataclass
-class BuildResult:
+class BuildResult(Struct):
     out: Path | None
     budget: Budget
     inputs: list[InputReport]

@@ -18,10 +18,11 @@ import functools
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from . import __version__
 from .findings import Finding, Severity
@@ -123,8 +124,7 @@ def _catalogue_digest(catalogue_dir: str | os.PathLike[str] | None) -> str:
     return "imported:" + _digest_tree(imported, ("*",))[:16] if imported.is_dir() else "shipped"
 
 
-@dataclass(frozen=True)
-class Fingerprint:
+class Fingerprint(Struct, frozen=True):
     """What a check result depends on, besides the file."""
 
     xlbudget: str

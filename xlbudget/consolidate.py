@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable, Union
+
+from msgspec import Struct, field
 
 from .errors import DataError
 from .layout import LTable, layout_for
@@ -59,8 +60,7 @@ def unit_names(budgets: Iterable[Budget]) -> list[str]:
     return [b.spec.department for b in budgets]
 
 
-@dataclass
-class UnitFigures:
+class UnitFigures(Struct):
     """What consolidation takes from one unit's budget, without its layout: the spec and document, the
     table set, the rows of its tables, the figures of its grid cells (as ``Budget.value`` gives them:
     constants over formulas included), the tables it lacks and the paths of its summed department figures.

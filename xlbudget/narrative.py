@@ -21,13 +21,13 @@ When last year's figure is 0 the growth rate is undefined. ``zero_last_year`` pi
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes, pass_context
 from jinja2.sandbox import SandboxedEnvironment
+from msgspec import Struct, field
 
 from .errors import DescriptionError
 from .expr import Expr, parse
@@ -50,8 +50,7 @@ SECTION_KINDS = ("text", "performance_tables", "signature")
 _TABLE_FUNCS = {"value", "rows", "empty_note", "is_empty"}
 
 
-@dataclass
-class Section:
+class Section(Struct):
     """One heading with its paragraphs.
 
     ``part`` is the part's number (第一/第三/第四部分); ``level`` 0 is the part's title, 1 a section (一、),
@@ -122,8 +121,7 @@ def share(part: Decimal | None, denominator: Decimal | None) -> Decimal | None:
         return ((part or ZERO) * 100 / denominator).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class ChangeWords:
+class ChangeWords(Struct, frozen=True):
     """The words of a year-on-year change (a 决算 set says 比上年决算 …)."""
 
     prefix: str = "比上年预算"
@@ -173,8 +171,7 @@ def empty_note(budget: Budget, tid: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SectionDef:
+class SectionDef(Struct, frozen=True):
     part: int
     key: str
     level: int
@@ -185,8 +182,7 @@ class SectionDef:
     sheet: str
 
 
-@dataclass(frozen=True)
-class NarrativeDef:
+class NarrativeDef(Struct, frozen=True):
     unit: str
     decimals: int
     figures: dict[str, Expr]

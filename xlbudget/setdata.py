@@ -13,9 +13,10 @@ reference to a table, row or column the set lacks raises :class:`~xlbudget.error
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from msgspec import Struct
 
 from . import tomlfile
 from .errors import DescriptionError
@@ -106,8 +107,7 @@ def doc_path(text: Any) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SheetDef:
+class SheetDef(Struct, frozen=True):
     kind: str
     name: str = ""                    # cover, toc and text sheets: the sheet name
     title: str = ""                   # cover and toc: the printed title ({year}, {department})
@@ -121,8 +121,7 @@ class SheetDef:
     hide: tuple[str, ...] = ()        # performance: rows or blocks of the description not printed
 
 
-@dataclass(frozen=True)
-class OpenData:
+class OpenData(Struct, frozen=True):
     tables: tuple[str, ...]
     revenue: frozenset[tuple[str, str]]          # (table, block) of revenue; the rest is expenditure
     unit: str
@@ -130,8 +129,7 @@ class OpenData:
     description: str
 
 
-@dataclass(frozen=True)
-class Consolidation:
+class Consolidation(Struct, frozen=True):
     """How the facts of several units combine (numeric facts of the form descriptions are always summed;
     any other fact comes from the first unit unless listed here)."""
 
@@ -142,8 +140,7 @@ class Consolidation:
     units_lead: str = ""                         # {department} {subject} {n} {units}
 
 
-@dataclass(frozen=True)
-class DisclosurePlan:
+class DisclosurePlan(Struct, frozen=True):
     subject: str                                 # 部门预算 / 部门决算: titles of the workbook and the data
     sheets: tuple[SheetDef, ...]
     open_data: OpenData
@@ -261,15 +258,13 @@ def disclosure_plan(ts: "TableSet") -> DisclosurePlan:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Carry:
+class Carry(Struct, frozen=True):
     to: Expr                        # one cell: table.row.column ({code} for each code of ``for_each``)
     source: Expr                    # signed sum of last year's cells
     for_each: str | None = None     # a code list of the spec (functions, economic, …)
 
 
-@dataclass(frozen=True)
-class NextYear:
+class NextYear(Struct, frozen=True):
     carry: tuple[Carry, ...]
     facts: tuple[str, ...]          # facts sections that come along (部门概况 …)
 

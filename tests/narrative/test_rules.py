@@ -245,7 +245,7 @@ def test_a_vocabulary_naming_what_the_set_lacks_fails_when_the_set_is_loaded(tmp
 
 
 def test_a_set_may_change_the_severity_of_a_rule(budgets):
-    import dataclasses
+    import msgspec
 
     from xlbudget.narrative_check import load_vocabulary, statements_of
     from xlbudget.narrative_check.rules import check_statements
@@ -254,6 +254,6 @@ def test_a_set_may_change_the_severity_of_a_rule(budgets):
 
     b = budgets[SHF]
     lines = lines_of_text("与2023年度相比，收入支出总计增加307.82万元，增长100.00%。")
-    vocab = dataclasses.replace(load_vocabulary(b.layout.tableset), severity={"N.zero-base": "info"})
+    vocab = msgspec.structs.replace(load_vocabulary(b.layout.tableset), severity={"N.zero-base": "info"})
     fs = check_statements(Figures(b, vocab), vocab, statements_of(b, lines))
     assert [(f.rule, f.severity.value) for f in fs] == [("N.zero-base", "info")]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 MB = 1024 * 1024
 
@@ -26,8 +27,7 @@ def database_url(url: str | None, home: Path | None = None) -> str:
     return url
 
 
-@dataclass
-class DeskConfig:
+class DeskConfig(Struct):
     db_url: str | None = None
     data_dir: Path | None = None
     token: str | None = None            # required for any address other than loopback

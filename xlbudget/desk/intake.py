@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from ..check import SUFFIXES
 from .config import DeskConfig
@@ -27,8 +28,7 @@ class UploadRefused(Exception):
         return self.en if lang == "en" else self.zh
 
 
-@dataclass
-class Intake:
+class Intake(Struct):
     files: list[tuple[str, bytes]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 

@@ -3,9 +3,9 @@ compared."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from msgspec import Struct
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,7 @@ def norm(name: str) -> str:
     return "".join(str(name).split())
 
 
-@dataclass
-class DeptRow:
+class DeptRow(Struct):
     department: str
     year: int | None
     status: str                  # ok / warnings / errors / unreadable / missing / queued

@@ -7,9 +7,10 @@ sees them in Excel, merged ranges as merged).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from ..io.rawxlsx import RawWorkbook, parse_ref
 from ..layout import LTable, a1
@@ -20,8 +21,7 @@ MAX_ROWS = 400
 MAX_COLS = 40
 
 
-@dataclass
-class Cell:
+class Cell(Struct):
     text: str = ""
     ref: str = ""
     rowspan: int = 1
@@ -31,14 +31,12 @@ class Cell:
     rules: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Row:
+class Row(Struct):
     kind: str                        # title / head / body / total
     cells: list[Cell]
 
 
-@dataclass
-class Drawn:
+class Drawn(Struct):
     table: str
     sheet: str
     title: str

@@ -14,9 +14,10 @@ keeps them is declared in the set's ``vocabulary.toml`` ([projects]).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from msgspec import Struct, field
 
 from ..findings import Finding
 from ..model import to_decimal
@@ -30,16 +31,14 @@ CAP = re.compile(r"(＜=|<=|≤|≦|＜|<|=|＝)?\s*(\d+(?:\.\d+)?)\s*万元")
 ZERO = Decimal(0)
 
 
-@dataclass
-class Item:
+class Item(Struct):
     name: str
     amount: Decimal
     cell: str
     caps: list["Cap"] = field(default_factory=list)
 
 
-@dataclass
-class Cap:
+class Cap(Struct):
     name: str
     value: str
     limit: Decimal

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
+
+from msgspec import Struct
 
 from ..errors import XlbudgetError
 from . import SUFFIXES, companion  # noqa: F401  (where a workbook's narrative file is; re-exported)
@@ -42,14 +43,12 @@ class NarrativeError(XlbudgetError):
     """A narrative file that cannot be read (reported as one finding of the file, never a traceback)."""
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(Struct, frozen=True):
     text: str
     where: str
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(Struct, frozen=True):
     text: str          # white space and quotation marks removed, full-width digits and % made ASCII
     where: str         # position of the sentence's first character
     paragraph: int     # index of the paragraph (statements about one subject and breakdowns stay within it)

@@ -20,9 +20,10 @@ back to the previous number, else the subject of the sentence or paragraph so fa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
+
+from msgspec import Struct
 
 from .sources import Sentence
 from .vocabulary import LEVEL_WORDS, NoneTerm, CountTerm, Term, Vocabulary
@@ -48,8 +49,7 @@ ALLOCATION_CLAUSE = re.compile(r"[，,：:；;]")
 THRESHOLD = re.compile(r"[（(]?含?[）)]?以[上下]")
 
 
-@dataclass
-class Statement:
+class Statement(Struct):
     kind: str
     sentence: Sentence
     term: Term | None = None

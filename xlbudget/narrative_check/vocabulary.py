@@ -11,10 +11,11 @@ to a table, row or column the set lacks is an error when the set is loaded) and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from ..errors import DescriptionError
 from ..expr import parse
@@ -33,8 +34,7 @@ ASPECTS = ("value", "last", "whole", "initial", "adjusted", "count", "part_of")
 LEVEL_WORDS = {"类": 1, "款": 2, "项": 3}
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(Struct, frozen=True):
     """A figure in the narrative's unit: its value, the rounding half-width it carries and its cells."""
 
     value: Decimal
@@ -43,15 +43,13 @@ class Figure:
     known: bool = True            # False: the workbook has no such figure (e.g. no last year's figures)
 
 
-@dataclass(frozen=True)
-class ListSpec:
+class ListSpec(Struct, frozen=True):
     table: str
     col: str
     under: tuple[str, ...]        # codes whose child rows are the items (empty: every coded row)
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(Struct, frozen=True):
     """A named figure: the names a text uses for it and the expressions of its aspects."""
 
     key: str
@@ -70,8 +68,7 @@ class Term:
         return self.names[0]
 
 
-@dataclass(frozen=True)
-class RowsSpec:
+class RowsSpec(Struct, frozen=True):
     table: str
     exprs: dict[str, str]                # with {code}
     plain_levels: tuple[int, ...]        # levels whose labels are names without （类）…
@@ -79,20 +76,17 @@ class RowsSpec:
     projects: bool = False               # the project rows, named by the project's name
 
 
-@dataclass(frozen=True)
-class NoneTerm:
+class NoneTerm(Struct, frozen=True):
     names: tuple[str, ...]
     figures: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class CountTerm:
+class CountTerm(Struct, frozen=True):
     names: tuple[str, ...]
     source: str                          # "projects" or a document path
 
 
-@dataclass(frozen=True)
-class ProjectTexts:
+class ProjectTexts(Struct, frozen=True):
     allocation: tuple[str, ...]          # document path of a project's 资金分配 (records: item, amount)
     budget: str                          # expression of its 年度预算总额, with {project}
     indicators: tuple[str, ...]          # document path of its 绩效 indicators
@@ -103,8 +97,7 @@ class ProjectTexts:
     table: str = ""                      # the table (with {project}) whose rows show both, for positions
 
 
-@dataclass(frozen=True)
-class Vocabulary:
+class Vocabulary(Struct, frozen=True):
     unit: Precision
     sheets: tuple[str, ...]
     tables: tuple[str, ...]              # titles of tables printed among the text (not prose)

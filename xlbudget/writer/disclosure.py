@@ -35,7 +35,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +42,7 @@ from typing import Any, Iterable
 
 import xlsxwriter
 import xlsxwriter.exceptions
+from msgspec import Struct, field
 
 from .. import __version__, classification
 from ..layout import LRow, LTable, a1, header_grid, merge_regions, quote_sheet
@@ -102,8 +102,7 @@ def _num(v: Decimal | None) -> float | None:
     return None if v is None else float(v)
 
 
-@dataclass
-class NumCell:
+class NumCell(Struct):
     """A numeric cell of a table: its exact and published values and, for totals, its terms."""
 
     exact: Decimal | None
@@ -117,8 +116,7 @@ class NumCell:
         return q(self.exact, self.decimals)
 
 
-@dataclass
-class PlanTable:
+class PlanTable(Struct, dict=True):
     t: LTable
     rows: list[LRow]
     off: int                                   # sheet rows inserted above the layout's rows
@@ -131,7 +129,7 @@ class PlanTable:
     def row(self, key: str) -> LRow | None:
         index = self.__dict__.get("_index")
         if index is None:
-            index = self._index = {r.key: r for r in self.rows}
+            index = self.__dict__["_index"] = {r.key: r for r in self.rows}
         return index.get(key)
 
     @property
@@ -139,8 +137,7 @@ class PlanTable:
         return self.t.width
 
 
-@dataclass
-class _PerfColumn:
+class _PerfColumn(Struct):
     """A column of a 绩效 table's block: where it prints, its display decimals and the cell type of its
     values (a ``field`` column takes each row's own type)."""
 
