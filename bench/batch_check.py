@@ -1,7 +1,8 @@
 """Batch checking of submissions, against openpyxl loading the same files.
 
     python bench/batch_check.py [--n 500] [--jobs 2] [--large-share 0.2] [--mix ours] [--keep DIR]
-                                [--check-runs 3] [--single-runs 5] [--memory 500,2000] [--skip-baseline]
+                                [--check-runs 3] [--warmup 1] [--single-runs 5] [--memory 500,2000]
+                                [--skip-baseline]
 
 1. Generates N realistic filled submissions (default 500: 80 % small departments like the built-in example,
    20 % large ones with 150 function 项, 60 economic 款 and 80 projects, 97 sheets), in parallel processes.
@@ -18,9 +19,13 @@
    check run, each slice every k-th file of each kind (the same mix). The ratio is the median throughput of
    the check runs against the baseline's over all the files, as before; beside it, each check run against
    the slice run right after it, in the same minutes of the machine (their median: a figure the drift moves
-   less). With more than one kind in the mix, a table by kind: one file's time in the check (its report's
-   ``seconds``) and in openpyxl's load, each kind's share of both, and the ratio the batch would have if that
-   kind's checks took no time.
+   less). Before the first check run, ``--warmup`` check runs (default 1) are made and not counted: each
+   baseline slice follows a check run, with the machine busy, while the first check run would follow the
+   generation or a quiet spell, and this VM's first seconds of work after one are often its slowest (in
+   three of four runs of one day, the speed probe read 50-58 ms before the first check run and 30-35 ms
+   after it, and that run was the slowest of the three). With more than one kind
+   in the mix, a table by kind: one file's time in the check (its report's ``seconds``) and in openpyxl's
+   load, each kind's share of both, and the ratio the batch would have if that kind's checks took no time.
 4. One submission of each kind in the batch (small and large, and in a mix their official forms too) checked
    from the command line, process start included (``xlbudget check FILE``), median of ``--single-runs``
    (target 0.3 s each).
@@ -302,6 +307,8 @@ def main() -> None:
     ap.add_argument("--keep", metavar="DIR", help="write the submissions here and keep them (reused next time)")
     ap.add_argument("--check-runs", type=int, default=3,
                     help="runs of the batch check, each followed by a slice of the baseline (default 3)")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="batch checks run first and not counted (default 1): the machine in the state of the runs")
     ap.add_argument("--single-runs", type=int, default=5, help="runs of the one-file command line timing")
     ap.add_argument("--memory", metavar="N1,N2", default="",
                     help="also check N1 and N2 files (hard links to the generated ones) and print the worker peaks")
@@ -359,6 +366,11 @@ def main() -> None:
         checking = has_check()
         if not checking:
             print("xlbudget check: NOT AVAILABLE yet (xlbudget.check / xlbudget.commands.check missing); skipped")
+        for i in range(a.warmup if checking else 0):  # (not counted: see the docstring, 3.)
+            before = speed_probe()
+            r = check_batch(paths, a.jobs, work)
+            print(f"warm-up check {i + 1} (not counted): {r['wall']:.2f} s wall, exit code {r['rc']}; "
+                  f"speed probe {before:.0f} ms before, {speed_probe():.0f} ms after")
         if a.skip_baseline:
             for _ in range(a.check_runs if checking else 0):
                 check_once()
