@@ -1,7 +1,7 @@
 """Batch checking of submissions, against openpyxl loading the same files.
 
     python bench/batch_check.py [--n 500] [--jobs 2] [--large-share 0.2] [--mix ours] [--keep DIR]
-                                [--check-runs 3] [--warmup 1] [--single-runs 5] [--memory 500,2000]
+                                [--check-runs 5] [--warmup 1] [--single-runs 5] [--memory 500,2000]
                                 [--skip-baseline]
 
 1. Generates N realistic filled submissions (default 500: 80 % small departments like the built-in example,
@@ -305,8 +305,8 @@ def main() -> None:
     ap.add_argument("--large-share", type=float, default=0.2, help="share of large departments (default 0.2)")
     ap.add_argument("--mix", default="ours", help="kinds of workbook in the batch, comma-separated (default: ours)")
     ap.add_argument("--keep", metavar="DIR", help="write the submissions here and keep them (reused next time)")
-    ap.add_argument("--check-runs", type=int, default=3,
-                    help="runs of the batch check, each followed by a slice of the baseline (default 3)")
+    ap.add_argument("--check-runs", type=int, default=5,
+                    help="runs of the batch check, each followed by a slice of the baseline (default 5)")
     ap.add_argument("--warmup", type=int, default=1,
                     help="batch checks run first and not counted (default 1): the machine in the state of the runs")
     ap.add_argument("--single-runs", type=int, default=5, help="runs of the one-file command line timing")
