@@ -194,13 +194,6 @@ class Finding(Struct, frozen=True):
         every finding moved to its real cells)."""
         return replace(self, cells=cells, params=params)
 
-    def __reduce__(self):
-        # the fields in order, the severity by its value: a batch's findings cross from its workers to the
-        # main process, which unpickles them in half the time the default (Severity(value)) takes
-        values = [getattr(self, k) for k in _FIELDS]
-        values[_SEVERITY] = self.severity._value_
-        return _restore, tuple(values)
-
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         d: dict[str, Any] = {
             "rule": self.rule, "kind": self.kind, "severity": self.severity.value, "table": self.table,
@@ -212,15 +205,3 @@ class Finding(Struct, frozen=True):
         d["tolerance_mode"] = self.tolerance_mode
         d["params"] = {k: (_fmt(v) if isinstance(v, Decimal) else v) for k, v in self.params.items()}
         return d
-
-
-_SEVERITIES = {s._value_: s for s in Severity}
-_FIELDS = Finding.__struct_fields__
-_SEVERITY = _FIELDS.index("severity")
-
-
-def _restore(*values: Any) -> Finding:
-    """A pickled :class:`Finding` (see ``Finding.__reduce__``)."""
-    fields = list(values)
-    fields[_SEVERITY] = _SEVERITIES[fields[_SEVERITY]]
-    return Finding(*fields)
