@@ -79,8 +79,16 @@ def _pieces(text: str) -> tuple[str, ...] | None:
 _word = pattern_for_text(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")
 
 
+_words: dict[str, bool] = {}     # the values seen (codes, tables, projects, items), each matched once
+
+
 def _is_word(v: str) -> bool:
-    return _word(v).match(v) is not None
+    got = _words.get(v)
+    if got is None:
+        if len(_words) >= MAX_EXPRS:
+            _words.clear()
+        got = _words[v] = _word(v).match(v) is not None
+    return got
 
 
 def fills_in_place(subs: Mapping[str, str]) -> bool:
@@ -742,18 +750,21 @@ class Rule:
         k = tuple(subs.items())
         e = self._exprs.get(k)
         if e is None:
-            e = {key: self._cells(key, subs) for key in self.expressions}
+            in_place = fills_in_place(subs)
+            e = {key: self._cells(key, subs, in_place) for key in self.expressions}
             if len(self._exprs) >= MAX_EXPRS:
                 self._exprs.clear()
             self._exprs[k] = e
         return e
 
-    def _cells(self, key: str, subs: Mapping[str, str]) -> tuple[tuple[int, str, str, str], ...]:
+    def _cells(self, key: str, subs: Mapping[str, str], in_place: bool | None = None
+               ) -> tuple[tuple[int, str, str, str], ...]:
         """``cells_of(self.expr(key, subs))``: from the expression as parsed with its placeholders, each part of
         a reference filled in, where every value of ``subs`` is one word of a reference (a code, a table, a
-        project, an item), and so cannot change how the filled text parses."""
+        project, an item), and so cannot change how the filled text parses (``in_place``: that answer, where
+        the caller has it)."""
         template = self._templates.get(key)
-        if template is not None and fills_in_place(subs):
+        if template is not None and (in_place if in_place is not None else fills_in_place(subs)):
             return tuple((sign, t if t is None else fill(t, subs), r if r is None else fill(r, subs), fill(c, subs))
                          for sign, t, r, c in template)
         return cells_of(self.expr(key, subs))
