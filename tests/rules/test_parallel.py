@@ -18,8 +18,14 @@ from xlbudget.findings import Finding, Severity
 from xlbudget.io import isolate
 from xlbudget.rules import Context, run_rules
 
-pytestmark = pytest.mark.skipif(not isolate.available() or (os.cpu_count() or 1) < 2,
-                                reason="needs fork and two cores")
+pytestmark = pytest.mark.skipif(not isolate.available(), reason="needs fork")
+
+
+@pytest.fixture(autouse=True)
+def sharing(monkeypatch):
+    """Every budget shared, whatever its size and the machine's load (each test says otherwise)."""
+    monkeypatch.setattr(rules_mod, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(rules_mod, "_a_core_free", lambda: True)
 
 
 class _Slow:
@@ -56,6 +62,33 @@ def test_rules_shared_by_two_processes_in_book_order(seed: Case) -> None:
     assert [f.rule for f in found] == [f"T.{i}" for i in range(12)]
     pids = {f.params["pid"] for f in found}
     assert os.getpid() in pids and len(pids) == 2   # each process made some of them
+
+
+def test_no_child_for_a_small_budget_or_on_a_busy_machine(seed: Case, monkeypatch) -> None:
+    monkeypatch.setattr(rules_mod, "PARALLEL_ROWS", 2000)   # the seed department has fewer rows
+    assert sum(len(t.rows) for t in seed.budget.layout.tables.values()) < 2000
+    found = _run(seed, [_Slow(i, 0.005) for i in range(6)], parallel=True)
+    assert {f.params["pid"] for f in found} == {os.getpid()}
+    monkeypatch.setattr(rules_mod, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(rules_mod, "_a_core_free", lambda: False)
+    found = _run(seed, [_Slow(i, 0.005) for i in range(6)], parallel=True)
+    assert {f.params["pid"] for f in found} == {os.getpid()}
+
+
+@pytest.mark.parametrize("loadavg, cores, free", [
+    ("0.52 0.41 0.30 1/80 4242\n", 2, True),     # this process alone running: the other core is free
+    ("1.98 1.71 1.20 2/81 4242\n", 2, False),    # another process running beside it
+    ("3.10 2.00 1.00 3/95 4242\n", 4, True),
+    ("0.00 0.00 0.00 1/12 4242\n", 1, False),    # one core: nothing to share it with
+])
+def test_a_core_is_free_when_fewer_processes_run_than_there_are_cores(tmp_path, monkeypatch, loadavg, cores,
+                                                                     free) -> None:
+    monkeypatch.undo()   # the real check, not the fixture's
+    f = tmp_path / "loadavg"
+    f.write_text(loadavg, encoding="ascii")
+    monkeypatch.setattr(rules_mod, "_LOADAVG", str(f))
+    monkeypatch.setattr(rules_mod.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    assert rules_mod._a_core_free() is free
 
 
 def test_no_child_without_parallel_or_in_a_worker(seed: Case, monkeypatch) -> None:

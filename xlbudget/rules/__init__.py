@@ -27,9 +27,9 @@ def run_rules(budget, ctx: Context, rules=None, *, parallel: bool = False):
     """Every finding of ``rules`` (default: the enabled rules of the budget's table set), in book order.
     A table set without any rule is a finding (RULES.none): a check that checks nothing never passes.
 
-    With ``parallel``, on a machine of two cores or more and where :mod:`~xlbudget.io.isolate` would fork a
-    child (a check in a process of its own, not a pool worker), a forked child shares the rules with this
-    process (:func:`_shared`): the findings are the same, in the same order, sooner. Should either fail (a
+    With ``parallel``, for a large budget, where :mod:`~xlbudget.io.isolate` would fork a child (a check in a
+    process of its own, not a pool worker) and a core is free (``_worth_sharing``), a forked child shares the
+    rules with this process (:func:`_shared`): the findings are the same, in the same order, sooner. Should either fail (a
     rule raising, the child dying), every rule runs again here, one after the other, as without
     ``parallel``."""
     out = []
@@ -38,7 +38,7 @@ def run_rules(budget, ctx: Context, rules=None, *, parallel: bool = False):
         if not load_rules(budget.layout.tableset):
             out.append(no_rules(budget.layout.tableset))
     rules = list(rules)
-    if parallel and len(rules) > 1 and not ctx.rendering and _two_cores():
+    if parallel and len(rules) > 1 and not ctx.rendering and _worth_sharing(budget):
         shared = _shared(budget, ctx, rules)
         if shared is not None:
             out.extend(shared)
@@ -48,10 +48,42 @@ def run_rules(budget, ctx: Context, rules=None, *, parallel: bool = False):
     return out
 
 
-def _two_cores() -> bool:
+# A budget of fewer rows is checked in a few tens of milliseconds: a child would cost about what it saves.
+PARALLEL_ROWS = 2000
+_LOADAVG = "/proc/loadavg"
+
+
+def _worth_sharing(budget) -> bool:
+    """True where a forked child would take half the rules on a core of its own: a check in a process of its
+    own (not a pool worker), a budget of at least ``PARALLEL_ROWS`` rows, and a core free now."""
     from ..io import isolate
 
-    return isolate.forks() and (os.cpu_count() or 1) > 1
+    if not isolate.forks():
+        return False
+    if sum(len(t.rows) for t in budget.layout.tables.values()) < PARALLEL_ROWS:
+        return False
+    return _a_core_free()
+
+
+def _a_core_free() -> bool:
+    """True when fewer processes are running than this process may use cores (``/proc/loadavg``'s runnable
+    count, this one included; elsewhere the load of the last minute): on a machine busy with a batch, or
+    with a single core, a child would only wait for this process's core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    if cores < 2:
+        return False
+    try:
+        with open(_LOADAVG, encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0] <= cores - 1
+        except (AttributeError, OSError):
+            return False
+    return running < cores
 
 
 def _shared(budget, ctx: Context, rules: list) -> "list[Finding] | None":
