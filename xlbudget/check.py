@@ -55,8 +55,8 @@ def check_budget(budget: Budget, *, tolerance: "str | Tolerance" = "interval", c
     it the imported catalogue in the default place, else the shipped partial list, is used. ``lang`` is
     accepted for symmetry with the reports: findings render in either language (``Finding.message(lang)``).
     ``narrative`` is the text of the 情况说明 (:mod:`xlbudget.narrative_check`): its statements are checked
-    against the tables and reported with the tables' findings. ``parallel``: half the rules in a forked child
-    where this process is not a pool worker (``run_rules``), the same findings sooner.
+    against the tables and reported with the tables' findings. ``parallel``: the rules shared with a forked child
+    where that pays (a large budget, not in a pool worker, a core free: ``run_rules``), the same findings sooner.
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be zh or en, not {lang!r}")

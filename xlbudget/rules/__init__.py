@@ -29,9 +29,9 @@ def run_rules(budget, ctx: Context, rules=None, *, parallel: bool = False):
 
     With ``parallel``, for a large budget, where :mod:`~xlbudget.io.isolate` would fork a child (a check in a
     process of its own, not a pool worker) and a core is free (``_worth_sharing``), a forked child shares the
-    rules with this process (:func:`_shared`): the findings are the same, in the same order, sooner. Should either fail (a
-    rule raising, the child dying), every rule runs again here, one after the other, as without
-    ``parallel``."""
+    rules with this process (:func:`_shared`): the findings are the same, in the same order, sooner. Should
+    either fail (a rule raising, the child dying), every rule runs again here, one after the other, as
+    without ``parallel``."""
     out = []
     if rules is None:
         rules = rules_for(budget.layout)
@@ -54,7 +54,7 @@ _LOADAVG = "/proc/loadavg"
 
 
 def _worth_sharing(budget) -> bool:
-    """True where a forked child would take half the rules on a core of its own: a check in a process of its
+    """True where a forked child would share the rules on a core of its own: a check in a process of its
     own (not a pool worker), a budget of at least ``PARALLEL_ROWS`` rows, and a core free now."""
     from ..io import isolate
 

@@ -79,16 +79,9 @@ def _pieces(text: str) -> tuple[str, ...] | None:
 _word = pattern_for_text(r"[A-Za-z0-9_:\u4e00-\u9fff]+\Z")
 
 
-_words: dict[str, bool] = {}     # the values seen (codes, tables, projects, items), each matched once
-
-
+@functools.lru_cache(maxsize=MAX_EXPRS)  # the values seen (codes, tables, projects, items), each matched once
 def _is_word(v: str) -> bool:
-    got = _words.get(v)
-    if got is None:
-        if len(_words) >= MAX_EXPRS:
-            _words.clear()
-        got = _words[v] = _word(v).match(v) is not None
-    return got
+    return _word(v).match(v) is not None
 
 
 def fills_in_place(subs: Mapping[str, str]) -> bool:
@@ -757,14 +750,13 @@ class Rule:
             self._exprs[k] = e
         return e
 
-    def _cells(self, key: str, subs: Mapping[str, str], in_place: bool | None = None
-               ) -> tuple[tuple[int, str, str, str], ...]:
+    def _cells(self, key: str, subs: Mapping[str, str], in_place: bool) -> tuple[tuple[int, str, str, str], ...]:
         """``cells_of(self.expr(key, subs))``: from the expression as parsed with its placeholders, each part of
         a reference filled in, where every value of ``subs`` is one word of a reference (a code, a table, a
-        project, an item), and so cannot change how the filled text parses (``in_place``: that answer, where
-        the caller has it)."""
+        project, an item), and so cannot change how the filled text parses (``in_place``: whether they are,
+        ``fills_in_place(subs)``)."""
         template = self._templates.get(key)
-        if template is not None and (in_place if in_place is not None else fills_in_place(subs)):
+        if template is not None and in_place:
             return tuple((sign, t if t is None else fill(t, subs), r if r is None else fill(r, subs), fill(c, subs))
                          for sign, t, r, c in template)
         return cells_of(self.expr(key, subs))
